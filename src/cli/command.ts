@@ -1,0 +1,21 @@
+import type { ParseArgsConfig } from 'node:util';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+  positionals: string[];
+}
+
+/** One `tce` subcommand. Registered once, in commands/index.ts. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Positional arguments as shown in usage, e.g. "NAME 'JSON-ARGS'". */
+  positionals?: string;
+  /** Longer help shown under usage. */
+  description?: string;
+  options: Record<string, OptionSpec>;
+  allowPositionals?: boolean;
+  run(args: ParsedArgs): Promise<number>;
+}

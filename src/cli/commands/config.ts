@@ -1,0 +1,22 @@
+import type { Command } from '../command';
+import { CONFIG_OPTION, configFrom, flag } from '../common-options';
+import { configJsonSchema } from '../../config/load';
+
+export const configCommand: Command = {
+  name: 'config',
+  summary: 'print the resolved configuration (or its JSON Schema)',
+  description: 'Reads tool_calling_experiment/config.json (or --config FILE), fills every default and prints the result as JSON.',
+  options: {
+    ...CONFIG_OPTION,
+    schema: { type: 'boolean', description: 'print the JSON Schema of the config file instead' },
+  },
+  async run(args) {
+    if (flag(args, 'schema')) {
+      process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+      return 0;
+    }
+    const { config } = configFrom(args);
+    process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigSchema, type Config } from './schema';
+import { TceError } from '../util/errors';
+
+export const DEFAULT_CONFIG_PATH = 'tool_calling_experiment/config.json';
+
+function describeFound(root: unknown, path: PropertyKey[]): string {
+  let v: unknown = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return 'nothing';
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  if (v === undefined) return 'nothing';
+  const shown = JSON.stringify(v);
+  const kind = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return `${kind} ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`;
+}
+
+export function formatPath(path: PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('') || '(root)';
+}
+
+/** Validates a raw config object; on failure names the file, the field path,
+ * what was expected and what was found. */
+export function parseConfig(raw: unknown, source: string): Config {
+  const r = ConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((iss) => {
+    const found = describeFound(raw, iss.path);
+    return `${source}: ${formatPath(iss.path)}: ${iss.message} (found ${found})`;
+  });
+  throw new TceError('CONFIG_INVALID', `invalid configuration\n${lines.join('\n')}`, `fix the field(s) above, or see docs/config.md; \`tce config --schema\` prints the schema`);
+}
+
+/** Sets a dotted path ("run.maxTurns") in a plain object, creating parents. */
+export function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let cur: Record<string, unknown> = obj;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    if (next === undefined || next === null || typeof next !== 'object') cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = value;
+}
+
+export interface LoadOptions {
+  /** Explicit --config path; when absent the default path is read if present. */
+  file?: string | undefined;
+  /** CLI overrides as dotted path -> value (already typed). */
+  overrides?: Record<string, unknown>;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Where it came from: the file, or "(defaults)". */
+  source: string;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const file = opts.file ?? (fs.existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new TceError('CONFIG_UNREADABLE', `cannot read config ${file}: ${(e as Error).message}`, 'pass an existing file with --config');
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new TceError('CONFIG_INVALID', `${file}: not valid JSON: ${(e as Error).message}`);
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new TceError('CONFIG_INVALID', `${file}: (root): expected an object (found ${describeFound(raw, [])})`);
+    }
+  }
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) setPath(raw, k, v);
+  const source = file ?? '(defaults)';
+  return { config: parseConfig(raw, opts.overrides && Object.keys(opts.overrides).length ? `${source} + command-line flags` : source), source };
+}
+
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(ConfigSchema, { io: 'input' });
+}
+
+/** Stable hash of the parts of a config that change results (for resume). */
+export function configHash(value: unknown): string {
+  return createHash('sha256').update(stableStringify(value)).digest('hex').slice(0, 16);
+}
+
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  const keys = Object.keys(v as object).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}

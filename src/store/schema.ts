@@ -1,0 +1,221 @@
+// The experiment database. Migration 1 is the plan's schema verbatim
+// (spec 000, "SQLite Schema Design"); later migrations only add tables and
+// columns, never rename the plan's, so the plan's validation commands keep
+// working on every version.
+
+export const PLAN_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS experiments (
+    experiment_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    description TEXT,
+    condition_name TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    predictor_model TEXT,
+    verifier_model TEXT,
+    tools_enabled TEXT,
+    temperature_predict REAL DEFAULT 0.0,
+    temperature_verify REAL DEFAULT 0.0,
+    seed INTEGER DEFAULT 42,
+    total_samples INTEGER,
+    total_wall_time_s REAL,
+    predict_wall_time_s REAL,
+    verify_wall_time_s REAL,
+    throughput_samples_per_s REAL,
+    status TEXT NOT NULL DEFAULT 'running'
+);
+
+CREATE TABLE IF NOT EXISTS predictions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_id TEXT NOT NULL REFERENCES experiments(experiment_id),
+    sample_id INTEGER NOT NULL,
+    chum_uri TEXT,
+    original_scene TEXT,
+    original_long_action TEXT,
+    original_lat_action TEXT,
+    original_generated_text TEXT,
+    original_scene_correct INTEGER,
+    final_scene TEXT,
+    final_long_action TEXT,
+    final_lat_action TEXT,
+    final_generated_text TEXT,
+    final_scene_correct INTEGER,
+    was_revised INTEGER,
+    scene_was_revised INTEGER,
+    revision_reason TEXT,
+    scene_type_gt TEXT,
+    long_action_gt TEXT,
+    lat_action_gt TEXT,
+    odd_label TEXT,
+    fine_class TEXT,
+    location TEXT,
+    original_flipped_correct INTEGER,
+    original_flipped_incorrect INTEGER,
+    predict_time_ms REAL,
+    verify_time_ms REAL,
+    total_time_ms REAL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    UNIQUE(experiment_id, sample_id)
+);
+
+CREATE INDEX IF NOT EXISTS idx_predictions_exp ON predictions(experiment_id);
+CREATE INDEX IF NOT EXISTS idx_predictions_revised ON predictions(experiment_id, was_revised);
+CREATE INDEX IF NOT EXISTS idx_predictions_flip ON predictions(original_flipped_correct, original_flipped_incorrect);
+
+CREATE TABLE IF NOT EXISTS tool_calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_id TEXT NOT NULL,
+    sample_id INTEGER NOT NULL,
+    tool_call_order INTEGER NOT NULL,
+    tool_name TEXT NOT NULL,
+    tool_arguments_json TEXT,
+    tool_result_json TEXT,
+    model_revised_after INTEGER,
+    revised_field TEXT,
+    old_value TEXT,
+    new_value TEXT,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    UNIQUE(experiment_id, sample_id, tool_call_order)
+);
+
+CREATE INDEX IF NOT EXISTS idx_tool_calls_exp ON tool_calls(experiment_id, sample_id);
+CREATE INDEX IF NOT EXISTS idx_tool_calls_name ON tool_calls(tool_name);
+CREATE INDEX IF NOT EXISTS idx_tool_calls_revised ON tool_calls(model_revised_after);
+
+CREATE TABLE IF NOT EXISTS condition_metrics (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_id TEXT NOT NULL,
+    scene_accuracy REAL,
+    scene_macro_f1 REAL,
+    n_revised INTEGER,
+    revision_rate REAL,
+    revision_accuracy REAL,
+    n_saves INTEGER,
+    n_breaks INTEGER,
+    net_improvement INTEGER,
+    tool_prior_call_count INTEGER,
+    tool_prior_revision_rate REAL,
+    tool_confusion_call_count INTEGER,
+    tool_confusion_revision_rate REAL,
+    tool_scene_action_call_count INTEGER,
+    tool_scene_action_revision_rate REAL,
+    tool_waypoint_call_count INTEGER,
+    tool_waypoint_revision_rate REAL,
+    mean_predict_time_ms REAL,
+    mean_verify_time_ms REAL,
+    mean_total_time_ms REAL,
+    p95_total_time_ms REAL,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    UNIQUE(experiment_id)
+);
+`;
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Columns added to the plan's tables, as (table, column DDL). */
+const TCE_COLUMNS: Array<[string, string]> = [
+  // experiments: provenance, so synthetic runs are always labelled
+  ['experiments', 'verifier_size TEXT'],
+  ['experiments', 'backend TEXT'],
+  ['experiments', 'synthetic INTEGER'],
+  ['experiments', 'config_json TEXT'],
+  ['experiments', 'config_hash TEXT'],
+  ['experiments', 'tool_stats_mode TEXT'],
+  ['experiments', 'tool_stats_sha256 TEXT'],
+  ['experiments', 'shard TEXT'],
+  ['experiments', 'finished_at TEXT'],
+  ['experiments', 'error TEXT'],
+  // predictions: how each sample ended, and its cost
+  ['predictions', 'original_status TEXT'],
+  ['predictions', 'original_waypoints_json TEXT'],
+  ['predictions', 'final_status TEXT'],
+  ['predictions', 'final_error TEXT'],
+  ['predictions', 'final_waypoints_json TEXT'],
+  ['predictions', 'n_turns INTEGER'],
+  ['predictions', 'n_tool_calls INTEGER'],
+  ['predictions', 'prompt_tokens INTEGER'],
+  ['predictions', 'completion_tokens INTEGER'],
+  ['predictions', 'queue_wait_ms REAL'],
+  ['predictions', 'ttft_ms REAL'],
+  ['predictions', 'decode_ms REAL'],
+  ['predictions', 'retries INTEGER'],
+  ['predictions', 'image_sha256 TEXT'],
+  // tool_calls: extraction status and the validity record of spec 002
+  ['tool_calls', 'turn_index INTEGER'],
+  ['tool_calls', 'call_status TEXT'],
+  ['tool_calls', 'repairs_json TEXT'],
+  ['tool_calls', 'source TEXT'],
+  ['tool_calls', 'raw_text TEXT'],
+  ['tool_calls', 'parsed INTEGER'],
+  ['tool_calls', 'known_tool INTEGER'],
+  ['tool_calls', 'required_args_present INTEGER'],
+  ['tool_calls', 'schema_valid INTEGER'],
+  ['tool_calls', 'executed_ok INTEGER'],
+  ['tool_calls', 'error TEXT'],
+  ['tool_calls', 'tool_time_us REAL'],
+  // condition_metrics: the plan's own validation command selects these
+  ['condition_metrics', 'condition_name TEXT'],
+  ['condition_metrics', 'verifier_size TEXT'],
+];
+
+const TCE_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_id TEXT NOT NULL,
+    sample_id INTEGER NOT NULL,
+    turn_index INTEGER NOT NULL,
+    stage TEXT NOT NULL,
+    endpoint TEXT,
+    request_json TEXT,
+    response_text TEXT,
+    reasoning_text TEXT,
+    finish_reason TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    retries INTEGER,
+    queue_wait_ms REAL,
+    ttft_ms REAL,
+    decode_ms REAL,
+    e2e_ms REAL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    chunk_times BLOB,
+    stated_scene TEXT,
+    stated_long_action TEXT,
+    stated_lat_action TEXT,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    UNIQUE(experiment_id, sample_id, turn_index)
+);
+CREATE INDEX IF NOT EXISTS idx_turns_exp ON turns(experiment_id, sample_id);
+
+CREATE TABLE IF NOT EXISTS run_decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    kind TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    details_json TEXT
+);
+`;
+
+export const MIGRATIONS: Migration[] = [
+  { version: 1, description: 'the plan\'s schema', sql: PLAN_SCHEMA_SQL },
+  {
+    version: 2,
+    description: 'tce: provenance, statuses, validity, turns, decisions',
+    sql: TCE_COLUMNS.map(([t, c]) => `ALTER TABLE ${t} ADD COLUMN ${c};`).join('\n') + TCE_TABLES_SQL,
+  },
+];
+
+/** Later stages append migrations here (one entry each, never edit old ones). */
+export function registerMigration(m: Migration): void {
+  if (MIGRATIONS.some((x) => x.version === m.version)) throw new Error(`migration ${m.version} registered twice`);
+  MIGRATIONS.push(m);
+  MIGRATIONS.sort((a, b) => a.version - b.version);
+}
+
+export function latestSchemaVersion(): number {
+  return MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+}

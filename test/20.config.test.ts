@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tce, tmpDir } from './helpers/cli';
+import { loadConfig, parseConfig } from '../src/config/load';
+import { TceError } from '../src/util/errors';
+
+test('the default config is complete and points at the simulator and fixture', () => {
+  const { config, source } = loadConfig({ file: undefined });
+  assert.ok(source === '(defaults)' || source.endsWith('config.json'));
+  assert.equal(config.backend.kind, 'simulator');
+  assert.equal(config.models.verifier_8b.gpuId, 2);
+  assert.equal(config.models.predictor.env['VLLM_BATCH_INVARIANT'], '1');
+  assert.equal(config.gate.threshold, 0.7);
+});
+
+test('a wrong type in a nested field names the file, the path, expected and found', () => {
+  assert.throws(() => parseConfig({ backend: { vllm: { maxNumSeqs: 'many' } } }, 'x.json'), (e: unknown) => {
+    assert.ok(e instanceof TceError);
+    assert.match(e.message, /x\.json: backend\.vllm\.maxNumSeqs: .*number.*found string "many"/);
+    return true;
+  });
+  assert.throws(() => parseConfig({ models: { verifier_2b: { gpuId: -1 } } }, 'y.json'), /y\.json: models\.verifier_2b\.gpuId/);
+  assert.throws(() => parseConfig({ typo: 1 }, 'z.json'), /z\.json: .*typo/);
+});
+
+test('tce config prints the default; a bad file fails with exit 1 naming the field', () => {
+  const ok = tce(['config']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).seed, 42);
+  const dir = tmpDir();
+  const file = path.join(dir, 'config.json');
+  fs.writeFileSync(file, JSON.stringify({ run: { maxTurns: '4' } }));
+  const bad = tce(['config', '--config', file]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /run\.maxTurns/);
+  assert.match(bad.stderr, /config\.json/);
+  const schema = tce(['config', '--schema']);
+  assert.equal(schema.status, 0);
+  assert.equal(JSON.parse(schema.stdout).type, 'object');
+});

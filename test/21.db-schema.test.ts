@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { tce, tmpDir, hasPython3 } from './helpers/cli';
+import { openDb, tableColumns } from '../src/store/db';
+import { latestSchemaVersion } from '../src/store/schema';
+
+const PLAN_COLUMNS: Record<string, string[]> = {
+  experiments: ['experiment_id', 'created_at', 'description', 'condition_name', 'pipeline', 'predictor_model', 'verifier_model', 'tools_enabled', 'temperature_predict', 'temperature_verify', 'seed', 'total_samples', 'total_wall_time_s', 'predict_wall_time_s', 'verify_wall_time_s', 'throughput_samples_per_s', 'status'],
+  predictions: ['id', 'experiment_id', 'sample_id', 'chum_uri', 'original_scene', 'original_long_action', 'original_lat_action', 'original_generated_text', 'original_scene_correct', 'final_scene', 'final_long_action', 'final_lat_action', 'final_generated_text', 'final_scene_correct', 'was_revised', 'scene_was_revised', 'revision_reason', 'scene_type_gt', 'long_action_gt', 'lat_action_gt', 'odd_label', 'fine_class', 'location', 'original_flipped_correct', 'original_flipped_incorrect', 'predict_time_ms', 'verify_time_ms', 'total_time_ms', 'created_at'],
+  tool_calls: ['id', 'experiment_id', 'sample_id', 'tool_call_order', 'tool_name', 'tool_arguments_json', 'tool_result_json', 'model_revised_after', 'revised_field', 'old_value', 'new_value', 'created_at'],
+  condition_metrics: ['id', 'experiment_id', 'scene_accuracy', 'scene_macro_f1', 'n_revised', 'revision_rate', 'revision_accuracy', 'n_saves', 'n_breaks', 'net_improvement', 'tool_prior_call_count', 'tool_prior_revision_rate', 'tool_confusion_call_count', 'tool_confusion_revision_rate', 'tool_scene_action_call_count', 'tool_scene_action_revision_rate', 'tool_waypoint_call_count', 'tool_waypoint_revision_rate', 'mean_predict_time_ms', 'mean_verify_time_ms', 'mean_total_time_ms', 'p95_total_time_ms', 'created_at'],
+};
+
+test('create-db makes every column of the plan, in the plan\'s order, plus the indexes', () => {
+  const file = path.join(tmpDir(), 'x.db');
+  const r = tce(['create-db', '--db', file]);
+  assert.equal(r.status, 0, r.stderr);
+  const db = openDb(file);
+  for (const [table, cols] of Object.entries(PLAN_COLUMNS)) {
+    const actual = tableColumns(db, table).map((c) => c.name);
+    assert.deepEqual(actual.slice(0, cols.length), cols, table);
+  }
+  assert.ok(tableColumns(db, 'condition_metrics').some((c) => c.name === 'condition_name'));
+  assert.ok(tableColumns(db, 'condition_metrics').some((c) => c.name === 'verifier_size'));
+  const idx = (db.prepare(`SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'idx_%'`).all() as Array<{ name: string }>).map((x) => x.name);
+  for (const name of ['idx_predictions_exp', 'idx_predictions_revised', 'idx_predictions_flip', 'idx_tool_calls_exp', 'idx_tool_calls_name', 'idx_tool_calls_revised']) assert.ok(idx.includes(name), name);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('user_version', { simple: true }), latestSchemaVersion());
+  db.close();
+  // idempotent
+  assert.equal(tce(['create-db', '--db', file]).status, 0);
+});
+
+test('a database from a newer tce is refused; an older one is migrated', () => {
+  const dir = tmpDir();
+  const newer = path.join(dir, 'newer.db');
+  const raw = new Database(newer);
+  raw.pragma(`user_version = ${latestSchemaVersion() + 1}`);
+  raw.close();
+  const r = tce(['create-db', '--db', newer]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /newer tce/);
+
+  const older = path.join(dir, 'older.db');
+  const o = new Database(older);
+  const { MIGRATIONS } = require('../src/store/schema') as typeof import('../src/store/schema');
+  o.exec(MIGRATIONS[0]!.sql);
+  o.pragma('user_version = 1');
+  o.prepare(`INSERT INTO experiments (experiment_id, condition_name, pipeline) VALUES ('e1', 'baseline', 'A')`).run();
+  o.close();
+  const db = openDb(older);
+  assert.equal(db.pragma('user_version', { simple: true }), latestSchemaVersion());
+  assert.equal((db.prepare('SELECT count(*) AS n FROM experiments').get() as { n: number }).n, 1);
+  assert.ok(tableColumns(db, 'experiments').some((c) => c.name === 'backend'));
+  db.close();
+});
+
+test('the plan\'s first two validation commands run verbatim (python3 + sqlite3)', { skip: !hasPython3() && 'python3 not available' }, () => {
+  const dir = tmpDir();
+  const r = tce(['create-db', '--db', path.join(dir, 'tool_calling_experiment', 'tool_calling.db')]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const snippet of PLAN_VALIDATION_SNIPPETS) {
+    const p = spawnSync('python3', ['-c', snippet], { cwd: dir, encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+  }
+});
+
+// Verbatim from spec 000, "Validation Commands".
+export const PLAN_VALIDATION_SNIPPETS = [
+  `
+import sqlite3
+conn = sqlite3.connect('tool_calling_experiment/tool_calling.db')
+for row in conn.execute('SELECT experiment_id, condition_name, scene_accuracy, revision_rate, n_saves, n_breaks, net_improvement FROM condition_metrics'):
+    print(row)
+conn.close()
+`,
+  `
+import sqlite3
+conn = sqlite3.connect('tool_calling_experiment/tool_calling.db')
+print('Tool calls per condition:')
+for row in conn.execute('SELECT experiment_id, tool_name, COUNT(*), AVG(model_revised_after) FROM tool_calls GROUP BY experiment_id, tool_name'):
+    print(row)
+conn.close()
+`,
+];
