@@ -1,0 +1,37 @@
+// Contract of the model backends (simulator, spawned vLLM, listed endpoints).
+
+export type ModelRole = 'predictor' | 'verifier_2b' | 'verifier_8b';
+
+export interface Endpoint {
+  role: ModelRole;
+  /** Base URL including /v1, e.g. http://127.0.0.1:41234/v1 */
+  baseUrl: string;
+  apiKey: string;
+  /** Model name to put in requests. */
+  model: string;
+  /** Cap on concurrent requests, when configured. */
+  maxInFlight?: number;
+}
+
+/** Snapshot of a server's /metrics (vLLM names), for the scheduler and the run record. */
+export interface ServerMetrics {
+  waiting: number;
+  running: number;
+  kvCacheUsage: number | null;
+  prefixCacheHits: number | null;
+  prefixCacheQueries: number | null;
+  mmCacheHits: number | null;
+  mmCacheQueries: number | null;
+  preemptions: number | null;
+}
+
+export interface BackendSet {
+  kind: 'simulator' | 'vllm' | 'endpoints';
+  /** True when results are not from real models (the simulator). */
+  synthetic: boolean;
+  endpoints: Partial<Record<ModelRole, Endpoint>>;
+  /** Reads /metrics of the server behind an endpoint; null when it has none. */
+  metrics(role: ModelRole): Promise<ServerMetrics | null>;
+  /** Stops everything this set started (servers, child processes). */
+  close(): Promise<void>;
+}
