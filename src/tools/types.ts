@@ -30,7 +30,10 @@ export interface CallValidity {
   requiredArgsPresent: boolean;
   schemaValid: boolean;
   executedOk: boolean;
+  /** "<kind>: <message>", or null when the call executed cleanly. */
   error: string | null;
+  /** The kind of `error`, when there is one. */
+  errorKind?: ToolErrorKind;
 }
 
 export interface ToolOutcome {
@@ -51,3 +54,6 @@ export interface ToolExecutor {
   executeBatch(calls: readonly ToolInvocation[]): Promise<ToolOutcome[]>;
   close(): Promise<void>;
 }
+
+/** Why a call did not execute cleanly; CallValidity.error starts with it. */
+export type ToolErrorKind = 'unparsed' | 'unknown_tool' | 'missing_args' | 'invalid_args' | 'tool_failed' | 'timeout';

@@ -1,0 +1,116 @@
+// The tool executor the driver calls with every batch of tool calls. Calls
+// are checked here (zod), then run inline or in a piscina pool; a hung or
+// crashed pooled tool costs its own call only, never the batch or the run.
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import { errorMessage } from '../util/errors';
+import { checkCall, lostJobOutcome, runJob, type ToolJob } from './invoke';
+import type { PoolTask, PoolWorkerData } from './pool-worker';
+import { isBuiltinTool, loadToolSet } from './registry';
+import type { ToolStats } from './stats';
+import type { ToolExecutor, ToolInvocation, ToolOutcome } from './types';
+
+export type ToolDispatch = 'auto' | 'inline' | 'pool';
+
+export interface ToolExecutorOptions {
+  stats: ToolStats;
+  /** auto: built-in tools inline (bench/tools.bench.ts: a pool round trip
+   * costs far more than a built-in tool call), other tools in the pool,
+   * where a hang can be stopped. */
+  dispatch?: ToolDispatch;
+  /** Per call; a pooled batch gets this much in total before its calls are
+   * retried one by one to find the slow one. */
+  timeoutMs?: number;
+  poolThreads?: number;
+  /** Files each exporting `tool` (a ToolDef): custom tools. */
+  extraModules?: readonly string[];
+}
+
+export function createToolExecutor(opts: ToolExecutorOptions): ToolExecutor {
+  const dispatch = opts.dispatch ?? 'auto';
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const extraModules = (opts.extraModules ?? []).map((f) => path.resolve(f));
+  if (!['auto', 'inline', 'pool'].includes(dispatch)) throw new TypeError(`createToolExecutor: dispatch must be 'auto', 'inline' or 'pool' (found ${String(dispatch)})`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError(`createToolExecutor: timeoutMs must be a positive integer (found ${timeoutMs})`);
+  const tools = loadToolSet(extraModules);
+  let pool: Piscina<PoolTask, ToolOutcome[]> | null = null;
+  let closed = false;
+
+  const getPool = (): Piscina<PoolTask, ToolOutcome[]> => {
+    if (!pool) {
+      const workerData: PoolWorkerData = { stats: opts.stats, extraModules, timeoutMs };
+      const threads = opts.poolThreads ?? 2;
+      pool = new Piscina({ filename: path.join(__dirname, 'pool-worker.js'), minThreads: threads, maxThreads: threads, workerData });
+    }
+    return pool;
+  };
+
+  /** One pool task with a deadline; aborting kills the worker (piscina). */
+  const runPooled = async (jobs: ToolJob[], deadlineMs: number): Promise<ToolOutcome[]> => {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), deadlineMs);
+    try {
+      return await getPool().run({ jobs }, { signal: ac.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const pooled = async (jobs: ToolJob[]): Promise<ToolOutcome[]> => {
+    if (jobs.length === 0) return [];
+    if (closed) return jobs.map((j) => lostJobOutcome(j, 'tool_failed', 'the tool executor is closed', tools));
+    try {
+      return await runPooled(jobs, timeoutMs);
+    } catch {
+      // Something in the batch hung or killed its worker: run the calls one
+      // at a time so only the guilty ones fail. Sequential on purpose: a
+      // queued call's timer must not run while another call hangs.
+      const out: ToolOutcome[] = [];
+      for (const job of jobs) {
+        try {
+          out.push(...(await runPooled([job], timeoutMs)));
+        } catch (e) {
+          const aborted = (e as Error).name === 'AbortError';
+          out.push(lostJobOutcome(job, aborted ? 'timeout' : 'tool_failed', aborted ? `${job.name} did not answer within ${timeoutMs} ms` : `${job.name} failed: ${errorMessage(e)}`, tools));
+        }
+      }
+      return out;
+    }
+  };
+
+  return {
+    async executeBatch(calls: readonly ToolInvocation[]): Promise<ToolOutcome[]> {
+      const results = new Array<ToolOutcome | undefined>(calls.length);
+      const jobs: Array<ToolJob | undefined> = new Array(calls.length);
+      try {
+        const toPool: ToolJob[] = [];
+        const poolIndex: number[] = [];
+        const inline: Array<Promise<void>> = [];
+        calls.forEach((call, i) => {
+          const checked = checkCall(call, tools);
+          if ('outcome' in checked) { results[i] = checked.outcome; return; }
+          jobs[i] = checked.job;
+          const usePool = dispatch === 'pool' || (dispatch === 'auto' && !isBuiltinTool(checked.job.name));
+          if (usePool) { toPool.push(checked.job); poolIndex.push(i); } else inline.push(runJob(checked.job, tools, opts.stats, timeoutMs).then((o) => { results[i] = o; }));
+        });
+        const fromPool = await pooled(toPool);
+        fromPool.forEach((o, j) => { results[poolIndex[j]!] = o; });
+        await Promise.all(inline);
+      } catch (e) {
+        // Only a bug here gets this far; the driver still gets one outcome per call.
+        calls.forEach((call, i) => {
+          if (results[i]) return;
+          const job = jobs[i] ?? { id: call.id, sampleId: call.sampleId, name: String(call.name), args: {} };
+          results[i] = lostJobOutcome(job, 'tool_failed', `the tool executor failed: ${errorMessage(e)}`, tools);
+        });
+      }
+      return results as ToolOutcome[];
+    },
+    async close(): Promise<void> {
+      closed = true;
+      const p = pool;
+      pool = null;
+      if (p) await p.destroy();
+    },
+  };
+}
