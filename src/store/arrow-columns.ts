@@ -1,0 +1,244 @@
+// Row objects ⇄ Arrow IPC files, column by column. apache-arrow's builders
+// and row proxies are 3x (build) and 7x (read) slower than filling the
+// buffers by hand (research/perf_baselines.md §2), so both directions work
+// on the raw value, offset and validity buffers.
+import { Binary, Float64, RecordBatch, Struct, Table, Type, Utf8, makeData, tableFromIPC, tableToIPC, type Data } from 'apache-arrow';
+import type { Cell, Row } from './rows';
+import type { ColumnKind, ColumnSpec, TableLayout } from './arrow-schema';
+import { TceError } from '../util/errors';
+
+export type Column = ArrayLike<Cell>;
+
+/** Values the writer fills in for every row (a row may also carry them,
+ * but then they must agree). */
+export interface RowFill {
+  experimentId: string;
+  /** sample_id of each row, parallel to the rows. */
+  sampleIds: ArrayLike<number>;
+}
+
+/** Names the row in error messages ("experiment e sample 12 turns row 3"). */
+export type RowLocator = (row: number) => string;
+
+const MAX_OFFSET = 0x7fffffff;
+
+function invalid(where: string, column: string, expected: string, v: unknown): TceError {
+  const got = v instanceof Uint8Array ? 'bytes' : v === null ? 'null' : v === undefined ? 'nothing' : typeof v === 'number' ? `number ${v}` : typeof v;
+  return new TceError('RUN_ROW_INVALID', `${where}: column ${column}: expected ${expected}, got ${got}`, 'the driver must produce rows matching the database schema (src/store/schema.ts)');
+}
+
+function bitmap(n: number): Uint8Array {
+  return new Uint8Array((n + 7) >> 3);
+}
+
+function varWidth(rows: readonly Row[], { name, kind, required }: ColumnSpec & { kind: 'text' | 'blob' }, at: RowLocator): Data {
+  const n = rows.length;
+  const valid = bitmap(n);
+  const offsets = new Int32Array(n + 1);
+  let nulls = 0;
+  let bound = 0;
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]![name];
+    if (v === null || v === undefined) {
+      if (required) throw invalid(at(i), name, `a value (the column is NOT NULL)`, v);
+      nulls++;
+      continue;
+    }
+    if (kind === 'text') {
+      if (typeof v !== 'string') throw invalid(at(i), name, 'text or null', v);
+      bound += v.length * 3; // worst case UTF-8 bytes per UTF-16 unit
+    } else {
+      if (!(v instanceof Uint8Array)) throw invalid(at(i), name, 'bytes (Uint8Array) or null', v);
+      bound += v.byteLength;
+    }
+  }
+  const buf = Buffer.allocUnsafeSlow(bound);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = rows[i]![name];
+    if (v !== null && v !== undefined) {
+      valid[i >> 3]! |= 1 << (i & 7);
+      if (typeof v === 'string') pos += buf.write(v, pos);
+      else { buf.set(v as Uint8Array, pos); pos += (v as Uint8Array).byteLength; }
+      if (pos > MAX_OFFSET) throw new TceError('RUN_BATCH_TOO_LARGE', `${at(i)}: column ${name} holds over 2 GiB in one batch`, 'flush more often (a smaller flushRows)');
+    }
+    offsets[i + 1] = pos;
+  }
+  const type = kind === 'text' ? new Utf8() : new Binary();
+  return makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? valid : null, valueOffsets: offsets, data: buf.subarray(0, pos) } as never);
+}
+
+function numeric(rows: readonly Row[], { name, kind, required }: ColumnSpec, at: RowLocator, fill?: ArrayLike<number>): Data {
+  const n = rows.length;
+  const valid = bitmap(n);
+  const values = new Float64Array(n);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    let v = rows[i]![name];
+    if (fill) {
+      if (v !== undefined && v !== null && v !== fill[i]) throw invalid(at(i), name, `${fill[i]} (the sample it belongs to)`, v);
+      v = fill[i]!;
+    }
+    if (v === null || v === undefined) {
+      if (required) throw invalid(at(i), name, `a value (the column is NOT NULL)`, v);
+      nulls++;
+      continue;
+    }
+    if (typeof v !== 'number' || Number.isNaN(v)) throw invalid(at(i), name, kind === 'integer' ? 'an integer or null' : 'a number or null', v);
+    // Float64 holds integers exactly only up to 2^53.
+    if (kind === 'integer' && !Number.isSafeInteger(v)) throw invalid(at(i), name, 'an integer (|n| < 2^53) or null', v);
+    values[i] = v;
+    valid[i >> 3]! |= 1 << (i & 7);
+  }
+  return makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls ? valid : null, data: values });
+}
+
+function constantText(n: number, value: string): Data {
+  const bytes = Buffer.from(value, 'utf8');
+  const buf = Buffer.allocUnsafeSlow(bytes.length * n);
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) { bytes.copy(buf, i * bytes.length); offsets[i + 1] = (i + 1) * bytes.length; }
+  return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: buf });
+}
+
+/** Encodes rows as one record batch in an Arrow IPC file. Every key of
+ * every row must be a column of the table; a missing key is NULL. */
+export function encodeRows(layout: TableLayout, rows: readonly Row[], fill: RowFill, at: RowLocator): Uint8Array {
+  const known = new Set(layout.columns.map((c) => c.name));
+  for (let i = 0; i < rows.length; i++) {
+    for (const k in rows[i]!) if (!known.has(k)) throw new TceError('RUN_ROW_INVALID', `${at(i)}: ${layout.table} has no column '${k}'`, 'row keys are the database column names exactly');
+    const eid = rows[i]!['experiment_id'];
+    if (eid !== undefined && eid !== null && eid !== fill.experimentId) throw invalid(at(i), 'experiment_id', `'${fill.experimentId}'`, eid);
+  }
+  const children = layout.columns.map((c: ColumnSpec) => {
+    if (c.name === 'experiment_id') return constantText(rows.length, fill.experimentId);
+    if (c.kind === 'text' || c.kind === 'blob') return varWidth(rows, { ...c, kind: c.kind }, at);
+    return numeric(rows, c, at, c.name === 'sample_id' ? fill.sampleIds : undefined);
+  });
+  const struct = makeData({ type: new Struct(layout.schema.fields), length: rows.length, nullCount: 0, children });
+  return tableToIPC(new Table(layout.schema, new RecordBatch(layout.schema, struct)), 'file');
+}
+
+const TYPE_OF_KIND: Record<ColumnKind, Type> = { text: Type.Utf8, blob: Type.Binary, real: Type.Float, integer: Type.Float };
+
+/** Read access to one column of one record batch. The bulk load reads
+ * cells one at a time straight from the file's buffers, so the objects it
+ * binds die young instead of a million of them being kept for a whole
+ * experiment (that garbage cost more than the decoding). */
+export interface Cells {
+  readonly length: number;
+  at(i: number): Cell;
+}
+
+abstract class ValidityCells implements Cells {
+  readonly length: number;
+  private readonly bitmap: Uint8Array | null;
+  private readonly offset: number;
+  constructor(d: Data) {
+    this.length = d.length;
+    this.bitmap = d.nullCount ? d.nullBitmap! : null;
+    this.offset = d.offset;
+  }
+  protected isNull(i: number): boolean {
+    if (this.bitmap === null) return false;
+    const j = this.offset + i;
+    return (this.bitmap[j >> 3]! & (1 << (j & 7))) === 0;
+  }
+  abstract at(i: number): Cell;
+}
+
+class VarWidthCells extends ValidityCells {
+  private readonly buf: Buffer;
+  private readonly offs: Int32Array;
+  constructor(d: Data, private readonly asString: boolean) {
+    super(d);
+    const vals = d.values as Uint8Array;
+    this.buf = Buffer.from(vals.buffer, vals.byteOffset, vals.byteLength);
+    this.offs = d.valueOffsets as Int32Array;
+  }
+  at(i: number): Cell {
+    if (this.isNull(i)) return null;
+    // Buffer.toString beats TextDecoder on short strings
+    return this.asString ? this.buf.toString('utf8', this.offs[i], this.offs[i + 1]) : this.buf.subarray(this.offs[i], this.offs[i + 1]);
+  }
+}
+
+class FloatCells extends ValidityCells {
+  readonly values: Float64Array;
+  readonly hasNulls: boolean;
+  constructor(d: Data) {
+    super(d);
+    this.values = d.values as Float64Array;
+    this.hasNulls = d.nullCount > 0;
+  }
+  at(i: number): Cell {
+    return this.isNull(i) ? null : this.values[i]!;
+  }
+}
+
+class ListCells implements Cells {
+  constructor(private readonly list: ArrayLike<Cell>) {}
+  get length(): number { return this.list.length; }
+  at(i: number): Cell { return this.list[i]!; }
+}
+
+/** One column as a plain array: a Float64Array when it has no NULLs. */
+export function materialize(parts: readonly Cells[]): Column {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  if (parts.every((p) => p instanceof FloatCells && !p.hasNulls)) {
+    if (parts.length === 1) return (parts[0] as FloatCells).values;
+    const out = new Float64Array(length);
+    let k = 0;
+    for (const p of parts) { out.set((p as FloatCells).values, k); k += p.length; }
+    return out;
+  }
+  const out: Cell[] = new Array(length);
+  let k = 0;
+  for (const p of parts) for (let i = 0; i < p.length; i++) out[k++] = p.at(i);
+  return out;
+}
+
+function cellsOf(chunks: readonly Data[], kind: ColumnKind, textAsBytes: boolean): Cells {
+  const one = (d: Data): Cells => (kind === 'text' || kind === 'blob' ? new VarWidthCells(d, kind === 'text' && !textAsBytes) : new FloatCells(d));
+  return chunks.length === 1 ? one(chunks[0]!) : new ListCells(materialize(chunks.map(one)));
+}
+
+export interface DecodeOptions {
+  /** Text cells as their UTF-8 bytes (Buffers) instead of strings: the bulk
+   * load binds them with CAST(? AS TEXT) and skips decoding to UTF-16 and
+   * better-sqlite3's re-encoding to UTF-8. */
+  textAsBytes?: boolean;
+}
+
+export interface DecodedTable {
+  cells: Record<string, Cells>;
+  length: number;
+}
+
+/** Decodes an Arrow IPC file written by encodeRows (or by any tool that
+ * keeps the column names and types). Columns the file lacks (written before
+ * a migration added them) read as NULL; a column the schema does not know
+ * is an error naming the file. */
+export function decodeTable(layout: TableLayout, bytes: Uint8Array, file: string, opts: DecodeOptions = {}): DecodedTable {
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (e) {
+    throw new TceError('RUN_FILE_INVALID', `${file}: not a readable Arrow IPC file: ${(e as Error).message}`);
+  }
+  const known = new Map(layout.columns.map((c) => [c.name, c]));
+  for (const f of table.schema.fields) {
+    const spec = known.get(f.name);
+    if (!spec) throw new TceError('RUN_FILE_INVALID', `${file}: column '${f.name}' is not in table ${layout.table}`, 'was it written by a newer tce?');
+    if (f.type.typeId !== TYPE_OF_KIND[spec.kind] || (f.type.typeId === Type.Float && (f.type as Float64).precision !== 2)) {
+      throw new TceError('RUN_FILE_INVALID', `${file}: column '${f.name}' has Arrow type ${String(f.type)}, expected ${spec.kind === 'text' ? 'Utf8' : spec.kind === 'blob' ? 'Binary' : 'Float64'}`);
+    }
+  }
+  const length = table.numRows;
+  const cells: Record<string, Cells> = {};
+  for (const c of layout.columns) {
+    const vec = table.getChild(c.name);
+    cells[c.name] = vec ? cellsOf(vec.data, c.kind, opts.textAsBytes ?? false) : new ListCells(new Array<Cell>(length).fill(null));
+  }
+  return { cells, length };
+}

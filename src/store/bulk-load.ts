@@ -1,0 +1,240 @@
+// Arrow run directories → the experiment database. One transaction per
+// experiment; copies of the same experiment (shards from several nodes, or
+// the same directory twice) are merged sample by sample; samples already in
+// the database are skipped, so loading the same files again changes nothing.
+import path from 'node:path';
+import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
+import type { Cells } from './arrow-columns';
+import { readExperimentFile, EXPERIMENT_FILE } from './run-dir';
+import { readRunBatches, type RunBatch } from './run-reader';
+import { tableColumns, type DB } from './db';
+import type { Cell, ExperimentRow } from './rows';
+import { TceError } from '../util/errors';
+
+export interface LoadResult {
+  experiments: number;
+  predictions: number;
+  turns: number;
+  toolCalls: number;
+  /** Samples not inserted: already in the database, or a second copy. */
+  skipped: number;
+}
+
+export interface LoadOptions {
+  log?: (line: string) => void;
+}
+
+/** Below this many new rows the secondary indexes stay; above it (and
+ * above the rows already there) dropping and rebuilding them is cheaper. */
+const REINDEX_MIN_ROWS = 20_000;
+
+interface Copy { dir: string; file: string; row: ExperimentRow }
+
+// Text from run files is held as UTF-8 bytes (see readRunBatches below);
+// the database gives strings.
+function sameCell(a: Cell | undefined, b: Cell | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a === undefined || b === undefined) return false;
+  if (typeof a === 'string' && b instanceof Uint8Array) return Buffer.compare(Buffer.from(a, 'utf8'), b) === 0;
+  if (typeof b === 'string' && a instanceof Uint8Array) return Buffer.compare(Buffer.from(b, 'utf8'), a) === 0;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0;
+  return false;
+}
+
+/** One experiments row from several copies: config hashes must agree;
+ * differing shards are listed, sample counts summed, wall times maxed,
+ * and the run counts as completed only when every copy completed. */
+function mergeExperimentRows(copies: Copy[]): ExperimentRow {
+  const first = copies[0]!;
+  const row: ExperimentRow = { ...first.row };
+  for (const c of copies.slice(1)) {
+    if ((c.row['config_hash'] ?? null) !== (first.row['config_hash'] ?? null)) {
+      throw new TceError('LOAD_CONFLICT', `experiment ${String(row['experiment_id'])}: ${first.file} has config_hash ${String(first.row['config_hash'])} but ${c.file} has ${String(c.row['config_hash'])}`, 'these are different runs that share an experiment id; load them into different databases');
+    }
+  }
+  if (copies.length === 1) return row;
+  const shards = [...new Set(copies.map((c) => c.row['shard']).filter((s): s is string => typeof s === 'string'))].sort();
+  if (shards.length > 1) {
+    row['shard'] = shards.join(',');
+    const totals = copies.map((c) => c.row['total_samples']);
+    if (totals.every((t) => typeof t === 'number')) row['total_samples'] = (totals as number[]).reduce((s, t) => s + t, 0);
+  }
+  for (const k of ['total_wall_time_s', 'predict_wall_time_s', 'verify_wall_time_s']) {
+    const ts = copies.map((c) => c.row[k]).filter((t): t is number => typeof t === 'number');
+    if (ts.length) row[k] = Math.max(...ts);
+  }
+  const unfinished = copies.find((c) => c.row['status'] !== 'completed');
+  if (unfinished) row['status'] = unfinished.row['status'] ?? null;
+  return row;
+}
+
+/** Where each sample's rows sit inside one batch. */
+class BatchIndex {
+  readonly predRow = new Map<number, number>();
+  readonly childRows: Record<'turns' | 'tool_calls', Map<number, number[]>> = { turns: new Map(), tool_calls: new Map() };
+  constructor(readonly b: RunBatch) {
+    const sids = b.tables.predictions.cells['sample_id']!;
+    for (let i = 0; i < sids.length; i++) {
+      const sid = sids.at(i) as number;
+      if (this.predRow.has(sid)) throw new TceError('RUN_DIR_INVALID', `${b.paths.predictions}: sample ${sid} appears twice in one batch`);
+      this.predRow.set(sid, i);
+    }
+    for (const t of ['turns', 'tool_calls'] as const) {
+      const col = b.tables[t].cells['sample_id']!;
+      const m = this.childRows[t];
+      for (let i = 0; i < col.length; i++) {
+        const sid = col.at(i) as number;
+        if (!this.predRow.has(sid)) throw new TceError('RUN_DIR_INVALID', `${b.paths[t]}: row ${i} belongs to sample ${sid}, which has no prediction in this batch`);
+        let list = m.get(sid);
+        if (!list) m.set(sid, (list = []));
+        list.push(i);
+      }
+    }
+  }
+}
+
+/** The first column in which two copies of a sample differ, or null. */
+function sampleDiff(a: BatchIndex, b: BatchIndex, sid: number): string | null {
+  const layouts = runTableLayouts();
+  for (const c of layouts.predictions.columns) {
+    if (!sameCell(a.b.tables.predictions.cells[c.name]!.at(a.predRow.get(sid)!), b.b.tables.predictions.cells[c.name]!.at(b.predRow.get(sid)!))) return `predictions.${c.name}`;
+  }
+  for (const t of ['turns', 'tool_calls'] as const) {
+    const ra = a.childRows[t].get(sid) ?? [];
+    const rb = b.childRows[t].get(sid) ?? [];
+    if (ra.length !== rb.length) return `${t} (${ra.length} rows vs ${rb.length})`;
+    for (let k = 0; k < ra.length; k++) {
+      for (const c of layouts[t].columns) {
+        if (!sameCell(a.b.tables[t].cells[c.name]!.at(ra[k]!), b.b.tables[t].cells[c.name]!.at(rb[k]!))) return `${t}.${c.name}`;
+      }
+    }
+  }
+  return null;
+}
+
+function upsertExperiment(db: DB, row: ExperimentRow, file: string): void {
+  const known = new Set(tableColumns(db, 'experiments').map((c) => c.name));
+  const cols = Object.keys(row);
+  for (const k of cols) if (!known.has(k)) throw new TceError('RUN_DIR_INVALID', `${file}: field ${k} is not a column of experiments`);
+  const updates = cols.filter((c) => c !== 'experiment_id').map((c) => `"${c}" = excluded."${c}"`);
+  const sql = `INSERT INTO experiments (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`
+    + (updates.length ? ` ON CONFLICT(experiment_id) DO UPDATE SET ${updates.join(', ')}` : ' ON CONFLICT(experiment_id) DO NOTHING');
+  try {
+    db.prepare(sql).run(...cols.map((c) => row[c]));
+  } catch (e) {
+    throw new TceError('LOAD_FAILED', `${file}: cannot store the experiments row: ${(e as Error).message}`);
+  }
+}
+
+/** Secondary indexes of a table (not the UNIQUE constraints' own). */
+function secondaryIndexes(db: DB, table: RunTable): Array<{ name: string; sql: string }> {
+  return db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(table) as Array<{ name: string; sql: string }>;
+}
+
+function insertRows(db: DB, table: RunTable, parts: Array<{ cells: Record<string, Cells>; rows: number[] }>): number {
+  const layout = runTableLayouts()[table].columns;
+  const cols = layout.map((c) => c.name);
+  // Text arrives as UTF-8 bytes; CAST stores them as TEXT unchanged.
+  const slots = layout.map((c) => (c.kind === 'text' ? 'CAST(? AS TEXT)' : '?'));
+  const stmt = db.prepare(`INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${slots.join(', ')})`);
+  const args: Cell[] = new Array(cols.length);
+  let n = 0;
+  for (const p of parts) {
+    const vecs = cols.map((c) => p.cells[c]!);
+    for (const i of p.rows) {
+      for (let k = 0; k < vecs.length; k++) args[k] = vecs[k]!.at(i);
+      stmt.run(...args);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Removes from `take` the samples the database already holds, after
+ * checking each one's prediction row equals the file's. Returns how many. */
+function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take: Map<BatchIndex, Set<number>>): number {
+  const cols = runTableLayouts().predictions.columns;
+  const sidAt = cols.findIndex((c) => c.name === 'sample_id');
+  const rows = db.prepare(`SELECT ${cols.map((c) => `"${c.name}"`).join(', ')} FROM predictions WHERE experiment_id = ?`).raw().iterate(id) as Iterable<Cell[]>;
+  let n = 0;
+  for (const dbRow of rows) {
+    const sid = dbRow[sidAt] as number;
+    const idx = firstSeen.get(sid);
+    if (!idx) continue;
+    const i = idx.predRow.get(sid)!;
+    const bad = cols.findIndex((c, k) => !sameCell(dbRow[k], idx.b.tables.predictions.cells[c.name]!.at(i)));
+    if (bad >= 0) throw new TceError('LOAD_CONFLICT', `experiment ${id} sample ${sid}: ${idx.b.paths.predictions} differs from the row already in ${db.name} (predictions.${cols[bad]!.name})`, 'the database holds another run with this experiment id; use another --db');
+    take.get(idx)!.delete(sid);
+    n++;
+  }
+  return n;
+}
+
+function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => void): Omit<LoadResult, 'experiments'> {
+  const row = mergeExperimentRows(copies);
+  if (copies.length > 1) log(`${id}: merging ${copies.length} copies: ${copies.map((c) => c.dir).join(', ')}`);
+  const firstSeen = new Map<number, BatchIndex>();
+  // Per batch, the samples whose rows go in (first copy of each sample).
+  const take = new Map<BatchIndex, Set<number>>();
+  let skipped = 0;
+  for (const c of copies) {
+    for (const b of readRunBatches(c.dir, { textAsBytes: true })) {
+      const idx = new BatchIndex(b);
+      const sids = new Set<number>();
+      for (const sid of idx.predRow.keys()) {
+        const prev = firstSeen.get(sid);
+        if (!prev) { firstSeen.set(sid, idx); sids.add(sid); continue; }
+        const diff = sampleDiff(prev, idx, sid);
+        if (diff) throw new TceError('LOAD_CONFLICT', `experiment ${id} sample ${sid}: ${prev.b.paths.predictions} and ${b.paths.predictions} hold different rows (${diff})`, 'two runs wrote the same experiment id; keep one of the copies');
+        skipped++;
+      }
+      take.set(idx, sids);
+    }
+  }
+  const counts: Record<RunTable, number> = { predictions: 0, turns: 0, tool_calls: 0 };
+  db.transaction(() => {
+    skipped += dropLoaded(db, id, firstSeen, take);
+    upsertExperiment(db, row, copies[0]!.file);
+    for (const t of RUN_TABLES) {
+      const parts = [...take].map(([idx, sids]) => {
+        if (t === 'predictions') return { cells: idx.b.tables.predictions.cells, rows: [...sids].map((s) => idx.predRow.get(s)!) };
+        const rows: number[] = [];
+        for (const s of sids) for (const r of idx.childRows[t].get(s) ?? []) rows.push(r);
+        return { cells: idx.b.tables[t].cells, rows };
+      });
+      const adding = parts.reduce((n, p) => n + p.rows.length, 0);
+      if (adding === 0) continue;
+      const present = (db.prepare(`SELECT max(id) AS n FROM ${t}`).get() as { n: number | null }).n ?? 0;
+      const reindex = adding >= REINDEX_MIN_ROWS && adding >= present ? secondaryIndexes(db, t) : [];
+      for (const ix of reindex) db.exec(`DROP INDEX "${ix.name}"`);
+      counts[t] = insertRows(db, t, parts);
+      for (const ix of reindex) db.exec(ix.sql);
+      if (reindex.length) log(`${id}: ${t}: ${reindex.length} indexes dropped for the load and rebuilt after it`);
+    }
+  })();
+  log(`${id}: ${counts.predictions} predictions, ${counts.turns} turns, ${counts.tool_calls} tool calls loaded${skipped ? `; ${skipped} samples skipped (already loaded, or a second copy)` : ''}`);
+  return { predictions: counts.predictions, turns: counts.turns, toolCalls: counts.tool_calls, skipped };
+}
+
+/** Loads run directories into `db`. See the file comment for the rules. */
+export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadResult {
+  const log = opts.log ?? (() => {});
+  const groups = new Map<string, Copy[]>();
+  for (const dir of [...new Set(dirs.map((d) => path.resolve(d)))].sort()) {
+    const row = readExperimentFile(dir);
+    const id = row['experiment_id'] as string;
+    let list = groups.get(id);
+    if (!list) groups.set(id, (list = []));
+    list.push({ dir, file: path.join(dir, EXPERIMENT_FILE), row });
+  }
+  const total: LoadResult = { experiments: 0, predictions: 0, turns: 0, toolCalls: 0, skipped: 0 };
+  for (const id of [...groups.keys()].sort()) {
+    const r = loadExperiment(db, id, groups.get(id)!, log);
+    total.experiments++;
+    total.predictions += r.predictions;
+    total.turns += r.turns;
+    total.toolCalls += r.toolCalls;
+    total.skipped += r.skipped;
+  }
+  return total;
+}

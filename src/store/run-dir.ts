@@ -1,0 +1,116 @@
+// The on-disk layout of one experiment's run directory, shared by the
+// writer (which creates and repairs it) and the reader (which never
+// changes it, so `tce load` can read a directory a run is still writing).
+//
+//   <runsDir>/<experiment_id>/
+//     experiment.json                 the experiments row (rewritten atomically)
+//     b000001.predictions.arrow       one record batch per table per flush
+//     b000001.turns.arrow
+//     b000001.tool_calls.arrow
+//     b000001.commit.json             written last: the batch exists only with it
+import fs from 'node:fs';
+import path from 'node:path';
+import { RUN_TABLES, type RunTable } from './arrow-schema';
+import type { ExperimentRow } from './rows';
+import { TMP_SUFFIX } from './durable-file';
+import { TceError } from '../util/errors';
+
+export const EXPERIMENT_FILE = 'experiment.json';
+export const LOCK_FILE = 'writer.lock';
+const BATCH_RE = /^b(\d{6,})\.(predictions|turns|tool_calls|commit)\.(arrow|json)$/;
+
+export interface CommitMarker {
+  batch: number;
+  samples: number;
+  /** Per table: file name, row count and byte size (checked on read). */
+  files: Record<RunTable, { file: string; rows: number; bytes: number }>;
+}
+
+export interface CommittedBatch {
+  marker: CommitMarker;
+  /** Absolute path of each table's file. */
+  paths: Record<RunTable, string>;
+}
+
+export function batchName(batch: number, part: RunTable | 'commit'): string {
+  return `b${String(batch).padStart(6, '0')}.${part}.${part === 'commit' ? 'json' : 'arrow'}`;
+}
+
+export function readExperimentFile(dir: string): ExperimentRow {
+  const file = path.join(dir, EXPERIMENT_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TceError('RUN_DIR_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'is this a tce run directory?');
+  }
+  let row: unknown;
+  try { row = JSON.parse(text); } catch (e) {
+    throw new TceError('RUN_DIR_INVALID', `${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new TceError('RUN_DIR_INVALID', `${file}: expected a JSON object (the experiments row)`);
+  for (const [k, v] of Object.entries(row)) {
+    if (v !== null && typeof v !== 'string' && typeof v !== 'number') throw new TceError('RUN_DIR_INVALID', `${file}: field ${k}: expected a string, number or null`);
+  }
+  const id = (row as ExperimentRow)['experiment_id'];
+  if (typeof id !== 'string' || id === '') throw new TceError('RUN_DIR_INVALID', `${file}: field experiment_id: missing or not a string`);
+  return row as ExperimentRow;
+}
+
+function parseMarker(file: string, batch: number): CommitMarker {
+  let m: CommitMarker;
+  try { m = JSON.parse(fs.readFileSync(file, 'utf8')) as CommitMarker; } catch (e) {
+    throw new TceError('RUN_DIR_INVALID', `${file}: unreadable commit marker: ${(e as Error).message}`);
+  }
+  if (m?.batch !== batch || typeof m.files !== 'object' || m.files === null) throw new TceError('RUN_DIR_INVALID', `${file}: commit marker does not describe batch ${batch}`);
+  for (const t of RUN_TABLES) {
+    const f = m.files[t];
+    if (!f || f.file !== batchName(batch, t) || !Number.isSafeInteger(f.rows) || !Number.isSafeInteger(f.bytes)) throw new TceError('RUN_DIR_INVALID', `${file}: field files.${t}: missing or malformed`);
+  }
+  return m;
+}
+
+export interface DirScan {
+  committed: CommittedBatch[];
+  /** Files of batches without a commit marker, and temporary files. */
+  leftovers: string[];
+  /** Highest batch number seen, committed or not. */
+  lastBatch: number;
+}
+
+/** Lists a run directory. Committed batches are checked against their
+ * marker (every file present with the recorded size). */
+export function scanRunDir(dir: string): DirScan {
+  const names = fs.readdirSync(dir);
+  const byBatch = new Map<number, string[]>();
+  const leftovers: string[] = [];
+  for (const name of names) {
+    if (name.endsWith(TMP_SUFFIX)) { leftovers.push(path.join(dir, name)); continue; }
+    const m = BATCH_RE.exec(name);
+    if (!m) continue;
+    const b = Number(m[1]);
+    let list = byBatch.get(b);
+    if (!list) byBatch.set(b, (list = []));
+    list.push(name);
+  }
+  const committed: CommittedBatch[] = [];
+  let lastBatch = 0;
+  for (const [b, files] of [...byBatch].sort((x, y) => x[0] - y[0])) {
+    lastBatch = Math.max(lastBatch, b);
+    const commit = batchName(b, 'commit');
+    if (!files.includes(commit)) { leftovers.push(...files.map((f) => path.join(dir, f))); continue; }
+    const marker = parseMarker(path.join(dir, commit), b);
+    const paths = {} as Record<RunTable, string>;
+    for (const t of RUN_TABLES) {
+      const p = path.join(dir, marker.files[t].file);
+      let size: number;
+      try { size = fs.statSync(p).size; } catch {
+        throw new TceError('RUN_DIR_INVALID', `${p}: missing, but ${commit} says it was written`, 'the directory was damaged after the run; copy it again from its source');
+      }
+      if (size !== marker.files[t].bytes) throw new TceError('RUN_DIR_INVALID', `${p}: ${size} bytes, but ${commit} recorded ${marker.files[t].bytes}`, 'the file was truncated or changed after it was written');
+      paths[t] = p;
+    }
+    committed.push({ marker, paths });
+  }
+  return { committed, leftovers, lastBatch };
+}

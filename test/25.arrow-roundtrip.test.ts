@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { tmpDir } from './helpers/cli';
+import { openDb, tableColumns, type DB } from '../src/store/db';
+import { RUN_TABLES, runTableLayouts } from '../src/store/arrow-schema';
+import { openRunWriter } from '../src/store/run-writer';
+import { readRunDir } from '../src/store/run-reader';
+import { loadRuns } from '../src/store/bulk-load';
+import { syntheticRecord } from '../src/store/synthetic-records';
+import type { ExperimentRow, SampleRecord } from '../src/store/rows';
+import { TceError } from '../src/util/errors';
+
+const EXP: ExperimentRow = { experiment_id: 'tc_roundtrip_2b_20260101_000000', condition_name: 'all_tools', pipeline: 'B', config_hash: 'h1', status: 'running', seed: 42 };
+
+function records(): SampleRecord[] {
+  const recs = Array.from({ length: 40 }, (_, i) => syntheticRecord(i));
+  // Edge cases the generator does not make: every cell NULL, a 2 MB text,
+  // astral and combining characters, an empty blob.
+  const empty = syntheticRecord(1000);
+  for (const k of Object.keys(empty.prediction)) if (k !== 'sample_id') empty.prediction[k] = null;
+  recs.push(empty);
+  const big = syntheticRecord(1001);
+  big.prediction['final_generated_text'] = 'e\u0301\ud834\udd1e\u0000'.repeat(400_000);
+  big.turns[0]!['chunk_times'] = new Uint8Array(0);
+  big.turns[0]!['response_text'] = '\u{1F600}'.repeat(10_000);
+  recs.push(big);
+  return recs;
+}
+
+function insertDirect(db: DB, recs: SampleRecord[]): void {
+  db.prepare('INSERT INTO experiments (experiment_id, condition_name, pipeline, config_hash, status, seed) VALUES (?, ?, ?, ?, ?, ?)').run('tc_roundtrip_2b_20260101_000000', 'all_tools', 'B', 'h1', 'completed', 42);
+  const put = (table: string, row: Record<string, unknown>, sid: number) => {
+    const r = { ...row, experiment_id: EXP['experiment_id'], sample_id: sid };
+    const cols = Object.keys(r);
+    db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => r[c as keyof typeof r]));
+  };
+  for (const rec of recs) {
+    const sid = rec.prediction['sample_id'] as number;
+    put('predictions', rec.prediction, sid);
+    for (const t of rec.turns) put('turns', t, sid);
+    for (const c of rec.toolCalls) put('tool_calls', c, sid);
+  }
+}
+
+function dump(db: DB, table: string): unknown[] {
+  const cols = tableColumns(db, table).map((c) => c.name).filter((c) => c !== 'id' && c !== 'created_at');
+  const order = table === 'predictions' ? 'sample_id' : table === 'turns' ? 'sample_id, turn_index' : 'sample_id, tool_call_order';
+  // typeof() too: the storage class must match, not just the JS value.
+  return db.prepare(`SELECT ${cols.map((c) => `${c}, typeof(${c})`).join(', ')} FROM ${table} ORDER BY ${order}`).raw().all();
+}
+
+test('rows → Arrow → SQLite equal direct inserts, every column and storage class', async () => {
+  const dir = tmpDir();
+  const recs = records();
+  const w = openRunWriter(path.join(dir, 'runs'), EXP, { flushRows: 7 });
+  for (const r of recs) w.append(r);
+  await w.finish({ ...EXP, status: 'completed' });
+
+  const viaArrow = openDb(path.join(dir, 'arrow.db'));
+  const r = loadRuns(viaArrow, [w.dir]);
+  assert.equal(r.predictions, recs.length);
+  assert.equal(r.turns, recs.reduce((s, x) => s + x.turns.length, 0));
+  assert.equal(r.toolCalls, recs.reduce((s, x) => s + x.toolCalls.length, 0));
+  const direct = openDb(path.join(dir, 'direct.db'));
+  insertDirect(direct, recs);
+  for (const t of ['experiments', ...RUN_TABLES]) {
+    if (t === 'experiments') {
+      const q = 'SELECT experiment_id, condition_name, pipeline, config_hash, status, seed, typeof(seed) FROM experiments';
+      assert.deepEqual(viaArrow.prepare(q).raw().all(), direct.prepare(q).raw().all());
+      continue;
+    }
+    const a = dump(viaArrow, t);
+    assert.ok(a.length > 0, t);
+    assert.deepEqual(a, dump(direct, t), t);
+  }
+  // Lone surrogates (possible in model output decoded from JSON escapes)
+  // become U+FFFD, valid UTF-8; better-sqlite3's own binding would store
+  // invalid UTF-8 bytes (ED A0 80) instead.
+  const odd = syntheticRecord(2000);
+  odd.prediction['final_scene'] = 'x\ud800y';
+  const w2 = openRunWriter(path.join(dir, 'runs2'), EXP);
+  w2.append(odd);
+  await w2.finish(EXP);
+  loadRuns(viaArrow, [w2.dir]);
+  assert.deepEqual(viaArrow.prepare('SELECT final_scene AS s, hex(final_scene) AS h FROM predictions WHERE sample_id = 2000').get(), { s: 'x\ufffdy', h: '78EFBFBD79' });
+  const sid = viaArrow.prepare(`SELECT typeof(sample_id) AS t, max(sample_id) AS m FROM predictions`).get() as { t: string; m: number };
+  assert.deepEqual(sid, { t: 'integer', m: 2000 });
+  viaArrow.close();
+  direct.close();
+});
+
+test('readRunDir returns every committed row column-wise with NULLs, and the files are plain Arrow', async () => {
+  const dir = tmpDir();
+  const recs = records();
+  const w = openRunWriter(dir, EXP, { flushRows: 1000 });
+  for (const r of recs) w.append(r);
+  await w.flush();
+  const run = readRunDir(w.dir);
+  assert.equal(run.experiment['config_hash'], 'h1');
+  assert.equal(run.tables.predictions.length, recs.length);
+  const p = run.tables.predictions.columns;
+  const last = recs.length - 1;
+  assert.equal(p['final_generated_text']![last], recs[last]!.prediction['final_generated_text']);
+  assert.equal(p['chum_uri']![last - 1], null);
+  assert.equal(p['experiment_id']![0], EXP['experiment_id']);
+  assert.deepEqual([...Array.from({ length: recs.length }, (_, i) => p['sample_id']![i])], recs.map((r) => r.prediction['sample_id']));
+  const turns = run.tables.turns;
+  const chunk = turns.columns['chunk_times']!;
+  assert.ok(Array.from({ length: turns.length }, (_, i) => chunk[i]).some((c) => c instanceof Uint8Array && c.length > 0));
+  // Any Arrow reader sees typed columns with the SQLite type in the metadata.
+  const file = fs.readdirSync(w.dir).find((f) => f.endsWith('.predictions.arrow'))!;
+  const t = tableFromIPC(fs.readFileSync(path.join(w.dir, file)));
+  assert.equal(t.numRows, recs.length);
+  assert.equal(String(t.schema.fields.find((f) => f.name === 'sample_id')!.type), 'Float64');
+  assert.equal(t.schema.fields.find((f) => f.name === 'sample_id')!.metadata.get('sqlite_type'), 'integer');
+  assert.deepEqual(t.schema.fields.map((f) => f.name), runTableLayouts().predictions.columns.map((c) => c.name));
+  await w.finish(EXP);
+});
+
+test('bad rows are refused naming the sample, table and column', async () => {
+  const w = openRunWriter(tmpDir(), EXP);
+  const cases: Array<[(r: SampleRecord) => void, RegExp]> = [
+    [(r) => { r.prediction['no_such_column'] = 1; }, /sample 2 predictions row 0: predictions has no column 'no_such_column'/],
+    [(r) => { r.prediction['final_scene'] = 5; }, /sample 2 predictions row 0: column final_scene: expected text or null, got number 5/],
+    [(r) => { r.turns[0]!['retries'] = 1.5; }, /sample 2 turns row 0: column retries: expected an integer/],
+    [(r) => { r.turns[1]!['sample_id'] = 4; }, /sample 2 turns row 1: column sample_id: expected 2/],
+    [(r) => { r.toolCalls[0]!['experiment_id'] = 'other'; }, /sample 2 tool_calls row 0: column experiment_id/],
+    [(r) => { r.turns[0]!['chunk_times'] = 'text'; }, /column chunk_times: expected bytes/],
+    [(r) => { r.toolCalls[1]!['tool_name'] = null; }, /sample 2 tool_calls row 1: column tool_name: expected a value \(the column is NOT NULL\), got null/],
+  ];
+  for (const [spoil, re] of cases) {
+    const w2 = openRunWriter(tmpDir(), EXP);
+    const r = syntheticRecord(2);
+    spoil(r);
+    w2.append(r);
+    await assert.rejects(w2.flush(), (e: unknown) => e instanceof TceError && re.test(e.message));
+    // a failed writer stays failed: nothing half-written counts as done
+    assert.throws(() => w2.append(syntheticRecord(5)), re);
+    assert.equal(w2.doneSampleIds().size, 0);
+  }
+  assert.throws(() => w.append({ prediction: { sample_id: 'x' }, turns: [], toolCalls: [] }), /predictions.sample_id: expected an integer/);
+  assert.throws(() => openRunWriter(tmpDir(), { ...EXP, experiment_id: '../escape' }), /not usable as a directory name/);
+});

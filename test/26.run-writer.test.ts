@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tmpDir } from './helpers/cli';
+import { openRunWriter } from '../src/store/run-writer';
+import { readRunDir } from '../src/store/run-reader';
+import { syntheticRecord } from '../src/store/synthetic-records';
+import type { ExperimentRow } from '../src/store/rows';
+
+const EXP: ExperimentRow = { experiment_id: 'tc_prior_only_8b_20260101_000000', condition_name: 'prior_only', pipeline: 'B', config_hash: 'abc', status: 'running' };
+
+test('reopening resumes: committed samples are done, queued ones are not, none twice', async () => {
+  const runs = tmpDir();
+  const w = openRunWriter(runs, EXP, { flushRows: 1000 });
+  assert.equal(w.dir, path.join(runs, EXP['experiment_id'] as string));
+  for (let i = 0; i < 10; i++) w.append(syntheticRecord(i));
+  await w.flush();
+  for (let i = 10; i < 15; i++) w.append(syntheticRecord(i)); // never flushed: lost, as after a crash
+  assert.throws(() => w.append(syntheticRecord(3)), /sample 3: appended twice/);
+  assert.throws(() => w.append(syntheticRecord(12)), /sample 12: appended twice/);
+
+  const again = openRunWriter(runs, { ...EXP, description: 'resumed' });
+  assert.deepEqual([...again.doneSampleIds()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.throws(() => again.append(syntheticRecord(9)), /appended twice/);
+  for (let i = 10; i < 15; i++) again.append(syntheticRecord(i));
+  await again.finish({ ...EXP, status: 'completed', total_samples: 15 });
+  const run = readRunDir(again.dir);
+  assert.equal(run.tables.predictions.length, 15);
+  assert.equal(run.experiment['status'], 'completed');
+  assert.equal(run.experiment['description'], 'resumed');
+  assert.equal(run.experiment['total_samples'], 15);
+  assert.equal(fs.existsSync(path.join(again.dir, 'writer.lock')), false);
+});
+
+test('flushRows flushes by itself; an empty flush writes nothing', async () => {
+  const w = openRunWriter(tmpDir(), EXP, { flushRows: 4 });
+  await w.flush();
+  assert.deepEqual(fs.readdirSync(w.dir).filter((f) => f.endsWith('.arrow')), []);
+  for (let i = 0; i < 4; i++) w.append(syntheticRecord(i));
+  for (let t = 0; t < 200 && w.doneSampleIds().size < 4; t++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(w.doneSampleIds().size, 4, 'the fourth append started a flush');
+  for (let i = 4; i < 6; i++) w.append(syntheticRecord(i));
+  await w.flush();
+  assert.equal(fs.readdirSync(w.dir).filter((f) => f.endsWith('.commit.json')).length, 2);
+  assert.equal(w.doneSampleIds().size, 6);
+  assert.throws(() => openRunWriter(tmpDir(), EXP, { flushRows: 0 }), /flushRows must be a positive integer/);
+});
+
+test('a run directory from another config is refused', async () => {
+  const runs = tmpDir();
+  const w = openRunWriter(runs, EXP);
+  w.append(syntheticRecord(1));
+  await w.finish(EXP);
+  assert.throws(() => openRunWriter(runs, { ...EXP, config_hash: 'other' }), (e: Error) =>
+    /experiment\.json: experiment tc_prior_only_8b_20260101_000000 was started with config_hash abc; this run has other/.test(e.message) && (e as { code?: string }).code === 'RUN_CONFIG_MISMATCH');
+  // the refused open changed nothing
+  assert.equal(readRunDir(w.dir).experiment['config_hash'], 'abc');
+});
+
+test('batches without a commit marker and temporary files are ignored, then removed on reopen', async () => {
+  const runs = tmpDir();
+  const w = openRunWriter(runs, EXP);
+  for (let i = 0; i < 3; i++) w.append(syntheticRecord(i));
+  await w.finish(EXP);
+  const committed = fs.readdirSync(w.dir).sort();
+  // what a kill between the data files and the marker leaves behind
+  fs.copyFileSync(path.join(w.dir, 'b000001.predictions.arrow'), path.join(w.dir, 'b000002.predictions.arrow'));
+  fs.writeFileSync(path.join(w.dir, 'b000002.turns.arrow.tmp'), 'half');
+  fs.writeFileSync(path.join(w.dir, 'experiment.json.tmp'), '{');
+  assert.equal(readRunDir(w.dir).tables.predictions.length, 3);
+  const again = openRunWriter(runs, EXP);
+  assert.deepEqual(fs.readdirSync(again.dir).sort(), [...committed, 'writer.lock'].sort());
+  again.append(syntheticRecord(7));
+  await again.finish(EXP);
+  assert.ok(fs.existsSync(path.join(again.dir, 'b000003.commit.json')), 'numbering continues past the removed batch');
+  assert.equal(readRunDir(again.dir).tables.predictions.length, 4);
+});
+
+test('a committed file that was truncated later is an error naming it', async () => {
+  const w = openRunWriter(tmpDir(), EXP);
+  w.append(syntheticRecord(2));
+  await w.finish(EXP);
+  const f = path.join(w.dir, 'b000001.turns.arrow');
+  fs.truncateSync(f, 10);
+  assert.throws(() => readRunDir(w.dir), new RegExp(`${f.replace(/[.]/g, '\\.')}: 10 bytes, but b000001\\.commit\\.json recorded \\d+`));
+});
+
+test('a directory another live process is writing is refused; a dead one\'s lock is taken over', async () => {
+  const runs = tmpDir();
+  const dir = path.join(runs, EXP['experiment_id'] as string);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'writer.lock'), String(process.ppid));
+  assert.throws(() => openRunWriter(runs, EXP), new RegExp(`process ${process.ppid} is writing this run`));
+  fs.writeFileSync(path.join(dir, 'writer.lock'), '999999999');
+  const w = openRunWriter(runs, EXP);
+  assert.equal(fs.readFileSync(path.join(dir, 'writer.lock'), 'utf8'), String(process.pid));
+  await w.finish(EXP);
+});

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tmpDir } from './helpers/cli';
+import { openDb, type DB } from '../src/store/db';
+import { openRunWriter } from '../src/store/run-writer';
+import { listRunDirs } from '../src/store/run-reader';
+import { loadRuns } from '../src/store/bulk-load';
+import { syntheticRecord } from '../src/store/synthetic-records';
+import type { ExperimentRow, SampleRecord } from '../src/store/rows';
+
+const EXP: ExperimentRow = { experiment_id: 'tc_all_tools_2b_20260101_000000', condition_name: 'all_tools', pipeline: 'B', config_hash: 'h', status: 'running' };
+
+async function writeRun(runsDir: string, sids: number[], exp: Partial<ExperimentRow> = {}, edit?: (r: SampleRecord) => void): Promise<string> {
+  const row = { ...EXP, ...exp } as ExperimentRow;
+  const w = openRunWriter(runsDir, row, { flushRows: 50 });
+  for (const sid of sids) {
+    const r = syntheticRecord(sid);
+    edit?.(r);
+    w.append(r);
+  }
+  await w.finish({ ...row, status: 'completed', total_samples: sids.length });
+  return w.dir;
+}
+
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+
+function snapshot(db: DB): unknown {
+  return ['experiments', 'predictions', 'turns', 'tool_calls'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1`).raw().all());
+}
+
+test('loading the same files twice changes nothing', async () => {
+  const root = tmpDir();
+  const dir = await writeRun(path.join(root, 'runs'), range(0, 120));
+  const db = openDb(path.join(root, 't.db'));
+  const first = loadRuns(db, [dir]);
+  assert.deepEqual(first, { experiments: 1, predictions: 120, turns: 180, toolCalls: 120, skipped: 0 });
+  const before = snapshot(db);
+  const second = loadRuns(db, [dir, path.join(root, 'runs')].flatMap((p) => listRunDirs([p])));
+  assert.deepEqual(second, { experiments: 1, predictions: 0, turns: 0, toolCalls: 0, skipped: 120 });
+  assert.deepEqual(snapshot(db), before);
+  db.close();
+});
+
+test('shards from several nodes merge into one experiment, in one load or one after another', async () => {
+  const root = tmpDir();
+  await writeRun(path.join(root, 'node1', 'runs'), range(0, 60), { shard: '0/2' });
+  await writeRun(path.join(root, 'node2', 'runs'), range(60, 100), { shard: '1/2' });
+  const dirs = listRunDirs([root]);
+  assert.equal(dirs.length, 2);
+  const lines: string[] = [];
+  const db = openDb(path.join(root, 'all.db'));
+  const r = loadRuns(db, dirs, { log: (l) => lines.push(l) });
+  assert.equal(r.predictions, 100);
+  assert.match(lines.join('\n'), /merging 2 copies/);
+  const exp = db.prepare('SELECT shard, total_samples, status FROM experiments').get();
+  assert.deepEqual(exp, { shard: '0/2,1/2', total_samples: 100, status: 'completed' });
+  assert.deepEqual(db.prepare('SELECT count(*) AS n, count(DISTINCT sample_id) AS d FROM predictions').get(), { n: 100, d: 100 });
+
+  const inc = openDb(path.join(root, 'inc.db'));
+  assert.equal(loadRuns(inc, [dirs[0]!]).predictions, 60);
+  assert.equal(loadRuns(inc, [dirs[1]!]).predictions, 40);
+  assert.deepEqual(inc.prepare('SELECT * FROM predictions ORDER BY sample_id').all().map((x) => ({ ...(x as object), id: 0, created_at: '' })),
+    db.prepare('SELECT * FROM predictions ORDER BY sample_id').all().map((x) => ({ ...(x as object), id: 0, created_at: '' })));
+  db.close();
+  inc.close();
+});
+
+test('identical copies of a sample are loaded once; different ones stop the load naming both files', async () => {
+  const root = tmpDir();
+  const a = await writeRun(path.join(root, 'a'), range(0, 30));
+  const copy = path.join(root, 'copy', path.basename(a));
+  fs.cpSync(a, copy, { recursive: true });
+  const db = openDb(path.join(root, 't.db'));
+  assert.deepEqual(loadRuns(db, [a, copy]), { experiments: 1, predictions: 30, turns: 43, toolCalls: 30, skipped: 30 });
+
+  const b = await writeRun(path.join(root, 'b'), [28, 29, 30], {}, (r) => {
+    if (r.prediction['sample_id'] === 29 && r.turns[0]) r.turns[0]['response_text'] = 'another answer';
+  });
+  const fresh = openDb(path.join(root, 'fresh.db'));
+  assert.throws(() => loadRuns(fresh, [a, b]), (e: Error) =>
+    e.message.includes('sample 29') && e.message.includes(path.join(a, 'b000001.predictions.arrow')) && e.message.includes(path.join(b, 'b000001.predictions.arrow')) && e.message.includes('turns.response_text'));
+  assert.equal((fresh.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number }).n, 0, 'nothing of the failed load stays');
+
+  const c = await writeRun(path.join(root, 'c'), [5], {}, (r) => { r.prediction['final_scene'] = 'changed'; });
+  assert.throws(() => loadRuns(db, [c]), (e: Error) => e.message.includes('sample 5') && e.message.includes('already in') && e.message.includes('predictions.final_scene'));
+  const d = await writeRun(path.join(root, 'd'), [1], { config_hash: 'other' });
+  assert.throws(() => loadRuns(fresh, [a, d]), /has config_hash h but .* has other/);
+  db.close();
+  fresh.close();
+});
+
+test('a large load drops the secondary indexes and rebuilds them in the same transaction', async () => {
+  const root = tmpDir();
+  const dir = await writeRun(path.join(root, 'runs'), range(0, 21_000));
+  const db = openDb(path.join(root, 't.db'));
+  const indexes = () => db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`).all();
+  const before = indexes();
+  const lines: string[] = [];
+  loadRuns(db, [dir], { log: (l) => lines.push(l) });
+  assert.match(lines.join('\n'), /predictions: 3 indexes dropped for the load and rebuilt after it/);
+  assert.deepEqual(indexes(), before);
+  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  db.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('listRunDirs takes run directories, runs folders and folders of nodes\' copies', async () => {
+  const root = tmpDir();
+  const a = await writeRun(path.join(root, 'n1', 'runs'), [1]);
+  const b = await writeRun(path.join(root, 'n2', 'runs'), [2], { experiment_id: 'tc_baseline_2b_20260101_000000' });
+  fs.mkdirSync(path.join(root, 'n2', 'runs', 'not-a-run'));
+  assert.deepEqual(listRunDirs([a]), [a]);
+  assert.deepEqual(listRunDirs([path.join(root, 'n2', 'runs')]), [b]);
+  assert.deepEqual(listRunDirs([root, a]), [a, b].sort());
+  fs.mkdirSync(path.join(root, 'empty'));
+  assert.throws(() => listRunDirs([path.join(root, 'empty')]), /empty: holds no run directory/);
+  assert.throws(() => listRunDirs([path.join(root, 'missing')]), /missing: no such directory/);
+});
