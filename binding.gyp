@@ -3,7 +3,12 @@
     {
       "target_name": "tce_native",
       "sources": [
-        "native/src/binding.cc"
+        "native/src/binding.cc",
+        "native/src/core/json_value.cc",
+        "native/src/core/sse_event.cc",
+        "native/src/core/stream.cc",
+        "native/src/core/tool_calls.cc",
+        "native/src/core/utf8.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,19 +1,251 @@
 // Thin node-addon-api binding: converts arguments and forwards to the plain
-// C++ core in native/src/core (which knows nothing about N-API).
+// C++ core in native/src/core (which knows nothing about N-API). The
+// boundary is crossed per batch: one feed() carries body chunks of many
+// streams, one extractTexts() many whole texts. No mutable statics, so the
+// addon is safe in worker threads (each engine lives in its External).
 #include <napi.h>
 
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/stream.h"
+#include "core/tool_calls.h"
+
 #ifndef TCE_NATIVE_VERSION
-#define TCE_NATIVE_VERSION "0.1.0"
+#define TCE_NATIVE_VERSION "0.2.0"
 #endif
 
 namespace {
+
+// Distinguishes our engine handles from any other External (duckdb-node-neo style).
+const napi_type_tag kEngineTag = {0x7ce5e7a1d2b04f31ULL, 0x9a3c55e0b1f24d77ULL};
+
+struct Engine {
+  std::unordered_map<uint32_t, std::unique_ptr<tce::Stream>> streams;
+  uint32_t next = 1;
+};
+
+Engine* EngineArg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "expected an engine handle from createEngine()");
+  auto ext = info[0].As<Napi::External<Engine>>();
+  if (!ext.CheckTypeTag(&kEngineTag)) throw Napi::TypeError::New(env, "the handle is not a tce stream engine");
+  return ext.Data();
+}
+
+uint32_t StreamId(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a stream handle (number)");
+  return info[i].As<Napi::Number>().Uint32Value();
+}
+
+std::vector<std::string> Strings(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of strings");
+  auto a = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value s = a.Get(i);
+    if (!s.IsString()) throw Napi::TypeError::New(env, std::string(what) + "[" + std::to_string(i) + "] is not a string");
+    out.push_back(s.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
 
 Napi::Value Version(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), TCE_NATIVE_VERSION);
 }
 
+Napi::Value CreateEngine(const Napi::CallbackInfo& info) {
+  auto ext = Napi::External<Engine>::New(info.Env(), new Engine(), [](Napi::Env, Engine* e) { delete e; });
+  ext.TypeTag(&kEngineTag);
+  return ext;
+}
+
+// open(engine, mode: 0 = sse | 1 = text, knownTools: string[]) -> handle
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "open(engine, mode, knownTools): mode must be 0 (sse) or 1 (text)");
+  auto mode = info[1].As<Napi::Number>().Int32Value() == 1 ? tce::Stream::Mode::kText : tce::Stream::Mode::kSse;
+  uint32_t id = e->next++;
+  if (e->next == 0) e->next = 1;
+  e->streams[id] = std::make_unique<tce::Stream>(mode, Strings(env, info[2], "knownTools"));
+  return Napi::Number::New(env, id);
+}
+
+tce::Stream& Find(const Napi::CallbackInfo& info, Engine* e, uint32_t id) {
+  auto it = e->streams.find(id);
+  if (it == e->streams.end()) throw Napi::TypeError::New(info.Env(), "unknown or closed stream handle " + std::to_string(id));
+  return *it->second;
+}
+
+// feed(engine, handles: Uint32Array, data: Uint8Array, ends: Uint32Array, timesMs: Float64Array)
+// Chunk i is data[ends[i-1] .. ends[i]) for stream handles[i]: the whole batch
+// is four typed arrays read in place, so the cost per call does not grow with
+// the number of chunks. Every handle is checked before any is fed.
+template <typename T>
+T TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what) {
+  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
+    throw Napi::TypeError::New(info.Env(), std::string("feed(engine, handles: Uint32Array, data: Uint8Array, ends: Uint32Array, timesMs: Float64Array): bad ") + what);
+  return info[i].As<T>();
+}
+
+Napi::Value Feed(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  Napi::Env env = info.Env();
+  auto h = TypedArg<Napi::Uint32Array>(info, 1, napi_uint32_array, "handles");
+  auto data = TypedArg<Napi::Uint8Array>(info, 2, napi_uint8_array, "data");
+  auto ends = TypedArg<Napi::Uint32Array>(info, 3, napi_uint32_array, "ends");
+  auto t = TypedArg<Napi::Float64Array>(info, 4, napi_float64_array, "timesMs");
+  size_t n = h.ElementLength();
+  if (t.ElementLength() != n || ends.ElementLength() != n) throw Napi::TypeError::New(env, "feed: handles, ends and timesMs differ in length");
+  std::vector<tce::Stream*> streams(n);
+  size_t prev = 0;
+  for (size_t i = 0; i < n; i++) {
+    streams[i] = &Find(info, e, h[i]);
+    if (ends[i] < prev || ends[i] > data.ElementLength()) throw Napi::TypeError::New(env, "feed: ends must be non-decreasing and within data");
+    prev = ends[i];
+  }
+  const char* base = reinterpret_cast<const char*>(data.Data());
+  prev = 0;
+  for (size_t i = 0; i < n; i++) {
+    streams[i]->Feed(base + prev, ends[i] - prev, t[i]);
+    prev = ends[i];
+  }
+  return env.Undefined();
+}
+
+// Results cross as one JS string plus one Float64Array: the strings are
+// concatenated and their lengths (UTF-16 units, so JS can slice) go into the
+// number stream with the other fields, in the order src/extract/packed.ts
+// reads them. Two JS values per call instead of dozens.
+size_t Utf16Length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? (c >= 0xF0 ? 2 : 1) : 0;
+  return n;
+}
+
+struct Packer {
+  std::string text;
+  std::vector<double> nums;
+  void Str(const std::string& s) {
+    text += s;
+    nums.push_back(static_cast<double>(Utf16Length(s)));
+  }
+  void Num(double v) { nums.push_back(v); }
+  /** Text that came back unchanged (no tags at all) is not sent twice:
+   * length -1 tells JS to reuse the string it already has. */
+  void StrOrSame(const std::string& s, const std::string& same) {
+    if (s.size() == same.size() && s == same) Num(-1);
+    else Str(s);
+  }
+  void Calls(const std::vector<tce::ToolCall>& calls) {
+    Num(static_cast<double>(calls.size()));
+    for (const tce::ToolCall& c : calls) {
+      Num((c.has_name ? 1 : 0) | (c.has_args ? 2 : 0) | (c.from_server ? 4 : 0));
+      Num(static_cast<double>(c.status));
+      if (c.has_name) Str(c.name);
+      if (c.has_args) Str(c.args_json);
+      Str(c.raw);
+      std::string repairs;
+      for (tce::Repair r : c.repairs.items) {
+        if (!repairs.empty()) repairs.push_back(',');
+        repairs += tce::RepairName(r);
+      }
+      Str(repairs);
+    }
+  }
+  Napi::Value Done(Napi::Env env) {
+    auto out = Napi::Array::New(env, 2);
+    out.Set(0u, Napi::String::New(env, text));
+    auto a = Napi::Float64Array::New(env, nums.size());
+    std::copy(nums.begin(), nums.end(), a.Data());
+    out.Set(1u, a);
+    return out;
+  }
+};
+
+// finish(engine, handle) -> packed (see Packer; order in src/extract/packed.ts)
+Napi::Value Finish(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  uint32_t id = StreamId(info, 1);
+  tce::Stream& s = Find(info, e, id);
+  tce::StreamResult r;
+  s.Finish(&r);
+  e->streams.erase(id);
+  Packer p;
+  p.Str(r.text);
+  p.StrOrSame(r.extraction.content, r.text);
+  p.Str(r.extraction.reasoning);
+  p.Calls(r.extraction.calls);
+  p.Num(r.has_finish);
+  if (r.has_finish) p.Str(r.finish_reason);
+  p.Num(r.has_usage);
+  if (r.has_usage) {
+    p.Num(r.prompt_tokens);
+    p.Num(r.completion_tokens);
+  }
+  p.Num((r.has_error ? 1 : 0) | (r.has_error_type ? 2 : 0) | (r.has_error_code ? 4 : 0));
+  if (r.has_error) p.Str(r.error_message);
+  if (r.has_error_type) p.Str(r.error_type);
+  if (r.has_error_code) p.Num(r.error_code);
+  p.Num(r.saw_done);
+  p.Num(static_cast<double>(r.chunk_times.size()));
+  for (size_t i = 0; i < r.chunk_times.size(); i++) {
+    p.Num(r.chunk_times[i]);
+    p.Num(r.chunk_tokens[i]);
+  }
+  return p.Done(info.Env());
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  uint32_t id = StreamId(info, 1);
+  Find(info, e, id);
+  e->streams.erase(id);
+  return info.Env().Undefined();
+}
+
+// extractTexts(texts: string[], knownTools: string[]) -> packed: per text
+// content, reasoning, calls.
+Napi::Value ExtractTexts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsArray()) throw Napi::TypeError::New(env, "extractTexts(texts: string[], knownTools: string[])");
+  std::vector<std::string> known = Strings(env, info[1], "knownTools");
+  auto texts = info[0].As<Napi::Array>();
+  uint32_t n = texts.Length();
+  Packer p;
+  std::string buf;
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value v = texts.Get(i);
+    if (!v.IsString()) throw Napi::TypeError::New(env, "extractTexts: texts[" + std::to_string(i) + "] is not a string");
+    // One pass over the string: the UTF-16 length is O(1) and bounds the
+    // UTF-8 size by 3x. V8 writes lone surrogates as U+FFFD, so buf is valid UTF-8.
+    size_t units = 0, len = 0;
+    napi_get_value_string_utf16(env, v, nullptr, 0, &units);
+    buf.resize(units * 3 + 1);
+    napi_get_value_string_utf8(env, v, &buf[0], buf.size(), &len);
+    buf.resize(len);
+    tce::TextExtraction ex;
+    tce::ExtractFromText(buf, known, &ex);
+    p.StrOrSame(ex.content, buf);
+    p.Str(ex.reasoning);
+    p.Calls(ex.calls);
+  }
+  return p.Done(env);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
+  exports.Set("createEngine", Napi::Function::New(env, CreateEngine, "createEngine"));
+  exports.Set("open", Napi::Function::New(env, Open, "open"));
+  exports.Set("feed", Napi::Function::New(env, Feed, "feed"));
+  exports.Set("finish", Napi::Function::New(env, Finish, "finish"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("extractTexts", Napi::Function::New(env, ExtractTexts, "extractTexts"));
   return exports;
 }
 

@@ -12,7 +12,8 @@ export interface ExtractedToolCall {
   arguments: unknown;
   status: CallStatus;
   /** Repairs applied, e.g. 'single_quotes', 'trailing_comma', 'python_literals',
-   * 'raw_newline', 'missing_brace', 'arguments_string', 'parameters_key', 'code_fence'. */
+   * 'raw_newline', 'missing_brace', 'arguments_string', 'parameters_key', 'code_fence',
+   * 'missing_arguments'. */
   repairs: string[];
   /** The raw text of the block (between the tags), kept verbatim. */
   raw: string;
@@ -70,9 +71,16 @@ export interface StreamResult extends ExtractResult {
   sawDone: boolean;
 }
 
+/** A stream's outcome before its final answer is parsed (what both engines
+ * produce; the final answer is parsed once, in TypeScript). */
+export type RawStreamResult = Omit<StreamResult, 'finalAnswer'>;
+
 export interface StreamEngineOptions {
   knownTools: readonly string[];
   answerKind: AnswerKind;
+  /** 'sse' (default): the body of a streamed /v1/chat/completions response;
+   * 'text': the assistant text itself, in arbitrary byte chunks. */
+  mode?: 'sse' | 'text';
 }
 
 /** One engine per driver thread; many concurrent streams. */

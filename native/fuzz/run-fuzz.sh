@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `npm run fuzz:extractor [-- SECONDS]`: builds the libFuzzer target with
+# ASan+UBSan through cmake and runs it for a bounded time (default 60 s, or
+# FUZZ_SECONDS / the first argument). Exit status is libFuzzer's: non-zero on
+# a crash, a sanitizer report, a leak or a broken split == whole invariant.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_TO_RUN="${1:-${FUZZ_SECONDS:-60}}"
+CXX_BIN="${CXX_FUZZ:-clang++}"
+if ! command -v "$CXX_BIN" >/dev/null 2>&1; then
+  echo "fuzz:extractor needs clang (libFuzzer ships with it)." >&2
+  echo "On Debian/Ubuntu: sudo apt-get update && sudo apt-get install -y clang" >&2
+  echo "Or point CXX_FUZZ at a clang++ binary." >&2
+  exit 2
+fi
+BUILD=native/fuzz/out  # ignored by .gitignore
+cmake -S . -B "$BUILD" -DTCE_FUZZ=ON -DCMAKE_CXX_COMPILER="$CXX_BIN" -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$BUILD" --target extractor_fuzzer -j2
+CORPUS="$BUILD/corpus"
+mkdir -p "$CORPUS"
+# Seeds: an SSE body and a text (first byte picks the mode, see the harness).
+printf '\x00data: {"choices":[{"delta":{"content":"<tool_call>{\\"name\\": \\"a\\", \\"arguments\\": {}}</tool_call>"}}]}\n\ndata: [DONE]\n\n' > "$CORPUS/seed-sse"
+printf "\x01<think>x</think><tool_call>{'name': 'a', 'arguments': {'b': True,},}</tool_call>FINAL_SCENE: nominal" > "$CORPUS/seed-text"
+echo "fuzzing the extractor for ${SECONDS_TO_RUN}s (ASan+UBSan, leak detection on)"
+"$BUILD/native/fuzz/extractor_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -detect_leaks=1 -print_final_stats=1 "$CORPUS"

@@ -1,0 +1,40 @@
+// Reads one SSE `data:` payload (an OpenAI-style chat.completion.chunk) in a
+// single pass: the fields the engine needs are decoded, everything else is
+// validated and skipped, so the whole event costs no allocation in the
+// common content-delta case. Validity matches JSON.parse exactly; duplicate
+// keys follow JSON.parse (the last one wins).
+#pragma once
+#include <string>
+
+#include "core/json_value.h"
+
+namespace tce {
+
+struct SseEvent {
+  bool is_object = false;
+  // {"error": ...} or the older {"object": "error", "message": ...}
+  bool has_error_key = false;
+  JValue error;
+  bool object_is_error = false;
+  JValue message, type, code;  // top level, for the older error shape
+  JValue usage;
+  // choices[0]
+  bool has_finish = false;
+  std::string finish_reason;
+  bool has_content = false;
+  std::string content;
+  bool has_reasoning_key = false;
+  bool has_reasoning = false;
+  std::string reasoning;
+  bool has_reasoning_content = false;
+  std::string reasoning_content;
+  JValue tool_calls;
+
+  void Clear();
+};
+
+/** False when the payload is not valid JSON. A non-object payload is valid
+ * and leaves is_object false. */
+bool ParseSseEvent(const char* data, size_t n, SseEvent* ev);
+
+}  // namespace tce

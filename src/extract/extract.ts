@@ -1,0 +1,28 @@
+// Whole-text extraction (logs, bulk re-analysis, non-streamed replies):
+// the native path crosses the boundary once per batch.
+import { loadNative } from '../native/loader';
+import type { ExtractResult, StreamEngineOptions } from './types';
+import { parseAnswer } from './answer';
+import { PackedReader } from './packed';
+import { extractFromText } from './twin/tool-calls';
+import { wellFormed } from './twin/well-formed';
+
+export function extractTexts(texts: readonly string[], opts: StreamEngineOptions, prefer: 'native' | 'typescript' = 'native'): ExtractResult[] {
+  const addon = prefer === 'native' ? loadNative().addon : null;
+  if (addon) {
+    const p = new PackedReader(addon.extractTexts(texts, opts.knownTools));
+    return texts.map((text) => {
+      const content = p.str(() => wellFormed(text));
+      const reasoning = p.str();
+      return { toolCalls: p.calls(), content, reasoning, finalAnswer: parseAnswer(content, opts.answerKind) };
+    });
+  }
+  return texts.map((t) => {
+    const ex = extractFromText(wellFormed(t), opts.knownTools);
+    return { ...ex, finalAnswer: parseAnswer(ex.content, opts.answerKind) };
+  });
+}
+
+export function extractText(text: string, opts: StreamEngineOptions, prefer: 'native' | 'typescript' = 'native'): ExtractResult {
+  return extractTexts([text], opts, prefer)[0]!;
+}
