@@ -32,6 +32,11 @@ export interface BackendSet {
   endpoints: Partial<Record<ModelRole, Endpoint>>;
   /** Reads /metrics of the server behind an endpoint; null when it has none. */
   metrics(role: ModelRole): Promise<ServerMetrics | null>;
+  /** Brings up the servers of `roles` when not all models fit the GPUs at
+   * once (vLLM pool only; stops the ones in the way). Absent elsewhere: all
+   * endpoints are up from the start. After it resolves, `endpoints` holds
+   * the roles asked for. */
+  prepare?(roles: ModelRole[]): Promise<void>;
   /** Stops everything this set started (servers, child processes). */
   close(): Promise<void>;
 }

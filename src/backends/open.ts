@@ -1,0 +1,115 @@
+// The one place the driver gets its model servers from: the built-in
+// simulator (synthetic), a pool of spawned `vllm serve`, or listed URLs.
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/schema';
+import { TceError } from '../util/errors';
+import { scrapeMetrics } from './metrics-scrape';
+import { startSimulator, type Simulator } from './sim/server';
+import { DEFAULT_LATENCY } from './sim/latency';
+import { parseFaultSpec } from './sim/faults';
+import type { BackendSet, Endpoint, ModelRole } from './types';
+import { VllmPool } from './vllm/pool';
+
+export { scrapeMetrics } from './metrics-scrape';
+
+export interface OpenOptions {
+  runDir: string;
+  roles: ModelRole[];
+  log?: (line: string) => void;
+}
+
+function metricsOf(endpoints: BackendSet['endpoints']) {
+  return (role: ModelRole) => {
+    const e = endpoints[role];
+    return e ? scrapeMetrics(e.baseUrl, e.apiKey, e.model) : Promise.resolve(null);
+  };
+}
+
+async function openSimulator(config: Config, opts: OpenOptions): Promise<BackendSet> {
+  const endpoints: BackendSet['endpoints'] = {};
+  const sims: Simulator[] = [];
+  const sc = config.backend.simulator;
+  const faults = sc.faults ? parseFaultSpec(sc.faults, 'config: backend.simulator.faults') : undefined;
+  try {
+    // One server per model, as vLLM runs one per GPU: each has its own
+    // queue and /metrics.
+    for (const role of opts.roles) {
+      const m = config.models[role];
+      const apiKey = `tce-sim-${randomBytes(8).toString('hex')}`;
+      const sim = await startSimulator({
+        seed: config.seed,
+        models: [{ servedModelName: m.servedModelName, profile: m.profile, root: m.path }],
+        latency: sc.latency ? { ...DEFAULT_LATENCY, maxRunning: Math.min(DEFAULT_LATENCY.maxRunning, config.backend.vllm.maxNumSeqs) } : false,
+        tokensPerDelta: sc.tokensPerDelta,
+        ...(faults ? { faults } : {}),
+        serverParse: config.run.parseMode === 'server',
+        apiKey,
+        maxModelLen: config.backend.vllm.maxModelLen,
+        ...(config.backend.vllm.limitMmPerPrompt.image !== undefined ? { maxImagesPerPrompt: config.backend.vllm.limitMmPerPrompt.image } : {}),
+        // In-process and fed by our own dataset reader: any local path is fine.
+        allowedLocalMediaPath: config.backend.vllm.allowedLocalMediaPath ?? '/',
+      });
+      sims.push(sim);
+      endpoints[role] = { role, baseUrl: sim.baseUrl, apiKey, model: m.servedModelName };
+      opts.log?.(`simulator (synthetic) for ${role}: profile ${m.profile} at ${sim.baseUrl}`);
+    }
+  } catch (e) {
+    await Promise.all(sims.map((s) => s.close()));
+    throw e;
+  }
+  return {
+    kind: 'simulator', synthetic: true, endpoints,
+    metrics: metricsOf(endpoints),
+    close: async () => { await Promise.all(sims.map((s) => s.close())); },
+  };
+}
+
+function openEndpoints(config: Config, opts: OpenOptions): BackendSet {
+  const endpoints: BackendSet['endpoints'] = {};
+  config.backend.endpoints.forEach((e, i) => {
+    if (endpoints[e.model]) {
+      throw new TceError('CONFIG_INVALID', `config: backend.endpoints[${i}].model: '${e.model}' is listed twice`, 'spread one model over several servers behind a load balancer, or run one driver shard per server (docs/backends.md)');
+    }
+    const ep: Endpoint = { role: e.model, baseUrl: e.url.replace(/\/+$/, ''), apiKey: e.apiKey, model: e.servedModelName ?? config.models[e.model].servedModelName };
+    if (e.maxInFlight !== undefined) ep.maxInFlight = e.maxInFlight;
+    endpoints[e.model] = ep;
+  });
+  const missing = opts.roles.filter((r) => !endpoints[r]);
+  if (missing.length > 0) {
+    throw new TceError('CONFIG_INVALID', `config: backend.endpoints has no entry for ${missing.join(', ')} (backend.kind is "endpoints")`, 'add {"model": "<role>", "url": "http://host:port/v1"} for each model the conditions use');
+  }
+  return { kind: 'endpoints', synthetic: false, endpoints, metrics: metricsOf(endpoints), close: async () => {} };
+}
+
+async function openPool(config: Config, opts: OpenOptions): Promise<BackendSet> {
+  const pool = new VllmPool(config, { runDir: opts.runDir, ...(opts.log ? { log: opts.log } : {}) });
+  const endpoints: BackendSet['endpoints'] = {};
+  const refresh = () => {
+    for (const r of Object.keys(endpoints) as ModelRole[]) delete endpoints[r];
+    for (const r of opts.roles) {
+      const e = pool.endpoint(r);
+      if (e) endpoints[r] = e;
+    }
+  };
+  const plan = pool.plan(opts.roles);
+  if (plan.length > 1) opts.log?.(`models do not fit the GPUs at once; they load in ${plan.length} waves: ${plan.map((w) => w.join('+')).join(' then ')}`);
+  await pool.ensure(plan[0] ?? []);
+  refresh();
+  return {
+    kind: 'vllm', synthetic: false, endpoints,
+    metrics: metricsOf(endpoints),
+    async prepare(roles) {
+      await pool.ensure(roles);
+      refresh();
+    },
+    close: () => pool.close(),
+  };
+}
+
+export async function openBackends(config: Config, opts: OpenOptions): Promise<BackendSet> {
+  switch (config.backend.kind) {
+    case 'simulator': return openSimulator(config, opts);
+    case 'endpoints': return openEndpoints(config, opts);
+    case 'vllm': return openPool(config, opts);
+  }
+}

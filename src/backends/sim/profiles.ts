@@ -1,0 +1,309 @@
+// Behaviour profiles of the simulated models (SIMULATED, not real model
+// behaviour; docs/backends.md describes each number). A profile turns what
+// the request carries (task, image cues, tool responses) into generated
+// text. Every draw is keyed by seed + model + image + prompt + label, so a
+// request always gets the same answer.
+import type { Cue } from '../../domain/scene-cues';
+import { SCENES, isScene, isLongAction, isLatAction, type Scene, type LongAction, type LatAction } from '../../domain/enums';
+import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../data/fixture/published';
+import { Draw } from './rng';
+import type { Conversation, ToolAdvice } from './conversation';
+import { MALFORMATIONS, toolCallText, type Args } from './tool-call-text';
+
+export const PROFILES = ['sceneiq-ft-2b', 'qwen3-vl-2b', 'qwen3-vl-8b'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+export const isProfile = (s: string): s is ProfileName => (PROFILES as readonly string[]).includes(s);
+
+export interface ProfileInput {
+  seed: number;
+  profile: ProfileName;
+  conv: Conversation;
+  /** Cues the image shows (empty without an image). */
+  seen: ReadonlySet<Cue>;
+  imageHash: string;
+}
+
+/** What the image looks like, before any model-specific perception. */
+type VisualClass = 'mounted_police' | 'flagger' | 'flooded' | 'incident' | 'triggers' | 'clean';
+
+function visualClass(seen: ReadonlySet<Cue>): VisualClass {
+  if (seen.has('horse')) return 'mounted_police';
+  if (seen.has('flagger_vest') || seen.has('flag')) return 'flagger';
+  if (seen.has('water')) return 'flooded';
+  if (seen.has('emergency_light') || seen.has('crash_debris')) return 'incident';
+  if (seen.has('cone') || seen.has('barrier')) return 'triggers';
+  return 'clean';
+}
+
+// The predictor answers with the fixture's greedy confusion row
+// (spec/FIXTURE.md) of the fine class the image looks like, so the
+// simulated fine-tuned model over-predicts incident_zone on cones/barriers.
+const ROW_OF_CLASS: Record<VisualClass, FineRow> = {
+  clean: 'nominal_clean', triggers: 'nominal_triggers', flagger: 'flagger', flooded: 'flooded', incident: 'incident_zone', mounted_police: 'mounted_police',
+};
+const sceneOfColumn = (c: string): Scene | null => (isScene(c) ? c : null);
+
+// Action pairs observed per scene with their counts (FIXTURE.md co-occurrence).
+type ActionRow = readonly [LongAction, LatAction, number];
+const ACTIONS = {} as Record<Scene, readonly ActionRow[]>;
+for (const scene of SCENES) ACTIONS[scene] = GT_ACTIONS[scene].filter((r): r is ActionRow => isLongAction(r[0]) && isLatAction(r[1]));
+
+function drawActions(scene: Scene, d: Draw): [LongAction, LatAction] {
+  const rows = ACTIONS[scene];
+  const [l, a] = rows[d.weighted(rows.map((r) => r[2]))]!;
+  return [l, a];
+}
+const typicalActions = (scene: Scene): [LongAction, LatAction] => [ACTIONS[scene][0]![0], ACTIONS[scene][0]![1]];
+
+/** First waypoint (x forward, y left, metres) a model would give for an action. */
+function firstWaypoint(long: LongAction | null, lat: LatAction | null, d: Draw): [number, number] {
+  const x = long === 'stop' ? 0.15 : long === 'slowdown' ? 1.1 : long === 'proceed' ? 2.4 : 1.9;
+  const y = lat === 'lc_left' ? 0.35 : lat === 'lc_right' ? -0.35 : 0;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return [r(x * (0.85 + 0.3 * d.next())), r(y + (d.next() - 0.5) * 0.06)];
+}
+
+function waypointList(long: LongAction, lat: LatAction, d: Draw): string {
+  const [x, y] = firstWaypoint(long, lat, d);
+  const decay = long === 'stop' ? 0.5 : long === 'slowdown' ? 0.9 : 1.0;
+  const pts: string[] = [];
+  let px = 0, py = 0, step = x;
+  for (let i = 0; i < 5; i++) {
+    px += step;
+    py += y;
+    step *= decay;
+    pts.push(`[${px.toFixed(2)}, ${py.toFixed(2)}]`);
+  }
+  return `[${pts.join(', ')}]`;
+}
+
+// --- verifiers -----------------------------------------------------------
+
+interface VerifierTraits {
+  /** Chance to miss each cue that is in the image. */
+  missCue: number;
+  /** Chance that cones/barriers alone read as incident_zone. */
+  triggersAsIncident: number;
+  callRate: Record<string, number>;
+  malformRate: number;
+  unknownToolRate: number;
+  forgetFinal: number;
+  /** Revise to the oracle's true_scene when it says the prediction is wrong. */
+  followOracle: number;
+  /** Break a prediction the oracle confirmed. */
+  breakConfirmed: number;
+  /** Follow a statistical tool's alternative (implausible, doubtful) when the image is not decisive. */
+  followAdvice: readonly [number, number];
+  /** Chance to trust a decisive image over the tool's advice. */
+  trustEyes: number;
+  /** Without tool advice, revise to what a decisive image shows. */
+  reviseOnSight: number;
+  retryAfterError: number;
+}
+
+const TRAITS: Record<'qwen3-vl-2b' | 'qwen3-vl-8b', VerifierTraits> = {
+  'qwen3-vl-8b': {
+    missCue: 0.08, triggersAsIncident: 0.3,
+    callRate: { check_scene_prior: 0.8, check_confusion_risk: 0.8, check_scene_action_compatibility: 0.6, check_waypoint_feasibility: 0.45 },
+    malformRate: 0.025, unknownToolRate: 0.005, forgetFinal: 0.015,
+    followOracle: 0.97, breakConfirmed: 0.01, followAdvice: [0.55, 0.3], trustEyes: 0.9, reviseOnSight: 0.55, retryAfterError: 0.6,
+  },
+  'qwen3-vl-2b': {
+    missCue: 0.25, triggersAsIncident: 0.6,
+    callRate: { check_scene_prior: 0.65, check_confusion_risk: 0.6, check_scene_action_compatibility: 0.45, check_waypoint_feasibility: 0.3 },
+    malformRate: 0.14, unknownToolRate: 0.03, forgetFinal: 0.06,
+    followOracle: 0.78, breakConfirmed: 0.05, followAdvice: [0.75, 0.5], trustEyes: 0.35, reviseOnSight: 0.2, retryAfterError: 0.3,
+  },
+};
+const DEFAULT_CALL_RATE = 0.5;
+
+interface Belief {
+  scene: Scene;
+  /** A decisive cue was seen (not just cones/barriers). */
+  decisive: boolean;
+}
+
+function believe(seen: ReadonlySet<Cue>, t: VerifierTraits, d: Draw): Belief {
+  const perceived = new Set<Cue>();
+  for (const c of seen) if (!d.chance(t.missCue)) perceived.add(c);
+  switch (visualClass(perceived)) {
+    case 'mounted_police': return { scene: 'mounted_police', decisive: true };
+    case 'flagger': return { scene: 'flagger', decisive: true };
+    case 'flooded': return { scene: 'flooded', decisive: true };
+    case 'incident': return { scene: 'incident_zone', decisive: true };
+    case 'triggers': return { scene: d.chance(t.triggersAsIncident) ? 'incident_zone' : 'nominal', decisive: false };
+    case 'clean': return { scene: 'nominal', decisive: false };
+  }
+}
+
+const field = (text: string, label: string): string | null => {
+  const m = new RegExp(`${label}:\\s*([A-Za-z_]+)`).exec(text);
+  return m ? m[1]! : null;
+};
+
+function toolArgs(name: string, scene: Scene, long: LongAction, lat: LatAction, d: Draw): Args {
+  switch (name) {
+    case 'check_scene_prior':
+    case 'check_confusion_risk':
+      return { predicted_scene: scene };
+    case 'check_scene_action_compatibility':
+      return { scene, long_action: long, lat_action: lat };
+    case 'check_waypoint_feasibility': {
+      const [x, y] = firstWaypoint(long, lat, d);
+      return { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y };
+    }
+    default:
+      return { scene };
+  }
+}
+
+const PREAMBLES = [
+  'Let me check these predictions with the available tools.',
+  'I will verify the prediction before answering.',
+  'I need to check whether this prediction is reasonable.',
+];
+
+/** One or more tool calls in the model's style; `null` when it decides to call none. */
+function writeCalls(names: string[], args: (n: string) => Args, t: VerifierTraits, d: Draw): string {
+  const parts: string[] = [d.pick(PREAMBLES)];
+  for (const n of names) {
+    const bad = d.chance(t.malformRate) ? MALFORMATIONS[Math.floor(d.next() * MALFORMATIONS.length)]! : null;
+    parts.push(toolCallText(n, args(n), bad));
+    // A truncated call ends the generation: nothing can follow it.
+    if (bad === 'truncated') break;
+  }
+  return parts.join('\n');
+}
+
+function chooseTools(offered: string[], t: VerifierTraits, d: Draw): string[] {
+  const chosen = offered.filter((n) => d.chance(t.callRate[n] ?? DEFAULT_CALL_RATE));
+  if (offered.length > 0 && d.chance(t.unknownToolRate)) chosen.push('check_scene_type');
+  return chosen;
+}
+
+function worstAdvice(advice: ToolAdvice[]): { verdict: ToolAdvice['verdict']; alternative: Scene | null } {
+  const rank = { plausible: 0, doubtful: 1, implausible: 2 } as const;
+  let verdict: ToolAdvice['verdict'] = null;
+  let alternative: Scene | null = null;
+  for (const a of advice) {
+    if (a.verdict && (verdict === null || rank[a.verdict] > rank[verdict])) verdict = a.verdict;
+    if (!alternative && isScene(a.alternativeScene) && a.verdict !== 'plausible') alternative = a.alternativeScene;
+  }
+  return { verdict, alternative };
+}
+
+/** The verifier's scene after reading the tool responses (or none). */
+function decideScene(shown: Scene | null, eyes: Belief, advice: ToolAdvice[], t: VerifierTraits, d: Draw): { scene: Scene; why: string } {
+  const oracle = advice.find((a) => a.isCorrect !== null);
+  if (oracle) {
+    if (oracle.isCorrect === false && isScene(oracle.trueScene) && d.chance(t.followOracle)) return { scene: oracle.trueScene, why: 'the verification tool reported the predicted scene is wrong' };
+    if (oracle.isCorrect === true && shown && !d.chance(t.breakConfirmed)) return { scene: shown, why: 'the verification tool confirmed the prediction' };
+    if (oracle.isCorrect === true && shown) return { scene: eyes.scene !== shown ? eyes.scene : 'nominal', why: 'the image suggests a different scene' };
+  }
+  if (!shown) return { scene: eyes.scene, why: 'the original prediction was unparseable; classified from the image' };
+  const { verdict, alternative } = worstAdvice(advice);
+  if (eyes.decisive && eyes.scene === shown && verdict !== null && verdict !== 'plausible' && d.chance(t.trustEyes)) {
+    return { scene: shown, why: `the image clearly shows a ${shown} scene despite the tool's warning` };
+  }
+  if (verdict === 'implausible' || verdict === 'doubtful') {
+    const p = verdict === 'implausible' ? t.followAdvice[0] : t.followAdvice[1];
+    if (d.chance(p)) {
+      const target = eyes.decisive && eyes.scene !== shown && d.chance(t.trustEyes) ? eyes.scene : alternative ?? eyes.scene;
+      if (target !== shown) return { scene: target, why: `the tool flagged ${shown} as ${verdict}` };
+    }
+    return { scene: shown, why: 'the prediction is consistent with the image' };
+  }
+  if (eyes.decisive && eyes.scene !== shown && d.chance(t.reviseOnSight)) return { scene: eyes.scene, why: `the image shows a ${eyes.scene} scene` };
+  return { scene: shown, why: verdict === 'plausible' ? 'the tools found the prediction plausible' : 'the prediction matches the image' };
+}
+
+function forgetful(scene: Scene): string {
+  return `Based on the tool results, the scene looks like ${scene.replace('_', ' ')}. I have checked the prediction.`;
+}
+
+function verify(inp: ProfileInput, t: VerifierTraits): string {
+  const { conv } = inp;
+  const key = `${inp.seed}|${inp.profile}|${inp.imageHash}|${conv.taskText}`;
+  const eyes = believe(inp.seen, t, new Draw(key + '|eyes'));
+  const rawScene = field(conv.taskText, '- Scene type');
+  const shown = isScene(rawScene) ? rawScene : null;
+  const rawLong = field(conv.taskText, '- Longitudinal action');
+  const rawLat = field(conv.taskText, '- Lateral action');
+  const argScene = shown ?? eyes.scene;
+  const long0: LongAction = isLongAction(rawLong) ? rawLong : typicalActions(argScene)[0];
+  const lat0: LatAction = isLatAction(rawLat) ? rawLat : typicalActions(argScene)[1];
+  if (conv.advice.length === 0 && conv.assistantTurns === 0) {
+    const d = new Draw(key + '|calls');
+    const names = chooseTools(conv.offered, t, d);
+    if (names.length > 0) return writeCalls(names, (n) => toolArgs(n, argScene, long0, lat0, d), t, d);
+  }
+  const d = new Draw(`${key}|final|${conv.responseTexts.join('\u0001')}`);
+  if (conv.advice.some((a) => a.error) && conv.assistantTurns < 2 && conv.offered.length > 0 && d.chance(t.retryAfterError)) {
+    const n = conv.offered[0]!;
+    return `The tool call failed; let me try again.\n${toolCallText(n, toolArgs(n, argScene, long0, lat0, d), null)}`;
+  }
+  const { scene, why } = decideScene(shown, eyes, conv.advice, t, d);
+  let [long, lat] = [long0, lat0];
+  if (scene !== shown) [long, lat] = drawActions(scene, d);
+  else if (conv.advice.some((a) => a.verdict === 'implausible' && a.alternativeScene === null) && d.chance(t.followAdvice[0])) [long, lat] = typicalActions(scene);
+  if (d.chance(t.forgetFinal)) return forgetful(scene);
+  const revised = scene !== shown || long !== rawLong || lat !== rawLat;
+  return `FINAL_SCENE: ${scene}\nFINAL_LONG_ACTION: ${long}\nFINAL_LAT_ACTION: ${lat}\nREVISED: ${revised ? 'yes' : 'no'}\nREASON: ${why[0]!.toUpperCase()}${why.slice(1)}.`;
+}
+
+function staged(inp: ProfileInput, t: VerifierTraits): string {
+  const { conv } = inp;
+  const key = `${inp.seed}|${inp.profile}|${inp.imageHash}|${conv.taskText}`;
+  const eyes = believe(inp.seen, t, new Draw(`${inp.seed}|${inp.profile}|${inp.imageHash}|eyes`));
+  const d = new Draw(`${key}|${conv.responseTexts.join('\u0001')}`);
+  const sceneInPrompt = field(conv.taskText, 'The scene is');
+  const scene: Scene = isScene(sceneInPrompt) ? sceneInPrompt : eyes.scene;
+  const mayCall = conv.advice.length === 0 && conv.assistantTurns === 0;
+  const call = (name: string, args: Args) => writeCalls([name], () => args, t, d);
+  const { verdict, alternative } = worstAdvice(conv.advice);
+  const warned = verdict === 'implausible' || verdict === 'doubtful';
+  if (conv.task === 'stageScene') {
+    if (mayCall && conv.offered.includes('check_confusion_risk') && d.chance(t.callRate.check_confusion_risk ?? DEFAULT_CALL_RATE)) {
+      return call('check_confusion_risk', { predicted_scene: eyes.scene });
+    }
+    let s = eyes.scene;
+    if (warned && alternative && !(eyes.decisive && d.chance(t.trustEyes)) && d.chance(t.followAdvice[verdict === 'implausible' ? 0 : 1])) s = alternative;
+    return d.chance(t.forgetFinal) ? forgetful(s) : `SCENE: ${s}`;
+  }
+  const rawLong = field(conv.taskText, 'the longitudinal action is');
+  if (conv.task === 'stageAction') {
+    let [long, lat] = drawActions(scene, new Draw(key + '|actions'));
+    if (mayCall && conv.offered.includes('check_scene_action_compatibility') && d.chance(t.callRate.check_scene_action_compatibility ?? DEFAULT_CALL_RATE)) {
+      return call('check_scene_action_compatibility', { scene, long_action: long, lat_action: lat });
+    }
+    if (warned && d.chance(t.followAdvice[0])) [long, lat] = typicalActions(scene);
+    return `LONG_ACTION: ${long}\nLAT_ACTION: ${lat}`;
+  }
+  const long: LongAction = isLongAction(rawLong) ? rawLong : typicalActions(scene)[0];
+  let [x, y] = firstWaypoint(long, 'null', new Draw(key + '|wp'));
+  if (mayCall && conv.offered.includes('check_waypoint_feasibility') && d.chance(t.callRate.check_waypoint_feasibility ?? DEFAULT_CALL_RATE)) {
+    return call('check_waypoint_feasibility', { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y });
+  }
+  if (warned && d.chance(t.followAdvice[0])) [x, y] = firstWaypoint(typicalActions(scene)[0], 'null', d);
+  return `WAYPOINTS: [[${x}, ${y}]]`;
+}
+
+function predict(inp: ProfileInput): string {
+  const d = new Draw(`${inp.seed}|${inp.profile}|${inp.imageHash}|${inp.conv.taskText}`);
+  const scene = sceneOfColumn(PRED_COLUMNS[d.weighted(FINE_CONFUSION[ROW_OF_CLASS[visualClass(inp.seen)]])]!);
+  if (!scene) return d.pick(['The image shows a road scene ahead of the vehicle.', 'SCENE: unclear, possibly construction', 'I cannot determine the scene from this image.']);
+  const [long, lat] = drawActions(scene, d);
+  return `SCENE: ${scene}\nLONG_ACTION: ${long}\nLAT_ACTION: ${lat}\nWAYPOINTS: ${waypointList(long, lat, d)}`;
+}
+
+/** The text the simulated model generates for this request. */
+export function generate(inp: ProfileInput): string {
+  const { task } = inp.conv;
+  if (task === 'other') return 'I can help with driving scene analysis. Please provide a dashcam image and the task.';
+  if (inp.profile === 'sceneiq-ft-2b' || task === 'predict') {
+    // The fine-tuned predictor only knows its own output format.
+    return predict(inp);
+  }
+  const t = TRAITS[inp.profile];
+  return task === 'verify' ? verify(inp, t) : staged(inp, t);
+}

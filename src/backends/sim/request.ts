@@ -1,0 +1,109 @@
+// The edge of the simulator: an HTTP body becomes a typed chat request, or a
+// VllmError carrying the status, type and message vLLM would send.
+
+export class VllmError extends Error {
+  constructor(readonly status: number, readonly type: string, message: string) {
+    super(message);
+  }
+  /** vLLM >= 0.10.1 error body (PR #22099). */
+  body(): string {
+    return JSON.stringify({ error: { message: this.message, type: this.type, param: null, code: this.status } });
+  }
+}
+
+export const badRequest = (msg: string) => new VllmError(400, 'BadRequestError', msg);
+
+export interface ContentPart {
+  type: string;
+  text?: string;
+  image_url?: { url?: string } | string;
+}
+
+export interface ChatMessage {
+  role: string;
+  content: string | ContentPart[] | null;
+  tool_calls?: Array<{ function?: { name?: string; arguments?: string } }>;
+}
+
+export interface ChatRequest {
+  model: string | undefined;
+  messages: ChatMessage[];
+  stream: boolean;
+  includeUsage: boolean;
+  maxTokens: number | undefined;
+  tools: Array<{ function: { name: string } }> | undefined;
+  /** The tools as sent, for counting the tokens of the rendered tools block. */
+  toolsJson: string;
+  toolChoice: 'none' | 'auto' | 'required' | { name: string } | undefined;
+  seed: number | undefined;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseToolChoice(v: unknown): ChatRequest['toolChoice'] {
+  if (v === undefined || v === null) return undefined;
+  if (v === 'none' || v === 'auto' || v === 'required') return v;
+  if (isObj(v) && isObj(v.function) && typeof v.function.name === 'string') return { name: v.function.name };
+  throw badRequest(`Invalid tool_choice: ${JSON.stringify(v)}`);
+}
+
+/** Validates the fields the simulator uses; unknown fields are ignored, as vLLM does. */
+export function parseChatRequest(raw: string): ChatRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (e) {
+    throw badRequest(`JSON decode error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isObj(body)) throw badRequest('Input should be a valid dictionary');
+  const { messages } = body;
+  if (!Array.isArray(messages) || messages.length === 0) throw badRequest('messages: Field required (a non-empty list)');
+  messages.forEach((m, i) => {
+    if (!isObj(m) || typeof m.role !== 'string') throw badRequest(`messages.${i}.role: Field required`);
+    if (m.content !== undefined && m.content !== null && typeof m.content !== 'string' && !Array.isArray(m.content)) {
+      throw badRequest(`messages.${i}.content: Input should be a valid string or list`);
+    }
+    // vLLM json.loads the arguments of assistant tool calls in the history.
+    if (Array.isArray(m.tool_calls)) {
+      m.tool_calls.forEach((c: unknown, k: number) => {
+        const args = isObj(c) && isObj(c.function) ? c.function.arguments : undefined;
+        if (typeof args !== 'string' || args === '') return;
+        try {
+          JSON.parse(args);
+        } catch (e) {
+          throw badRequest(`messages.${i}.tool_calls.${k}.function.arguments: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      });
+    }
+  });
+  const stream = body.stream === true;
+  if (body.stream_options !== undefined && body.stream_options !== null && !stream) {
+    throw badRequest('Stream options can only be defined when `stream=True`.');
+  }
+  const so = isObj(body.stream_options) ? body.stream_options : undefined;
+  const maxRaw = body.max_completion_tokens ?? body.max_tokens;
+  if (maxRaw !== undefined && maxRaw !== null && (typeof maxRaw !== 'number' || !Number.isInteger(maxRaw) || maxRaw < 1)) {
+    throw badRequest('max_tokens: Input should be a positive integer');
+  }
+  let tools: ChatRequest['tools'];
+  if (Array.isArray(body.tools) && body.tools.length > 0) {
+    tools = body.tools.map((t, i) => {
+      if (!isObj(t) || !isObj(t.function) || typeof t.function.name !== 'string') throw badRequest(`tools.${i}.function.name: Field required`);
+      return { function: { name: t.function.name } };
+    });
+  }
+  const toolChoice = parseToolChoice(body.tool_choice);
+  if (toolChoice !== undefined && !tools && toolChoice !== 'none') throw badRequest('When using `tool_choice`, `tools` must be set.');
+  return {
+    model: typeof body.model === 'string' ? body.model : undefined,
+    messages: messages as ChatMessage[],
+    stream,
+    includeUsage: so ? so.include_usage !== false : false,
+    maxTokens: typeof maxRaw === 'number' ? maxRaw : undefined,
+    tools,
+    toolsJson: tools ? JSON.stringify(body.tools) : '',
+    // vLLM's validator: tools without tool_choice means "auto".
+    toolChoice: toolChoice ?? (tools ? 'auto' : undefined),
+    seed: typeof body.seed === 'number' ? body.seed : undefined,
+  };
+}

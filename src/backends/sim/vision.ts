@@ -1,0 +1,113 @@
+// The simulated model's eyes: decode the image the request carries and count
+// pixels of each cue colour (src/domain/scene-cues.ts). This is the only way
+// the simulator learns about a scene: there is no side channel to ground truth.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { BoundedCache } from './bounded-cache';
+import { CUES, CUE_COLORS, CUE_MIN_PIXELS, type Cue } from '../../domain/scene-cues';
+
+export interface Sight {
+  /** Content hash of the image bytes (the key of vLLM's mm caches too). */
+  hash: string;
+  width: number;
+  height: number;
+  /** Cues with at least CUE_MIN_PIXELS pixels of their colour. */
+  seen: ReadonlySet<Cue>;
+  /** LLM tokens the image costs (Qwen3-VL: one per 32x32 px after smart_resize). */
+  imageTokens: number;
+}
+
+export class ImageError extends Error {}
+
+const cache = new BoundedCache<string, Sight>(20_000);
+
+/** Qwen2-VL smart_resize with factor 32 and Qwen3-VL's pixel bounds. */
+export function qwenImageTokens(width: number, height: number): number {
+  const f = 32, minPx = 65_536, maxPx = 16_777_216;
+  let h = Math.max(f, Math.round(height / f) * f);
+  let w = Math.max(f, Math.round(width / f) * f);
+  if (h * w > maxPx) {
+    const beta = Math.sqrt((height * width) / maxPx);
+    h = Math.max(f, Math.floor(height / beta / f) * f);
+    w = Math.max(f, Math.floor(width / beta / f) * f);
+  } else if (h * w < minPx) {
+    const beta = Math.sqrt(minPx / (height * width));
+    h = Math.ceil((height * beta) / f) * f;
+    w = Math.ceil((width * beta) / f) * f;
+  }
+  return (h / f) * (w / f);
+}
+
+function countCues(data: Uint8Array, channels: number, tolerance: number): Set<Cue> {
+  const counts = new Array<number>(CUES.length).fill(0);
+  const palette = CUES.map((c) => CUE_COLORS[c]);
+  for (let i = 0; i + 2 < data.length; i += channels) {
+    const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+    for (let k = 0; k < palette.length; k++) {
+      const p = palette[k]!;
+      if (Math.abs(r - p[0]) <= tolerance && Math.abs(g - p[1]) <= tolerance && Math.abs(b - p[2]) <= tolerance) {
+        counts[k]!++;
+        break;
+      }
+    }
+  }
+  const seen = new Set<Cue>();
+  CUES.forEach((c, k) => { if (counts[k]! >= CUE_MIN_PIXELS) seen.add(c); });
+  return seen;
+}
+
+function decode(bytes: Buffer, what: string): { width: number; height: number; data: Uint8Array; tolerance: number } {
+  try {
+    if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50) {
+      const png = PNG.sync.read(bytes);
+      return { width: png.width, height: png.height, data: png.data, tolerance: 0 };
+    }
+    if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8) {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+      // JPEG is lossy: palette colours come back within a few levels.
+      return { width: img.width, height: img.height, data: img.data, tolerance: 14 };
+    }
+  } catch (e) {
+    throw new ImageError(`cannot identify image file ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  throw new ImageError(`cannot identify image file ${what}: not PNG or JPEG`);
+}
+
+function look(bytes: Buffer, hash: string, what: string): Sight {
+  const { width, height, data, tolerance } = decode(bytes, what);
+  return { hash, width, height, seen: countCues(data, 4, tolerance), imageTokens: qwenImageTokens(width, height) };
+}
+
+/** Sees the image at `url` (data URL or file://). File URLs must lie under
+ * `allowedLocalMediaPath`, as with vLLM's --allowed-local-media-path. */
+export function seeImage(url: string, allowedLocalMediaPath?: string): Sight {
+  if (url.startsWith('data:')) {
+    const comma = url.indexOf(',');
+    if (comma < 0 || !url.slice(0, comma).endsWith(';base64')) throw new ImageError('image data URL must be base64-encoded');
+    // Hashing the base64 text is cheaper than decoding it first and is as
+    // good a content key.
+    const key = createHash('sha1').update(url).digest('hex');
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const bytes = Buffer.from(url.slice(comma + 1), 'base64');
+    return cache.set(key, look(bytes, key, 'in data URL'));
+  }
+  if (url.startsWith('file://')) {
+    const file = decodeURIComponent(new URL(url).pathname);
+    if (!allowedLocalMediaPath) throw new ImageError('Cannot load local files without `--allowed-local-media-path`.');
+    const root = path.resolve(allowedLocalMediaPath);
+    const abs = path.resolve(file);
+    if (abs !== root && !abs.startsWith(root + path.sep)) throw new ImageError(`The file path ${abs} must be a subpath of \`--allowed-local-media-path\` ${root}.`);
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!stat) throw new ImageError(`No such file: ${abs}`);
+    const key = `file\u0000${abs}\u0000${stat.mtimeMs}\u0000${stat.size}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const bytes = fs.readFileSync(abs);
+    return cache.set(key, look(bytes, createHash('sha1').update(bytes).digest('hex'), abs));
+  }
+  throw new ImageError(`The URL must be either a HTTP, data or file URL (got ${url.slice(0, 40)})`);
+}

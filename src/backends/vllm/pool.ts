@@ -1,0 +1,181 @@
+// One `vllm serve` per configured model, each on its GPU (CUDA_VISIBLE_DEVICES),
+// its own free port on 127.0.0.1, a random API key and its own
+// VLLM_CACHE_ROOT (concurrent starts clobber a shared torch.compile cache on
+// older vLLMs). Servers are started once and reused across conditions;
+// models whose memory shares do not fit one GPU together start in waves.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Config, ModelConfig } from '../../config/schema';
+import { TceError } from '../../util/errors';
+import type { Endpoint, ModelRole } from '../types';
+import { freePorts, gpuComputeProcesses, logTail, whichExecutable } from './host';
+import { isGroupAlive, stopGroup, track, untrack } from './reaper';
+import { memoryShare, vllmServeArgs, waves } from './serve-args';
+
+export interface PoolServer {
+  role: ModelRole;
+  endpoint: Endpoint;
+  pid: number;
+  logFile: string;
+  /** Set once the process has exited, with its code or signal. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+}
+
+export interface PoolOptions {
+  runDir: string;
+  log?: (line: string) => void;
+  /** Poll interval of /health while waiting (tests use a short one). */
+  pollMs?: number;
+  /** Progress line interval while waiting. */
+  progressMs?: number;
+}
+
+export class VllmPool {
+  private servers = new Map<ModelRole, PoolServer & { child: ChildProcess }>();
+  private readonly exe: string;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly config: Config, private readonly opts: PoolOptions) {
+    const exe = whichExecutable(config.backend.vllm.executable);
+    if (!exe) {
+      throw new TceError('VLLM_NOT_FOUND', `backend.vllm.executable '${config.backend.vllm.executable}' was not found on PATH`, 'install vLLM in this environment (pip install vllm), set backend.vllm.executable to its full path, or use backend.kind "simulator"');
+    }
+    this.exe = exe;
+    this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+  }
+
+  private model(role: ModelRole): ModelConfig {
+    return this.config.models[role];
+  }
+
+  /** The waves in which `roles` can run (all at once when they fit). */
+  plan(roles: ModelRole[]): ModelRole[][] {
+    const v = this.config.backend.vllm;
+    return waves(roles, (r) => this.model(r).gpuId, (r) => memoryShare(this.model(r), v));
+  }
+
+  endpoint(role: ModelRole): Endpoint | undefined {
+    const s = this.servers.get(role);
+    return s && !s.exit ? s.endpoint : undefined;
+  }
+
+  server(role: ModelRole): PoolServer | undefined {
+    return this.servers.get(role);
+  }
+
+  /** Makes sure exactly the servers a step needs are up: starts the missing
+   * ones and, when they would not fit beside them, stops the others first.
+   * `roles` must fit together (one wave of plan()). */
+  async ensure(roles: ModelRole[]): Promise<void> {
+    const wanted = new Set(roles);
+    const missing = roles.filter((r) => !this.endpoint(r));
+    if (missing.length === 0) return;
+    const running = [...this.servers.keys()].filter((r) => !wanted.has(r) && this.endpoint(r));
+    const together = this.plan([...roles, ...running]);
+    if (together.length > 1) {
+      // Free the GPUs the new servers need.
+      for (const r of running) await this.stop(r);
+    }
+    const ports = await freePorts(missing.length);
+    const starting = missing.map((r, i) => this.spawnOne(r, ports[i]!));
+    try {
+      await Promise.all(starting.map((s) => this.waitReady(s)));
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  private spawnOne(role: ModelRole, port: number): PoolServer & { child: ChildProcess } {
+    const m = this.model(role);
+    const v = this.config.backend.vllm;
+    const others = gpuComputeProcesses(m.gpuId);
+    if (others && others.length > 0) {
+      this.log(`warning: GPU ${m.gpuId} already runs ${others.length} compute process(es) (${others.join('; ')}); ${role} may not fit`);
+    }
+    const apiKey = `tce-${randomBytes(16).toString('hex')}`;
+    const cacheRoot = path.resolve(v.cacheRoot ?? path.join(this.opts.runDir, 'vllm-cache'), role);
+    fs.mkdirSync(cacheRoot, { recursive: true });
+    fs.mkdirSync(this.opts.runDir, { recursive: true });
+    const logFile = path.resolve(this.opts.runDir, `vllm-${role}.log`);
+    const fd = fs.openSync(logFile, 'a');
+    const args = vllmServeArgs(m, v, port, apiKey, this.config.seed, this.config.run.parseMode === 'server');
+    let child: ChildProcess;
+    try {
+      child = spawn(this.exe, args, {
+        env: { ...process.env, CUDA_VISIBLE_DEVICES: String(m.gpuId), VLLM_CACHE_ROOT: cacheRoot, ...m.env },
+        stdio: ['ignore', fd, fd],
+        // Own process group, so stopping it takes vLLM's engine workers too.
+        detached: true,
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (child.pid === undefined) throw new TceError('VLLM_SPAWN', `could not start ${this.exe} for ${role}`);
+    track(child.pid);
+    this.log(`starting ${role}: ${m.servedModelName} on GPU ${m.gpuId}, port ${port} (log: ${logFile})`);
+    const server = {
+      role, pid: child.pid, logFile, exit: null, child,
+      endpoint: { role, baseUrl: `http://127.0.0.1:${port}/v1`, apiKey, model: m.servedModelName },
+    } as PoolServer & { child: ChildProcess };
+    child.on('exit', (code, signal) => {
+      server.exit = { code, signal };
+      if (this.servers.get(role) === server && !this.closing) {
+        this.log(`error: vllm serve for ${role} exited (${signal ?? `code ${code}`}); last lines of ${logFile}:\n${logTail(logFile, 20)}`);
+      }
+    });
+    child.on('error', () => { /* reported through exit / waitReady */ });
+    this.servers.set(role, server);
+    return server;
+  }
+
+  private closing = false;
+
+  private async waitReady(s: PoolServer): Promise<void> {
+    const timeoutMs = this.config.backend.vllm.startupTimeoutS * 1000;
+    const poll = this.opts.pollMs ?? 500;
+    const every = this.opts.progressMs ?? 15_000;
+    const t0 = Date.now();
+    let nextProgress = t0 + every;
+    const root = s.endpoint.baseUrl.replace(/\/v1$/, '');
+    for (;;) {
+      if (s.exit) {
+        throw new TceError('VLLM_EXITED', `vllm serve for ${s.role} exited (${s.exit.signal ?? `code ${s.exit.code}`}) before it was ready\n--- last lines of ${s.logFile} ---\n${logTail(s.logFile)}`, 'read the log above; common causes: out of GPU memory (lower backend.vllm.gpuMemoryUtilization), an unknown flag for this vLLM version, a wrong model path');
+      }
+      try {
+        const res = await fetch(`${root}/health`, { signal: AbortSignal.timeout(Math.max(1000, poll * 4)) });
+        if (res.status === 200) {
+          this.log(`${s.role} ready after ${((Date.now() - t0) / 1000).toFixed(1)} s at ${s.endpoint.baseUrl}`);
+          return;
+        }
+      } catch { /* not listening yet: vLLM refuses connections until ready */ }
+      const now = Date.now();
+      if (now - t0 > timeoutMs) {
+        throw new TceError('VLLM_TIMEOUT', `vllm serve for ${s.role} was not healthy after ${this.config.backend.vllm.startupTimeoutS} s\n--- last lines of ${s.logFile} ---\n${logTail(s.logFile)}`, 'raise backend.vllm.startupTimeoutS, or read the log');
+      }
+      if (now >= nextProgress) {
+        nextProgress = now + every;
+        const last = logTail(s.logFile, 1);
+        this.log(`waiting for ${s.role} (${Math.round((now - t0) / 1000)} s): ${last}`);
+      }
+      await new Promise((r) => setTimeout(r, poll));
+    }
+  }
+
+  async stop(role: ModelRole): Promise<void> {
+    const s = this.servers.get(role);
+    if (!s) return;
+    this.servers.delete(role);
+    if (isGroupAlive(s.pid)) await stopGroup(s.pid);
+    untrack(s.pid);
+  }
+
+  /** Stops every server, waiting until their process groups are gone. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.servers.keys()].map((r) => this.stop(r)));
+    this.closing = false;
+  }
+}

@@ -1,0 +1,165 @@
+// The simulator on the wire: vLLM's SSE framing and chunk shapes, errors and
+// tool_choice rules, /models /health /metrics, and the openai client.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { startSimulator, type Simulator } from '../src/backends/sim/server';
+import { parseVllmMetrics, scrapeMetrics } from '../src/backends/metrics-scrape';
+import { verificationPrompt, PREDICT_PROMPT } from '../src/run/prompts';
+import { scenePng, dataUrl } from './fake-vllm/scene-png';
+
+const TOOLS = ['check_scene_prior', 'check_confusion_risk', 'check_scene_action_compatibility'].map((name) => ({
+  type: 'function' as const, function: { name, description: name, parameters: { type: 'object', properties: {} } },
+}));
+const image = dataUrl(scenePng(['cone', 'barrier']));
+const verifyMessages = (scene = 'incident_zone') => [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: verificationPrompt({ scene, longAction: 'slowdown', latAction: 'null' }) }] }];
+
+let sim: Simulator;
+let parse: Simulator;
+before(async () => {
+  sim = await startSimulator({ seed: 7, apiKey: 'k', models: [{ servedModelName: 'qwen3-vl-2b', profile: 'qwen3-vl-2b' }, { servedModelName: 'sceneiq-ft-2b', profile: 'sceneiq-ft-2b' }] });
+  parse = await startSimulator({ seed: 7, serverParse: true, models: [{ servedModelName: 'qwen3-vl-8b', profile: 'qwen3-vl-8b' }] });
+});
+after(async () => {
+  await sim.close();
+  await parse.close();
+});
+
+async function post(s: Simulator, body: unknown, key: string | null = 'k'): Promise<{ status: number; text: string; type: string | null }> {
+  const r = await fetch(`${s.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+  return { status: r.status, text: await r.text(), type: r.headers.get('content-type') };
+}
+
+function events(text: string): string[] {
+  assert.ok(text.endsWith('\n\n'), 'stream ends with a blank line');
+  return text.slice(0, -2).split('\n\n').map((e) => {
+    assert.ok(e.startsWith('data: '), `event framed as data: (${e.slice(0, 30)})`);
+    assert.ok(!e.includes('\n'), 'one line per event');
+    return e.slice(6);
+  });
+}
+
+test('streamed turn: role chunk, multi-token deltas, finish chunk, usage chunk, [DONE]', async () => {
+  const r = await post(sim, { model: 'qwen3-vl-2b', stream: true, stream_options: { include_usage: true }, tools: TOOLS, tool_choice: 'none', messages: verifyMessages() });
+  assert.equal(r.status, 200);
+  assert.match(r.type ?? '', /^text\/event-stream/);
+  const evs = events(r.text);
+  assert.equal(evs.at(-1), '[DONE]');
+  const chunks = evs.slice(0, -1).map((e) => JSON.parse(e));
+  const first = chunks[0];
+  assert.deepEqual(first.choices[0].delta, { role: 'assistant', content: '' });
+  assert.equal(first.prompt_token_ids, null);
+  assert.match(first.id, /^chatcmpl-[0-9a-f]{32}$/);
+  assert.ok(chunks.every((c) => c.id === first.id && c.created === first.created && c.model === 'qwen3-vl-2b' && c.object === 'chat.completion.chunk'));
+  const usage = chunks.at(-1);
+  assert.deepEqual(usage.choices, []);
+  assert.deepEqual(Object.keys(usage.usage), ['prompt_tokens', 'total_tokens', 'completion_tokens']);
+  const body = chunks.slice(1, -1);
+  assert.ok(body.slice(0, -1).every((c) => c.choices[0].finish_reason === null && 'token_ids' in c.choices[0]));
+  assert.equal(body.at(-1).choices[0].finish_reason, 'stop');
+  const content = body.map((c) => c.choices[0].delta.content).join('');
+  // tool_choice "none": calls are raw text in content (no parser ran).
+  assert.ok(content.includes('<tool_call>') || content.includes('FINAL_SCENE:'), content);
+  assert.ok(body.length < usage.usage.completion_tokens, 'several tokens per delta');
+  assert.ok(usage.usage.prompt_tokens > 64, 'prompt tokens include the image');
+  // Same request, not streamed: same text, same usage.
+  const plain = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, tool_choice: 'none', messages: verifyMessages() });
+  const j = JSON.parse(plain.text);
+  assert.equal(j.object, 'chat.completion');
+  assert.equal(j.choices[0].message.content, content);
+  assert.deepEqual(j.choices[0].message.tool_calls, []);
+  assert.equal(j.usage.completion_tokens, usage.usage.completion_tokens);
+});
+
+test('vLLM errors: tool_choice rules, unknown model, stream_options, auth', async () => {
+  const auto = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, messages: verifyMessages() });
+  assert.equal(auto.status, 400);
+  assert.deepEqual(JSON.parse(auto.text), { error: { message: '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set', type: 'BadRequestError', param: null, code: 400 } });
+  const req = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, tool_choice: 'required', messages: verifyMessages() });
+  assert.equal(JSON.parse(req.text).error.message, 'tool_choice="required" requires --tool-call-parser to be set');
+  const noTools = await post(sim, { model: 'qwen3-vl-2b', tool_choice: 'auto', messages: verifyMessages() });
+  assert.equal(JSON.parse(noTools.text).error.message, 'When using `tool_choice`, `tools` must be set.');
+  const unknown = await post(sim, { model: 'gpt-9', messages: verifyMessages() });
+  assert.equal(unknown.status, 404);
+  assert.equal(JSON.parse(unknown.text).error.type, 'NotFoundError');
+  const so = await post(sim, { model: 'qwen3-vl-2b', stream_options: { include_usage: true }, messages: verifyMessages() });
+  assert.equal(JSON.parse(so.text).error.message, 'Stream options can only be defined when `stream=True`.');
+  const noKey = await post(sim, { model: 'qwen3-vl-2b', messages: verifyMessages() }, null);
+  assert.equal(noKey.status, 401);
+  const badImage = await post(sim, { model: 'qwen3-vl-2b', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }, { type: 'text', text: PREDICT_PROMPT }] }] });
+  assert.equal(badImage.status, 400);
+  const history = await post(sim, { model: 'qwen3-vl-2b', messages: [...verifyMessages(), { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'check_scene_prior', arguments: '{bad' } }] }, { role: 'tool', tool_call_id: 'c1', content: '{}' }] });
+  assert.equal(history.status, 400, 'malformed tool-call arguments in the history');
+  assert.match(JSON.parse(history.text).error.message, /messages\.1\.tool_calls\.0\.function\.arguments/);
+  const long = await post(sim, { model: 'qwen3-vl-2b', max_tokens: 10_000_000, messages: verifyMessages() });
+  assert.match(JSON.parse(long.text).error.message, /maximum context length/);
+});
+
+test('max_tokens cuts the turn with finish_reason "length"', async () => {
+  const r = await post(sim, { model: 'sceneiq-ft-2b', stream: true, max_tokens: 5, stream_options: { include_usage: true }, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: PREDICT_PROMPT }] }] });
+  const chunks = events(r.text).slice(0, -1).map((e) => JSON.parse(e));
+  assert.equal(chunks.at(-2).choices[0].finish_reason, 'length');
+  assert.equal(chunks.at(-1).usage.completion_tokens, 5);
+});
+
+test('the openai client accepts the stream as is', async () => {
+  const client = new OpenAI({ baseURL: sim.baseUrl, apiKey: 'k', maxRetries: 0 });
+  const stream = await client.chat.completions.create({ model: 'sceneiq-ft-2b', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: PREDICT_PROMPT }] }] });
+  let text = '';
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | undefined;
+  for await (const c of stream) {
+    text += c.choices[0]?.delta.content ?? '';
+    finish = c.choices[0]?.finish_reason ?? finish;
+    usage = c.usage ?? usage;
+  }
+  assert.match(text, /^(SCENE: \w+\nLONG_ACTION: \w+\nLAT_ACTION: \w+\nWAYPOINTS: \[\[|The |I |SCENE: unclear)/);
+  assert.equal(finish, 'stop');
+  assert.ok(usage && usage.completion_tokens > 0);
+  const models = await client.models.list();
+  assert.deepEqual(models.data.map((m) => m.id), ['qwen3-vl-2b', 'sceneiq-ft-2b']);
+});
+
+test('server-parse mode: hermes-style tool_calls deltas that the openai client assembles', async () => {
+  const client = new OpenAI({ baseURL: parse.baseUrl, apiKey: 'x', maxRetries: 0 });
+  let calls = 0;
+  for (let v = 0; v < 12 && calls === 0; v++) {
+    const url = dataUrl(scenePng(['cone'], { variant: v }));
+    const stream = client.chat.completions.stream({ model: 'qwen3-vl-8b', tools: TOOLS, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }, { type: 'text', text: verificationPrompt({ scene: 'incident_zone', longAction: 'slowdown', latAction: 'null' }) }] }] });
+    const done = await stream.finalChatCompletion();
+    const msg = done.choices[0]!.message;
+    if (msg.tool_calls && msg.tool_calls.length > 0) {
+      calls = msg.tool_calls.length;
+      assert.equal(done.choices[0]!.finish_reason, 'tool_calls');
+      for (const c of msg.tool_calls) {
+        assert.equal(c.type, 'function');
+        assert.match(c.id, /^chatcmpl-tool-[0-9a-f]{32}$/);
+        if (c.type === 'function') assert.deepEqual(Object.keys(JSON.parse(c.function.arguments)).length > 0, true);
+      }
+      assert.ok(!(msg.content ?? '').includes('<tool_call>'));
+    }
+  }
+  assert.ok(calls > 0, 'the 8B profile calls a tool for some image');
+});
+
+test('/health, /v1/models, /metrics with vLLM names; scrapeMetrics reads them', async () => {
+  const root = sim.baseUrl.replace(/\/v1$/, '');
+  const h = await fetch(`${root}/health`);
+  assert.equal(h.status, 200);
+  assert.equal(await h.text(), '');
+  const m = await fetch(`${sim.baseUrl}/models`, { headers: { authorization: 'Bearer k' } }).then((r) => r.json()) as { object: string; data: Array<{ owned_by: string; max_model_len: number }> };
+  assert.equal(m.object, 'list');
+  assert.equal(m.data[0]!.owned_by, 'vllm');
+  const text = await fetch(`${root}/metrics`).then((r) => r.text());
+  for (const name of ['vllm:num_requests_waiting{', 'vllm:num_requests_running{', 'vllm:kv_cache_usage_perc{', 'vllm:prefix_cache_hits_total{', 'vllm:mm_cache_queries_total{', 'vllm:num_preemptions_total{', 'vllm:time_to_first_token_seconds_bucket{']) {
+    assert.ok(text.includes(name), name);
+  }
+  const s = await scrapeMetrics(sim.baseUrl, 'k', 'qwen3-vl-2b');
+  assert.ok(s);
+  assert.equal(s.waiting, 0);
+  assert.ok((s.prefixCacheQueries ?? 0) > 0);
+  assert.ok((s.mmCacheHits ?? 0) > 0, 'the repeated image hit the mm cache');
+  // The pre-0.9 names are read too.
+  assert.deepEqual(parseVllmMetrics('vllm:num_requests_waiting{model_name="m"} 3\nvllm:num_requests_running{model_name="m"} 2\nvllm:gpu_cache_usage_perc{model_name="m"} 0.5\n')?.kvCacheUsage, 0.5);
+  assert.equal(parseVllmMetrics('# nothing\n'), null);
+});

@@ -1,0 +1,156 @@
+// The simulated models' behaviour (SIMULATED): deterministic, driven only by
+// what the request carries (image cues, prompt, tool responses), and
+// different between the 2B and 8B profiles in the documented directions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generate, type ProfileName } from '../src/backends/sim/profiles';
+import { readConversation } from '../src/backends/sim/conversation';
+import { parseChatRequest } from '../src/backends/sim/request';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import { seeImage, ImageError } from '../src/backends/sim/vision';
+import { tmpDir } from './helpers/cli';
+import { hermesParse } from '../src/backends/sim/hermes';
+import { verificationPrompt, PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt } from '../src/run/prompts';
+import type { Cue } from '../src/domain/scene-cues';
+import { scenePng, dataUrl } from './fake-vllm/scene-png';
+
+const TOOL_NAMES = ['check_scene_prior', 'check_confusion_risk', 'check_scene_action_compatibility', 'check_waypoint_feasibility'];
+
+function answer(profile: ProfileName, cues: Cue[], variant: number, text: string, opts: { tools?: string[]; history?: Array<{ role: string; content: string }>; seed?: number } = {}): string {
+  const url = dataUrl(scenePng(cues, { variant }));
+  const body = {
+    model: profile, tool_choice: 'none',
+    ...(opts.tools ? { tools: opts.tools.map((name) => ({ type: 'function', function: { name } })) } : {}),
+    messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }, { type: 'text', text }] }, ...(opts.history ?? [])],
+  };
+  const req = parseChatRequest(JSON.stringify(body));
+  const sight = seeImage(url);
+  return generate({ seed: opts.seed ?? 42, profile, conv: readConversation(req), seen: sight.seen, imageHash: sight.hash });
+}
+
+const verify = (scene: string) => verificationPrompt({ scene, longAction: 'slowdown', latAction: 'null' });
+const finalScene = (t: string) => /FINAL_SCENE: (\w+)/.exec(t)?.[1] ?? null;
+const N = 120;
+
+test('vision: cues are counted from the decoded image (PNG), with exact palette colours', () => {
+  const s = seeImage(dataUrl(scenePng(['water', 'horse'])));
+  assert.deepEqual([...s.seen].sort(), ['horse', 'water']);
+  assert.equal(seeImage(dataUrl(scenePng([]))).seen.size, 0);
+  // smart_resize scales 96x64 up past the 65,536-pixel minimum to 320x224: 10x7 tokens.
+  assert.equal(s.imageTokens, 70);
+});
+
+test('vision: JPEG within tolerance; file:// only under the allowed path', () => {
+  const png = PNG.sync.read(scenePng(['flag', 'flagger_vest']));
+  const jpg = jpeg.encode({ data: png.data, width: png.width, height: png.height }, 90).data;
+  const j = seeImage(`data:image/jpeg;base64,${Buffer.from(jpg).toString('base64')}`);
+  assert.deepEqual([...j.seen].sort(), ['flag', 'flagger_vest']);
+  const dir = tmpDir();
+  const file = path.join(dir, 'img.png');
+  fs.writeFileSync(file, scenePng(['horse']));
+  assert.deepEqual([...seeImage(`file://${file}`, dir).seen], ['horse']);
+  assert.throws(() => seeImage(`file://${file}`, path.join(dir, 'sub')), ImageError);
+  assert.throws(() => seeImage(`file://${file}`), /allowed-local-media-path/);
+});
+
+test('deterministic: same seed and request give the same text; the seed changes draws', () => {
+  const a = answer('qwen3-vl-2b', ['cone'], 1, verify('incident_zone'), { tools: TOOL_NAMES });
+  assert.equal(answer('qwen3-vl-2b', ['cone'], 1, verify('incident_zone'), { tools: TOOL_NAMES }), a);
+  let differs = 0;
+  for (let s = 0; s < 20; s++) if (answer('qwen3-vl-2b', ['cone'], 1, verify('incident_zone'), { tools: TOOL_NAMES, seed: s }) !== a) differs++;
+  assert.ok(differs > 0);
+});
+
+test('predictor: the fixture confusion (incident_zone on cones, flooded on water), rarely unparseable', () => {
+  const count = (cues: Cue[]) => {
+    const c: Record<string, number> = {};
+    for (let v = 0; v < N * 2; v++) {
+      const t = answer('sceneiq-ft-2b', cues, v, PREDICT_PROMPT);
+      const s = /^SCENE: (\w+)\nLONG_ACTION: \w+\nLAT_ACTION: \w+\nWAYPOINTS: \[\[/.exec(t)?.[1] ?? 'unparseable';
+      c[s] = (c[s] ?? 0) + 1;
+    }
+    return c;
+  };
+  const triggers = count(['cone', 'barrier']);
+  assert.ok((triggers.incident_zone ?? 0) > N * 2 * 0.65, JSON.stringify(triggers));
+  const water = count(['water']);
+  assert.ok((water.flooded ?? 0) > N * 2 * 0.3 && (water.flooded ?? 0) < N * 2 * 0.6, JSON.stringify(water));
+  const clean = count([]);
+  assert.ok((clean.nominal ?? 0) > (clean.incident_zone ?? 0), JSON.stringify(clean));
+});
+
+test('verifiers call only offered tools (bar rare unknown names) and the 2B writes malformed calls far more often', () => {
+  const stats = (p: ProfileName) => {
+    let calls = 0, good = 0, unknown = 0;
+    for (let v = 0; v < N * 2; v++) {
+      const t = answer(p, ['cone'], v, verify('incident_zone'), { tools: ['check_scene_prior', 'check_confusion_risk'] });
+      const blocks = t.split('<tool_call>').length - 1;
+      calls += blocks;
+      const parsed = hermesParse(t);
+      if (parsed) good += parsed.calls.length;
+      if (t.includes('check_scene_type')) unknown++;
+      for (const name of TOOL_NAMES.slice(2)) assert.ok(!t.includes(name), 'not offered, not called');
+    }
+    return { calls, badShare: 1 - good / calls, unknown };
+  };
+  const s2 = stats('qwen3-vl-2b');
+  const s8 = stats('qwen3-vl-8b');
+  assert.ok(s2.calls > N && s8.calls > N, `${s2.calls} ${s8.calls}`);
+  assert.ok(s2.badShare > s8.badShare * 2, `2B ${s2.badShare} vs 8B ${s8.badShare}`);
+  assert.ok(s8.calls > s2.calls, '8B calls tools more often');
+});
+
+test('after an oracle says the scene is wrong, the 8B almost always and the 2B often revise to the true scene', () => {
+  const share = (p: ProfileName) => {
+    let rev = 0;
+    for (let v = 0; v < N; v++) {
+      const t = answer(p, ['cone'], v, verify('incident_zone'), {
+        tools: ['check_scene_prior'],
+        history: [{ role: 'assistant', content: '<tool_call>\n{"name": "check_scene_prior", "arguments": {"predicted_scene": "incident_zone"}}\n</tool_call>' },
+          { role: 'tool', content: '{"is_correct": false, "true_scene": "nominal", "verdict": "implausible", "alternative_scene": "nominal"}' }],
+      });
+      if (finalScene(t) === 'nominal') rev++;
+    }
+    return rev / N;
+  };
+  const r8 = share('qwen3-vl-8b'), r2 = share('qwen3-vl-2b');
+  assert.ok(r8 > 0.9, `8B ${r8}`);
+  assert.ok(r2 > 0.55 && r2 < r8, `2B ${r2}`);
+});
+
+test('a statistical warning: the 8B keeps incident_zone when it sees emergency lights; the 2B follows the advice more', () => {
+  const kept = (p: ProfileName) => {
+    let k = 0;
+    for (let v = 0; v < N; v++) {
+      const t = answer(p, ['emergency_light', 'cone'], v, verify('incident_zone'), {
+        tools: ['check_scene_prior'],
+        history: [{ role: 'assistant', content: 'x' }, { role: 'tool', content: '{"verdict": "implausible", "alternative_scene": "nominal", "base_rate": 0.04}' }],
+      });
+      if (finalScene(t) === 'incident_zone') k++;
+    }
+    return k / N;
+  };
+  const k8 = kept('qwen3-vl-8b'), k2 = kept('qwen3-vl-2b');
+  assert.ok(k8 > 0.75, `8B kept ${k8}`);
+  assert.ok(k2 < k8 - 0.2, `2B kept ${k2}`);
+});
+
+test('final answers use the prompt format; some turns forget the final block', () => {
+  let finals = 0, forgot = 0;
+  for (let v = 0; v < N * 2; v++) {
+    const t = answer('qwen3-vl-2b', ['water'], v, verify('flooded'));
+    if (/^FINAL_SCENE: \w+\nFINAL_LONG_ACTION: \w+\nFINAL_LAT_ACTION: \w+\nREVISED: (yes|no)\nREASON: .+$/.test(t)) finals++;
+    else forgot++;
+  }
+  assert.ok(finals > N * 1.6 && forgot > 0, `${finals} ${forgot}`);
+});
+
+test('staged turns answer their stage format; stage 2 reads the scene from the prompt', () => {
+  const s1 = answer('qwen3-vl-8b', ['horse'], 3, STAGED_SCENE_PROMPT);
+  assert.ok(s1 === 'SCENE: mounted_police' || s1.includes('<tool_call>'), s1);
+  const s2 = answer('qwen3-vl-8b', [], 3, stagedActionPrompt('flagger'));
+  assert.match(s2, /^LONG_ACTION: (stop|slowdown|proceed)\nLAT_ACTION: null$/);
+});
