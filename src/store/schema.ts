@@ -200,12 +200,73 @@ CREATE TABLE IF NOT EXISTS run_decisions (
 );
 `;
 
+// Migration 3 (analysis, src/analysis/write-tables.ts fills these): the
+// plan's condition_metrics keeps its columns; what the analysis adds goes
+// beside them, and breakdowns get their own long-format tables.
+const ANALYSIS_COLUMNS = [
+  'pipeline TEXT', 'n_samples INTEGER', 'n_labelled INTEGER', 'n_unlabelled INTEGER', 'n_unparseable INTEGER', 'n_correct INTEGER',
+  'scene_accuracy_labelled REAL', 'scene_accuracy_ci_low REAL', 'scene_accuracy_ci_high REAL',
+  'scene_macro_f1_ci_low REAL', 'scene_macro_f1_ci_high REAL',
+  'accuracy_diff REAL', 'accuracy_diff_ci_low REAL', 'accuracy_diff_ci_high REAL',
+  'macro_f1_diff REAL', 'macro_f1_diff_ci_low REAL', 'macro_f1_diff_ci_high REAL', 'within_noise INTEGER',
+  'mcnemar_p REAL', 'flip_reference TEXT', 'n_scene_revised INTEGER',
+  'long_action_accuracy REAL', 'lat_action_accuracy REAL', 'action_accuracy REAL',
+  'tool_calls_total INTEGER', 'tool_calls_parsed INTEGER', 'tool_calls_known_tool INTEGER', 'tool_calls_required_args INTEGER',
+  'tool_calls_schema_valid INTEGER', 'tool_calls_executed_ok INTEGER', 'tool_calls_valid INTEGER',
+  'n_warned_samples INTEGER', 'n_warned_revised INTEGER',
+  'p50_total_time_ms REAL', 'p99_total_time_ms REAL', 'mean_ttft_ms REAL', 'p95_ttft_ms REAL', 'share_total_under_5s REAL',
+  'throughput_samples_per_s REAL', 'bootstrap_resamples INTEGER', 'bootstrap_seed INTEGER',
+];
+
+const ANALYSIS_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS condition_class_metrics (
+    experiment_id TEXT NOT NULL, breakdown TEXT NOT NULL, class_name TEXT NOT NULL,
+    n INTEGER, n_correct INTEGER, accuracy REAL, n_predicted INTEGER, precision REAL, recall REAL, f1 REAL,
+    baseline_correct INTEGER, n_saves INTEGER, n_breaks INTEGER,
+    PRIMARY KEY (experiment_id, breakdown, class_name)
+);
+CREATE TABLE IF NOT EXISTS condition_confusion (
+    experiment_id TEXT NOT NULL, gt_scene TEXT NOT NULL, pred_scene TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (experiment_id, gt_scene, pred_scene)
+);
+CREATE TABLE IF NOT EXISTS condition_tool_metrics (
+    experiment_id TEXT NOT NULL, tool_name TEXT NOT NULL, n_calls INTEGER, n_samples_called INTEGER,
+    p_revise_given_tool REAL, mean_revised_after REAL, n_warnings INTEGER, n_warned_samples_ignored INTEGER,
+    PRIMARY KEY (experiment_id, tool_name)
+);
+CREATE TABLE IF NOT EXISTS condition_latency (
+    experiment_id TEXT NOT NULL, measure TEXT NOT NULL, n INTEGER, mean REAL,
+    p10 REAL, p25 REAL, p40 REAL, p50 REAL, p95 REAL, p99 REAL, share_under_5s REAL, max REAL,
+    PRIMARY KEY (experiment_id, measure)
+);
+CREATE TABLE IF NOT EXISTS condition_status_counts (
+    experiment_id TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (experiment_id, kind, status)
+);
+CREATE TABLE IF NOT EXISTS size_comparison (
+    condition_name TEXT PRIMARY KEY, experiment_id_2b TEXT, experiment_id_8b TEXT,
+    macro_f1_2b REAL, macro_f1_8b REAL, macro_f1_diff REAL, macro_f1_diff_ci_low REAL, macro_f1_diff_ci_high REAL,
+    only_8b_right INTEGER, only_2b_right INTEGER, mcnemar_p REAL, significant INTEGER
+);
+CREATE TABLE IF NOT EXISTS analysis_decision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    created_at TEXT NOT NULL DEFAULT (datetime('now')),
+    synthetic INTEGER, gate_threshold REAL, gate_passed INTEGER, outcome INTEGER, outcome_title TEXT,
+    size_matters INTEGER, recommendation TEXT, bootstrap_resamples INTEGER, bootstrap_seed INTEGER, decision_json TEXT
+);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { version: 1, description: 'the plan\'s schema', sql: PLAN_SCHEMA_SQL },
   {
     version: 2,
     description: 'tce: provenance, statuses, validity, turns, decisions',
     sql: TCE_COLUMNS.map(([t, c]) => `ALTER TABLE ${t} ADD COLUMN ${c};`).join('\n') + TCE_TABLES_SQL,
+  },
+  {
+    version: 3,
+    description: 'analysis: intervals, tests and breakdowns beside the plan\'s condition_metrics',
+    sql: ANALYSIS_COLUMNS.map((c) => `ALTER TABLE condition_metrics ADD COLUMN ${c};`).join('\n') + ANALYSIS_TABLES_SQL,
   },
 ];
 

@@ -1,0 +1,132 @@
+// Reads what one analysis needs from the experiment database: one query per
+// table and experiment, rows in a fixed order so every path (DB or Arrow
+// bulk-loaded into memory) sums in the same order and gives identical numbers.
+import type { DB } from '../store/db';
+import { TceError } from '../util/errors';
+
+export interface ExperimentInfo {
+  experiment_id: string;
+  condition_name: string;
+  pipeline: string;
+  verifier_size: string | null;
+  backend: string | null;
+  synthetic: number | null;
+  created_at: string;
+  total_samples: number | null;
+  total_wall_time_s: number | null;
+  throughput_samples_per_s: number | null;
+}
+
+export interface PredictionRow {
+  sample_id: number;
+  chum_uri: string | null;
+  scene_type_gt: string | null;
+  fine_class: string | null;
+  original_scene: string | null;
+  original_long_action: string | null;
+  original_lat_action: string | null;
+  final_scene: string | null;
+  final_long_action: string | null;
+  final_lat_action: string | null;
+  long_action_gt: string | null;
+  lat_action_gt: string | null;
+  final_status: string | null;
+  predict_time_ms: number | null;
+  verify_time_ms: number | null;
+  total_time_ms: number | null;
+}
+
+export interface ToolCallRow {
+  sample_id: number;
+  tool_name: string;
+  tool_result_json: string | null;
+  model_revised_after: number | null;
+  call_status: string | null;
+  parsed: number | null;
+  known_tool: number | null;
+  required_args_present: number | null;
+  schema_valid: number | null;
+  executed_ok: number | null;
+}
+
+export interface TurnRow {
+  ttft_ms: number | null;
+  decode_ms: number | null;
+  e2e_ms: number | null;
+  queue_wait_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
+
+export interface ExperimentData {
+  info: ExperimentInfo;
+  predictions: PredictionRow[];
+  toolCalls: ToolCallRow[];
+  turns: TurnRow[];
+}
+
+export const CONDITION_ORDER = ['baseline', 'oracle', 'prior_only', 'confusion_only', 'all_tools', 'staged'];
+
+function rank(e: ExperimentInfo): [number, number] {
+  const c = CONDITION_ORDER.indexOf(e.condition_name);
+  const s = e.verifier_size === null ? 0 : e.verifier_size === '2b' ? 1 : e.verifier_size === '8b' ? 2 : 3;
+  return [c < 0 ? CONDITION_ORDER.length : c, s];
+}
+
+/** The experiments to analyse, in report order: those with at least one
+ * prediction (an experiment that has just started has nothing to say).
+ * Without explicit ids, the newest experiment of each (condition, size) is
+ * taken, so a re-run suite replaces the old one instead of being averaged
+ * with it. */
+export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
+  const all = db.prepare(`SELECT experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, created_at,
+      total_samples, total_wall_time_s, throughput_samples_per_s FROM experiments e
+      WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.experiment_id = e.experiment_id)
+      ORDER BY created_at, experiment_id`).all() as ExperimentInfo[];
+  let chosen: ExperimentInfo[];
+  if (ids && ids.length) {
+    chosen = ids.map((id) => {
+      const e = all.find((x) => x.experiment_id === id);
+      if (!e) throw new TceError('NO_EXPERIMENT', `${db.name}: experiments: no experiment_id '${id}' with predictions`, 'list them with `tce analyze` (no ids)');
+      return e;
+    });
+  } else {
+    const newest = new Map<string, ExperimentInfo>();
+    for (const e of all) newest.set(`${e.condition_name}\u0000${e.verifier_size ?? ''}`, e);
+    chosen = [...newest.values()];
+  }
+  return chosen.sort((a, b) => {
+    const ra = rank(a), rb = rank(b);
+    return ra[0] - rb[0] || ra[1] - rb[1] || a.condition_name.localeCompare(b.condition_name);
+  });
+}
+
+export function loadExperiment(db: DB, info: ExperimentInfo): ExperimentData {
+  const id = info.experiment_id;
+  const predictions = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
+      final_scene, final_long_action, final_lat_action, long_action_gt, lat_action_gt, final_status,
+      predict_time_ms, verify_time_ms, total_time_ms
+      FROM predictions WHERE experiment_id = ? ORDER BY sample_id`).all(id) as PredictionRow[];
+  const toolCalls = db.prepare(`SELECT sample_id, tool_name, tool_result_json, model_revised_after, call_status, parsed, known_tool,
+      required_args_present, schema_valid, executed_ok
+      FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`).all(id) as ToolCallRow[];
+  const turns = db.prepare(`SELECT ttft_ms, decode_ms, e2e_ms, queue_wait_ms, prompt_tokens, completion_tokens
+      FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index`).all(id) as TurnRow[];
+  return { info, predictions, toolCalls, turns };
+}
+
+/** A tool response's verdict, or null when it has none or is not JSON
+ * (malformed responses are data, not errors). */
+export function verdictOf(resultJson: string | null): string | null {
+  if (!resultJson) return null;
+  try {
+    const v = (JSON.parse(resultJson) as { verdict?: unknown }).verdict;
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function isWarning(verdict: string | null): boolean {
+  return verdict === 'doubtful' || verdict === 'implausible';
+}

@@ -1,0 +1,125 @@
+// The result of one analysis: everything reports, tables and the decision
+// read. Plain JSON (no Dates, no typed arrays) so the database path and the
+// Arrow path can be compared with deepEqual.
+import type { ClassScore, Distribution } from './metrics';
+import type { Interval } from './stats';
+
+export interface ToolMetrics {
+  tool: string;
+  /** Rows in tool_calls with this name. */
+  calls: number;
+  /** Samples where the tool was called at least once. */
+  samplesCalled: number;
+  /** Among those samples, the share with a scene revision (DESIGN). */
+  pReviseGivenTool: number;
+  /** Mean of tool_calls.model_revised_after over the calls that have it. */
+  meanRevisedAfter: number;
+  /** Calls whose response said "doubtful" or "implausible". */
+  warnings: number;
+  /** Warned samples where the scene was kept anyway. */
+  warningsIgnored: number;
+}
+
+export interface Validity {
+  calls: number;
+  parsed: number; knownTool: number; requiredArgsPresent: number; schemaValid: number; executedOk: number;
+  /** All five checks passed. */
+  valid: number;
+  callStatus: Record<string, number>;
+}
+
+export interface FineClassRow { fineClass: string; n: number; correct: number; accuracy: number; baselineCorrect: number; saves: number; breaks: number }
+
+export interface Latency {
+  /** Per request (table turns). */
+  ttftMs: Distribution; decodeMs: Distribution; turnMs: Distribution; queueWaitMs: Distribution;
+  promptTokens: Distribution; completionTokens: Distribution;
+  /** Per sample (table predictions). */
+  sampleMs: Distribution; predictMs: Distribution; verifyMs: Distribution;
+  turns: number;
+  throughputSamplesPerS: number | null;
+}
+
+export interface ConditionStats {
+  accuracy: Interval; macroF1: Interval;
+  accuracyDiff: Interval; macroF1Diff: Interval;
+  /** Both difference intervals contain 0. */
+  withinNoise: boolean;
+}
+
+export interface ConditionResult {
+  experimentId: string;
+  conditionName: string;
+  verifierSize: string | null;
+  pipeline: string;
+  /** "condition" or "condition_size", e.g. oracle_8b. */
+  label: string;
+  synthetic: boolean;
+  backend: string | null;
+  n: number; nLabelled: number; nUnlabelled: number; nUnparseable: number;
+  correct: number;
+  /** correct / n (all samples: the plan's denominator). */
+  accuracy: number;
+  /** correct / labelled samples. */
+  accuracyLabelled: number;
+  macroF1: number;
+  perClass: Array<ClassScore & { scene: string }>;
+  /** 6x6 counts: rows GT (5 classes, unlabelled), columns predicted (5, unparseable). */
+  confusion: number[][];
+  fineClass: FineClassRow[];
+  nRevised: number; revisionRate: number;
+  nSceneRevised: number; revisionAccuracy: number;
+  saves: number; breaks: number; net: number; mcnemarP: number;
+  /** Where the saves/breaks reference came from. */
+  flipReference: 'baseline_experiment' | 'original_prediction';
+  tools: ToolMetrics[];
+  /** Samples with at least one warning, and of those the ones where the original was wrong / the scene was revised. */
+  warnedSamples: number; warnedOriginalWrong: number; warnedRevised: number;
+  /** Samples whose original scene was wrong, and of those the ones a tool warned about. */
+  originalWrong: number; originalWrongWarned: number;
+  actions: { longAccuracy: number; latAccuracy: number; jointAccuracy: number };
+  validity: Validity;
+  finalStatus: Record<string, number>;
+  latency: Latency;
+  stats: ConditionStats | null;
+}
+
+export interface SizeComparison {
+  conditionName: string;
+  id2b: string; id8b: string;
+  macroF1_2b: number; macroF1_8b: number;
+  accuracy_2b: number; accuracy_8b: number;
+  revisionRate_2b: number; revisionRate_8b: number;
+  revisionAccuracy_2b: number; revisionAccuracy_8b: number;
+  /** 8B minus 2B. */
+  macroF1Diff: number; macroF1DiffCi: Interval | null;
+  /** Samples right with 8B only / with 2B only, and the exact McNemar p. */
+  only8bRight: number; only2bRight: number; mcnemarP: number;
+  significant: boolean;
+}
+
+export interface Decision {
+  gateThreshold: number;
+  oracleF1: Record<string, number>;
+  /** null when no oracle condition was analysed (ceiling unknown). */
+  gatePassed: boolean | null;
+  /** The plan's Decision Points, 1-4. */
+  outcome: 1 | 2 | 3 | 4;
+  outcomeTitle: string;
+  /** Why, with the numbers. */
+  reasons: string[];
+  bestReal: { label: string; macroF1Diff: number; net: number; mcnemarP: number; revisionRate: number; revisionAccuracy: number } | null;
+  sizeMatters: boolean;
+  sizeReasons: string[];
+  recommendation: string;
+}
+
+export interface AnalysisResult {
+  synthetic: boolean;
+  backends: string[];
+  baselineId: string | null;
+  bootstrap: { resamples: number; seed: number };
+  conditions: ConditionResult[];
+  sizeComparison: SizeComparison[];
+  decision: Decision;
+}

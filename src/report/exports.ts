@@ -1,0 +1,165 @@
+// Training and replay exports from the turns the driver recorded:
+//  - SFT (spec 002): one chat example per assistant turn whose tool calls
+//    were all valid (parsed, known tool, required args, schema-valid,
+//    executed ok): the turn's full request messages, then the calls as the
+//    assistant target in Qwen's <tool_call> format.
+//  - OpenAI Batch: every recorded request as a /v1/chat/completions line.
+// The driver stores each turn compactly (src/run/chat-request.ts): only the
+// messages the turn added (from index `messages_from`), tool names instead of
+// their schemas, images as `sha256:<hex>#sample=<id>` references. Requests
+// are rebuilt here turn by turn.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DB } from '../store/db';
+import { openAiTools } from '../tools/registry';
+
+export interface ExportStats { file: string; written: number; skipped: Record<string, number> }
+
+interface Msg { role: string; content: unknown }
+interface Stored { messages_from?: unknown; messages?: unknown; tools?: unknown; [k: string]: unknown }
+
+/** How image parts are written: as recorded (references), replaced by a
+ * "<image>" text placeholder, or resolved to data URLs by `inline`. */
+export type ImageMode = { kind: 'ref' } | { kind: 'strip' } | { kind: 'inline'; resolve: (ref: string) => string };
+
+export const IMAGE_REF = /^sha256:([0-9a-f]{64})#sample=(\d+)$/;
+
+function mapImages(messages: Msg[], mode: ImageMode): Msg[] {
+  if (mode.kind === 'ref') return messages;
+  return messages.map((m) => (Array.isArray(m.content)
+    ? {
+      ...m,
+      content: (m.content as Array<{ type?: string; image_url?: { url?: string } }>).map((p) => {
+        if (!p || p.type !== 'image_url') return p;
+        if (mode.kind === 'strip') return { type: 'text', text: '<image>' };
+        return { ...p, image_url: { ...p.image_url, url: mode.resolve(p.image_url?.url ?? '') } };
+      }),
+    }
+    : m));
+}
+
+export interface RebuiltTurn {
+  experiment_id: string; sample_id: number; turn_index: number; stage: string;
+  /** The full request body (messages complete, tool schemas expanded), or why it could not be rebuilt. */
+  body: Record<string, unknown> | null;
+  problem: string | null;
+}
+
+interface TurnRow { experiment_id: string; sample_id: number; turn_index: number; stage: string; request_json: string | null }
+
+/** Every recorded request with its conversation rebuilt from the turns before it. */
+export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?: ImageMode } = {}): Generator<RebuiltTurn> {
+  const only = opts.experimentIds && opts.experimentIds.length ? new Set(opts.experimentIds) : null;
+  const images = opts.images ?? { kind: 'ref' };
+  let key = '';
+  let conversation: Msg[] = [];
+  for (const t of db.prepare('SELECT experiment_id, sample_id, turn_index, stage, request_json FROM turns ORDER BY experiment_id, sample_id, turn_index').iterate() as Iterable<TurnRow>) {
+    if (only && !only.has(t.experiment_id)) continue;
+    const k = `${t.experiment_id}\u0000${t.sample_id}`;
+    if (k !== key) { key = k; conversation = []; }
+    const base = { experiment_id: t.experiment_id, sample_id: t.sample_id, turn_index: t.turn_index, stage: t.stage };
+    let stored: Stored;
+    try {
+      stored = JSON.parse(t.request_json ?? 'null') as Stored;
+    } catch {
+      yield { ...base, body: null, problem: 'request_json is not JSON' };
+      continue;
+    }
+    if (!stored || typeof stored !== 'object' || !Array.isArray(stored.messages)) { yield { ...base, body: null, problem: 'request_json missing or without messages' }; continue; }
+    const from = typeof stored.messages_from === 'number' ? stored.messages_from : 0;
+    conversation = [...conversation.slice(0, from), ...(stored.messages as Msg[])];
+    const { messages_from: _f, messages: _m, tools: names, stream: _s, stream_options: _o, ...params } = stored;
+    let tools: object[] | undefined;
+    if (Array.isArray(names) && names.length > 0) {
+      try {
+        tools = names.every((n) => typeof n === 'string') ? openAiTools(names as string[]) : (names as object[]);
+      } catch (e) {
+        yield { ...base, body: null, problem: `tool definitions: ${(e as Error).message}` };
+        continue;
+      }
+    }
+    // An image that cannot be resolved throws: the user must fix the dataset path.
+    yield { ...base, body: { ...params, messages: mapImages(conversation, images), ...(tools ? { tools } : {}) }, problem: null };
+  }
+}
+
+class JsonlOut {
+  private fd: number;
+  private buf: string[] = [];
+  written = 0;
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.fd = fs.openSync(`${file}.tmp`, 'w');
+  }
+  push(v: unknown): void {
+    this.buf.push(JSON.stringify(v));
+    this.written++;
+    if (this.buf.length >= 1000) this.flush();
+  }
+  private flush(): void {
+    if (this.buf.length) fs.writeSync(this.fd, this.buf.join('\n') + '\n');
+    this.buf = [];
+  }
+  close(ok: boolean): void {
+    this.flush();
+    fs.closeSync(this.fd);
+    if (ok) fs.renameSync(`${this.file}.tmp`, this.file);
+    else fs.rmSync(`${this.file}.tmp`, { force: true });
+  }
+}
+
+const bump = (o: Record<string, number>, k: string): void => { o[k] = (o[k] ?? 0) + 1; };
+
+function parseArgs(text: string | null): unknown {
+  try { return JSON.parse(text ?? '{}') as unknown; } catch { return undefined; }
+}
+
+function withOut(file: string, body: (out: JsonlOut, skipped: Record<string, number>) => void): ExportStats {
+  const out = new JsonlOut(file);
+  const skipped: Record<string, number> = {};
+  let ok = false;
+  try {
+    body(out, skipped);
+    ok = true;
+  } finally {
+    out.close(ok);
+  }
+  return { file, written: out.written, skipped };
+}
+
+interface CallRow { tool_name: string; tool_arguments_json: string | null; parsed: number; known_tool: number; required_args_present: number; schema_valid: number; executed_ok: number }
+
+export function exportSft(db: DB, file: string, opts: { includeIncorrect?: boolean; images?: ImageMode; experimentIds?: string[] } = {}): ExportStats {
+  const callsOf = db.prepare(`SELECT tool_name, tool_arguments_json, parsed, known_tool, required_args_present, schema_valid, executed_ok
+      FROM tool_calls WHERE experiment_id = ? AND sample_id = ? AND turn_index = ? ORDER BY tool_call_order`);
+  const finalOf = db.prepare('SELECT final_scene_correct AS ok FROM predictions WHERE experiment_id = ? AND sample_id = ?');
+  const condOf = db.prepare('SELECT condition_name, verifier_size FROM experiments WHERE experiment_id = ?');
+  return withOut(file, (out, skipped) => {
+    for (const t of rebuiltTurns(db, opts)) {
+      const calls = callsOf.all(t.experiment_id, t.sample_id, t.turn_index) as CallRow[];
+      if (calls.length === 0) continue; // not a tool-use step
+      if (!opts.includeIncorrect && (finalOf.get(t.experiment_id, t.sample_id) as { ok: number | null } | undefined)?.ok !== 1) { bump(skipped, 'trajectory ended wrong'); continue; }
+      if (calls.some((c) => !(c.parsed && c.known_tool && c.required_args_present && c.schema_valid && c.executed_ok))) { bump(skipped, 'invalid tool call in turn'); continue; }
+      if (!t.body) { bump(skipped, t.problem!); continue; }
+      const args = calls.map((c) => parseArgs(c.tool_arguments_json));
+      if (args.some((a) => a === undefined)) { bump(skipped, 'arguments not JSON'); continue; }
+      const target = calls.map((c, i) => `<tool_call>\n${JSON.stringify({ name: c.tool_name, arguments: args[i] })}\n</tool_call>`).join('\n');
+      const cond = condOf.get(t.experiment_id) as { condition_name: string; verifier_size: string | null };
+      out.push({
+        messages: [...(t.body['messages'] as Msg[]), { role: 'assistant', content: target }],
+        ...(t.body['tools'] !== undefined ? { tools: t.body['tools'] } : {}),
+        metadata: { experiment_id: t.experiment_id, condition: cond.condition_name, verifier_size: cond.verifier_size, sample_id: t.sample_id, turn_index: t.turn_index },
+      });
+    }
+  });
+}
+
+export function exportBatch(db: DB, file: string, opts: { experimentIds?: string[]; stage?: string; images?: ImageMode } = {}): ExportStats {
+  return withOut(file, (out, skipped) => {
+    for (const t of rebuiltTurns(db, opts)) {
+      if (opts.stage && t.stage !== opts.stage) continue;
+      if (!t.body) { bump(skipped, t.problem!); continue; }
+      out.push({ custom_id: `${t.experiment_id}/${t.sample_id}/${t.turn_index}`, method: 'POST', url: '/v1/chat/completions', body: t.body });
+    }
+  });
+}

@@ -1,0 +1,129 @@
+// One record per sample and condition: what the model said first, every
+// tool call with its result, what it said last, the ground truth, the flip
+// against the greedy baseline, and diagnostic tags. The JSONL report is
+// these records; the insights report picks its examples from them.
+import type { DB } from '../store/db';
+import type { AnalysisResult, ConditionResult } from '../analysis/types';
+import { isCorrect, isRevised } from '../analysis/condition';
+import { isWarning } from '../analysis/load';
+import { isScene } from '../domain/enums';
+
+export interface ToolCallTrace {
+  order: number; turn_index: number | null; name: string;
+  arguments: unknown; result: unknown;
+  verdict: string | null; alternative_scene: string | null;
+  call_status: string | null; valid: boolean; error: string | null;
+  model_revised_after: number | null;
+}
+
+export interface SampleDiagnosis {
+  experiment_id: string; condition: string; verifier_size: string | null; label: string;
+  sample_id: number; chum_uri: string | null;
+  ground_truth: { scene: string | null; long_action: string | null; lat_action: string | null; fine_class: string | null };
+  original: { scene: string | null; long_action: string | null; lat_action: string | null; status: string | null; text: string | null };
+  tool_calls: ToolCallTrace[];
+  final: { scene: string | null; long_action: string | null; lat_action: string | null; status: string | null; error: string | null; text: string | null };
+  revision: { was_revised: boolean; scene_was_revised: boolean; reason: string | null };
+  baseline_correct: boolean; final_correct: boolean;
+  flip: 'saved' | 'broke' | 'stayed_correct' | 'stayed_wrong';
+  tags: string[];
+  time: { total_ms: number | null; n_turns: number | null };
+}
+
+interface PredRow {
+  sample_id: number; chum_uri: string | null;
+  scene_type_gt: string | null; long_action_gt: string | null; lat_action_gt: string | null; fine_class: string | null;
+  original_scene: string | null; original_long_action: string | null; original_lat_action: string | null; original_status: string | null; original_generated_text: string | null;
+  final_scene: string | null; final_long_action: string | null; final_lat_action: string | null; final_status: string | null; final_error: string | null; final_generated_text: string | null;
+  revision_reason: string | null; total_time_ms: number | null; n_turns: number | null;
+}
+
+interface CallRow {
+  sample_id: number; tool_call_order: number; turn_index: number | null; tool_name: string;
+  tool_arguments_json: string | null; tool_result_json: string | null; call_status: string | null;
+  parsed: number | null; known_tool: number | null; required_args_present: number | null; schema_valid: number | null; executed_ok: number | null;
+  error: string | null; model_revised_after: number | null;
+}
+
+/** Malformed JSON from a model or tool is kept as its raw text. */
+function parseLoose(text: string | null): unknown {
+  if (text === null) return null;
+  try { return JSON.parse(text) as unknown; } catch { return { unparsed: text }; }
+}
+
+function field(v: unknown, key: string): string | null {
+  if (v === null || typeof v !== 'object') return null;
+  const x = (v as Record<string, unknown>)[key];
+  return typeof x === 'string' ? x : null;
+}
+
+export function baselineCorrectMap(db: DB, r: AnalysisResult): Map<number, boolean> | null {
+  if (!r.baselineId) return null;
+  const rows = db.prepare('SELECT sample_id, scene_type_gt, final_scene FROM predictions WHERE experiment_id = ?').all(r.baselineId) as Array<{ sample_id: number; scene_type_gt: string | null; final_scene: string | null }>;
+  return new Map(rows.map((p) => [p.sample_id, isCorrect(p, p.final_scene)]));
+}
+
+export function* diagnoseCondition(db: DB, c: ConditionResult, baseline: Map<number, boolean> | null): Generator<SampleDiagnosis> {
+  const calls = new Map<number, CallRow[]>();
+  for (const k of db.prepare(`SELECT sample_id, tool_call_order, turn_index, tool_name, tool_arguments_json, tool_result_json, call_status, parsed, known_tool,
+      required_args_present, schema_valid, executed_ok, error, model_revised_after FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`).all(c.experimentId) as CallRow[]) {
+    let l = calls.get(k.sample_id);
+    if (!l) calls.set(k.sample_id, (l = []));
+    l.push(k);
+  }
+  const preds = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, long_action_gt, lat_action_gt, fine_class,
+      original_scene, original_long_action, original_lat_action, original_status, original_generated_text,
+      final_scene, final_long_action, final_lat_action, final_status, final_error, final_generated_text,
+      revision_reason, total_time_ms, n_turns FROM predictions WHERE experiment_id = ? ORDER BY sample_id`);
+  for (const p of preds.iterate(c.experimentId) as Iterable<PredRow>) {
+    const traces: ToolCallTrace[] = (calls.get(p.sample_id) ?? []).map((k) => {
+      const result = parseLoose(k.tool_result_json);
+      return {
+        order: k.tool_call_order, turn_index: k.turn_index, name: k.tool_name,
+        arguments: parseLoose(k.tool_arguments_json), result,
+        verdict: field(result, 'verdict'), alternative_scene: field(result, 'alternative_scene'),
+        call_status: k.call_status, valid: !!(k.parsed && k.known_tool && k.required_args_present && k.schema_valid && k.executed_ok),
+        error: k.error, model_revised_after: k.model_revised_after,
+      };
+    });
+    const finalCorrect = isCorrect(p, p.final_scene);
+    const baseCorrect = baseline?.get(p.sample_id) ?? isCorrect(p, p.original_scene);
+    const sceneRevised = p.original_scene !== p.final_scene;
+    const flip = !baseCorrect && finalCorrect ? 'saved' : baseCorrect && !finalCorrect ? 'broke' : finalCorrect ? 'stayed_correct' : 'stayed_wrong';
+    yield {
+      experiment_id: c.experimentId, condition: c.conditionName, verifier_size: c.verifierSize, label: c.label,
+      sample_id: p.sample_id, chum_uri: p.chum_uri,
+      ground_truth: { scene: p.scene_type_gt, long_action: p.long_action_gt, lat_action: p.lat_action_gt, fine_class: p.fine_class },
+      original: { scene: p.original_scene, long_action: p.original_long_action, lat_action: p.original_lat_action, status: p.original_status, text: p.original_generated_text },
+      tool_calls: traces,
+      final: { scene: p.final_scene, long_action: p.final_long_action, lat_action: p.final_lat_action, status: p.final_status, error: p.final_error, text: p.final_generated_text },
+      revision: { was_revised: isRevised(p), scene_was_revised: sceneRevised, reason: p.revision_reason },
+      baseline_correct: baseCorrect, final_correct: finalCorrect, flip,
+      tags: tagsFor(p, traces, flip, sceneRevised, finalCorrect),
+      time: { total_ms: p.total_time_ms, n_turns: p.n_turns },
+    };
+  }
+}
+
+function tagsFor(p: PredRow, traces: ToolCallTrace[], flip: SampleDiagnosis['flip'], sceneRevised: boolean, finalCorrect: boolean): string[] {
+  const tags: string[] = [];
+  if (flip === 'saved') tags.push('tool_saved');
+  if (flip === 'broke') tags.push('tool_broke');
+  if (flip === 'stayed_correct') tags.push('stayed_correct');
+  if (flip === 'stayed_wrong') tags.push('stayed_wrong');
+  if (sceneRevised) tags.push(finalCorrect ? 'revised_correctly' : 'revised_incorrectly');
+  const warned = traces.some((t) => isWarning(t.verdict));
+  if (warned && !sceneRevised) tags.push('ignored_tool_warning');
+  if (warned && sceneRevised) tags.push('heeded_tool_warning');
+  if (sceneRevised && !warned && traces.length > 0) tags.push('revised_without_warning');
+  if (traces.length > 0 && traces.every((t) => t.verdict === 'plausible')) tags.push('all_tools_agreed');
+  if (traces.some((t) => t.alternative_scene !== null && t.alternative_scene === p.final_scene && sceneRevised)) tags.push('followed_alternative');
+  if (traces.length === 0) tags.push('no_tool_calls');
+  if (traces.some((t) => !t.valid)) tags.push('invalid_tool_call');
+  if (!isScene(p.original_scene)) tags.push('unparseable_original');
+  if (!isScene(p.final_scene)) tags.push('unparseable_final');
+  if (p.final_status !== null && p.final_status !== 'ok') tags.push(`final_${p.final_status}`);
+  if (p.scene_type_gt === null) tags.push('unlabelled');
+  if (p.fine_class === 'nominal_triggers') tags.push('nominal_trigger');
+  return tags;
+}

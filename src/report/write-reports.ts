@@ -1,0 +1,60 @@
+// `tce report`: the JSONL per-sample data, the insights Markdown and the
+// HTML page, from one pass over the samples.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DB } from '../store/db';
+import type { AnalysisResult } from '../analysis/types';
+import { baselineCorrectMap, diagnoseCondition, type SampleDiagnosis } from './sample-diagnosis';
+import { insightsMarkdown, type Examples } from './insights-md';
+import { htmlReport } from './html-report';
+
+export { summaryTable } from './summary-table';
+
+export const REPORT_FILES = {
+  samples: 'sample_report_data.json',
+  insights: 'TOOL_CALLING_INSIGHTS_REPORT.md',
+  html: 'report.html',
+} as const;
+
+const EXAMPLES_PER_KIND = 3;
+// Examples come from the richest real-tool conditions first.
+const EXAMPLE_PREFERENCE = ['all_tools_8b', 'all_tools_2b', 'prior_only_8b', 'confusion_only_8b', 'prior_only_2b', 'confusion_only_2b', 'staged_8b', 'staged_2b', 'oracle_8b', 'oracle_2b'];
+
+export function writeReports(db: DB, r: AnalysisResult, opts: { outDir: string }): { files: string[] } {
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  const baseline = baselineCorrectMap(db, r);
+  const kinds = ['tool_saved', 'tool_broke', 'ignored_tool_warning'] as const;
+  const found = new Map<string, SampleDiagnosis[]>();
+  const jsonl = path.join(opts.outDir, REPORT_FILES.samples);
+  const tmp = `${jsonl}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    let buf: string[] = [];
+    for (const c of r.conditions) {
+      for (const d of diagnoseCondition(db, c, baseline)) {
+        buf.push(JSON.stringify(d));
+        if (buf.length >= 2000) { fs.writeSync(fd, buf.join('\n') + '\n'); buf = []; }
+        for (const k of kinds) {
+          if (!d.tags.includes(k)) continue;
+          const key = `${c.label}\u0000${k}`;
+          const l = found.get(key) ?? [];
+          if (l.length < EXAMPLES_PER_KIND) { l.push(d); found.set(key, l); }
+        }
+      }
+    }
+    if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, jsonl);
+  const order = [...EXAMPLE_PREFERENCE, ...r.conditions.map((c) => c.label)];
+  const examples = Object.fromEntries(kinds.map((k) => {
+    const l = order.map((label) => found.get(`${label}\u0000${k}`) ?? []).find((x) => x.length > 0) ?? [];
+    return [k, l];
+  })) as Examples;
+  const md = path.join(opts.outDir, REPORT_FILES.insights);
+  fs.writeFileSync(md, insightsMarkdown(r, examples));
+  const html = path.join(opts.outDir, REPORT_FILES.html);
+  fs.writeFileSync(html, htmlReport(r, examples));
+  return { files: [jsonl, md, html] };
+}

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { PNG } from 'pngjs';
+import { openDb, type DB } from '../src/store/db';
+import { analyzeDb } from '../src/analysis/analyze';
+import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
+import { writeReports, summaryTable } from '../src/report/write-reports';
+import { escapeHtml } from '../src/report/escape';
+import { tmpDir } from './helpers/cli';
+
+const HOSTILE = `</pre></style><script>alert("x")</script><img src=x onerror='alert(1)'> & "quoted"`;
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+
+async function hostileSuite(n = 120): Promise<{ db: DB; dir: string; files: string[] }> {
+  const db = openDb(':memory:');
+  insertSyntheticSuite(db, { nSamples: n, seed: 4 });
+  // model text and tool output are untrusted: plant markup everywhere it can appear
+  db.prepare(`UPDATE predictions SET final_generated_text = ?, revision_reason = ? WHERE scene_was_revised = 1`).run(HOSTILE, HOSTILE);
+  db.prepare(`UPDATE tool_calls SET tool_arguments_json = ? WHERE tool_call_order = 0`).run(JSON.stringify({ scene: HOSTILE }));
+  db.prepare(`UPDATE tool_calls SET tool_result_json = '{not json' WHERE sample_id = 1`).run();
+  const r = await analyzeDb(db, { bootstrap: 100, workers: 1 });
+  const dir = tmpDir();
+  const { files } = writeReports(db, r, { outDir: dir });
+  return { db, dir, files };
+}
+
+test('reports: one JSONL line per sample and condition, ten sections, a decision, synthetic label first', async () => {
+  const { db, dir } = await hostileSuite();
+  const lines = fs.readFileSync(path.join(dir, 'sample_report_data.json'), 'utf8').trimEnd().split('\n');
+  assert.equal(lines.length, 11 * 120);
+  const recs = lines.map((l) => JSON.parse(l) as { tags: string[]; flip: string; tool_calls: Array<{ result: unknown }>; sample_id: number; label: string });
+  assert.ok(recs.some((x) => x.tags.includes('tool_saved') && x.flip === 'saved'));
+  assert.ok(recs.some((x) => x.tags.includes('ignored_tool_warning')));
+  assert.ok(recs.some((x) => x.tags.includes('all_tools_agreed')));
+  const bad = recs.find((x) => x.sample_id === 1 && x.label === 'all_tools_8b')!;
+  assert.deepEqual(bad.tool_calls[0]!.result, { unparsed: '{not json' });
+  const md = fs.readFileSync(path.join(dir, 'TOOL_CALLING_INSIGHTS_REPORT.md'), 'utf8');
+  assert.match(md.split('\n')[0]!, /^> SYNTHETIC RESULTS/);
+  for (let i = 1; i <= 10; i++) assert.match(md, new RegExp(`^## ${i}\\. `, 'm'), `section ${i}`);
+  assert.match(md, /\*\*Outcome [1-4]: /);
+  assert.match(md, /\*\*Sample \d+\*\*/); // real examples
+  assert.ok(!md.includes('<script>'), 'raw markup in markdown');
+  db.close();
+});
+
+test('report.html escapes hostile model text and loads nothing from the network', async () => {
+  const { db, dir } = await hostileSuite();
+  const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+  assert.ok(!/<script/i.test(html), 'a <script> tag reached the page');
+  assert.ok(!html.includes('onerror=\'alert'), 'an attribute reached the page');
+  assert.ok(html.includes(escapeHtml('<script>alert("x")</script>')));
+  assert.ok(!/(src|href)="https?:/i.test(html));
+  assert.match(html, /SYNTHETIC RESULTS/);
+  assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  db.close();
+});
+
+test('report.html renders in headless Chromium with its charts drawn', { skip: !CHROMIUM && 'chromium not installed' }, async () => {
+  const { db, dir } = await hostileSuite(60);
+  db.close();
+  const page = `file://${path.join(dir, 'report.html')}`;
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${path.join(dir, 'profile')}`];
+  const dom = spawnSync(CHROMIUM!, [...flags, '--dump-dom', page], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(dom.status, 0, dom.stderr);
+  const charts = dom.stdout.match(/<svg class="chart"/g) ?? [];
+  assert.ok(charts.length >= 5 + 11, `charts in the DOM: ${charts.length}`);
+  assert.ok((dom.stdout.match(/class="mark"/g) ?? []).length > 100);
+  assert.ok(!/<script/i.test(dom.stdout), 'the browser built a <script> element from model text');
+  const shot = path.join(dir, 'shot.png');
+  const s = spawnSync(CHROMIUM!, [...flags, `--screenshot=${shot}`, '--window-size=1200,1400', page], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(s.status, 0, s.stderr);
+  const png = PNG.sync.read(fs.readFileSync(shot));
+  // bars are drawn in the palette's first colour (#4e79a7)
+  let bar = 0;
+  for (let i = 0; i < png.data.length; i += 4) if (Math.abs(png.data[i]! - 0x4e) < 6 && Math.abs(png.data[i + 1]! - 0x79) < 6 && Math.abs(png.data[i + 2]! - 0xa7) < 6) bar++;
+  assert.ok(bar > 500, `pixels of bar colour: ${bar}`);
+});
+
+test('summaryTable prints one row per condition and the gate', async () => {
+  const db = openDb(':memory:');
+  insertSyntheticSuite(db, { nSamples: 100 });
+  const r = await analyzeDb(db, { bootstrap: 0 });
+  const t = summaryTable(r);
+  assert.match(t, /^SYNTHETIC RESULTS/);
+  assert.match(t, /Gate: oracle macro-F1 oracle_2b [\d.]+, oracle_8b [\d.]+ vs 0\.7/);
+  assert.equal(t.split('\n').filter((l) => /^(baseline|oracle|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 11);
+  db.close();
+});

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { openDb, type DB } from '../src/store/db';
+import { analyzeArrow, analyzeDb } from '../src/analysis/analyze';
+import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
+import { writeRunsFromDb } from '../src/analysis/db-to-runs';
+import { tce, tmpDir } from './helpers/cli';
+
+/** The same synthetic suite as a database file and as Arrow run folders. */
+async function bothForms(nSamples: number): Promise<{ dir: string; file: string; runs: string; db: DB }> {
+  const dir = tmpDir();
+  const file = path.join(dir, 'tool_calling.db');
+  const db = openDb(file);
+  insertSyntheticSuite(db, { nSamples, seed: 9 });
+  const runs = path.join(dir, 'runs');
+  await writeRunsFromDb(db, runs);
+  return { dir, file, runs, db };
+}
+
+test('the database and the Arrow run folders give identical analyses', async () => {
+  const { db, runs } = await bothForms(400);
+  const fromDb = await analyzeDb(db, { bootstrap: 200, seed: 1, workers: 1 });
+  db.close();
+  const { db: mem, result: fromArrow } = await analyzeArrow([runs], { bootstrap: 200, seed: 1, workers: 1 });
+  mem.close();
+  assert.equal(fromArrow.conditions.length, 11);
+  assert.deepEqual(fromArrow, fromDb);
+});
+
+test('tce analyze prints the same table from Arrow run folders as from the database', async () => {
+  const { dir, file, runs, db } = await bothForms(200);
+  db.close();
+  const viaDb = tce(['analyze', '--db', file, '--bootstrap', '100', '--workers', '1']);
+  assert.equal(viaDb.status, 0, viaDb.stderr);
+  const viaArrow = tce(['analyze', '--from-arrow', runs, '--bootstrap', '100', '--workers', '1', '--db', path.join(dir, 'absent.db')]);
+  assert.equal(viaArrow.status, 0, viaArrow.stderr);
+  assert.equal(viaArrow.stdout, viaDb.stdout);
+  assert.match(viaDb.stdout, /^SYNTHETIC RESULTS/);
+  assert.equal(viaDb.stdout.split('\n').filter((l) => /^(baseline|oracle|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 11);
+});
+
+test('analyze names the missing database or run folder', () => {
+  const dir = tmpDir();
+  const r = tce(['analyze', '--db', path.join(dir, 'nope.db')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /nope\.db: no such database/);
+  const a = tce(['analyze', '--from-arrow', path.join(dir, 'nowhere')]);
+  assert.equal(a.status, 1);
+  assert.match(a.stderr, /nowhere: no such directory/);
+});
