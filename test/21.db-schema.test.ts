@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { tce, tmpDir, hasPython3 } from './helpers/cli';
 import { openDb, tableColumns } from '../src/store/db';
 import { latestSchemaVersion } from '../src/store/schema';
+import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
 
 const PLAN_COLUMNS: Record<string, string[]> = {
   experiments: ['experiment_id', 'created_at', 'description', 'condition_name', 'pipeline', 'predictor_model', 'verifier_model', 'tools_enabled', 'temperature_predict', 'temperature_verify', 'seed', 'total_samples', 'total_wall_time_s', 'predict_wall_time_s', 'verify_wall_time_s', 'throughput_samples_per_s', 'status'],
@@ -67,22 +68,3 @@ test('the plan\'s first two validation commands run verbatim (python3 + sqlite3)
     assert.equal(p.status, 0, p.stderr);
   }
 });
-
-// Verbatim from spec 000, "Validation Commands".
-export const PLAN_VALIDATION_SNIPPETS = [
-  `
-import sqlite3
-conn = sqlite3.connect('tool_calling_experiment/tool_calling.db')
-for row in conn.execute('SELECT experiment_id, condition_name, scene_accuracy, revision_rate, n_saves, n_breaks, net_improvement FROM condition_metrics'):
-    print(row)
-conn.close()
-`,
-  `
-import sqlite3
-conn = sqlite3.connect('tool_calling_experiment/tool_calling.db')
-print('Tool calls per condition:')
-for row in conn.execute('SELECT experiment_id, tool_name, COUNT(*), AVG(model_revised_after) FROM tool_calls GROUP BY experiment_id, tool_name'):
-    print(row)
-conn.close()
-`,
-];

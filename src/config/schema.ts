@@ -50,7 +50,7 @@ export const ConfigSchema = z.strictObject({
       location: z.string().default('location'),
       waypoints_gt: z.string().default('waypoints_gt'),
       image: z.string().default('image'),
-    }).prefault({}).describe('our field name -> dataset column name'),
+    }).prefault({}).describe('our field name -> dataset column (MDS) or key (JSONL); "" = not in the dataset (null; sample_id then = row index)'),
     selfConsistency: z.strictObject({
       table: z.string().default('predictions'),
       experimentId: z.string().optional().describe('experiment_id of the greedy run when the table holds several'),
@@ -58,6 +58,7 @@ export const ConfigSchema = z.strictObject({
     }).prefault({}),
     imageMode: z.enum(['data-url', 'file']).default('data-url').describe('how images travel to the server: inline data URL, or file:// path (needs allowedLocalMediaPath)'),
     imagePixelBudget: z.int().positive().optional().describe('downscale images above this many pixels before sending'),
+    validateHashes: z.boolean().default(false).describe('check the shard hashes listed in the MDS index.json while loading'),
   }).prefault({}),
   models: z.strictObject({
     predictor: ModelSchema.prefault({ profile: 'sceneiq-ft-2b', path: '/fsx/mketkar-sceneiq/checkpoints/checkpoint_006', servedModelName: 'sceneiq-ft-2b', gpuId: 0, env: { VLLM_BATCH_INVARIANT: '1' } }),
@@ -81,6 +82,7 @@ export const ConfigSchema = z.strictObject({
     simulator: z.strictObject({
       latency: z.boolean().default(false).describe('model prefill/decode time and a running-sequence capacity; off = as fast as possible'),
       tokensPerDelta: z.int().positive().default(4).describe('tokens per SSE delta event'),
+      faults: z.string().default('').describe('faults to inject, e.g. "429=0.02,drop=0.01,die-after=500" (docs/backends.md); empty = none'),
     }).prefault({}),
   }).prefault({}),
   conditions: z.array(z.string()).default([]).describe('condition ids to run (e.g. "oracle_8b"); empty = all 11'),
@@ -111,8 +113,8 @@ export const ConfigSchema = z.strictObject({
   }).prefault({}),
   tools: z.strictObject({
     crossFit: z.int().min(0).default(0).describe('0 = statistics from all samples (as the plan); K >= 2 = K-fold cross-fitted statistics'),
-    dispatch: z.enum(['auto', 'inline', 'pool']).default('auto'),
-    timeoutMs: z.int().positive().default(2000),
+    dispatch: z.enum(['auto', 'inline', 'pool']).default('auto').describe('auto = built-in tools inline (faster, see bench/tools.bench.ts), custom tools in the piscina pool'),
+    timeoutMs: z.int().positive().default(2000).describe('per tool call; a pooled tool that hangs is stopped after this'),
   }).prefault({}),
 });
 

@@ -1,0 +1,80 @@
+// Driver CPU per streamed turn: the native hot path (undici + the C++ stream
+// engine, chunks batched per event-loop tick) against the same path with the
+// TypeScript twin and against the `openai` client (today's common practice),
+// on bursty and paced streams replayed from a separate process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { measure, type BenchModule, type ScenarioResult } from './harness';
+import { createStreamEngine } from '../src/extract/engine';
+import { FeedBatcher } from '../src/run/feed-batcher';
+import { NativeChatClient, OpenAIChatClient, type ChatClient, type RetryPolicy } from '../src/run/turn';
+import { TOOL_NAMES } from '../src/tools/registry';
+
+const TOKENS = 50;
+
+/** A 50-token verifier turn with one tool call, framed exactly as vLLM frames it. */
+function recordedEvents(): string[] {
+  const text = '<tool_call>\n{"name": "check_confusion_risk", "arguments": {"predicted_scene": "incident_zone"}}\n</tool_call>\nFINAL_SCENE: nominal\nFINAL_LONG_ACTION: null\nFINAL_LAT_ACTION: null\nREVISED: yes\nREASON: cones only';
+  const id = 'chatcmpl-0123456789abcdef0123456789abcdef';
+  const head = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1760000000, model: 'qwen3-vl-8b', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, token_ids: null }] })}\n\n`;
+  const out = [`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1760000000, model: 'qwen3-vl-8b', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], prompt_token_ids: null })}\n\n`];
+  const step = Math.ceil(text.length / TOKENS);
+  for (let i = 0; i < TOKENS; i++) out.push(head({ content: text.slice(i * step, (i + 1) * step) }, i === TOKENS - 1 ? 'stop' : null));
+  out.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1760000000, model: 'qwen3-vl-8b', choices: [], usage: { prompt_tokens: 1200, total_tokens: 1250, completion_tokens: 50 } })}\n\n`);
+  out.push('data: [DONE]\n\n');
+  return out;
+}
+
+async function startReplay(mode: 'bursty' | 'paced'): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'support', 'replay-server.js'), mode], { env: { ...process.env, TCE_REPLAY_EVENTS: JSON.stringify(recordedEvents()) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  return { url: `http://127.0.0.1:${port}/v1`, child };
+}
+
+async function drive(client: ChatClient, turns: number, concurrency: number): Promise<void> {
+  const retry: RetryPolicy = { max: 0, baseDelayMs: 0, maxDelayMs: 0, requestTimeoutMs: 30_000 };
+  let next = 0;
+  const worker = async () => {
+    while (next < turns) {
+      next++;
+      const r = await client.turn([{ role: 'user', content: 'x' }], { tools: [], toolNames: [], parseMode: 'client', maxTokens: 64, temperature: 0, seed: 1 }, { knownTools: TOOL_NAMES, answerKind: 'verify' }, retry);
+      if (r.status !== 'ok' || r.result?.toolCalls.length !== 1 || r.result.finalAnswer.scene !== 'nominal') throw new Error(`bad turn: ${r.status} ${r.error}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+export const bench: BenchModule = {
+  name: 'runner',
+  async run() {
+    const results: ScenarioResult[] = [];
+    for (const mode of ['bursty', 'paced'] as const) {
+      const { url, child } = await startReplay(mode);
+      const ep = { role: 'verifier_8b' as const, baseUrl: url, apiKey: 'x', model: 'qwen3-vl-8b' };
+      const turns = mode === 'bursty' ? 4000 : 1500;
+      const contenders: Array<[string, () => ChatClient]> = [
+        ['native engine (undici + C++)', () => { const e = createStreamEngine('native'); return new NativeChatClient(ep, e, new FeedBatcher(e), 64); }],
+        ['TypeScript twin (undici + JS)', () => { const e = createStreamEngine('typescript'); return new NativeChatClient(ep, e, new FeedBatcher(e), 64); }],
+        ['openai client + regex', () => new OpenAIChatClient(ep)],
+      ];
+      const rows = [];
+      for (const [name, make] of contenders) {
+        const client = make();
+        const m = await measure(() => drive(client, turns, 64), turns, { trials: 3, warmup: 1 });
+        await client.close();
+        rows.push({ name, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra: { turnsPerSec: Math.round(1e9 / m.wallNsPerOp) } });
+      }
+      child.kill('SIGTERM');
+      results.push({
+        bench: 'runner',
+        scenario: `${mode} streams: ${TOKENS}-token turns, 64 in flight, replayed from a separate process`,
+        better: 'lower',
+        baseline: 'openai client + regex',
+        contenders: rows,
+        targets: [{ name: 'native engine (undici + C++)', vs: 'openai client + regex', ratio: mode === 'bursty' ? 5 : 2.5 }],
+        notes: `turns/s: ${rows.map((r) => `${r.name} ${r.extra.turnsPerSec}`).join(', ')}`,
+      });
+    }
+    return results;
+  },
+};

@@ -1,0 +1,15 @@
+import type { Command } from '../command';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { runSuite } from '../../run/suite';
+
+export const oracleCommand: Command = {
+  name: 'oracle',
+  summary: 'the critical gate: oracle condition with the 2B and 8B verifiers in parallel, and the go/no-go decision',
+  options: { ...RUN_OPTIONS },
+  async run(args) {
+    const loaded = runConfig(args);
+    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: ['oracle_2b', 'oracle_8b'], gate: true }));
+    printRunSummary(r, loaded.config.paths.db);
+    return suiteExit(r);
+  },
+};

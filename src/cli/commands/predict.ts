@@ -1,0 +1,19 @@
+import type { Command } from '../command';
+import { flag } from '../common-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { runSuite } from '../../run/suite';
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'condition 0: the greedy baseline (copied with --reuse-greedy, or the predictor model run live)',
+  options: {
+    ...RUN_OPTIONS,
+    'reuse-greedy': { type: 'boolean', description: 'copy the greedy predictions from self_consistency.db instead of running the predictor' },
+  },
+  async run(args) {
+    const loaded = runConfig(args);
+    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: ['baseline'], livePredict: !flag(args, 'reuse-greedy') }));
+    printRunSummary(r, loaded.config.paths.db);
+    return suiteExit(r);
+  },
+};

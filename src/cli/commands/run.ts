@@ -1,0 +1,29 @@
+import type { Command } from '../command';
+import { flag, str } from '../common-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { runSuite } from '../../run/suite';
+import { analyzeAndReport } from '../../run/finish';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the plan end to end: baseline, oracle gate, then every other condition (2B and 8B in parallel)',
+  description: `Runs all 11 conditions (or --conditions), oracle first; stops after the oracle when both oracle macro-F1 are below gate.threshold unless --force.
+Every finished sample is written to Arrow under paths.runsDir before it counts; a re-run (or --resume) skips what is on disk.
+At the end the runs are bulk-loaded into the database, analysed and reported.`,
+  options: {
+    ...RUN_OPTIONS,
+    force: { type: 'boolean', description: 'run past a failed oracle gate (the decision is still recorded)' },
+    conditions: { type: 'string', description: 'comma-separated condition ids, e.g. oracle_8b,all_tools_8b (default: all 11)', valueName: 'IDS' },
+    'no-report': { type: 'boolean', description: 'load into the database but skip analysis and reports' },
+    'live-predict': { type: 'boolean', description: 'run the fine-tuned predictor instead of reusing the greedy baseline' },
+  },
+  async run(args) {
+    const loaded = runConfig(args);
+    const ids = str(args, 'conditions')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+    const o = suiteOptions(args, loaded, { conditionIds: ids, force: flag(args, 'force'), gate: true, livePredict: flag(args, 'live-predict') });
+    const r = await runSuite(o);
+    if (!flag(args, 'no-report') && r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
+    printRunSummary(r, loaded.config.paths.db);
+    return suiteExit(r);
+  },
+};

@@ -1,0 +1,24 @@
+import type { Command } from '../command';
+import { int, str, configFrom } from '../common-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { runSuite } from '../../run/suite';
+import { verifierSize } from '../verifier-model';
+
+export const stagedCommand: Command = {
+  name: 'staged',
+  summary: 'Pipeline B: the base model predicts in three staged turns with one tool each',
+  options: {
+    ...RUN_OPTIONS,
+    'verifier-model': { type: 'string', description: '2b, 8b, or the base model path', valueName: 'M' },
+    'gpu-id': { type: 'string', description: 'GPU for this model\'s server (overrides the config)', valueName: 'N' },
+  },
+  async run(args) {
+    const { size, path } = verifierSize(configFrom(args).config, str(args, 'verifier-model'));
+    const role = size === '2b' ? 'verifier_2b' : 'verifier_8b';
+    const gpu = int(args, 'gpu-id', { min: 0 });
+    const loaded = runConfig(args, { ...(gpu !== undefined ? { [`models.${role}.gpuId`]: gpu } : {}), ...(path ? { [`models.${role}.path`]: path } : {}) });
+    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: [`staged_${size}`] }));
+    printRunSummary(r, loaded.config.paths.db);
+    return suiteExit(r);
+  },
+};

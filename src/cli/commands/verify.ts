@@ -1,0 +1,29 @@
+import type { Command } from '../command';
+import { int, str } from '../common-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { runSuite } from '../../run/suite';
+import { verifierSize } from '../verifier-model';
+import { configFrom } from '../common-options';
+import { UsageError } from '../../util/errors';
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'Pipeline A: one condition (prior_only, confusion_only, all_tools, oracle) with one verifier',
+  options: {
+    ...RUN_OPTIONS,
+    condition: { type: 'string', description: 'prior_only | confusion_only | all_tools | oracle', valueName: 'C' },
+    'verifier-model': { type: 'string', description: '2b, 8b, or the verifier model path', valueName: 'M' },
+    'gpu-id': { type: 'string', description: 'GPU for this verifier\'s server (overrides the config)', valueName: 'N' },
+  },
+  async run(args) {
+    const cond = str(args, 'condition');
+    if (!cond || !['prior_only', 'confusion_only', 'all_tools', 'oracle'].includes(cond)) throw new UsageError(`--condition must be one of prior_only, confusion_only, all_tools, oracle (found ${cond ?? 'nothing'})`);
+    const { size, path } = verifierSize(configFrom(args).config, str(args, 'verifier-model'));
+    const role = size === '2b' ? 'verifier_2b' : 'verifier_8b';
+    const gpu = int(args, 'gpu-id', { min: 0 });
+    const loaded = runConfig(args, { ...(gpu !== undefined ? { [`models.${role}.gpuId`]: gpu } : {}), ...(path ? { [`models.${role}.path`]: path } : {}) });
+    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: [`${cond}_${size}`] }));
+    printRunSummary(r, loaded.config.paths.db);
+    return suiteExit(r);
+  },
+};

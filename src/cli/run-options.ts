@@ -1,0 +1,79 @@
+// Options shared by the commands that run conditions (run, start, predict,
+// verify, staged, oracle), and the step after a run: analysis and reports.
+import type { OptionSpec, ParsedArgs } from './command';
+import { CONFIG_OPTION, configFrom, flag, int, str } from './common-options';
+import { runSuite, type Shard, type SuiteOptions, type SuiteResult } from '../run/suite';
+import { UsageError } from '../util/errors';
+import type { LoadedConfig } from '../config/load';
+
+export const RUN_OPTIONS: Record<string, OptionSpec> = {
+  ...CONFIG_OPTION,
+  limit: { type: 'string', description: 'only the first N samples (pilot runs: pilot small, scale by N only)', valueName: 'N' },
+  shard: { type: 'string', description: 'this node\'s share of the samples, e.g. 0/4 (merge with `tce load`)', valueName: 'I/N' },
+  resume: { type: 'boolean', description: 'continue the unfinished suite with the same configuration (a plain re-run does too)' },
+  quiet: { type: 'boolean', short: 'q', description: 'no progress display' },
+  db: { type: 'string', description: 'experiment database (default: paths.db)', valueName: 'PATH' },
+  runs: { type: 'string', description: 'run folder for Arrow intermediates (default: paths.runsDir)', valueName: 'DIR' },
+  seed: { type: 'string', description: 'seed (default: config seed, 42)', valueName: 'N' },
+  'client-mode': { type: 'string', description: 'native (raw bodies into the C++ engine) or openai (the openai package)', valueName: 'MODE' },
+  concurrency: { type: 'string', description: 'initial in-flight requests per endpoint', valueName: 'N' },
+};
+
+export function parseShard(v: string | undefined): Shard | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m) throw new UsageError(`--shard expects I/N, e.g. 0/4 (found '${v}')`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index >= count) throw new UsageError(`--shard ${v}: need 0 <= I < N`);
+  return { index, count };
+}
+
+export function runConfig(args: ParsedArgs, extra: Record<string, unknown> = {}): LoadedConfig {
+  const overrides: Record<string, unknown> = { ...extra };
+  const db = str(args, 'db');
+  if (db) overrides['paths.db'] = db;
+  const runs = str(args, 'runs');
+  if (runs) overrides['paths.runsDir'] = runs;
+  const seed = int(args, 'seed');
+  if (seed !== undefined) overrides['seed'] = seed;
+  const cm = str(args, 'client-mode');
+  if (cm) overrides['run.clientMode'] = cm;
+  const conc = int(args, 'concurrency', { min: 1 });
+  if (conc !== undefined) overrides['concurrency.initial'] = conc;
+  return configFrom(args, overrides);
+}
+
+export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<SuiteOptions>): SuiteOptions {
+  const quiet = flag(args, 'quiet');
+  return {
+    config: loaded.config,
+    conditionIds: [],
+    limit: int(args, 'limit', { min: 1 }),
+    shard: parseShard(str(args, 'shard')),
+    resume: flag(args, 'resume'),
+    force: false,
+    quiet,
+    livePredict: false,
+    gate: false,
+    load: true,
+    log: (l) => { if (!quiet) process.stderr.write(`${l}\n`); },
+    ...o,
+  };
+}
+
+export function printRunSummary(r: SuiteResult, dbFile: string): void {
+  const label = r.synthetic ? ' (SIMULATED models, SYNTHETIC data)' : '';
+  process.stdout.write([
+    `suite ${r.timestamp}: ${r.outcome}${label}`,
+    `  ${r.experimentIds.length} experiments, ${r.turns} model turns, ${r.toolCalls} tool calls, ${r.wallSeconds.toFixed(1)} s, backend ${r.backend}`,
+    ...(r.gate ? [`  ${r.gate.summary}`] : []),
+    `  database: ${dbFile}`,
+    `  Arrow runs: ${r.runDirs.length ? r.runDirs[0]!.replace(/[^/\\]+$/, '') : '-'}`,
+  ].join('\n') + '\n');
+}
+
+/** Exit code for a finished suite: interrupted runs exit 130 like a shell. */
+export function suiteExit(r: SuiteResult): number {
+  return r.outcome === 'interrupted' ? 130 : 0;
+}

@@ -1,0 +1,18 @@
+import type { Config } from '../config/schema';
+import type { VerifierSize } from '../domain/enums';
+import { UsageError } from '../util/errors';
+
+/** `--verifier-model M`: "2b"/"8b", a configured model path or served name,
+ * or any path whose name says 2B or 8B (the plan passes paths). */
+export function verifierSize(c: Config, m: string | undefined): { size: VerifierSize; path: string | null } {
+  if (m === undefined) throw new UsageError('--verifier-model is required (2b, 8b, or a model path)');
+  const lower = m.toLowerCase();
+  if (lower === '2b' || lower === '8b') return { size: lower, path: null };
+  for (const size of ['2b', '8b'] as const) {
+    const model = c.models[size === '2b' ? 'verifier_2b' : 'verifier_8b'];
+    if (m === model.path || m === model.servedModelName) return { size, path: null };
+  }
+  const hit = /(?:^|[^0-9])([28])b(?:[^a-z0-9]|$)/i.exec(m);
+  if (hit) return { size: `${hit[1]}b` as VerifierSize, path: m };
+  throw new UsageError(`--verifier-model ${m}: cannot tell whether this is the 2B or the 8B verifier`, 'pass 2b or 8b, or a path naming the size');
+}

@@ -1,0 +1,52 @@
+// The JSON body of one chat completion, and its compact stored form.
+import type { Endpoint } from '../backends/types';
+
+export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string | ContentPart[] }
+  | { role: 'assistant'; content: string }
+  | { role: 'tool'; content: string; tool_call_id: string };
+
+export interface TurnParams {
+  tools: readonly object[];
+  toolNames: readonly string[];
+  parseMode: 'client' | 'server';
+  maxTokens: number;
+  temperature: number;
+  seed: number;
+}
+
+export function requestBody(ep: Endpoint, messages: readonly ChatMessage[], p: TurnParams, stream: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model: ep.model,
+    messages,
+    max_tokens: p.maxTokens,
+    temperature: p.temperature,
+    seed: p.seed,
+    // <tool_call> tags are not special tokens in Qwen's tokenizer, but a
+    // fine-tuned checkpoint may have re-registered them: keep them either way.
+    skip_special_tokens: false,
+    stream,
+  };
+  if (stream) body['stream_options'] = { include_usage: true };
+  if (p.tools.length > 0) {
+    body['tools'] = p.tools;
+    // Client-side parsing needs "none" explicitly: omitted means "auto",
+    // which a server started without a tool parser answers with a 400.
+    body['tool_choice'] = p.parseMode === 'client' ? 'none' : 'auto';
+  }
+  return body;
+}
+
+/** What is stored per turn: the messages this turn added to the
+ * conversation (from index `messages_from`), images by content hash, and the
+ * request parameters. The full request is the concatenation over turns. */
+export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string): string {
+  const added = messages.slice(from).map((m) => {
+    if (m.role !== 'user' || typeof m.content === 'string') return m;
+    return { ...m, content: m.content.map((part) => (part.type === 'image_url' ? { type: 'image_url', image_url: { url: imageRef(part.image_url.url) } } : part)) };
+  });
+  return JSON.stringify({ model, messages_from: from, messages: added, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, max_tokens: p.maxTokens, temperature: p.temperature, seed: p.seed });
+}

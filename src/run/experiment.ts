@@ -1,0 +1,108 @@
+// Runs one experiment (one condition at one verifier size) over its samples:
+// admits samples while the endpoint has room, writes each finished sample to
+// the Arrow run directory, and counts progress. A sample is done only once
+// its rows are flushed to disk.
+import type { GreedyPrediction, Sample } from '../domain/sample';
+import type { RunWriter, SampleRecord } from '../store/rows';
+import type { Condition } from './conditions';
+import type { LoopContext } from './tool-loop';
+import { baselineRecord, predictSample, stagedSample, verifySample, type SampleJob } from './pipelines';
+import type { EndpointLimiter } from './limiter';
+
+export interface ExperimentProgress {
+  experimentId: string;
+  conditionId: string;
+  role: string;
+  total: number;
+  done: number;
+  failed: number;
+  turns: number;
+  toolCalls: number;
+  startedAt: number;
+}
+
+export interface ExperimentTask {
+  experimentId: string;
+  condition: Condition;
+  writer: RunWriter;
+  /** Samples still to run (resume has removed what is on disk). */
+  samples: Sample[];
+  totalSamples: number;
+  greedy: Map<number, GreedyPrediction>;
+  /** Builds the per-sample loop context (null for the reused baseline). */
+  context: ((s: Sample) => LoopContext) | null;
+  limiter: EndpointLimiter | null;
+  image: (s: Sample) => { url: string; sha: string | null };
+  /** Run the predictor live instead of reusing the greedy baseline. */
+  livePredict: boolean;
+  progress: ExperimentProgress;
+}
+
+export interface StopSignal {
+  /** Set on the first Ctrl-C: no new samples start. */
+  stopping: boolean;
+}
+
+// Flush by count under load, by time when samples trickle in, so a crash
+// loses at most this much work.
+const FLUSH_EVERY = 512;
+const FLUSH_INTERVAL_MS = 1000;
+
+function runOne(task: ExperimentTask, s: Sample): Promise<SampleRecord> {
+  const c = task.condition;
+  const img = task.image(s);
+  if (c.name === 'baseline' && !task.livePredict) return Promise.resolve(baselineRecord(task.experimentId, s, task.greedy.get(s.sampleId), img.sha));
+  const job: SampleJob = { ctx: task.context!(s), condition: c, sample: s, greedy: task.greedy.get(s.sampleId), imageUrl: img.url, imageSha: img.sha };
+  if (c.name === 'baseline') return predictSample(job);
+  return c.pipeline === 'B' ? stagedSample(job) : verifySample(job);
+}
+
+/**
+ * Runs the samples of several experiments that share an endpoint, in the
+ * order given (condition-major or sample-major), keeping at most `window`
+ * samples open at once. Continuation turns get slots before first turns
+ * (EndpointLimiter), so open samples finish first.
+ */
+export async function runTasks(items: Array<{ task: ExperimentTask; sample: Sample }>, window: () => number, stop: StopSignal): Promise<void> {
+  let next = 0;
+  let open = 0;
+  const pendingFlush = new Set<ExperimentTask>();
+  let sinceFlush = 0;
+  let lastFlush = Date.now();
+  let flushing: Promise<void> = Promise.resolve();
+
+  const flushAll = (): Promise<void> => {
+    const tasks = [...pendingFlush];
+    pendingFlush.clear();
+    sinceFlush = 0;
+    lastFlush = Date.now();
+    flushing = flushing.then(() => Promise.all(tasks.map((t) => t.writer.flush())).then(() => undefined));
+    return flushing;
+  };
+
+  await new Promise<void>((resolveAll, rejectAll) => {
+    const pump = (): void => {
+      while (!stop.stopping && next < items.length && open < window()) {
+        const { task, sample } = items[next++]!;
+        open++;
+        runOne(task, sample).then((rec) => {
+          task.writer.append(rec);
+          task.progress.done++;
+          task.progress.turns += rec.turns.length;
+          task.progress.toolCalls += rec.toolCalls.length;
+          const st = rec.prediction['final_status'];
+          if (st === 'server_error' || st === 'timeout') task.progress.failed++;
+          pendingFlush.add(task);
+          if (++sinceFlush >= FLUSH_EVERY || Date.now() - lastFlush >= FLUSH_INTERVAL_MS) void flushAll().catch(rejectAll);
+        }, rejectAll).finally(() => {
+          open--;
+          if (open === 0 && (stop.stopping || next >= items.length)) resolveAll();
+          else pump();
+        });
+      }
+      if (open === 0 && (stop.stopping || next >= items.length)) resolveAll();
+    };
+    pump();
+  });
+  await flushAll();
+}

@@ -1,0 +1,243 @@
+// What one sample goes through under each pipeline, producing its rows.
+// Pipeline A verifies the greedy prediction; Pipeline B predicts in three
+// staged turns with the base model alone; the baseline is the greedy
+// prediction itself (or the predictor model, run live).
+import type { GreedyPrediction, Sample } from '../domain/sample';
+import type { Row, SampleRecord } from '../store/rows';
+import type { FinalAnswer } from '../extract/types';
+import { isLatAction, isLongAction, isScene } from '../domain/enums';
+import type { Condition } from './conditions';
+import { runToolLoop, stripInternal, type LoopContext, type LoopResult, type Stated } from './tool-loop';
+import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt } from './prompts';
+import type { ChatMessage } from './chat-request';
+
+export type FinalStatus = 'ok' | 'no_final_block' | 'incomplete' | 'invalid_value' | 'max_turns' | 'server_error' | 'timeout';
+
+const correct = (pred: string | null, gt: string | null): number | null => (gt === null ? null : pred !== null && pred === gt ? 1 : 0);
+
+/** Flip flags against the greedy baseline's scene (DESIGN.md). */
+function flips(greedyScene: string | null, finalScene: string | null, gt: string | null): { fc: number | null; fi: number | null } {
+  if (gt === null) return { fc: null, fi: null };
+  const was = greedyScene === gt;
+  const now = finalScene === gt;
+  return { fc: !was && now ? 1 : 0, fi: was && !now ? 1 : 0 };
+}
+
+function gtColumns(s: Sample): Row {
+  return {
+    chum_uri: s.chumUri,
+    scene_type_gt: s.sceneGt,
+    long_action_gt: s.longActionGt,
+    lat_action_gt: s.latActionGt,
+    odd_label: s.oddLabel,
+    fine_class: s.fineClass,
+    location: s.location,
+  };
+}
+
+export interface PredictionParts {
+  original: Stated & { text: string | null; status: string; waypoints: Array<[number, number]> | null };
+  final: Stated & { text: string | null; status: FinalStatus; error: string | null; reason: string | null; waypoints: Array<[number, number]> | null };
+  greedyScene: string | null;
+  timing: { predictMs: number | null; verifyMs: number | null; queueWaitMs: number | null; ttftMs: number | null; decodeMs: number | null; promptTokens: number | null; completionTokens: number | null; retries: number | null; nTurns: number; nToolCalls: number };
+}
+
+export function predictionRow(experimentId: string, s: Sample, p: PredictionParts, imageSha: string | null): Row {
+  const o = p.original;
+  const f = p.final;
+  const revised = o.scene !== f.scene || o.longAction !== f.longAction || o.latAction !== f.latAction;
+  const fl = flips(p.greedyScene, f.scene, s.sceneGt);
+  const t = p.timing;
+  const total = t.predictMs === null && t.verifyMs === null ? null : (t.predictMs ?? 0) + (t.verifyMs ?? 0);
+  return {
+    experiment_id: experimentId,
+    sample_id: s.sampleId,
+    ...gtColumns(s),
+    original_scene: o.scene,
+    original_long_action: o.longAction,
+    original_lat_action: o.latAction,
+    original_generated_text: o.text,
+    original_scene_correct: correct(o.scene, s.sceneGt),
+    final_scene: f.scene,
+    final_long_action: f.longAction,
+    final_lat_action: f.latAction,
+    final_generated_text: f.text,
+    final_scene_correct: correct(f.scene, s.sceneGt),
+    was_revised: revised ? 1 : 0,
+    scene_was_revised: o.scene !== f.scene ? 1 : 0,
+    revision_reason: f.reason,
+    original_flipped_correct: fl.fc,
+    original_flipped_incorrect: fl.fi,
+    predict_time_ms: t.predictMs,
+    verify_time_ms: t.verifyMs,
+    total_time_ms: total,
+    original_status: o.status,
+    original_waypoints_json: o.waypoints ? JSON.stringify(o.waypoints) : null,
+    final_status: f.status,
+    final_error: f.error,
+    final_waypoints_json: f.waypoints ? JSON.stringify(f.waypoints) : null,
+    n_turns: t.nTurns,
+    n_tool_calls: t.nToolCalls,
+    prompt_tokens: t.promptTokens,
+    completion_tokens: t.completionTokens,
+    queue_wait_ms: t.queueWaitMs,
+    ttft_ms: t.ttftMs,
+    decode_ms: t.decodeMs,
+    retries: t.retries,
+    image_sha256: imageSha,
+  };
+}
+
+function greedyStated(g: GreedyPrediction | undefined): Stated {
+  return { scene: g?.scene ?? null, longAction: g?.longAction ?? null, latAction: g?.latAction ?? null };
+}
+
+/** Condition 0: the greedy baseline, reused (no model call). */
+export function baselineRecord(experimentId: string, s: Sample, g: GreedyPrediction | undefined, imageSha: string | null): SampleRecord {
+  const st = greedyStated(g);
+  const text = g?.generatedText ?? null;
+  const status = g === undefined ? 'missing' : st.scene === null ? 'unparseable' : 'ok';
+  const wp = g?.waypoints ?? null;
+  return {
+    prediction: predictionRow(experimentId, s, {
+      original: { ...st, text, status, waypoints: wp },
+      final: { ...st, text, status: 'ok', error: null, reason: null, waypoints: wp },
+      greedyScene: st.scene,
+      timing: { predictMs: null, verifyMs: null, queueWaitMs: null, ttftMs: null, decodeMs: null, promptTokens: null, completionTokens: null, retries: null, nTurns: 0, nToolCalls: 0 },
+    }, imageSha),
+    turns: [],
+    toolCalls: [],
+  };
+}
+
+/** Resolves the final prediction from how the loop ended; when the verifier
+ * gave no usable answer the original stands and the status says why. */
+function resolveFinal(loop: LoopResult, fallback: Stated, fields: Array<keyof Stated>): { stated: Stated; status: FinalStatus; error: string | null; answer: FinalAnswer | null } {
+  if (loop.status === 'server_error' || loop.status === 'timeout') return { stated: fallback, status: loop.status, error: loop.error, answer: null };
+  if (loop.status === 'max_turns') return { stated: fallback, status: 'max_turns', error: null, answer: null };
+  const a = loop.answer!;
+  const out: Stated = { ...fallback };
+  const valid = (k: keyof Stated, v: string | null): boolean => v !== null && (k === 'scene' ? isScene(v) : k === 'longAction' ? isLongAction(v) : isLatAction(v));
+  for (const k of fields) if (valid(k, a[k])) out[k] = a[k];
+  const status: FinalStatus = a.status === 'ok' ? 'ok' : a.status === 'missing' ? 'no_final_block' : a.status;
+  return { stated: out, status, error: a.invalid.length ? a.invalid.map((x) => `${x.field}=${x.value}`).join('; ') : null, answer: a };
+}
+
+export interface SampleJob {
+  ctx: LoopContext;
+  condition: Condition;
+  sample: Sample;
+  greedy: GreedyPrediction | undefined;
+  imageUrl: string;
+  imageSha: string | null;
+}
+
+function userWithImage(imageUrl: string, text: string): ChatMessage {
+  return { role: 'user', content: [{ type: 'image_url', image_url: { url: imageUrl } }, { type: 'text', text }] };
+}
+
+function timingOf(loops: LoopResult[], turns: Row[], calls: Row[], predictMs: number | null): PredictionParts['timing'] {
+  const sum = (f: (l: LoopResult) => number) => loops.reduce((a, l) => a + f(l), 0);
+  return {
+    predictMs,
+    verifyMs: sum((l) => l.sums.e2eMs),
+    queueWaitMs: sum((l) => l.sums.queueWaitMs),
+    ttftMs: loops[0]?.sums.firstTtftMs ?? null,
+    decodeMs: sum((l) => l.sums.decodeMs),
+    promptTokens: sum((l) => l.sums.promptTokens),
+    completionTokens: sum((l) => l.sums.completionTokens),
+    retries: sum((l) => l.sums.retries),
+    nTurns: turns.length,
+    nToolCalls: calls.length,
+  };
+}
+
+/** Pipeline A: the verifier checks the greedy prediction with tools. */
+export async function verifySample(job: SampleJob): Promise<SampleRecord> {
+  const { ctx, condition, sample, greedy } = job;
+  const original = greedyStated(greedy);
+  const messages: ChatMessage[] = [userWithImage(job.imageUrl, verificationPrompt(original))];
+  const turns: Row[] = [];
+  const calls: Row[] = [];
+  const loop = await runToolLoop(ctx, messages, 'verify', condition.tools, 'verify', original, { turnIndex: 0, callOrder: 0 }, turns, calls);
+  const fin = resolveFinal(loop, original, ['scene', 'longAction', 'latAction']);
+  const prediction = predictionRow(ctx.experimentId, sample, {
+    original: { ...original, text: greedy?.generatedText ?? null, status: greedy === undefined ? 'missing' : original.scene === null ? 'unparseable' : 'ok', waypoints: greedy?.waypoints ?? null },
+    final: { ...fin.stated, text: loop.last?.text ?? null, status: fin.status, error: fin.error, reason: fin.answer?.reason ?? null, waypoints: null },
+    greedyScene: original.scene,
+    timing: timingOf([loop], turns, calls, null),
+  }, job.imageSha);
+  return { prediction, turns: stripInternal(turns), toolCalls: calls };
+}
+
+const STAGES = [
+  { stage: 'stage_scene', kind: 'stage_scene', tool: 'check_confusion_risk', fields: ['scene'] },
+  { stage: 'stage_action', kind: 'stage_action', tool: 'check_scene_action_compatibility', fields: ['longAction', 'latAction'] },
+  { stage: 'stage_waypoints', kind: 'stage_waypoints', tool: 'check_waypoint_feasibility', fields: [] },
+] as const;
+
+/** Pipeline B: the base model predicts in three staged turns, one tool each. */
+export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
+  const { ctx, sample, greedy } = job;
+  const turns: Row[] = [];
+  const calls: Row[] = [];
+  const loops: LoopResult[] = [];
+  const none: Stated = { scene: null, longAction: null, latAction: null };
+  let current: Stated = none;
+  const original: Stated = { ...none };
+  let waypoints: Array<[number, number]> | null = null;
+  let status: FinalStatus = 'ok';
+  let error: string | null = null;
+  let pos = { turnIndex: 0, callOrder: 0 };
+  const messages: ChatMessage[] = [];
+  for (const st of STAGES) {
+    const prompt = st.stage === 'stage_scene' ? STAGED_SCENE_PROMPT : st.stage === 'stage_action' ? stagedActionPrompt(isScene(current.scene) ? current.scene : null) : stagedWaypointPrompt(isScene(current.scene) ? current.scene : null, current.longAction);
+    messages.push(st.stage === 'stage_scene' ? userWithImage(job.imageUrl, prompt) : { role: 'user', content: prompt });
+    const loop = await runToolLoop(ctx, messages, st.stage, [st.tool], st.kind, current, pos, turns, calls);
+    loops.push(loop);
+    pos = { turnIndex: loop.nextTurnIndex, callOrder: loop.nextCallOrder };
+    // "Original" of a staged sample = what the base model said in the
+    // stage's first turn, before any tool response.
+    if (st.stage === 'stage_scene') original.scene = loop.firstStated?.scene ?? loop.firstCallScene;
+    if (st.stage === 'stage_action') {
+      original.longAction = loop.firstStated?.longAction ?? null;
+      original.latAction = loop.firstStated?.latAction ?? null;
+    }
+    const fin = resolveFinal(loop, current, [...st.fields]);
+    current = fin.stated;
+    if (st.stage === 'stage_waypoints') waypoints = fin.answer?.waypoints ?? null;
+    if (fin.status !== 'ok' && status === 'ok') {
+      status = fin.status;
+      error = fin.error ?? `${st.stage}: ${fin.status}`;
+    }
+    if (loop.status === 'server_error' || loop.status === 'timeout') break;
+  }
+  const prediction = predictionRow(ctx.experimentId, sample, {
+    original: { ...original, text: turns[0]?.['response_text'] as string | null ?? null, status: original.scene === null ? 'unparseable' : 'ok', waypoints: null },
+    final: { ...current, text: loops[loops.length - 1]?.last?.text ?? null, status, error, reason: null, waypoints },
+    greedyScene: greedy?.scene ?? null,
+    timing: timingOf(loops, turns, calls, null),
+  }, job.imageSha);
+  return { prediction, turns: stripInternal(turns), toolCalls: calls };
+}
+
+/** Condition 0 run live: the predictor model on the image (no tools). */
+export async function predictSample(job: SampleJob): Promise<SampleRecord> {
+  const { ctx, sample } = job;
+  const turns: Row[] = [];
+  const calls: Row[] = [];
+  const none: Stated = { scene: null, longAction: null, latAction: null };
+  const loop = await runToolLoop(ctx, [userWithImage(job.imageUrl, PREDICT_PROMPT)], 'predict', [], 'predict', none, { turnIndex: 0, callOrder: 0 }, turns, calls);
+  const fin = resolveFinal(loop, none, ['scene', 'longAction', 'latAction']);
+  const st = fin.stated;
+  const text = loop.last?.text ?? null;
+  const wp = fin.answer?.waypoints ?? null;
+  const predictMs = loop.sums.e2eMs;
+  const prediction = predictionRow(ctx.experimentId, sample, {
+    original: { ...st, text, status: fin.status === 'ok' ? 'ok' : fin.status, waypoints: wp },
+    final: { ...st, text, status: fin.status, error: fin.error, reason: null, waypoints: wp },
+    greedyScene: st.scene,
+    timing: { ...timingOf([loop], turns, calls, predictMs), verifyMs: null },
+  }, job.imageSha);
+  return { prediction, turns: stripInternal(turns), toolCalls: calls };
+}

@@ -1,0 +1,260 @@
+// The multi-turn loop shared by both pipelines: send a turn, execute the
+// tool calls it made, append the raw assistant text and the tool responses,
+// and go again until the model answers without calling a tool or the turn
+// budget is spent. Every turn and every call becomes a row.
+import { performance } from 'node:perf_hooks';
+import type { AnswerKind, ExtractedToolCall, FinalAnswer, StreamResult } from '../extract/types';
+import { ACCEPTED_CALL_STATUSES } from '../extract/types';
+import type { OracleTruth } from '../tools/types';
+import type { Row } from '../store/rows';
+import type { ChatClient, RetryPolicy } from './turn';
+import type { EndpointLimiter } from './limiter';
+import type { ToolBatcher } from './tool-batcher';
+import { storedRequest, type ChatMessage, type TurnParams } from './chat-request';
+import { isLatAction, isLongAction, isScene } from '../domain/enums';
+
+export interface LoopContext {
+  experimentId: string;
+  sampleId: number;
+  client: ChatClient;
+  limiter: EndpointLimiter;
+  tools: ToolBatcher;
+  retry: RetryPolicy;
+  maxTurns: number;
+  baseParams: Omit<TurnParams, 'tools' | 'toolNames'>;
+  openAiTools: (names: readonly string[]) => object[];
+  /** Every tool name the extractor should treat as known (untagged fallback). */
+  knownTools: readonly string[];
+  oracle: OracleTruth | undefined;
+  imageRef: (url: string) => string;
+}
+
+/** What the model has said so far: scene, long, lat. */
+export interface Stated {
+  scene: string | null;
+  longAction: string | null;
+  latAction: string | null;
+}
+
+export type LoopStatus = 'answered' | 'max_turns' | 'server_error' | 'timeout';
+
+export interface LoopResult {
+  status: LoopStatus;
+  error: string | null;
+  last: StreamResult | null;
+  /** Parsed answer of the last completed turn. */
+  answer: FinalAnswer | null;
+  /** The stated prediction after each completed turn, in order. */
+  statedAfter: Stated[];
+  /** The first assistant turn's own statement (before any tool response). */
+  firstStated: Stated | null;
+  /** Scene argument of the first tool call, when the model called before stating. */
+  firstCallScene: string | null;
+  nextTurnIndex: number;
+  nextCallOrder: number;
+  sums: { queueWaitMs: number; e2eMs: number; decodeMs: number; promptTokens: number; completionTokens: number; retries: number; firstTtftMs: number | null };
+}
+
+const ACCEPTED = new Set<string>(ACCEPTED_CALL_STATUSES);
+
+function statedFrom(prev: Stated, a: FinalAnswer): Stated {
+  return {
+    scene: a.scene !== null && isScene(a.scene) ? a.scene : prev.scene,
+    longAction: a.longAction !== null && isLongAction(a.longAction) ? a.longAction : prev.longAction,
+    latAction: a.latAction !== null && isLatAction(a.latAction) ? a.latAction : prev.latAction,
+  };
+}
+
+function firstChange(a: Stated, b: Stated): { field: string; old: string | null; now: string | null } | null {
+  if (a.scene !== b.scene) return { field: 'scene', old: a.scene, now: b.scene };
+  if (a.longAction !== b.longAction) return { field: 'long_action', old: a.longAction, now: b.longAction };
+  if (a.latAction !== b.latAction) return { field: 'lat_action', old: a.latAction, now: b.latAction };
+  return null;
+}
+
+const UNPARSED_RESPONSE = JSON.stringify({ error: 'could not parse the tool call', expected: '<tool_call>{"name": "<tool name>", "arguments": {...}}</tool_call>' });
+
+/**
+ * Runs turns until the model answers. `messages` is extended in place.
+ * `turns` and `calls` receive the rows. `stated` is the prediction before
+ * the loop (what revisions are measured against).
+ */
+export async function runToolLoop(
+  ctx: LoopContext,
+  messages: ChatMessage[],
+  stage: string,
+  toolNames: readonly string[],
+  kind: AnswerKind,
+  stated: Stated,
+  start: { turnIndex: number; callOrder: number },
+  turns: Row[],
+  calls: Row[],
+): Promise<LoopResult> {
+  const params: TurnParams = { ...ctx.baseParams, tools: ctx.openAiTools(toolNames), toolNames };
+  const sums = { queueWaitMs: 0, e2eMs: 0, decodeMs: 0, promptTokens: 0, completionTokens: 0, retries: 0, firstTtftMs: null as number | null };
+  const statedAfter: Stated[] = [];
+  let current = stated;
+  let turnIndex = start.turnIndex;
+  let callOrder = start.callOrder;
+  let firstStated: Stated | null = null;
+  let firstCallScene: string | null = null;
+  // Calls made in the previous turn wait for the next turn's statement to
+  // know whether the model revised after them.
+  let pendingCalls: Row[] = [];
+  let before = current;
+  const settle = (after: Stated | null) => {
+    for (const row of pendingCalls) {
+      if (after === null) continue;
+      const ch = firstChange(before, after);
+      row['model_revised_after'] = ch ? 1 : 0;
+      row['revised_field'] = ch?.field ?? null;
+      row['old_value'] = ch?.old ?? null;
+      row['new_value'] = ch?.now ?? null;
+    }
+    pendingCalls = [];
+  };
+
+  for (let t = 0; t < ctx.maxTurns; t++) {
+    const isContinuation = turnIndex > 0;
+    const q0 = performance.now();
+    await ctx.limiter.acquire(isContinuation);
+    const queueWait = performance.now() - q0;
+    const from = turns.length === 0 ? 0 : messagesSentBefore(turns);
+    let outcome;
+    try {
+      outcome = await ctx.client.turn(messages, params, { knownTools: ctx.knownTools, answerKind: kind }, ctx.retry);
+    } finally {
+      ctx.limiter.release();
+    }
+    const r = outcome.result;
+    sums.queueWaitMs += queueWait;
+    sums.e2eMs += outcome.timing.e2eMs;
+    sums.decodeMs += outcome.timing.decodeMs ?? 0;
+    sums.retries += outcome.retries;
+    if (sums.firstTtftMs === null && outcome.timing.ttftMs !== null) sums.firstTtftMs = outcome.timing.ttftMs;
+    if (r?.usage) {
+      sums.promptTokens += r.usage.promptTokens;
+      sums.completionTokens += r.usage.completionTokens;
+    }
+    const answer = r ? r.finalAnswer : null;
+    const after = answer ? statedFrom(current, answer) : current;
+    turns.push({
+      experiment_id: ctx.experimentId,
+      sample_id: ctx.sampleId,
+      turn_index: turnIndex,
+      stage,
+      endpoint: ctx.client.endpoint.baseUrl,
+      request_json: storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model),
+      response_text: r ? r.text : null,
+      reasoning_text: r && r.reasoning ? r.reasoning : null,
+      finish_reason: r ? r.finishReason : null,
+      status: outcome.status,
+      error: outcome.error,
+      retries: outcome.retries,
+      queue_wait_ms: queueWait,
+      ttft_ms: outcome.timing.ttftMs,
+      decode_ms: outcome.timing.decodeMs,
+      e2e_ms: outcome.timing.e2eMs,
+      prompt_tokens: r?.usage?.promptTokens ?? null,
+      completion_tokens: r?.usage?.completionTokens ?? null,
+      chunk_times: new Uint8Array(outcome.timing.chunkOffsetsMs.buffer, outcome.timing.chunkOffsetsMs.byteOffset, outcome.timing.chunkOffsetsMs.byteLength),
+      stated_scene: after.scene,
+      stated_long_action: after.longAction,
+      stated_lat_action: after.latAction,
+      // messages sent in this turn (internal, stripped before storage)
+      __messages: messages.length,
+    });
+    turnIndex++;
+    if (!r) {
+      settle(null);
+      return { status: outcome.status === 'timeout' ? 'timeout' : 'server_error', error: outcome.error, last: null, answer: null, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
+    }
+    settle(after);
+    before = after;
+    current = after;
+    statedAfter.push(after);
+    if (t === 0 && firstStated === null && answer && (answer.scene !== null || answer.longAction !== null)) firstStated = after;
+
+    const made = r.toolCalls.filter((c) => c.status !== 'in_reasoning');
+    const reasoningOnly = r.toolCalls.filter((c) => c.status === 'in_reasoning');
+    messages.push({ role: 'assistant', content: r.text });
+    const responses = await Promise.all(made.map((c) => executeCall(ctx, c, toolNames)));
+    for (const c of reasoningOnly) calls.push(callRow(ctx, c, callOrder++, turnIndex - 1, null));
+    made.forEach((c, i) => {
+      const resp = responses[i]!;
+      const row = callRow(ctx, c, callOrder++, turnIndex - 1, resp);
+      calls.push(row);
+      pendingCalls.push(row);
+      if (firstCallScene === null && c.arguments && typeof c.arguments === 'object') {
+        const a = c.arguments as Record<string, unknown>;
+        const s = a['predicted_scene'] ?? a['scene'];
+        if (typeof s === 'string' && isScene(s)) firstCallScene = s;
+      }
+      messages.push({ role: 'tool', content: resp.responseJson, tool_call_id: `call_${turnIndex - 1}_${i}` });
+    });
+    if (made.length === 0) {
+      return { status: 'answered', error: null, last: r, answer, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
+    }
+  }
+  // The last turn still called tools: the budget is spent.
+  return { status: 'max_turns', error: null, last: null, answer: null, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
+}
+
+function messagesSentBefore(turns: Row[]): number {
+  // Number of messages the previous turn sent plus its assistant reply and
+  // the tool messages that followed are all new in this turn.
+  const prev = turns[turns.length - 1]!;
+  return Number(prev['__messages']);
+}
+
+interface CallResponse {
+  responseJson: string | null;
+  validity: { parsed: boolean; knownTool: boolean; requiredArgsPresent: boolean; schemaValid: boolean; executedOk: boolean; error: string | null };
+  timeUs: number | null;
+}
+
+async function executeCall(ctx: LoopContext, c: ExtractedToolCall, offered: readonly string[]): Promise<CallResponse & { responseJson: string }> {
+  if (!ACCEPTED.has(c.status)) {
+    return { responseJson: UNPARSED_RESPONSE, validity: { parsed: false, knownTool: false, requiredArgsPresent: false, schemaValid: false, executedOk: false, error: `tool call not parsed (${c.status})` }, timeUs: null };
+  }
+  const o = await ctx.tools.run({ sampleId: ctx.sampleId, name: c.name, arguments: c.arguments, offered, ...(ctx.oracle ? { oracle: ctx.oracle } : {}) });
+  return { responseJson: o.responseJson, validity: o.validity, timeUs: o.timeUs };
+}
+
+function callRow(ctx: LoopContext, c: ExtractedToolCall, order: number, turnIndex: number, resp: CallResponse | null): Row {
+  const b = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
+  let argsJson: string | null = null;
+  if (c.arguments !== null && c.arguments !== undefined) {
+    try { argsJson = JSON.stringify(c.arguments); } catch { argsJson = null; }
+  }
+  return {
+    experiment_id: ctx.experimentId,
+    sample_id: ctx.sampleId,
+    tool_call_order: order,
+    tool_name: c.name ?? '',
+    tool_arguments_json: argsJson,
+    tool_result_json: resp?.responseJson ?? null,
+    model_revised_after: null,
+    revised_field: null,
+    old_value: null,
+    new_value: null,
+    turn_index: turnIndex,
+    call_status: c.status,
+    repairs_json: JSON.stringify(c.repairs),
+    source: c.source,
+    raw_text: c.raw,
+    parsed: resp ? b(resp.validity.parsed) : 0,
+    known_tool: resp ? b(resp.validity.knownTool) : null,
+    required_args_present: resp ? b(resp.validity.requiredArgsPresent) : null,
+    schema_valid: resp ? b(resp.validity.schemaValid) : null,
+    executed_ok: resp ? b(resp.validity.executedOk) : 0,
+    error: resp ? resp.validity.error : 'reasoning, not a call',
+    tool_time_us: resp?.timeUs ?? null,
+  };
+}
+
+/** Removes the loop's internal bookkeeping before rows are stored. */
+export function stripInternal(turns: Row[]): Row[] {
+  for (const t of turns) delete t['__messages'];
+  return turns;
+}

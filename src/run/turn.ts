@@ -1,0 +1,248 @@
+// One turn = one streamed chat completion, with retries. The hot path posts
+// with undici and feeds raw response-body chunks to the stream engine (SSE
+// framing, JSON, <tool_call> scanning and answer parsing happen there); the
+// `openai` package is the alternative client for hosted APIs.
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import OpenAI from 'openai';
+import type { Endpoint } from '../backends/types';
+import type { StreamEngine, StreamEngineOptions, StreamResult, ExtractedToolCall } from '../extract/types';
+import { extractText } from '../extract/extract';
+import { FeedBatcher } from './feed-batcher';
+import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
+
+export type TurnStatus = 'ok' | 'server_error' | 'timeout';
+
+export interface TurnTiming {
+  /** Request sent (performance.now(), ms). */
+  sentAt: number;
+  ttftMs: number | null;
+  decodeMs: number | null;
+  e2eMs: number;
+  /** Arrival offsets (ms from sentAt) of body chunks that carried content. */
+  chunkOffsetsMs: Float64Array;
+}
+
+export interface TurnOutcome {
+  status: TurnStatus;
+  result: StreamResult | null;
+  error: string | null;
+  retries: number;
+  timing: TurnTiming;
+}
+
+export interface RetryPolicy {
+  max: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  requestTimeoutMs: number;
+}
+
+class RetryableError extends Error {
+  constructor(message: string, readonly retryAfterMs: number | null = null, readonly kind: 'timeout' | 'server' = 'server') {
+    super(message);
+  }
+}
+class FatalError extends Error {}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function backoffMs(attempt: number, p: RetryPolicy, rand: () => number = Math.random): number {
+  const exp = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** attempt);
+  return Math.round(exp * (0.5 + 0.5 * rand()));
+}
+
+function errorText(status: number, body: string): string {
+  try {
+    const j = JSON.parse(body) as { error?: { message?: string }; message?: string };
+    const m = j.error?.message ?? j.message;
+    if (m) return `HTTP ${status}: ${m}`;
+  } catch { /* not JSON: keep the text */ }
+  return `HTTP ${status}: ${body.slice(0, 300)}`;
+}
+
+/** Talks to one endpoint. */
+export interface ChatClient {
+  readonly endpoint: Endpoint;
+  turn(messages: readonly ChatMessage[], params: TurnParams, engineOpts: StreamEngineOptions, retry: RetryPolicy): Promise<TurnOutcome>;
+  close(): Promise<void>;
+}
+
+async function withRetries(retry: RetryPolicy, attempt: (n: number) => Promise<{ result: StreamResult; timing: TurnTiming }>): Promise<TurnOutcome> {
+  let last: Error | null = null;
+  let lastTiming: TurnTiming = { sentAt: performance.now(), ttftMs: null, decodeMs: null, e2eMs: 0, chunkOffsetsMs: new Float64Array(0) };
+  for (let n = 0; n <= retry.max; n++) {
+    try {
+      const { result, timing } = await attempt(n);
+      return { status: 'ok', result, error: null, retries: n, timing };
+    } catch (e) {
+      last = e as Error;
+      if (e instanceof FatalError) return { status: 'server_error', result: null, error: last.message, retries: n, timing: lastTiming };
+      if (n === retry.max) break;
+      const wait = e instanceof RetryableError && e.retryAfterMs !== null ? e.retryAfterMs : backoffMs(n, retry);
+      await sleep(wait);
+      lastTiming = { ...lastTiming, sentAt: performance.now() };
+    }
+  }
+  const kind = last instanceof RetryableError && last.kind === 'timeout' ? 'timeout' : 'server_error';
+  return { status: kind, result: null, error: last?.message ?? 'unknown error', retries: retry.max, timing: lastTiming };
+}
+
+function timingFrom(sentAt: number, end: number, r: StreamResult): TurnTiming {
+  const offsets = new Float64Array(r.chunkTimesMs.length);
+  for (let i = 0; i < offsets.length; i++) offsets[i] = r.chunkTimesMs[i]! - sentAt;
+  return {
+    sentAt,
+    ttftMs: r.firstTokenMs === null ? null : r.firstTokenMs - sentAt,
+    decodeMs: r.firstTokenMs === null || r.lastTokenMs === null ? null : r.lastTokenMs - r.firstTokenMs,
+    e2eMs: end - sentAt,
+    chunkOffsetsMs: offsets,
+  };
+}
+
+/** The native hot path: undici + the stream engine. */
+export class NativeChatClient implements ChatClient {
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly auth: string;
+
+  constructor(readonly endpoint: Endpoint, private readonly engine: StreamEngine, private readonly batcher: FeedBatcher, connections: number) {
+    const u = new URL(endpoint.baseUrl);
+    this.pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+    this.path = `${u.pathname.replace(/\/$/, '')}/chat/completions`;
+    this.auth = `Bearer ${endpoint.apiKey}`;
+  }
+
+  turn(messages: readonly ChatMessage[], params: TurnParams, engineOpts: StreamEngineOptions, retry: RetryPolicy): Promise<TurnOutcome> {
+    const body = JSON.stringify(requestBody(this.endpoint, messages, params, true));
+    return withRetries(retry, () => this.once(body, engineOpts, retry.requestTimeoutMs));
+  }
+
+  private async once(body: string, engineOpts: StreamEngineOptions, timeoutMs: number): Promise<{ result: StreamResult; timing: TurnTiming }> {
+    const sentAt = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    let res;
+    try {
+      res = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: this.auth, accept: 'text/event-stream' },
+        body,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (e) {
+      if (signal.aborted) throw new RetryableError(`request timed out after ${timeoutMs} ms`, null, 'timeout');
+      throw new RetryableError(`connection failed: ${(e as Error).message}`);
+    }
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      const msg = errorText(res.statusCode, text);
+      if (res.statusCode === 429 || res.statusCode >= 500) {
+        const ra = Number(res.headers['retry-after']);
+        throw new RetryableError(msg, Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 30_000) : null);
+      }
+      throw new FatalError(msg);
+    }
+    const handle = this.engine.open(engineOpts);
+    try {
+      for await (const chunk of res.body) this.batcher.push(handle, chunk as Uint8Array, performance.now());
+    } catch (e) {
+      this.batcher.flush();
+      this.engine.close(handle);
+      if (signal.aborted) throw new RetryableError(`stream stalled: no completion within ${timeoutMs} ms`, null, 'timeout');
+      throw new RetryableError(`connection dropped mid-stream: ${(e as Error).message}`);
+    }
+    this.batcher.flush();
+    const end = performance.now();
+    const result = this.engine.finish(handle);
+    if (result.error) throw new RetryableError(`mid-stream error: ${result.error.message}`);
+    if (!result.sawDone) throw new RetryableError('stream ended without [DONE] (connection dropped)');
+    return { result, timing: timingFrom(sentAt, end, result) };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/** The `openai` package as client (hosted APIs; the bench's contender). */
+export class OpenAIChatClient implements ChatClient {
+  private readonly client: OpenAI;
+  constructor(readonly endpoint: Endpoint) {
+    this.client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey, maxRetries: 0 });
+  }
+
+  turn(messages: readonly ChatMessage[], params: TurnParams, engineOpts: StreamEngineOptions, retry: RetryPolicy): Promise<TurnOutcome> {
+    const body = requestBody(this.endpoint, messages, params, true);
+    return withRetries(retry, () => this.once(body, engineOpts, retry.requestTimeoutMs));
+  }
+
+  private async once(body: Record<string, unknown>, engineOpts: StreamEngineOptions, timeoutMs: number): Promise<{ result: StreamResult; timing: TurnTiming }> {
+    const sentAt = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    let text = '';
+    let first: number | null = null;
+    let lastT: number | null = null;
+    const times: number[] = [];
+    const counts: number[] = [];
+    let finishReason: string | null = null;
+    let usage: StreamResult['usage'] = null;
+    const serverCalls = new Map<number, { name: string; args: string }>();
+    try {
+      const stream = (await this.client.chat.completions.create(body as never, { signal })) as unknown as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>;
+      for await (const chunk of stream) {
+        const t = performance.now();
+        const ch = chunk.choices[0];
+        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+        if (!ch) continue;
+        const piece = ch.delta?.content ?? '';
+        if (piece) {
+          text += piece;
+          if (first === null) first = t;
+          lastT = t;
+          times.push(t);
+          counts.push(1);
+        }
+        for (const tc of ch.delta?.tool_calls ?? []) {
+          const cur = serverCalls.get(tc.index) ?? { name: '', args: '' };
+          if (tc.function?.name) cur.name += tc.function.name;
+          if (tc.function?.arguments) cur.args += tc.function.arguments;
+          serverCalls.set(tc.index, cur);
+        }
+        if (ch.finish_reason) finishReason = ch.finish_reason;
+      }
+    } catch (e) {
+      if (signal.aborted) throw new RetryableError(`request timed out after ${timeoutMs} ms`, null, 'timeout');
+      const status = (e as { status?: number }).status;
+      if (status !== undefined && status !== 429 && status < 500) throw new FatalError(`HTTP ${status}: ${(e as Error).message}`);
+      throw new RetryableError((e as Error).message);
+    }
+    const end = performance.now();
+    const ex = extractText(text, engineOpts);
+    const server: ExtractedToolCall[] = [...serverCalls.values()].map((c) => {
+      try {
+        return { name: c.name, arguments: JSON.parse(c.args || '{}') as unknown, status: 'ok', repairs: [], raw: c.args, source: 'server' };
+      } catch {
+        return { name: c.name || null, arguments: null, status: 'invalid_json', repairs: [], raw: c.args, source: 'server' };
+      }
+    });
+    const result: StreamResult = {
+      ...ex,
+      toolCalls: [...ex.toolCalls, ...server],
+      text,
+      finishReason,
+      usage,
+      error: null,
+      firstTokenMs: first,
+      lastTokenMs: lastT,
+      chunkTimesMs: times,
+      chunkTokens: counts,
+      sawDone: true,
+    };
+    return { result, timing: timingFrom(sentAt, end, result) };
+  }
+
+  async close(): Promise<void> { /* the openai client holds no pool of its own */ }
+}

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CONDITIONS, conditionById, experimentId, runTimestamp } from '../src/run/conditions';
+import { EndpointLimiter } from '../src/run/limiter';
+import { backoffMs } from '../src/run/turn';
+import { verifierSize } from '../src/cli/verifier-model';
+import { parseShard } from '../src/cli/run-options';
+import { selectSamples } from '../src/run/suite';
+import { loadConfig } from '../src/config/load';
+import { storedRequest } from '../src/run/chat-request';
+import type { Sample } from '../src/domain/sample';
+
+test('the condition table yields the plan\'s 11 conditions with the plan\'s tools', () => {
+  assert.equal(CONDITIONS.length, 11);
+  assert.deepEqual(CONDITIONS.map((c) => c.id), ['baseline', 'oracle_2b', 'oracle_8b', 'prior_only_2b', 'prior_only_8b', 'confusion_only_2b', 'confusion_only_8b', 'all_tools_2b', 'all_tools_8b', 'staged_2b', 'staged_8b']);
+  assert.deepEqual(conditionById('prior_only_8b').tools, ['check_scene_prior']);
+  assert.deepEqual(conditionById('confusion_only_2b').tools, ['check_confusion_risk']);
+  assert.equal(conditionById('all_tools_2b').tools.length, 4);
+  assert.equal(conditionById('staged_8b').pipeline, 'B');
+  assert.equal(conditionById('oracle_2b').oracle, true);
+  assert.equal(conditionById('oracle_2b').role, 'verifier_2b');
+  assert.throws(() => conditionById('nope'), /unknown condition/);
+});
+
+test('experiment ids follow tc_{condition}_{verifier_size}_{timestamp}', () => {
+  const ts = runTimestamp(new Date(Date.UTC(2026, 1, 16, 12, 0, 0)));
+  assert.equal(ts, '20260216_120000');
+  assert.equal(experimentId(conditionById('all_tools_8b'), ts), 'tc_all_tools_8b_20260216_120000');
+  assert.equal(experimentId(conditionById('baseline'), ts), 'tc_baseline_20260216_120000');
+});
+
+test('the limiter admits continuations before first turns and adapts to the server queue', async () => {
+  const l = new EndpointLimiter({ initial: 1, min: 1, max: 8, targetWaiting: 2 });
+  await l.acquire(false);
+  const order: string[] = [];
+  const a = l.acquire(false).then(() => order.push('new'));
+  const b = l.acquire(true).then(() => order.push('continuation'));
+  assert.equal(l.queued, 2);
+  l.release();
+  await b;
+  l.release();
+  await a;
+  assert.deepEqual(order, ['continuation', 'new']);
+  l.release();
+  // grows while requests queue here and the server keeps up
+  for (let i = 0; i < 4; i++) void l.acquire(false);
+  l.adapt({ waiting: 0, running: 1, kvCacheUsage: null, prefixCacheHits: null, prefixCacheQueries: null, mmCacheHits: null, mmCacheQueries: null, preemptions: null });
+  assert.ok(l.limit > 1, `limit grew to ${l.limit}`);
+  const grown = l.limit;
+  l.adapt({ waiting: 50, running: 8, kvCacheUsage: 0.9, prefixCacheHits: null, prefixCacheQueries: null, mmCacheHits: null, mmCacheQueries: null, preemptions: null });
+  assert.ok(l.limit < grown, 'backs off when the server queues');
+});
+
+test('retry backoff is exponential, jittered and capped', () => {
+  const p = { max: 4, baseDelayMs: 100, maxDelayMs: 1000, requestTimeoutMs: 1000 };
+  assert.equal(backoffMs(0, p, () => 1), 100);
+  assert.equal(backoffMs(0, p, () => 0), 50);
+  assert.equal(backoffMs(3, p, () => 1), 800);
+  assert.equal(backoffMs(10, p, () => 1), 1000);
+});
+
+test('--verifier-model accepts sizes, configured paths and paths naming the size', () => {
+  const c = loadConfig({ file: undefined }).config;
+  assert.equal(verifierSize(c, '8b').size, '8b');
+  assert.equal(verifierSize(c, '/fsx/models/Qwen3-VL-2B-Instruct').size, '2b');
+  assert.equal(verifierSize(c, '/other/Qwen3-VL-8B-Instruct-AWQ').size, '8b');
+  assert.throws(() => verifierSize(c, '/models/mystery'), /cannot tell/);
+  assert.throws(() => verifierSize(c, undefined), /required/);
+});
+
+test('--shard and --limit select disjoint, covering subsets', () => {
+  assert.deepEqual(parseShard('1/4'), { index: 1, count: 4 });
+  assert.throws(() => parseShard('4/4'), /0 <= I < N/);
+  assert.throws(() => parseShard('x'), /I\/N/);
+  const samples = Array.from({ length: 10 }, (_, i) => ({ sampleId: 100 - i }) as Sample);
+  const parts = [0, 1, 2].map((index) => selectSamples(samples, undefined, { index, count: 3 }).map((s) => s.sampleId));
+  assert.equal(parts.flat().length, 10);
+  assert.equal(new Set(parts.flat()).size, 10);
+  assert.deepEqual(selectSamples(samples, 3).map((s) => s.sampleId), [91, 92, 93]);
+});
+
+test('stored requests keep images as references, never their bytes', () => {
+  const msgs = [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: 'data:image/png;base64,AAAA' } }, { type: 'text' as const, text: 'hi' }] }];
+  const s = storedRequest(msgs, 0, () => 'sha256:abc#sample=7', { tools: [], toolNames: [], parseMode: 'client', maxTokens: 10, temperature: 0, seed: 1 }, 'm');
+  assert.ok(!s.includes('base64'));
+  assert.match(s, /sha256:abc#sample=7/);
+});

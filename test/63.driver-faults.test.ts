@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { tce, tmpDir } from './helpers/cli';
+import { sharedFixture, writeTestConfig } from './helpers/fixture';
+
+const N = 40;
+
+function runWithFaults(faults: string, extra: Record<string, unknown> = {}) {
+  return async () => {
+    const fixture = await sharedFixture();
+    const dir = tmpDir('tce-faults-');
+    const cfg = writeTestConfig(dir, fixture, {
+      backend: { simulator: { faults } },
+      retries: { max: 6, baseDelayMs: 5, maxDelayMs: 50 },
+      run: { requestTimeoutS: 1.5 },
+      ...extra,
+    });
+    const r = tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force', '--no-report', '--conditions', 'all_tools_2b,staged_8b'], { cwd: dir, timeout: 300_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
+    return { db, stderr: r.stderr };
+  };
+}
+
+for (const [name, spec] of [
+  ['HTTP 429/500/503', '429=0.1,500=0.05,503=0.05'],
+  ['connections dropped mid-stream', 'drop=0.1'],
+  ['a garbage SSE line', 'garbage=0.1'],
+  ['mid-stream error events', 'mid-error=0.1'],
+  ['stalled streams (timeout, then retry)', 'stall=0.05,stall-ms=4000'],
+] as const) {
+  test(`fault: ${name} — retried, every sample recorded exactly once`, async () => {
+    const { db } = await runWithFaults(spec)();
+    const per = db.prepare('SELECT experiment_id, count(*) AS n, count(DISTINCT sample_id) AS d FROM predictions GROUP BY 1').all() as Array<{ n: number; d: number }>;
+    assert.equal(per.length, 2);
+    for (const p of per) assert.deepEqual([p.n, p.d], [N, N]);
+    const retried = db.prepare('SELECT sum(retries) AS r FROM turns').get() as { r: number };
+    assert.ok(retried.r > 0, 'the fault never triggered a retry');
+    const failed = db.prepare(`SELECT count(*) AS n FROM predictions WHERE final_status IN ('server_error', 'timeout')`).get() as { n: number };
+    assert.equal(failed.n, 0, 'with 6 retries every sample should get through');
+    db.close();
+  });
+}
+
+test('engine death mid-run: the rest fail with their error, none is dropped', async () => {
+  const { db } = await runWithFaults('die-after=30', { retries: { max: 1, baseDelayMs: 1, maxDelayMs: 5 } })();
+  const per = db.prepare('SELECT count(*) AS n FROM predictions GROUP BY experiment_id').all() as Array<{ n: number }>;
+  for (const p of per) assert.equal(p.n, N);
+  const failed = db.prepare(`SELECT count(*) AS n, min(final_error) AS e FROM predictions WHERE final_status = 'server_error'`).get() as { n: number; e: string };
+  assert.ok(failed.n > 0, 'no sample recorded the dead engine');
+  assert.ok(failed.e && failed.e.length > 0, 'failed samples carry their error');
+  // a failed verification keeps the original prediction
+  const kept = db.prepare(`SELECT count(*) AS n FROM predictions p JOIN experiments e USING (experiment_id) WHERE e.pipeline = 'A' AND final_status = 'server_error' AND coalesce(final_scene, '') != coalesce(original_scene, '')`).get() as { n: number };
+  assert.equal(kept.n, 0);
+  db.close();
+});
