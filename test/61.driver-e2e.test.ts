@@ -37,7 +37,7 @@ test('tce run: all 11 conditions end to end on the simulator (pipelines A and B)
     else assert.ok(x.n > 0, `${x.c}_${x.s} made no tool calls`);
   }
   // tools offered match the condition
-  const offTool = db.prepare(`SELECT count(*) AS n FROM tool_calls t JOIN experiments e USING (experiment_id) WHERE e.condition_name = 'prior_only' AND t.tool_name NOT IN ('check_scene_prior', '') AND t.executed_ok = 1`).get() as { n: number };
+  const offTool = db.prepare(`SELECT count(*) AS n FROM tool_calls t JOIN experiments e USING (experiment_id) WHERE e.condition_name = 'prior_only' AND t.tool_name NOT IN ('check_scene_prior', '<unparsed>') AND t.executed_ok = 1`).get() as { n: number };
   assert.equal(offTool.n, 0, 'prior_only executed a tool it did not offer');
 
   // baseline = greedy: never revised; verification rows carry the greedy original

@@ -15,6 +15,8 @@ export interface ExperimentProgress {
   role: string;
   total: number;
   done: number;
+  /** Samples already on disk when this run started (resume). */
+  resumed: number;
   failed: number;
   turns: number;
   toolCalls: number;

@@ -22,9 +22,10 @@ export function progressLine(src: ProgressSource, now: number): string {
   const done = exps.reduce((a, e) => a + e.done, 0);
   const total = exps.reduce((a, e) => a + e.total, 0);
   const failed = exps.reduce((a, e) => a + e.failed, 0);
+  const resumed = exps.reduce((a, e) => a + e.resumed, 0);
   const started = Math.min(...exps.map((e) => e.startedAt));
   const secs = Math.max(1e-3, (now - started) / 1000);
-  const rate = done / secs;
+  const rate = (done - resumed) / secs;
   const current = exps.find((e) => e.done < e.total)?.conditionId ?? 'done';
   const waiting = src.serverWaiting();
   return `${src.label.padEnd(12)} ${String(done).padStart(6)}/${total} ${rate.toFixed(0).padStart(5)} samples/s  in flight ${String(src.limiter?.inFlight ?? 0).padStart(3)}/${src.limiter?.limit ?? '-'}  server queue ${waiting ?? '-'}  errors ${failed}  ETA ${fmtEta((total - done) / rate)}  [${current}]`;

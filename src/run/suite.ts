@@ -115,8 +115,10 @@ function writeManifest(runsDir: string, m: SuiteManifest): void {
   fs.renameSync(`${f}.tmp`, f);
 }
 
-/** The newest suite with the same config hash that did not finish. */
-function findResumable(runsDir: string, hash: string): string | null {
+/** The newest suite with the same config hash that did not finish (or,
+ * with `finishedToo`, the newest one at all: resuming a finished suite
+ * runs nothing and reloads it). */
+function findResumable(runsDir: string, hash: string, finishedToo = false): string | null {
   if (!fs.existsSync(runsDir)) return null;
   let best: string | null = null;
   for (const f of fs.readdirSync(runsDir)) {
@@ -124,7 +126,7 @@ function findResumable(runsDir: string, hash: string): string | null {
     if (!m) continue;
     try {
       const s = JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) as SuiteManifest;
-      if (s.config_hash !== hash || s.status === 'completed' || s.status === 'gated') continue;
+      if (s.config_hash !== hash || (!finishedToo && (s.status === 'completed' || s.status === 'gated'))) continue;
       if (best === null || m[1]! > best) best = m[1]!;
     } catch { /* unreadable: not resumable */ }
   }
@@ -151,8 +153,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   if (samples.length === 0) throw new TceError('NO_SAMPLES', 'no samples selected', 'check --limit / --shard and the dataset');
   const stats = await ensureToolStats(c, o.log);
   const hash = configHash(resultsConfig(c, o));
-  const resumable = findResumable(c.paths.runsDir, hash);
-  if (o.resume && !resumable) o.log('resume: no unfinished suite with this configuration; starting a new one');
+  const resumable = findResumable(c.paths.runsDir, hash) ?? (o.resume ? findResumable(c.paths.runsDir, hash, true) : null);
+  if (o.resume && !resumable) o.log('resume: no suite with this configuration; starting a new one');
   const timestamp = resumable ?? runTimestamp();
   if (resumable) o.log(`resuming suite ${timestamp} (config ${hash})`);
   const manifest: SuiteManifest = { timestamp, config_hash: hash, status: 'running', conditions: conditions.map((x) => x.id) };
@@ -294,7 +296,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         limiter: rt?.limiter ?? null,
         image: imageWithRef,
         livePredict: o.livePredict,
-        progress: { experimentId: writer.experimentId, conditionId: w.cond.id, role: role ?? 'reused', total: samples.length, done: samples.length - todo.length, failed: 0, turns: 0, toolCalls: 0, startedAt: performance.now() },
+        progress: { experimentId: writer.experimentId, conditionId: w.cond.id, role: role ?? 'reused', total: samples.length, done: samples.length - todo.length, resumed: samples.length - todo.length, failed: 0, turns: 0, toolCalls: 0, startedAt: performance.now() },
       };
       w.task = task;
       return task;

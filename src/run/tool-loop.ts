@@ -72,6 +72,10 @@ function firstChange(a: Stated, b: Stated): { field: string; old: string | null;
   return null;
 }
 
+/** tool_calls.tool_name is NOT NULL in the plan's schema: calls whose name
+ * could not be read are stored under this marker (their raw text is kept). */
+export const UNREADABLE_TOOL_NAME = '<unparsed>';
+
 const UNPARSED_RESPONSE = JSON.stringify({ error: 'could not parse the tool call', expected: '<tool_call>{"name": "<tool name>", "arguments": {...}}</tool_call>' });
 
 /**
@@ -231,7 +235,7 @@ function callRow(ctx: LoopContext, c: ExtractedToolCall, order: number, turnInde
     experiment_id: ctx.experimentId,
     sample_id: ctx.sampleId,
     tool_call_order: order,
-    tool_name: c.name ?? '',
+    tool_name: c.name ?? UNREADABLE_TOOL_NAME,
     tool_arguments_json: argsJson,
     tool_result_json: resp?.responseJson ?? null,
     model_revised_after: null,
