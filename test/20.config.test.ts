@@ -40,3 +40,10 @@ test('tce config prints the default; a bad file fails with exit 1 naming the fie
   assert.equal(schema.status, 0);
   assert.equal(JSON.parse(schema.stdout).type, 'object');
 });
+
+test('docs/config.md documents every field, exactly as the schema says', () => {
+  const { configReference } = require('../src/config/doc') as typeof import('../src/config/doc');
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'config.md'), 'utf8');
+  assert.ok(doc.includes(configReference()), 'docs/config.md is out of date: regenerate its table with `npx tce config --reference`');
+  for (const line of configReference().split('\n').slice(2)) assert.ok(/\| [^|]*\S[^|]* \|$/.test(line) || line.includes('| object |'), `undocumented field: ${line}`);
+});
