@@ -61,9 +61,9 @@ export const ConfigSchema = z.strictObject({
     validateHashes: z.boolean().default(false).describe('check the shard hashes listed in the MDS index.json while loading'),
   }).prefault({}).describe('the samples and the greedy baseline'),
   models: z.strictObject({
-    predictor: ModelSchema.prefault({ profile: 'sceneiq-ft-2b', path: '/fsx/mketkar-sceneiq/checkpoints/checkpoint_006', servedModelName: 'sceneiq-ft-2b', gpuId: 0, env: { VLLM_BATCH_INVARIANT: '1' } }),
-    verifier_2b: ModelSchema.prefault({ profile: 'qwen3-vl-2b', path: '/fsx/models/Qwen3-VL-2B-Instruct', servedModelName: 'qwen3-vl-2b', gpuId: 1 }),
-    verifier_8b: ModelSchema.prefault({ profile: 'qwen3-vl-8b', path: '/fsx/models/Qwen3-VL-8B-Instruct', servedModelName: 'qwen3-vl-8b', gpuId: 2 }),
+    predictor: ModelSchema.prefault({ profile: 'sceneiq-ft-2b', path: '/fsx/mketkar-sceneiq/checkpoints/checkpoint_006', servedModelName: 'sceneiq-ft-2b', gpuId: 0, env: { VLLM_BATCH_INVARIANT: '1' } }).describe('the fine-tuned SceneIQ model (condition 0 when run live; VLLM_BATCH_INVARIANT=1 as the plan asks)'),
+    verifier_2b: ModelSchema.prefault({ profile: 'qwen3-vl-2b', path: '/fsx/models/Qwen3-VL-2B-Instruct', servedModelName: 'qwen3-vl-2b', gpuId: 1 }).describe('base Qwen3-VL-2B-Instruct verifier'),
+    verifier_8b: ModelSchema.prefault({ profile: 'qwen3-vl-8b', path: '/fsx/models/Qwen3-VL-8B-Instruct', servedModelName: 'qwen3-vl-8b', gpuId: 2 }).describe('base Qwen3-VL-8B-Instruct verifier'),
   }).prefault({}).describe('the three models: the fine-tuned predictor and the base 2B and 8B verifiers'),
   backend: z.strictObject({
     kind: z.enum(['simulator', 'vllm', 'endpoints']).default('simulator').describe('simulator = built-in vLLM stand-in (synthetic); vllm = spawn `vllm serve` per GPU; endpoints = use the URLs below'),
