@@ -47,3 +47,13 @@ test('docs/config.md documents every field, exactly as the schema says', () => {
   assert.ok(doc.includes(configReference()), 'docs/config.md is out of date: regenerate its table with `npx tce config --reference`');
   for (const line of configReference().split('\n').slice(2)) assert.ok(/\| [^|]*\S[^|]* \|$/.test(line) || line.includes('| object |'), `undocumented field: ${line}`);
 });
+
+test('a flag overriding one nested field keeps the defaults of its siblings', () => {
+  const { config, source } = loadConfig({ file: undefined, overrides: { 'models.verifier_8b.gpuId': 5, 'run.maxTurns': 2 } });
+  assert.equal(config.models.verifier_8b.gpuId, 5);
+  assert.equal(config.models.verifier_8b.path, '/fsx/models/Qwen3-VL-8B-Instruct');
+  assert.equal(config.run.maxTurns, 2);
+  assert.equal(config.run.maxTokens, 512);
+  assert.ok(source === '(defaults)' || source.endsWith('config.json'));
+  assert.throws(() => loadConfig({ file: undefined, overrides: { 'run.maxTurns': 0 } }), /command-line flags: run\.maxTurns/);
+});

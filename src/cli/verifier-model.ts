@@ -16,3 +16,13 @@ export function verifierSize(c: Config, m: string | undefined): { size: Verifier
   if (hit) return { size: `${hit[1]}b` as VerifierSize, path: m };
   throw new UsageError(`--verifier-model ${m}: cannot tell whether this is the 2B or the 8B verifier`, 'pass 2b or 8b, or a path naming the size');
 }
+
+/** `--verifier-model` and `--gpu-id` as config overrides for that model. */
+export function verifierOverrides(c: Config, model: string | undefined, gpuId: number | undefined): { size: VerifierSize; overrides: Record<string, unknown> } {
+  const { size, path } = verifierSize(c, model);
+  const role = size === '2b' ? 'verifier_2b' : 'verifier_8b';
+  return {
+    size,
+    overrides: { ...(gpuId !== undefined ? { [`models.${role}.gpuId`]: gpuId } : {}), ...(path ? { [`models.${role}.path`]: path } : {}) },
+  };
+}

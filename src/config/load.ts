@@ -78,9 +78,15 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       throw new TceError('CONFIG_INVALID', `${file}: (root): expected an object (found ${describeFound(raw, [])})`);
     }
   }
-  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) setPath(raw, k, v);
   const source = file ?? '(defaults)';
-  return { config: parseConfig(raw, opts.overrides && Object.keys(opts.overrides).length ? `${source} + command-line flags` : source), source };
+  const fromFile = parseConfig(raw, source);
+  const overrides = Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined);
+  if (overrides.length === 0) return { config: fromFile, source };
+  // Flags apply on top of the resolved file, so overriding one nested field
+  // (models.verifier_8b.gpuId) keeps the defaults of its siblings.
+  const merged = structuredClone(fromFile) as unknown as Record<string, unknown>;
+  for (const [k, v] of overrides) setPath(merged, k, v);
+  return { config: parseConfig(merged, `${source} + command-line flags`), source };
 }
 
 export function configJsonSchema(): unknown {

@@ -2,7 +2,7 @@ import type { Command } from '../command';
 import { int, str, configFrom } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
 import { runSuite } from '../../run/suite';
-import { verifierSize } from '../verifier-model';
+import { verifierOverrides } from '../verifier-model';
 
 export const stagedCommand: Command = {
   name: 'staged',
@@ -13,10 +13,8 @@ export const stagedCommand: Command = {
     'gpu-id': { type: 'string', description: 'GPU for this model\'s server (overrides the config)', valueName: 'N' },
   },
   async run(args) {
-    const { size, path } = verifierSize(configFrom(args).config, str(args, 'verifier-model'));
-    const role = size === '2b' ? 'verifier_2b' : 'verifier_8b';
-    const gpu = int(args, 'gpu-id', { min: 0 });
-    const loaded = runConfig(args, { ...(gpu !== undefined ? { [`models.${role}.gpuId`]: gpu } : {}), ...(path ? { [`models.${role}.path`]: path } : {}) });
+    const { size, overrides } = verifierOverrides(configFrom(args).config, str(args, 'verifier-model'), int(args, 'gpu-id', { min: 0 }));
+    const loaded = runConfig(args, overrides);
     const r = await runSuite(suiteOptions(args, loaded, { conditionIds: [`staged_${size}`] }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);

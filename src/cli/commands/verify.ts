@@ -2,7 +2,7 @@ import type { Command } from '../command';
 import { int, str } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
 import { runSuite } from '../../run/suite';
-import { verifierSize } from '../verifier-model';
+import { verifierOverrides } from '../verifier-model';
 import { configFrom } from '../common-options';
 import { UsageError } from '../../util/errors';
 
@@ -18,10 +18,8 @@ export const verifyCommand: Command = {
   async run(args) {
     const cond = str(args, 'condition');
     if (!cond || !['prior_only', 'confusion_only', 'all_tools', 'oracle'].includes(cond)) throw new UsageError(`--condition must be one of prior_only, confusion_only, all_tools, oracle (found ${cond ?? 'nothing'})`);
-    const { size, path } = verifierSize(configFrom(args).config, str(args, 'verifier-model'));
-    const role = size === '2b' ? 'verifier_2b' : 'verifier_8b';
-    const gpu = int(args, 'gpu-id', { min: 0 });
-    const loaded = runConfig(args, { ...(gpu !== undefined ? { [`models.${role}.gpuId`]: gpu } : {}), ...(path ? { [`models.${role}.path`]: path } : {}) });
+    const { size, overrides } = verifierOverrides(configFrom(args).config, str(args, 'verifier-model'), int(args, 'gpu-id', { min: 0 }));
+    const loaded = runConfig(args, overrides);
     const r = await runSuite(suiteOptions(args, loaded, { conditionIds: [`${cond}_${size}`] }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
