@@ -4,6 +4,7 @@
       "target_name": "tce_native",
       "sources": [
         "native/src/binding.cc",
+        "native/src/core/answer_lines.cc",
         "native/src/core/json_value.cc",
         "native/src/core/sse_event.cc",
         "native/src/core/stream.cc",

@@ -79,3 +79,51 @@ test('several streams in one feed() call, interleaved, give the per-stream resul
     assert.deepEqual(got, alone, impl);
   }
 });
+
+test('events that repeat the previous framing with a twist (the native fast path) match the twin', () => {
+  // The native core reads an event that has the same bytes around its content
+  // string as the last content-only event by reading that string alone; every
+  // near miss below must fall back to the full parser and agree with JSON.parse.
+  const head = '{"id":"c-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":';
+  const tail = '},"logprobs":null,"finish_reason":null}]}';
+  const plain = (s: string) => `${head}${JSON.stringify(s)}${tail}`;
+  const payloads = [
+    plain('<tool_'), plain('call>{"name": '), plain('é\u2028'),
+    `${head}"raw \\u00e9 \\ud800 lone \\udc00\\ud83d\\ude00 \\"quote\\" \\\\ end \\/"${tail}`,
+    `${head}"tab\\tand\\n"${tail}`,
+    `${head}"bad\\x"${tail}`, // invalid escape: malformed
+    `${head}"short \\u12"${tail}`, // short unicode escape: malformed
+    `${head}"ctl\\u0001 ok"${tail}`,
+    `${head}"raw\tcontrol"${tail}`, // raw control character: malformed
+    `${head}"a"},"logprobs":null,"finish_reason":"stop"}]}`,
+    `${head}"b","content":"c"${tail}`, // duplicate key: the last wins
+    `${head}"d","content":null${tail}`,
+    `${head}"e","reasoning":"r"${tail}`,
+    `${head}"f"${tail}  `,
+    `${head}"g"${tail.slice(0, -1)}`, // truncated: malformed
+    `${head}"h"${tail}x`,
+    `${head}"i"},"logprobs":null,"finish_reason":null}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`,
+    `${head}"j"},"logprobs":null,"finish_reason":null}],"error":{"message":"boom"}}`,
+    `${head}7${tail}`,
+    `${head}"unterminated${tail.replace(/"/g, '')}`,
+    `${head}"q\\"},\\"logprobs\\":null,\\"finish_reason\\":null}]}"${tail}`,
+    plain('k'), plain(' </tool_call>'), plain(''),
+  ];
+  const r = rng(SEED + 4);
+  const native = createStreamEngine('native');
+  const twin = createStreamEngine('typescript');
+  for (let round = 0; round < 200; round++) {
+    // A random selection in random order, always with runs of plain events.
+    const picked: string[] = [];
+    for (let k = 0; k < 12; k++) {
+      picked.push(plain(String.fromCharCode(97 + k)));
+      if (r() < 0.6) picked.push(payloads[Math.floor(r() * payloads.length)]!);
+    }
+    // Bytes that are not UTF-8 inside an otherwise repeated event.
+    const notUtf8 = Buffer.concat([Buffer.from(`data: ${head}"`), Buffer.from([0xff, 0xc3, 0x41, 0xe2, 0x82]), Buffer.from(`"${tail}\n\n`)]);
+    const body = Buffer.concat([...picked.map((p) => Buffer.from(`data: ${p}\n\n`)), notUtf8, Buffer.from(`data: ${plain('z')}\n\n`)]);
+    const pieces = randomSplit(r, body);
+    const where = `round ${round}: ${JSON.stringify(body.toString('latin1'))}`;
+    assert.deepEqual(run(native, 'sse', pieces), run(twin, 'sse', pieces), where);
+  }
+});

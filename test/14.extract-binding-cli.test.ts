@@ -24,6 +24,14 @@ test('wrong, closed or foreign handles throw TypeError, never crash', () => {
   assert.throws(() => addon.feed(e, Uint32Array.of(h2), one, Uint32Array.of(), Float64Array.of(0)), TypeError, 'length mismatch');
   assert.throws(() => addon.feed(e, Uint32Array.of(h2), 'text' as never, Uint32Array.of(1), Float64Array.of(0)), TypeError);
   addon.feed(e, Uint32Array.of(h2, h2), Buffer.from('ab'), Uint32Array.of(1, 2), Float64Array.of(0, 1));
+  // count: only the first entries of longer (reused) arrays are read.
+  assert.throws(() => addon.feed(e, Uint32Array.of(h2), one, Uint32Array.of(1), Float64Array.of(0), 2), TypeError, 'count past the arrays');
+  assert.throws(() => addon.feed(e, Uint32Array.of(h2), one, Uint32Array.of(1), Float64Array.of(0), 0.5), TypeError, 'fractional count');
+  const t = addon.open(e, 1, []);
+  addon.feed(e, Uint32Array.of(t, 0), Buffer.from('xy'), Uint32Array.of(1, 99), Float64Array.of(0, 0), 1);
+  const [text, nums] = addon.finish(e, t, new Float64Array(1)); // too small to reuse: a new array comes back
+  assert.equal(text.slice(0, nums[0]), 'x');
+  assert.ok(nums.length > 1);
   for (const impl of ['native', 'typescript'] as const) {
     const eng = createStreamEngine(impl);
     assert.throws(() => eng.finish(999), TypeError);

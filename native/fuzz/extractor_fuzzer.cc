@@ -1,13 +1,15 @@
 // libFuzzer target for the plain C++ core (no N-API): built with ASan+UBSan
 // by native/fuzz/run-fuzz.sh. Besides memory errors it checks the engine's
-// own invariant: a stream fed in arbitrary splits gives the same result as
-// the same bytes fed whole.
+// own invariants: a stream fed in arbitrary splits gives the same result as
+// the same bytes fed whole, and the fast path for repeated event framing
+// gives what the full parser gives.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "core/answer_lines.h"
 #include "core/json_value.h"
 #include "core/stream.h"
 #include "core/tool_calls.h"
@@ -62,6 +64,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tce::StreamResult rp;
   parts.Finish(&rp);
   if (!Same(rw, rp)) std::abort();
+
+  // The fast path for repeated event framing must change nothing.
+  tce::Stream full(mode, tools);
+  full.DisableFastPath();
+  full.Feed(body, n, 0);
+  tce::StreamResult rf;
+  full.Finish(&rf);
+  if (!Same(rw, rf) || rw.has_finish != rf.has_finish || rw.has_error_type != rf.has_error_type || rw.error_type != rf.error_type ||
+      rw.chunk_tokens != rf.chunk_tokens)
+    std::abort();
+
+  // The final-answer line scan, on the raw bytes and on the extracted content.
+  for (const std::string& text : {std::string(body, n), rw.extraction.content}) {
+    std::vector<tce::AnswerLine> lines;
+    tce::ScanAnswerLines(text, &lines);
+    for (const tce::AnswerLine& l : lines)
+      if (l.at > text.size() || l.value.size() > text.size() - l.at) std::abort();
+  }
 
   // The tolerant parser alone, in every mode, and its output must be strict JSON.
   for (int m = 0; m < 4; m++) {

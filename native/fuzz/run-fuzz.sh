@@ -20,6 +20,8 @@ CORPUS="$BUILD/corpus"
 mkdir -p "$CORPUS"
 # Seeds: an SSE body and a text (first byte picks the mode, see the harness).
 printf '\x00data: {"choices":[{"delta":{"content":"<tool_call>{\\"name\\": \\"a\\", \\"arguments\\": {}}</tool_call>"}}]}\n\ndata: [DONE]\n\n' > "$CORPUS/seed-sse"
+# Repeated framing, as vLLM sends it: exercises the fast path for such events.
+printf '\x00data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"<tool_"},"finish_reason":null}]}\n\ndata: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"call>\\u00e9"},"finish_reason":null}]}\n\ndata: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}]}\n\n' > "$CORPUS/seed-sse-repeat"
 printf "\x01<think>x</think><tool_call>{'name': 'a', 'arguments': {'b': True,},}</tool_call>FINAL_SCENE: nominal" > "$CORPUS/seed-text"
 echo "fuzzing the extractor for ${SECONDS_TO_RUN}s (ASan+UBSan, leak detection on)"
 "$BUILD/native/fuzz/extractor_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -detect_leaks=1 -print_final_stats=1 "$CORPUS"

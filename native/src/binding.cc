@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/answer_lines.h"
 #include "core/stream.h"
 #include "core/tool_calls.h"
 
@@ -82,10 +83,12 @@ tce::Stream& Find(const Napi::CallbackInfo& info, Engine* e, uint32_t id) {
   return *it->second;
 }
 
-// feed(engine, handles: Uint32Array, data: Uint8Array, ends: Uint32Array, timesMs: Float64Array)
+// feed(engine, handles: Uint32Array, data: Uint8Array, ends: Uint32Array, timesMs: Float64Array, count?: number)
 // Chunk i is data[ends[i-1] .. ends[i]) for stream handles[i]: the whole batch
 // is four typed arrays read in place, so the cost per call does not grow with
-// the number of chunks. Every handle is checked before any is fed.
+// the number of chunks. With `count`, only the first count entries are used
+// (the caller reuses arrays larger than the batch); without it the three
+// arrays must be the batch's length. Every handle is checked before any is fed.
 template <typename T>
 T TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what) {
   if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
@@ -101,7 +104,15 @@ Napi::Value Feed(const Napi::CallbackInfo& info) {
   auto ends = TypedArg<Napi::Uint32Array>(info, 3, napi_uint32_array, "ends");
   auto t = TypedArg<Napi::Float64Array>(info, 4, napi_float64_array, "timesMs");
   size_t n = h.ElementLength();
-  if (t.ElementLength() != n || ends.ElementLength() != n) throw Napi::TypeError::New(env, "feed: handles, ends and timesMs differ in length");
+  if (info.Length() > 5 && !info[5].IsUndefined()) {
+    if (!info[5].IsNumber()) throw Napi::TypeError::New(env, "feed: count must be a number");
+    double c = info[5].As<Napi::Number>().DoubleValue();
+    if (!(c >= 0 && c <= static_cast<double>(n) && c <= static_cast<double>(t.ElementLength()) && c <= static_cast<double>(ends.ElementLength())) || c != static_cast<double>(static_cast<size_t>(c)))
+      throw Napi::TypeError::New(env, "feed: count must be a whole number no larger than handles, ends and timesMs");
+    n = static_cast<size_t>(c);
+  } else if (t.ElementLength() != n || ends.ElementLength() != n) {
+    throw Napi::TypeError::New(env, "feed: handles, ends and timesMs differ in length");
+  }
   std::vector<tce::Stream*> streams(n);
   size_t prev = 0;
   for (size_t i = 0; i < n; i++) {
@@ -122,18 +133,24 @@ Napi::Value Feed(const Napi::CallbackInfo& info) {
 // concatenated and their lengths (UTF-16 units, so JS can slice) go into the
 // number stream with the other fields, in the order src/extract/packed.ts
 // reads them. Two JS values per call instead of dozens.
-size_t Utf16Length(const std::string& s) {
+size_t Utf16Length(const std::string& s, bool* ascii) {
   size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? (c >= 0xF0 ? 2 : 1) : 0;
+  unsigned char any = 0;
+  for (unsigned char c : s) {
+    n += (c & 0xC0) != 0x80 ? (c >= 0xF0 ? 2 : 1) : 0;
+    any |= c;
+  }
+  if (any & 0x80) *ascii = false;
   return n;
 }
 
 struct Packer {
   std::string text;
+  bool ascii = true;  // then V8 copies the bytes as they are, no UTF-8 decoding
   std::vector<double> nums;
   void Str(const std::string& s) {
     text += s;
-    nums.push_back(static_cast<double>(Utf16Length(s)));
+    nums.push_back(static_cast<double>(Utf16Length(s, &ascii)));
   }
   void Num(double v) { nums.push_back(v); }
   /** Text that came back unchanged (no tags at all) is not sent twice:
@@ -158,17 +175,47 @@ struct Packer {
       Str(repairs);
     }
   }
-  Napi::Value Done(Napi::Env env) {
+  /** The final-answer line scan of `content`: -1 when it was not scanned
+   * here (not plain ASCII; JS scans it), else the count and per line its
+   * label, value and offset. */
+  void AnswerLines(const std::string& content) {
+    std::vector<tce::AnswerLine> lines;
+    if (!tce::ScanAnswerLines(content, &lines)) {
+      Num(-1);
+      return;
+    }
+    Num(static_cast<double>(lines.size()));
+    for (const tce::AnswerLine& l : lines) {
+      Str(l.label);
+      Str(l.value);
+      Num(static_cast<double>(l.at));
+    }
+  }
+  /** `reuse`, when given and large enough, receives the numbers instead of a
+   * new Float64Array: a fresh ArrayBuffer per call costs more than the rest
+   * of the packing (malloc, and a free on V8's sweeper thread). */
+  Napi::Value Done(Napi::Env env, Napi::Value reuse = Napi::Value()) {
     auto out = Napi::Array::New(env, 2);
-    out.Set(0u, Napi::String::New(env, text));
-    auto a = Napi::Float64Array::New(env, nums.size());
+    napi_value str;
+    napi_status st = ascii ? napi_create_string_latin1(env, text.data(), text.size(), &str)
+                           : napi_create_string_utf8(env, text.data(), text.size(), &str);
+    NAPI_THROW_IF_FAILED(env, st, Napi::Value());
+    out.Set(0u, Napi::Value(env, str));
+    Napi::Float64Array a;
+    if (!reuse.IsEmpty() && reuse.IsTypedArray() && reuse.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array &&
+        reuse.As<Napi::Float64Array>().ElementLength() >= nums.size())
+      a = reuse.As<Napi::Float64Array>();
+    else
+      a = Napi::Float64Array::New(env, nums.size());
     std::copy(nums.begin(), nums.end(), a.Data());
     out.Set(1u, a);
     return out;
   }
 };
 
-// finish(engine, handle) -> packed (see Packer; order in src/extract/packed.ts)
+// finish(engine, handle, nums?: Float64Array) -> packed (see Packer; order in
+// src/extract/packed.ts). The numbers go into `nums` when they fit (then the
+// packed result holds `nums` itself), else into a new array.
 Napi::Value Finish(const Napi::CallbackInfo& info) {
   Engine* e = EngineArg(info);
   uint32_t id = StreamId(info, 1);
@@ -198,7 +245,8 @@ Napi::Value Finish(const Napi::CallbackInfo& info) {
     p.Num(r.chunk_times[i]);
     p.Num(r.chunk_tokens[i]);
   }
-  return p.Done(info.Env());
+  p.AnswerLines(r.extraction.content);
+  return p.Done(info.Env(), info.Length() > 2 ? info[2] : Napi::Value());
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -210,7 +258,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
 }
 
 // extractTexts(texts: string[], knownTools: string[]) -> packed: per text
-// content, reasoning, calls.
+// content, reasoning, calls, final-answer lines.
 Napi::Value ExtractTexts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsArray()) throw Napi::TypeError::New(env, "extractTexts(texts: string[], knownTools: string[])");
@@ -234,6 +282,7 @@ Napi::Value ExtractTexts(const Napi::CallbackInfo& info) {
     p.StrOrSame(ex.content, buf);
     p.Str(ex.reasoning);
     p.Calls(ex.calls);
+    p.AnswerLines(ex.content);
   }
   return p.Done(env);
 }

@@ -98,23 +98,46 @@ function bracketSpan(text: string, from: number): string | null {
   return null;
 }
 
-export function parseAnswer(text: string, kind: AnswerKind): FinalAnswer {
-  const labels = LABELS[kind];
-  const raw = new Map<Field, string>();
+/** A line that reads `LABEL: value`: the label upper case with '_' for
+ * spaces, the value without bold/italics markers, and where the raw value
+ * starts in the text (a waypoint list may run on from there). */
+export interface AnswerLine {
+  label: string;
+  value: string;
+  at: number;
+}
+
+/** The line scan; the native engine has an identical one
+ * (native/src/core/answer_lines.cc) for texts of plain ASCII. */
+export function scanAnswerLines(text: string): AnswerLine[] {
+  const out: AnswerLine[] = [];
   let offset = 0;
   for (const line of text.split('\n')) {
     const m = LINE_RE.exec(line);
     if (m) {
       const label = m[1]!.trim().toUpperCase().replace(/[ \t]+/g, '_');
-      const field = labels[label];
-      if (field) {
-        let value = m[2]!.replace(/\*\*|__/g, '').trim();
-        if (field === 'waypoints') value = bracketSpan(text, offset + line.length - m[2]!.length) ?? value;
-        // Last statement wins: models often restate their answer.
-        raw.set(field, value);
-      }
+      out.push({ label, value: m[2]!.replace(/\*\*|__/g, '').trim(), at: offset + line.length - m[2]!.length });
     }
     offset += line.length + 1;
+  }
+  return out;
+}
+
+export function parseAnswer(text: string, kind: AnswerKind): FinalAnswer {
+  return answerFromLines(scanAnswerLines(text), text, kind);
+}
+
+/** The answer from scanned lines (`text`: what they were scanned from). */
+export function answerFromLines(lines: readonly AnswerLine[], text: string, kind: AnswerKind): FinalAnswer {
+  const labels = LABELS[kind];
+  const raw = new Map<Field, string>();
+  for (const l of lines) {
+    const field = labels[l.label];
+    if (field) {
+      const value = field === 'waypoints' ? bracketSpan(text, l.at) ?? l.value : l.value;
+      // Last statement wins: models often restate their answer.
+      raw.set(field, value);
+    }
   }
   const ans: FinalAnswer = { status: 'ok', scene: null, longAction: null, latAction: null, revised: null, reason: null, waypoints: null, invalid: [] };
   if (raw.size === 0) return { ...ans, status: 'missing' };

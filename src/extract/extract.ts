@@ -2,7 +2,7 @@
 // the native path crosses the boundary once per batch.
 import { loadNative } from '../native/loader';
 import type { ExtractResult, StreamEngineOptions } from './types';
-import { parseAnswer } from './answer';
+import { answerFromLines, parseAnswer } from './answer';
 import { PackedReader } from './packed';
 import { extractFromText } from './twin/tool-calls';
 import { wellFormed } from './twin/well-formed';
@@ -14,7 +14,9 @@ export function extractTexts(texts: readonly string[], opts: StreamEngineOptions
     return texts.map((text) => {
       const content = p.str(() => wellFormed(text));
       const reasoning = p.str();
-      return { toolCalls: p.calls(), content, reasoning, finalAnswer: parseAnswer(content, opts.answerKind) };
+      const toolCalls = p.calls();
+      const lines = p.answerLines();
+      return { toolCalls, content, reasoning, finalAnswer: lines ? answerFromLines(lines, content, opts.answerKind) : parseAnswer(content, opts.answerKind) };
     });
   }
   return texts.map((t) => {

@@ -3,6 +3,7 @@
 // the numbers and each string's length, in write order.
 import type { CallStatus, ExtractedToolCall, RawStreamResult, StreamResult } from './types';
 import type { NativePacked } from '../native/native-api';
+import type { AnswerLine } from './answer';
 
 /** Index = the C++ CallStatus enum value (native/src/core/tool_calls.h). */
 const STATUS: readonly CallStatus[] = ['ok', 'repaired', 'unterminated', 'untagged', 'truncated', 'invalid_json', 'in_reasoning'];
@@ -41,11 +42,22 @@ export class PackedReader {
     }
     return out;
   }
+  /** The native final-answer line scan; null when the text was left to scanAnswerLines(). */
+  answerLines(): AnswerLine[] | null {
+    const count = this.num();
+    if (count < 0) return null;
+    const out: AnswerLine[] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      const label = this.str();
+      const value = this.str();
+      out[k] = { label, value, at: this.num() };
+    }
+    return out;
+  }
 }
 
-/** finish()'s fields except the final answer (parsed by the caller). */
-export function readFinish(packed: NativePacked): RawStreamResult {
-  const p = new PackedReader(packed);
+/** finish()'s fields except the final answer (read next: p.answerLines()). */
+export function readFinish(p: PackedReader): RawStreamResult {
   const text = p.str();
   const content = p.str(text);
   const reasoning = p.str();

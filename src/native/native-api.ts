@@ -13,12 +13,16 @@ export interface NativeAddon {
   createEngine(): NativeEngineHandle;
   /** mode 0: SSE body; 1: plain text. Returns the stream handle. */
   open(engine: NativeEngineHandle, mode: 0 | 1, knownTools: readonly string[]): number;
-  /** One call for many streams' body chunks: chunk i is data[ends[i-1], ends[i]) for handles[i]. */
-  feed(engine: NativeEngineHandle, handles: Uint32Array, data: Uint8Array, ends: Uint32Array, timesMs: Float64Array): void;
-  /** Ends the stream and closes its handle. */
-  finish(engine: NativeEngineHandle, handle: number): NativePacked;
+  /** One call for many streams' body chunks: chunk i is data[ends[i-1], ends[i]) for handles[i].
+   * With `count`, only the first `count` entries of the three arrays are read (reused scratch arrays);
+   * without it they must all be the batch's length. */
+  feed(engine: NativeEngineHandle, handles: Uint32Array, data: Uint8Array, ends: Uint32Array, timesMs: Float64Array, count?: number): void;
+  /** Ends the stream and closes its handle. The numbers are written into `nums`
+   * when they fit (the result then holds `nums` itself: read it before the next
+   * call that reuses it), else into a new array. */
+  finish(engine: NativeEngineHandle, handle: number, nums?: Float64Array): NativePacked;
   close(engine: NativeEngineHandle, handle: number): void;
-  /** Per text: content, reasoning, calls. */
+  /** Per text: content, reasoning, calls, final-answer lines (src/extract/packed.ts). */
   extractTexts(texts: readonly string[], knownTools: readonly string[]): NativePacked;
 }
 

@@ -28,6 +28,7 @@ void SseEvent::Clear() {
   reasoning.clear();
   reasoning_content.clear();
   Reset(&tool_calls);
+  content_begin = content_end = 0;
 }
 
 namespace {
@@ -55,7 +56,8 @@ struct Key {
 
 class Cursor {
  public:
-  Cursor(const char* d, size_t n) : d_(d), n_(n) {}
+  Cursor(const char* d, size_t n, size_t at = 0) : d_(d), n_(n), i_(at) {}
+  size_t Pos() const { return i_; }
   bool AtEnd() { Ws(); return i_ >= n_; }
   void Ws() {
     while (i_ < n_ && IsJsonWs(static_cast<unsigned char>(d_[i_]))) i_++;
@@ -278,9 +280,13 @@ bool Delta(Cursor& c, SseEvent* ev) {
     if (key.Is("content")) {
       ev->has_content = false;
       ev->content.clear();
+      ev->content_end = 0;
       if (c.Peek() != '"') return c.Skip();
       ev->has_content = true;
-      return c.String(&ev->content);
+      ev->content_begin = c.Pos() + 1;
+      if (!c.String(&ev->content)) return false;
+      ev->content_end = c.Pos() - 1;
+      return true;
     }
     if (key.Is("reasoning") || key.Is("reasoning_content")) {
       bool main = key.Is("reasoning");
@@ -314,6 +320,7 @@ bool Choice(Cursor& c, SseEvent* ev) {
     if (key.Is("delta")) {
       ev->has_content = ev->has_reasoning_key = ev->has_reasoning = ev->has_reasoning_content = false;
       ev->content.clear();
+      ev->content_end = 0;
       ev->reasoning.clear();
       ev->reasoning_content.clear();
       Reset(&ev->tool_calls);
@@ -328,6 +335,7 @@ bool Choices(Cursor& c, SseEvent* ev) {
   ev->has_finish = ev->has_content = ev->has_reasoning_key = ev->has_reasoning = ev->has_reasoning_content = false;
   ev->finish_reason.clear();
   ev->content.clear();
+  ev->content_end = 0;
   ev->reasoning.clear();
   ev->reasoning_content.clear();
   Reset(&ev->tool_calls);
@@ -377,6 +385,42 @@ bool ParseSseEvent(const char* data, size_t n, SseEvent* ev) {
     return c.Skip();
   });
   return ok && c.AtEnd();
+}
+
+namespace {
+
+// An event whose only effect is its content string: nothing else in it can
+// differ between two payloads that share the bytes around that string.
+bool ContentOnly(const SseEvent& e) {
+  return e.is_object && e.has_content && e.content_end > 0 && !e.has_error_key && !e.object_is_error &&
+         e.usage.kind == JValue::Kind::kNull && e.message.kind == JValue::Kind::kNull &&
+         e.type.kind == JValue::Kind::kNull && e.code.kind == JValue::Kind::kNull && !e.has_finish &&
+         !e.has_reasoning_key && !e.has_reasoning_content && e.tool_calls.kind == JValue::Kind::kNull;
+}
+
+}  // namespace
+
+bool ParseSseEvent(const char* data, size_t n, SseEvent* ev, SseTemplate* tmpl) {
+  const size_t np = tmpl->prefix.size(), ns = tmpl->suffix.size();
+  if (tmpl->ready && n >= np + ns + 1 && std::memcmp(data, tmpl->prefix.data(), np) == 0) {
+    // The prefix ends with the opening quote: read the string from there and
+    // accept only if the suffix follows it byte for byte.
+    ev->Clear();
+    Cursor c(data, n, np - 1);
+    if (c.String(&ev->content) && n - c.Pos() == ns && std::memcmp(data + c.Pos(), tmpl->suffix.data(), ns) == 0) {
+      ev->is_object = ev->has_content = true;
+      ev->content_begin = np;
+      ev->content_end = c.Pos() - 1;
+      return true;
+    }
+  }
+  if (!ParseSseEvent(data, n, ev)) return false;
+  if (ContentOnly(*ev)) {
+    tmpl->prefix.assign(data, ev->content_begin);
+    tmpl->suffix.assign(data + ev->content_end + 1, n - ev->content_end - 1);
+    tmpl->ready = true;
+  }
+  return true;
 }
 
 }  // namespace tce

@@ -73,7 +73,7 @@ void Stream::Dispatch() {
     r_.saw_done = true;
     return;
   }
-  if (!ParseSseEvent(data_.data(), data_.size(), &ev_)) {
+  if (!(fast_path_ ? ParseSseEvent(data_.data(), data_.size(), &ev_, &template_) : ParseSseEvent(data_.data(), data_.size(), &ev_))) {
     if (!r_.has_error) {
       r_.has_error = true;
       r_.error_message = kMalformedEvent;

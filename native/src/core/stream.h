@@ -40,6 +40,8 @@ class Stream {
   void Feed(const char* data, size_t n, double time_ms);
   /** Ends the stream; call once. */
   void Finish(StreamResult* out);
+  /** Every event through the full parser (the fuzzer checks both agree). */
+  void DisableFastPath() { fast_path_ = false; }
 
  private:
   void Lines(const char* p, size_t n);
@@ -57,6 +59,8 @@ class Stream {
   double last_time_ = 0;
   uint32_t pending_ = 0;
   SseEvent ev_;            // reused for every event
+  SseTemplate template_;   // the bytes around the last content string
+  bool fast_path_ = true;
   std::string server_reasoning_;
   struct ServerSlot {
     double index;
