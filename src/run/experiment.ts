@@ -2,6 +2,7 @@
 // admits samples while the endpoint has room, writes each finished sample to
 // the Arrow run directory, and counts progress. A sample is done only once
 // its rows are flushed to disk.
+import { performance } from 'node:perf_hooks';
 import type { GreedyPrediction, Sample } from '../domain/sample';
 import type { RunWriter, SampleRecord } from '../store/rows';
 import type { Condition } from './conditions';
@@ -21,6 +22,10 @@ export interface ExperimentProgress {
   turns: number;
   toolCalls: number;
   startedAt: number;
+  /** When this run first started / last finished one of its samples
+   * (performance.now(), ms): the experiment's own wall time. */
+  firstStartMs: number | null;
+  lastEndMs: number | null;
 }
 
 export interface ExperimentTask {
@@ -87,7 +92,9 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
       while (!stop.stopping && next < items.length && open < window()) {
         const { task, sample } = items[next++]!;
         open++;
+        task.progress.firstStartMs ??= performance.now();
         runOne(task, sample).then((rec) => {
+          task.progress.lastEndMs = performance.now();
           task.writer.append(rec);
           task.progress.done++;
           task.progress.turns += rec.turns.length;

@@ -32,6 +32,9 @@ import { decideGate, type GateDecision } from './gate';
 import type { LoopContext } from './tool-loop';
 import { TceError } from '../util/errors';
 
+/** How long in-flight turns may take to finish after the first Ctrl-C. */
+const INTERRUPT_GRACE_S = 30;
+
 export interface Shard {
   index: number;
   count: number;
@@ -173,12 +176,16 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   let sigints = 0;
   const onSigint = (): void => {
     sigints++;
+    const flushAndExit = (why: string): void => {
+      o.log(`${why}: flushing and exiting`);
+      void Promise.all(writers.map((w) => w.writer?.flush().catch(() => undefined))).finally(() => process.exit(130));
+    };
     if (sigints === 1) {
       stop.stopping = true;
-      o.log('interrupt: no new samples; letting in-flight turns finish (Ctrl-C again to flush and exit now)');
+      o.log(`interrupt: no new samples; letting in-flight turns finish (at most ${INTERRUPT_GRACE_S} s; Ctrl-C again to flush and exit now)`);
+      setTimeout(() => flushAndExit('grace period over'), INTERRUPT_GRACE_S * 1000).unref();
     } else {
-      o.log('second interrupt: flushing and exiting');
-      void Promise.all(writers.map((w) => w.writer?.flush().catch(() => undefined))).finally(() => process.exit(130));
+      flushAndExit('second interrupt');
     }
   };
   // Run directories are opened only when their phase starts, so a gated
@@ -296,7 +303,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         limiter: rt?.limiter ?? null,
         image: imageWithRef,
         livePredict: o.livePredict,
-        progress: { experimentId: writer.experimentId, conditionId: w.cond.id, role: role ?? 'reused', total: samples.length, done: samples.length - todo.length, resumed: samples.length - todo.length, failed: 0, turns: 0, toolCalls: 0, startedAt: performance.now() },
+        progress: { experimentId: writer.experimentId, conditionId: w.cond.id, role: role ?? 'reused', total: samples.length, done: samples.length - todo.length, resumed: samples.length - todo.length, failed: 0, turns: 0, toolCalls: 0, startedAt: performance.now(), firstStartMs: null, lastEndMs: null },
       };
       w.task = task;
       return task;
@@ -324,19 +331,19 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         const items = c.run.order === 'sample-major'
           ? sampleMajor(ts)
           : ts.flatMap((t) => t.samples.map((sample) => ({ task: t, sample })));
-        const started = performance.now();
         await runTasks(items, () => (limiter ? limiter.limit * 2 : 4096), stop);
-        const wall = (performance.now() - started) / 1000;
         for (const t of ts) {
           const w = writers.find((x) => x.writer === t.writer)!;
           const complete = t.progress.done >= t.progress.total;
+          const p = t.progress;
+          const wall = p.firstStartMs !== null && p.lastEndMs !== null ? (p.lastEndMs - p.firstStartMs) / 1000 : 0;
           await t.writer.finish({
             ...w.row,
             status: complete ? 'completed' : 'interrupted',
             total_wall_time_s: wall,
             verify_wall_time_s: t.condition.verifier ? wall : null,
             predict_wall_time_s: t.condition.name === 'baseline' ? wall : null,
-            throughput_samples_per_s: t.samples.length / Math.max(wall, 1e-9),
+            throughput_samples_per_s: wall > 0 ? t.samples.length / wall : null,
             finished_at: new Date().toISOString(),
           });
         }

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { tce, tmpDir, TCE_BIN } from './helpers/cli';
+import { sharedFixture, writeTestConfig } from './helpers/fixture';
+
+test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are marked interrupted; resume completes', async () => {
+  const fixture = await sharedFixture();
+  const dir = tmpDir('tce-sigint-');
+  // The latency model makes turns take real time, so the interrupt lands mid-run.
+  const cfg = writeTestConfig(dir, fixture, { backend: { simulator: { latency: true } } });
+  const runs = path.join(dir, 'tool_calling_experiment', 'runs');
+  const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const commits = () => {
+    const d = fs.existsSync(runs) ? fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b')) : undefined;
+    return d ? fs.readdirSync(path.join(runs, d)).filter((f) => f.endsWith('.commit.json')).length : 0;
+  };
+  const deadline = Date.now() + 60_000;
+  while (commits() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, err);
+  assert.match(err, /interrupt: no new samples/);
+  const expDir = fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b'))!;
+  const exp = JSON.parse(fs.readFileSync(path.join(runs, expDir, 'experiment.json'), 'utf8')) as { status: string };
+  assert.equal(exp.status, 'interrupted');
+  const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
+  const partial = (db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number }).n;
+  db.close();
+  assert.ok(partial > 0 && partial < 300, `interrupted run loaded ${partial} samples`);
+
+  const r = tce(['run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report', '--quiet'], { cwd: dir, timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const db2 = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
+  const rows = db2.prepare('SELECT count(*) AS n, count(DISTINCT sample_id) AS d, count(DISTINCT experiment_id) AS e FROM predictions').get() as { n: number; d: number; e: number };
+  const status = (db2.prepare('SELECT status FROM experiments').get() as { status: string }).status;
+  db2.close();
+  assert.equal(status, 'completed', 'the reloaded experiment row reflects the finished run');
+  assert.deepEqual(rows, { n: 300, d: 300, e: 1 });
+});
