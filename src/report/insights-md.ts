@@ -7,6 +7,7 @@ import { escapeMd as m } from './escape';
 import { fx, ms, pct, provenanceLine, pval, signed } from './format';
 import type { SampleDiagnosis } from './sample-diagnosis';
 import { RARE_REVISION_RATE, GOOD_REVISION_ACCURACY } from '../analysis/decision';
+import { incidentZoneBias, incidentZoneHeadline } from '../analysis/incident-zone';
 
 export type Examples = Record<'tool_saved' | 'tool_broke' | 'ignored_tool_warning', SampleDiagnosis[]>;
 
@@ -57,6 +58,15 @@ export function insightsMarkdown(r: AnalysisResult, ex: Examples): string {
 
   out.push('## 2. Headline results by condition', '', condTable(r), '');
   if (r.bootstrap.resamples) out.push(`Intervals: ${r.bootstrap.resamples} paired bootstrap resamples (seed ${r.bootstrap.seed}).`, '');
+  out.push('**The incident_zone question.** The plan\'s motivation: the fine-tuned model calls 46.8% of scenes incident_zone while only 3.7% are (12.5x). '
+    + 'The *ratio* below is how many samples a condition finally calls incident_zone per true incident_zone sample: 1x means the bias is gone, below 1x means the verifier now misses real incidents.', '');
+  out.push(table(['condition', 'predicted incident_zone', 'share of samples', 'ratio to truth', 'precision', 'recall', 'nominal called incident_zone'],
+    r.conditions.map((c) => {
+      const z = incidentZoneBias(c);
+      return [c.label, String(z.predicted), pct(z.predictedShare), Number.isFinite(z.ratio) ? `${z.ratio.toFixed(2)}x` : 'n/a', pct(z.precision), pct(z.recall), String(z.nominalAsIncident)];
+    })), '');
+  const izLine = incidentZoneHeadline(r.conditions, r.baselineId);
+  if (izLine) out.push(`${izLine}.`, '');
 
   out.push('## 3. The oracle ceiling (go / no-go gate)', '');
   out.push('The *oracle* condition gives the verifier tools that know the true answer. If even then the verifier cannot reach a macro-F1 of the gate, real tools cannot do better and the plan says stop.', '');

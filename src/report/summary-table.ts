@@ -1,6 +1,7 @@
 // The condition table `tce analyze` prints.
 import type { AnalysisResult } from '../analysis/types';
 import { fx, pct, pval, provenanceLine, signed } from './format';
+import { incidentZoneHeadline } from '../analysis/incident-zone';
 
 export function summaryTable(r: AnalysisResult): string {
   const head = ['condition', 'n', 'acc', 'acc 95% CI', 'macro-F1', 'F1 95% CI', 'dF1 vs base', 'rev', 'rev acc', 'saves', 'breaks', 'net', 'McNemar p', 'p50 sample'];
@@ -24,5 +25,7 @@ export function summaryTable(r: AnalysisResult): string {
     `Outcome ${d.outcome}: ${d.outcomeTitle}`,
     `Verifier size matters: ${d.sizeMatters ? 'yes' : 'no'}`,
   ];
+  const iz = incidentZoneHeadline(r.conditions, r.baselineId);
+  if (iz) out.splice(out.length - 3, 0, iz);
   return out.join('\n') + '\n';
 }
