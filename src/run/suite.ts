@@ -7,7 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema';
 import { configHash } from '../config/load';
-import type { Sample, GreedyPrediction } from '../domain/sample';
+import type { Sample } from '../domain/sample';
 import type { BackendSet, ModelRole } from '../backends/types';
 import { openBackends } from '../backends/open';
 import { createStreamEngine } from '../extract/engine';
@@ -232,12 +232,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const url = fileUrls?.get(s.sampleId) ?? (s.image ? imageDataUrl(s, c.dataset.imagePixelBudget !== undefined ? { pixelBudget: c.dataset.imagePixelBudget } : {}) : '');
       return { url, sha };
     };
-    const imageRef = (url: string) => (url.startsWith('data:') ? `sha256:${imageRefCache.get(url) ?? 'unknown'}` : url);
-    const imageRefCache = new Map<string, string>();
-    const imageWithRef = (s: Sample) => {
-      const r = image(s);
-      if (r.sha && r.url.startsWith('data:') && !imageRefCache.has(r.url)) imageRefCache.set(r.url, `${r.sha}#sample=${s.sampleId}`);
-      return r;
+    // Stored requests name an inline image by content hash and sample id,
+    // never by its bytes (250k turns of base64 would be gigabytes).
+    const imageRefFor = (s: Sample) => {
+      const sha = image(s).sha;
+      return (url: string) => (url.startsWith('data:') ? `sha256:${sha ?? 'none'}#sample=${s.sampleId}` : url);
     };
 
     // One writer per experiment; resume skips what is on disk.
@@ -289,7 +288,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
             openAiTools,
             knownTools: TOOL_NAMES,
             oracle: w.cond.oracle ? oracleTruth(s) : undefined,
-            imageRef,
+            imageRef: imageRefFor(s),
           })
         : null;
       const task: ExperimentTask = {
@@ -301,7 +300,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         greedy: data.greedy,
         context,
         limiter: rt?.limiter ?? null,
-        image: imageWithRef,
+        image,
         livePredict: o.livePredict,
         progress: { experimentId: writer.experimentId, conditionId: w.cond.id, role: role ?? 'reused', total: samples.length, done: samples.length - todo.length, resumed: samples.length - todo.length, failed: 0, turns: 0, toolCalls: 0, startedAt: performance.now(), firstStartMs: null, lastEndMs: null },
       };
@@ -428,4 +427,3 @@ function recordDecision(dbFile: string, gate: GateDecision, enabled: boolean): v
   }
 }
 
-export type { GreedyPrediction };

@@ -69,23 +69,24 @@ export interface ChatClient {
 }
 
 async function withRetries(retry: RetryPolicy, attempt: (n: number) => Promise<{ result: StreamResult; timing: TurnTiming }>): Promise<TurnOutcome> {
+  const started = performance.now();
+  // A turn that never succeeded reports the time spent trying, with no TTFT.
+  const failedTiming = (): TurnTiming => ({ sentAt: started, ttftMs: null, decodeMs: null, e2eMs: performance.now() - started, chunkOffsetsMs: new Float64Array(0) });
   let last: Error | null = null;
-  let lastTiming: TurnTiming = { sentAt: performance.now(), ttftMs: null, decodeMs: null, e2eMs: 0, chunkOffsetsMs: new Float64Array(0) };
   for (let n = 0; n <= retry.max; n++) {
     try {
       const { result, timing } = await attempt(n);
       return { status: 'ok', result, error: null, retries: n, timing };
     } catch (e) {
       last = e as Error;
-      if (e instanceof FatalError) return { status: 'server_error', result: null, error: last.message, retries: n, timing: lastTiming };
+      if (e instanceof FatalError) return { status: 'server_error', result: null, error: last.message, retries: n, timing: failedTiming() };
       if (n === retry.max) break;
       const wait = e instanceof RetryableError && e.retryAfterMs !== null ? e.retryAfterMs : backoffMs(n, retry);
       await sleep(wait);
-      lastTiming = { ...lastTiming, sentAt: performance.now() };
     }
   }
   const kind = last instanceof RetryableError && last.kind === 'timeout' ? 'timeout' : 'server_error';
-  return { status: kind, result: null, error: last?.message ?? 'unknown error', retries: retry.max, timing: lastTiming };
+  return { status: kind, result: null, error: last?.message ?? 'unknown error', retries: retry.max, timing: failedTiming() };
 }
 
 function timingFrom(sentAt: number, end: number, r: StreamResult): TurnTiming {
