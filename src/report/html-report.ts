@@ -8,6 +8,7 @@ import { fx, ms, pct, provenanceLine, pval, signed } from './format';
 import { CHART_CSS, groupedBars, heatmap, percentilePlot, type BarGroup } from './svg-charts';
 import type { Examples } from './insights-md';
 import type { SampleDiagnosis } from './sample-diagnosis';
+import { incidentZoneBias, incidentZoneHeadline } from '../analysis/incident-zone';
 
 const series = (size: string | null): string => (size ? size.toUpperCase() : 'no verifier');
 
@@ -46,6 +47,8 @@ export function htmlReport(r: AnalysisResult, ex: Examples): string {
   const rows = r.conditions.map((c) => `<tr><td>${e(c.label)}</td><td>${c.n}</td><td>${fx(c.accuracy)}</td><td>${fx(c.macroF1)}${c.stats ? ` <small>(${fx(c.stats.macroF1.lo, 3)}-${fx(c.stats.macroF1.hi, 3)})</small>` : ''}</td>`
     + `<td>${c.experimentId === r.baselineId ? '-' : e(signed(c.macroF1 - (r.conditions.find((x) => x.experimentId === r.baselineId)?.macroF1 ?? NaN)) + (c.stats?.withinNoise ? ' (within noise)' : ''))}</td>`
     + `<td>${pct(c.revisionRate)}</td><td>${pct(c.revisionAccuracy)}</td><td>${c.saves}</td><td>${c.breaks}</td><td>${c.net}</td><td>${c.experimentId === r.baselineId ? '-' : pval(c.mcnemarP)}</td><td>${ms(c.latency.sampleMs.p50)}</td></tr>`).join('');
+  const izRatio = groupedBars('incident_zone predicted per true incident_zone (1 = no over-prediction)', byConditionGroups(r, (c) => ({ value: incidentZoneBias(c).ratio })), { format: (x) => `${x.toFixed(1)}x`, refLine: { value: 1, label: 'no over-prediction' } });
+  const izLine = incidentZoneHeadline(r.conditions, r.baselineId);
   const exs = (title: string, list: SampleDiagnosis[]): string => `<h3>${e(title)}</h3>${list.length ? list.map(exampleHtml).join('') : '<p>None in these runs.</p>'}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -62,6 +65,7 @@ ${CHART_CSS}</style></head><body>
 <div class="decision"><p><b>Outcome ${d.outcome}: ${e(d.outcomeTitle)}.</b></p><ul>${d.reasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul>
 <p><b>Verifier size matters:</b> ${d.sizeMatters ? 'yes' : 'no'}.</p><ul>${d.sizeReasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul><p><b>Recommendation:</b> ${e(d.recommendation)}</p></div>
 <h2>Conditions</h2><table><tr><th>condition</th><th>n</th><th>accuracy</th><th>macro-F1 (95% CI)</th><th>&Delta;F1 vs baseline</th><th>revised</th><th>revision acc.</th><th>saves</th><th>breaks</th><th>net</th><th>McNemar p</th><th>p50 sample</th></tr>${rows}</table>
+<h2>The incident_zone question</h2>${izLine ? `<p>${e(izLine)}.</p>` : ''}${izRatio}
 <h2>Accuracy and F1</h2>${acc}${f1}
 <h2>Flips</h2>${flips}
 <h2>Per-tool effectiveness</h2>${toolNames.length ? prev : '<p>No tool calls recorded.</p>'}
