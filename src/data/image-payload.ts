@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import type { Sample } from '../domain/sample';
@@ -78,22 +78,59 @@ export function imageSha256(sample: Sample): string {
   return sha;
 }
 
-/** Writes each sample's image to `dir/<sample_id>.<png|jpg>` (skipping files
- * already there with the same bytes) and returns sample_id -> file:// URL,
- * for servers started with that folder as their allowed local media path. */
-export function materializeImages(samples: Sample[], dir: string): Map<number, string> {
+/** The media folder must be a real folder: a symlink there could point our
+ * writes anywhere. */
+function ensureMediaDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) throw new TceError('MEDIA_DIR', `${dir}: is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; image files are written only into a real folder`, 'point backend.vllm.allowedLocalMediaPath at a folder (tce writes into its tce-images/ subfolder)');
+}
+
+/** True when `file` is a regular file (not a link) holding exactly `bytes`. */
+function holdsBytes(file: string, bytes: Uint8Array): boolean {
+  try {
+    const st = fs.lstatSync(file);
+    return st.isFile() && st.size === bytes.length && fs.readFileSync(file).equals(bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** Creates a new temporary file (exclusive, never through a link) and
+ * renames it over `file`: a link planted at `file` is replaced, its target
+ * left untouched, and a reader never sees a half-written image. */
+function writeByRename(file: string, bytes: Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+  try {
+    fs.writeFileSync(fd, bytes);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Writes each sample's image to `dir/<sha256>.<png|jpg>` and returns
+ * sample_id -> file:// URL, for servers started with that folder as their
+ * allowed local media path. Files are named by content, so runs sharing the
+ * folder never replace each other's images; a file already there with the
+ * right bytes is reused, anything else at that name is replaced by rename. */
+export function materializeImages(samples: Sample[], dir: string): Map<number, string> {
+  ensureMediaDir(dir);
   const out = new Map<number, string>();
   for (const s of samples) {
     const img = requireImage(s);
-    const file = path.resolve(dir, `${s.sampleId}.${img.mime === 'image/png' ? 'png' : 'jpg'}`);
-    let same = false;
+    const file = path.resolve(dir, `${imageSha256(s)}.${img.mime === 'image/png' ? 'png' : 'jpg'}`);
     try {
-      same = fs.statSync(file).size === img.bytes.length && fs.readFileSync(file).equals(img.bytes);
-    } catch {
-      same = false;
+      if (!holdsBytes(file, img.bytes)) writeByRename(file, img.bytes);
+    } catch (e) {
+      throw new TceError('MEDIA_WRITE', `${file}: cannot write sample ${s.sampleId}'s image: ${(e as Error).message}`, 'image file mode needs a writable media folder (backend.vllm.allowedLocalMediaPath)');
     }
-    if (!same) fs.writeFileSync(file, img.bytes);
     out.set(s.sampleId, pathToFileURL(file).href);
   }
   return out;

@@ -8,7 +8,7 @@ import { TceError } from '../util/errors';
 import { readMdsSamples } from './mds-source';
 import { readJsonlSamples } from './jsonl-source';
 import { readSelfConsistencyDb } from './self-consistency';
-import { FIXTURE_MDS_DIR, FIXTURE_SC_DB, fixtureIsComplete, synthesizeFixture } from './fixture/synth';
+import { FIXTURE_MDS_DIR, FIXTURE_SC_DB, ensureFixture } from './fixture/synth';
 
 export interface ExperimentData {
   samples: Sample[];
@@ -38,10 +38,7 @@ export async function loadExperimentData(config: Config, opts: { log?: (l: strin
   const ds = config.dataset;
   if (ds.source === 'fixture') {
     const dir = config.paths.fixtureDir;
-    if (!fixtureIsComplete(dir, config.seed)) {
-      log(`synthetic fixture missing or incomplete in ${dir}: generating (seed ${config.seed})`);
-      await synthesizeFixture({ outDir: dir, seed: config.seed, log });
-    }
+    await ensureFixture({ outDir: dir, seed: config.seed, log });
     const samples = readMdsSamples(path.join(dir, FIXTURE_MDS_DIR), ds.mapping, { validateHashes: ds.validateHashes });
     const dbFile = ds.selfConsistencyDb ?? path.join(dir, FIXTURE_SC_DB);
     const greedy = readGreedy(dbFile, config);

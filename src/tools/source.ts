@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema';
 import { readSelfConsistencyDb, type ReadScOptions } from '../data/self-consistency';
-import { synthesizeFixture } from '../data/fixture/synth';
+import { ensureFixture } from '../data/fixture/synth';
 import { TceError } from '../util/errors';
 import { computeToolStats, writeToolStats, type ToolStats } from './stats';
 import type { OracleTruth } from './types';
@@ -40,7 +40,7 @@ export interface BuildOptions {
 export async function buildToolStatsFile(o: BuildOptions): Promise<ToolStats> {
   if (!fs.existsSync(o.from)) {
     const fixtureDb = path.resolve(o.config.paths.fixtureDir, 'self_consistency.db');
-    if (o.synthesizeIfMissing && path.resolve(o.from) === fixtureDb) await synthesizeFixture({ outDir: o.config.paths.fixtureDir, seed: o.config.seed });
+    if (o.synthesizeIfMissing && path.resolve(o.from) === fixtureDb) await ensureFixture({ outDir: o.config.paths.fixtureDir, seed: o.config.seed });
     else throw new TceError('TOOL_SOURCE_MISSING', `${o.from}: no such file`, 'pass --from with the self_consistency.db to build from');
   }
   const { samples, greedy } = readSelfConsistencyDb(o.from, readOptions(o.config));

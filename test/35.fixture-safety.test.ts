@@ -1,0 +1,160 @@
+// Never destroy or write through what isn't ours: the fixture generator only
+// rewrites folders it made, two generations at once take turns, and image
+// files never follow a planted link.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tce, tmpDir } from './helpers/cli';
+import { sharedFixture } from './helpers/fixture';
+import { ensureFixture, fixtureIsComplete, fixtureProblem, synthesizeFixture } from '../src/data/fixture/synth';
+import { FIXTURE_LOCK, FIXTURE_MARKER, claimFixtureDir, withFixtureLock } from '../src/data/fixture/fixture-dir';
+import { imageSha256, materializeImages } from '../src/data/image-payload';
+import type { Sample } from '../src/domain/sample';
+import { TceError } from '../src/util/errors';
+
+/** Every file under `dir` with its bytes, for byte-identical comparisons. */
+function snapshot(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A folder with the real dataset's layout: mds/ and self_consistency.db. */
+function fakeRealDataset(): string {
+  const dir = path.join(tmpDir('tce-real-'), 'sceneiq');
+  fs.mkdirSync(path.join(dir, 'mds'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'mds', 'index.json'), '{"version": 2, "shards": []}');
+  fs.writeFileSync(path.join(dir, 'mds', 'shard.00000.mds'), Buffer.from('real shard bytes'));
+  fs.writeFileSync(path.join(dir, 'self_consistency.db'), Buffer.from('SQLite format 3\0 real predictions'));
+  return dir;
+}
+
+test('D1: the generator refuses a folder it did not create and leaves its files byte-identical', async () => {
+  const dir = fakeRealDataset();
+  const before = snapshot(dir);
+  await assert.rejects(synthesizeFixture({ outDir: dir, seed: 42 }), (e: unknown) => e instanceof TceError && e.code === 'FIXTURE_DIR_NOT_OURS' && e.message.includes(dir));
+  await assert.rejects(ensureFixture({ outDir: dir, seed: 42 }), /refusing to write the synthetic fixture/);
+  const cfg = path.join(path.dirname(dir), 'config.json');
+  fs.writeFileSync(cfg, JSON.stringify({ paths: { fixtureDir: dir } }));
+  const r = tce(['synth', '--config', cfg]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /tce: error: .*sceneiq: refusing to write the synthetic fixture into a folder tce did not create \(it holds mds, self_consistency\.db\)/);
+  assert.deepEqual(snapshot(dir), before);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['mds', 'self_consistency.db'], 'no marker or lock left behind');
+});
+
+test('D1: a fixture folder tce made carries its marker; an empty or new folder is claimed', async () => {
+  const fixture = await sharedFixture();
+  assert.ok(fs.existsSync(path.join(fixture, FIXTURE_MARKER)));
+  const empty = tmpDir('tce-empty-');
+  claimFixtureDir(empty);
+  assert.deepEqual(fs.readdirSync(empty), [FIXTURE_MARKER]);
+  const fresh = path.join(empty, 'new', 'fixture');
+  claimFixtureDir(fresh);
+  assert.deepEqual(fs.readdirSync(fresh), [FIXTURE_MARKER]);
+  assert.equal(fixtureIsComplete(fresh, 42), false);
+  fs.rmSync(empty, { recursive: true, force: true });
+});
+
+test('L4: a bit-flipped fixture shard is caught by its hash, not only its size', async (t) => {
+  const fixture = await sharedFixture();
+  const copy = path.join(tmpDir('tce-flip-'), 'fx');
+  fs.cpSync(fixture, copy, { recursive: true });
+  t.after(() => fs.rmSync(path.dirname(copy), { recursive: true, force: true }));
+  const shard = path.join(copy, 'mds', 'shard.00001.mds');
+  const bytes = fs.readFileSync(shard);
+  bytes[1000] = bytes[1000]! ^ 0x10;
+  fs.writeFileSync(shard, bytes);
+  assert.equal(fixtureProblem(copy, 42), null, 'same size');
+  assert.match(fixtureProblem(copy, 42, { hashes: true }) ?? '', /mds\/shard\.00001\.mds does not match its sha256/);
+});
+
+test('C3: the fixture lock makes a second holder wait, and a dead holder\'s lock is taken over', async () => {
+  const dir = tmpDir('tce-lock-');
+  const order: string[] = [];
+  const slow = withFixtureLock(dir, async () => { order.push('a-in'); await new Promise((r) => setTimeout(r, 400)); order.push('a-out'); });
+  await new Promise((r) => setTimeout(r, 50));
+  await withFixtureLock(dir, async () => { order.push('b-in'); });
+  await slow;
+  assert.deepEqual(order, ['a-in', 'a-out', 'b-in']);
+  assert.equal(fs.existsSync(path.join(dir, FIXTURE_LOCK)), false);
+  fs.writeFileSync(path.join(dir, FIXTURE_LOCK), '999999999\n');
+  const lines: string[] = [];
+  assert.equal(await withFixtureLock(dir, async () => 7, (l) => lines.push(l)), 7);
+  assert.match(lines.join('\n'), /left by a process that is gone/);
+});
+
+test('C3: two processes generating the default fixture at once: one writes, the other waits and uses it', async () => {
+  const root = tmpDir('tce-race-');
+  const dir = path.join(root, 'fixture');
+  const script = `require(${JSON.stringify(path.resolve(__dirname, '..', 'src', 'data', 'fixture', 'synth'))}).ensureFixture({ outDir: ${JSON.stringify(dir)}, seed: 42, log: (l) => console.log(l) }).then(() => console.log('done'), (e) => { console.log('failed: ' + e.message); process.exit(1); });`;
+  const run = () => new Promise<{ code: number | null; out: string }>((resolve) => {
+    const p = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    p.on('close', (code) => resolve({ code, out }));
+  });
+  const [a, b] = await Promise.all([run(), run()]);
+  assert.equal(a.code, 0, a.out);
+  assert.equal(b.code, 0, b.out);
+  const generated = [a, b].filter((r) => /: generating \(seed 42\)/.test(r.out)).length;
+  assert.equal(generated, 1, `exactly one process generates\n${a.out}\n---\n${b.out}`);
+  assert.match(a.out + b.out, /another tce process is writing the fixture/);
+  assert.equal(fixtureProblem(dir, 42, { hashes: true }), null);
+  assert.equal(fs.existsSync(path.join(dir, FIXTURE_LOCK)), false);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function pngSample(id: number, fill: number): Sample {
+  // Any bytes work here: materializeImages copies them, it does not decode.
+  const image = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(64, fill)]);
+  return { sampleId: id, chumUri: null, sceneGt: null, longActionGt: null, latActionGt: null, fineClass: null, oddLabel: null, location: null, waypointsGt: null, image, imageMime: 'image/png' };
+}
+
+test('D2: a symlink planted in the media folder is replaced, never written through', () => {
+  const root = tmpDir('tce-media-');
+  const media = path.join(root, 'tce-images');
+  fs.mkdirSync(media);
+  const victim = path.join(root, 'victim.txt');
+  fs.writeFileSync(victim, 'precious user data\n');
+  const s = pngSample(7, 1);
+  // plant links at both names a writer might use: by sample id and by hash
+  fs.symlinkSync(victim, path.join(media, '7.png'));
+  fs.symlinkSync(victim, path.join(media, `${imageSha256(s)}.png`));
+  const urls = materializeImages([s], media);
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'precious user data\n');
+  const file = new URL(urls.get(7)!);
+  assert.equal(path.basename(file.pathname), `${imageSha256(s)}.png`);
+  assert.ok(fs.lstatSync(file).isFile(), 'the link was replaced by a regular file');
+  assert.deepEqual(fs.readFileSync(file), Buffer.from(s.image!));
+  assert.deepEqual(fs.readdirSync(media).filter((f) => f.endsWith('.tmp')), []);
+});
+
+test('D2/W9: two runs sharing a media folder keep each other\'s images (named by content)', () => {
+  const media = path.join(tmpDir('tce-media-'), 'tce-images');
+  const a = pngSample(3, 1);
+  const b = pngSample(3, 2); // the same sample id with other bytes (another dataset)
+  const ua = materializeImages([a], media).get(3)!;
+  const ub = materializeImages([b], media).get(3)!;
+  assert.notEqual(ua, ub);
+  assert.deepEqual(fs.readFileSync(new URL(ua)), Buffer.from(a.image!));
+  assert.deepEqual(fs.readFileSync(new URL(ub)), Buffer.from(b.image!));
+});
+
+test('D2: a media folder that is a symlink is refused', () => {
+  const root = tmpDir('tce-media-');
+  const elsewhere = path.join(root, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+  fs.symlinkSync(elsewhere, path.join(root, 'tce-images'));
+  assert.throws(() => materializeImages([pngSample(1, 1)], path.join(root, 'tce-images')), /tce-images: is a symbolic link/);
+  assert.deepEqual(fs.readdirSync(elsewhere), []);
+});
