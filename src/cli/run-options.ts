@@ -2,7 +2,8 @@
 // verify, staged, oracle), and the step after a run: analysis and reports.
 import type { OptionSpec, ParsedArgs } from './command';
 import { CONFIG_OPTION, configFrom, flag, int, str } from './common-options';
-import { runSuite, type Shard, type SuiteOptions, type SuiteResult } from '../run/suite';
+import type { Shard, SuiteOptions, SuiteResult } from '../run/suite';
+import { EXIT_INTERRUPTED } from './interrupts';
 import { UsageError } from '../util/errors';
 import type { LoadedConfig } from '../config/load';
 
@@ -75,5 +76,5 @@ export function printRunSummary(r: SuiteResult, dbFile: string): void {
 
 /** Exit code for a finished suite: interrupted runs exit 130 like a shell. */
 export function suiteExit(r: SuiteResult): number {
-  return r.outcome === 'interrupted' ? 130 : 0;
+  return r.outcome === 'interrupted' ? EXIT_INTERRUPTED : 0;
 }

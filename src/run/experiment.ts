@@ -45,9 +45,9 @@ export interface ExperimentTask {
   progress: ExperimentProgress;
 }
 
+/** Once aborted, no new samples start (an AbortSignal is one). */
 export interface StopSignal {
-  /** Set on the first Ctrl-C: no new samples start. */
-  stopping: boolean;
+  readonly aborted: boolean;
 }
 
 // Flush by count under load, by time when samples trickle in, so a crash
@@ -89,7 +89,7 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
 
   await new Promise<void>((resolveAll, rejectAll) => {
     const pump = (): void => {
-      while (!stop.stopping && next < items.length && open < window()) {
+      while (!stop.aborted && next < items.length && open < window()) {
         const { task, sample } = items[next++]!;
         open++;
         task.progress.firstStartMs ??= performance.now();
@@ -105,11 +105,11 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
           if (++sinceFlush >= FLUSH_EVERY || Date.now() - lastFlush >= FLUSH_INTERVAL_MS) void flushAll().catch(rejectAll);
         }, rejectAll).finally(() => {
           open--;
-          if (open === 0 && (stop.stopping || next >= items.length)) resolveAll();
+          if (open === 0 && (stop.aborted || next >= items.length)) resolveAll();
           else pump();
         });
       }
-      if (open === 0 && (stop.stopping || next >= items.length)) resolveAll();
+      if (open === 0 && (stop.aborted || next >= items.length)) resolveAll();
     };
     pump();
   });

@@ -1,6 +1,6 @@
 import type { Command } from '../command';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
-import { runSuite } from '../../run/suite';
+import { runSuiteInterruptible } from '../interrupts';
 
 export const oracleCommand: Command = {
   name: 'oracle',
@@ -8,7 +8,7 @@ export const oracleCommand: Command = {
   options: { ...RUN_OPTIONS },
   async run(args) {
     const loaded = runConfig(args);
-    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: ['oracle_2b', 'oracle_8b'], gate: true }));
+    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: ['oracle_2b', 'oracle_8b'], gate: true }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
   },

@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { flag } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
-import { runSuite } from '../../run/suite';
+import { runSuiteInterruptible } from '../interrupts';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -12,7 +12,7 @@ export const predictCommand: Command = {
   },
   async run(args) {
     const loaded = runConfig(args);
-    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: ['baseline'], livePredict: !flag(args, 'reuse-greedy') }));
+    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: ['baseline'], livePredict: !flag(args, 'reuse-greedy') }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
   },

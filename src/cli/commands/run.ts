@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { flag, str } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
-import { runSuite } from '../../run/suite';
+import { runSuiteInterruptible } from '../interrupts';
 import { analyzeAndReport } from '../../run/finish';
 
 export const runCommand: Command = {
@@ -21,7 +21,7 @@ At the end the runs are bulk-loaded into the database, analysed and reported.`,
     const loaded = runConfig(args);
     const ids = str(args, 'conditions')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
     const o = suiteOptions(args, loaded, { conditionIds: ids, force: flag(args, 'force'), gate: true, livePredict: flag(args, 'live-predict') });
-    const r = await runSuite(o);
+    const r = await runSuiteInterruptible(o);
     if (!flag(args, 'no-report') && r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);

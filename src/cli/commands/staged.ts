@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { int, str, configFrom } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
-import { runSuite } from '../../run/suite';
+import { runSuiteInterruptible } from '../interrupts';
 import { verifierOverrides } from '../verifier-model';
 
 export const stagedCommand: Command = {
@@ -15,7 +15,7 @@ export const stagedCommand: Command = {
   async run(args) {
     const { size, overrides } = verifierOverrides(configFrom(args).config, str(args, 'verifier-model'), int(args, 'gpu-id', { min: 0 }));
     const loaded = runConfig(args, overrides);
-    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: [`staged_${size}`] }));
+    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: [`staged_${size}`] }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
   },

@@ -1,6 +1,6 @@
 import type { Command } from '../command';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
-import { runSuite } from '../../run/suite';
+import { runSuiteInterruptible } from '../interrupts';
 import { analyzeAndReport } from '../../run/finish';
 
 // `npm start`: the whole experiment on the embedded default (synthetic
@@ -13,7 +13,7 @@ export const startCommand: Command = {
   async run(args) {
     const loaded = runConfig(args);
     const o = suiteOptions(args, loaded, { gate: true });
-    const r = await runSuite(o);
+    const r = await runSuiteInterruptible(o);
     if (r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);

@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { int, str } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
-import { runSuite } from '../../run/suite';
+import { runSuiteInterruptible } from '../interrupts';
 import { verifierOverrides } from '../verifier-model';
 import { configFrom } from '../common-options';
 import { UsageError } from '../../util/errors';
@@ -20,7 +20,7 @@ export const verifyCommand: Command = {
     if (!cond || !['prior_only', 'confusion_only', 'all_tools', 'oracle'].includes(cond)) throw new UsageError(`--condition must be one of prior_only, confusion_only, all_tools, oracle (found ${cond ?? 'nothing'})`);
     const { size, overrides } = verifierOverrides(configFrom(args).config, str(args, 'verifier-model'), int(args, 'gpu-id', { min: 0 }));
     const loaded = runConfig(args, overrides);
-    const r = await runSuite(suiteOptions(args, loaded, { conditionIds: [`${cond}_${size}`] }));
+    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: [`${cond}_${size}`] }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
   },
