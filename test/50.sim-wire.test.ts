@@ -25,9 +25,9 @@ after(async () => {
   await parse.close();
 });
 
-async function post(s: Simulator, body: unknown, key: string | null = 'k'): Promise<{ status: number; text: string; type: string | null }> {
+async function post(s: Simulator, body: unknown, key: string | null = 'k'): Promise<{ status: number; text: string; type: string | null; cacheControl: string | null }> {
   const r = await fetch(`${s.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
-  return { status: r.status, text: await r.text(), type: r.headers.get('content-type') };
+  return { status: r.status, text: await r.text(), type: r.headers.get('content-type'), cacheControl: r.headers.get('cache-control') };
 }
 
 function events(text: string): string[] {
@@ -48,7 +48,13 @@ test('streamed turn: role chunk, multi-token deltas, finish chunk, usage chunk, 
   const chunks = evs.slice(0, -1).map((e) => JSON.parse(e));
   const first = chunks[0];
   assert.deepEqual(first.choices[0].delta, { role: 'assistant', content: '' });
+  // serving.py passes prompt_token_ids and prompt_text explicitly (None
+  // unless asked for), so exclude_unset still writes them on the first chunk.
   assert.equal(first.prompt_token_ids, null);
+  assert.ok('prompt_text' in first && first.prompt_text === null);
+  assert.ok(chunks.slice(1).every((c) => !('prompt_text' in c)));
+  // StreamingResponse(media_type="text/event-stream"): no cache-control.
+  assert.equal(r.cacheControl, null);
   assert.match(first.id, /^chatcmpl-[0-9a-f]{32}$/);
   assert.ok(chunks.every((c) => c.id === first.id && c.created === first.created && c.model === 'qwen3-vl-2b' && c.object === 'chat.completion.chunk'));
   const usage = chunks.at(-1);
@@ -75,8 +81,14 @@ test('vLLM errors: tool_choice rules, unknown model, stream_options, auth', asyn
   const auto = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, messages: verifyMessages() });
   assert.equal(auto.status, 400);
   assert.deepEqual(JSON.parse(auto.text), { error: { message: '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set', type: 'BadRequestError', param: null, code: 400 } });
-  const req = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, tool_choice: 'required', messages: verifyMessages() });
-  assert.equal(JSON.parse(req.text).error.message, 'tool_choice="required" requires --tool-call-parser to be set');
+  // protocol.py check_tool_usage: an empty tools array, and a named choice
+  // that names no offered tool, are refused with vLLM's own words.
+  const empty = await post(sim, { model: 'qwen3-vl-2b', tools: [], tool_choice: 'none', messages: verifyMessages() });
+  assert.deepEqual(JSON.parse(empty.text).error, { message: '`tools` must not be an empty array. Either provide at least one tool or omit the field entirely.', type: 'BadRequestError', param: 'tools', code: 400 });
+  const named = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, tool_choice: { type: 'function', function: { name: 'nope' } }, messages: verifyMessages() });
+  assert.equal(JSON.parse(named.text).error.message, 'The tool specified in `tool_choice` does not match any of the specified `tools`');
+  const badChoice = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, tool_choice: 'sometimes', messages: verifyMessages() });
+  assert.equal(JSON.parse(badChoice.text).error.message, 'Invalid value for `tool_choice`: sometimes! Only named tools, "none", "auto" or "required" are supported.');
   const noTools = await post(sim, { model: 'qwen3-vl-2b', tool_choice: 'auto', messages: verifyMessages() });
   assert.equal(JSON.parse(noTools.text).error.message, 'When using `tool_choice`, `tools` must be set.');
   const unknown = await post(sim, { model: 'gpt-9', messages: verifyMessages() });
@@ -86,13 +98,24 @@ test('vLLM errors: tool_choice rules, unknown model, stream_options, auth', asyn
   assert.equal(JSON.parse(so.text).error.message, 'Stream options can only be defined when `stream=True`.');
   const noKey = await post(sim, { model: 'qwen3-vl-2b', messages: verifyMessages() }, null);
   assert.equal(noKey.status, 401);
+  assert.equal(noKey.text, '{"error":"Unauthorized"}');
+  // server_utils.py AuthenticationMiddleware: "bearer" in any case; every
+  // path that merely starts with /v1 is guarded; /health and /metrics are not.
+  const lower = await fetch(`${sim.baseUrl}/models`, { headers: { authorization: 'bearer k' } });
+  assert.equal(lower.status, 200);
+  const root = sim.baseUrl.replace(/\/v1$/, '');
+  assert.equal((await fetch(`${root}/v1models`)).status, 401);
+  assert.equal((await fetch(`${root}/v2/anything`)).status, 401);
+  assert.equal((await fetch(`${root}/health`)).status, 200);
   const badImage = await post(sim, { model: 'qwen3-vl-2b', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }, { type: 'text', text: PREDICT_PROMPT }] }] });
   assert.equal(badImage.status, 400);
   const history = await post(sim, { model: 'qwen3-vl-2b', messages: [...verifyMessages(), { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'check_scene_prior', arguments: '{bad' } }] }, { role: 'tool', tool_call_id: 'c1', content: '{}' }] });
   assert.equal(history.status, 400, 'malformed tool-call arguments in the history');
   assert.match(JSON.parse(history.text).error.message, /messages\.1\.tool_calls\.0\.function\.arguments/);
   const long = await post(sim, { model: 'qwen3-vl-2b', max_tokens: 10_000_000, messages: verifyMessages() });
-  assert.match(JSON.parse(long.text).error.message, /maximum context length/);
+  const longErr = JSON.parse(long.text).error;
+  assert.match(longErr.message, /^You passed \d+ input tokens and requested 10000000 output tokens\. However, the model's context length is only 32768 tokens, resulting in a maximum input length of -9967232 tokens\. Please reduce the length of the input prompt\./);
+  assert.equal(longErr.param, 'input_tokens');
 });
 
 test('max_tokens cuts the turn with finish_reason "length"', async () => {
@@ -154,6 +177,11 @@ test('/health, /v1/models, /metrics with vLLM names; scrapeMetrics reads them', 
   for (const name of ['vllm:num_requests_waiting{', 'vllm:num_requests_running{', 'vllm:kv_cache_usage_perc{', 'vllm:prefix_cache_hits_total{', 'vllm:mm_cache_queries_total{', 'vllm:num_preemptions_total{', 'vllm:time_to_first_token_seconds_bucket{']) {
     assert.ok(text.includes(name), name);
   }
+  // prometheus_client: a _created series per counter and histogram, float values.
+  assert.match(text, /\nvllm:prompt_tokens_created\{model_name="qwen3-vl-2b",engine="0"\} \d\.\d+e\+09\n/);
+  assert.match(text, /\nvllm:time_to_first_token_seconds_created\{/);
+  assert.match(text, /\nvllm:num_requests_waiting\{model_name="qwen3-vl-2b",engine="0"\} 0\.0\n/);
+  assert.match(text, /\nvllm:prompt_tokens_total\{model_name="qwen3-vl-2b",engine="0"\} \d+\.0\n/);
   const s = await scrapeMetrics(sim.baseUrl, 'k', 'qwen3-vl-2b');
   assert.ok(s);
   assert.equal(s.waiting, 0);

@@ -7,7 +7,8 @@
 //   FAKE_VLLM_FAULTS      fault spec (src/backends/sim/faults.ts), e.g. exit-startup, die-after=3
 //   FAKE_VLLM_PROFILE     simulator profile (default: from the served name or model path)
 import { spawn } from 'node:child_process';
-import { startSimulator } from '../../src/backends/sim/server';
+import { startSimulator, VLLM_KEEP_ALIVE_S } from '../../src/backends/sim/server';
+import { checkMediaRoot } from '../../src/backends/sim/vision';
 import { parseFaultSpec } from '../../src/backends/sim/faults';
 import { isProfile } from '../../src/backends/sim/profiles';
 
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<void> {
   const port = Number(flags.get('--port') ?? 8000);
   info('api_server.py:1880', `vLLM API server version 0.0.0+fake`);
   info('utils.py:253', `non-default args: {'model_tag': '${model}', 'host': '${host}', 'port': ${port}, 'model': '${model}', 'served_model_name': ['${served}']}`);
-  info('envs.py:1', `CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? ''} VLLM_CACHE_ROOT=${process.env.VLLM_CACHE_ROOT ?? ''} VLLM_BATCH_INVARIANT=${process.env.VLLM_BATCH_INVARIANT ?? ''}`);
+  info('envs.py:1', `CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? ''} VLLM_CACHE_ROOT=${process.env.VLLM_CACHE_ROOT ?? ''} VLLM_BATCH_INVARIANT=${process.env.VLLM_BATCH_INVARIANT ?? ''} VLLM_HTTP_TIMEOUT_KEEP_ALIVE=${process.env.VLLM_HTTP_TIMEOUT_KEEP_ALIVE ?? ''}`);
   info('argv', JSON.stringify(argv));
   // The engine core is a separate process in vLLM; it lives in our process
   // group, so only a group kill stops it.
@@ -111,6 +112,17 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(`(EngineCore_DP0 pid=${engine.pid}) INFO [core.py:243] init engine (profile, create kv cache, warmup model) took ${(startupMs / 1000).toFixed(2)} seconds\n`);
   const lim = JSON.parse(flags.get('--limit-mm-per-prompt') ?? '{}') as { image?: number };
   const dottedImage = flags.get('--limit-mm-per-prompt.image');
+  const media = flags.get('--allowed-local-media-path');
+  if (media !== undefined) {
+    try {
+      checkMediaRoot(media);
+    } catch (e) {
+      process.stdout.write(`(APIServer pid=${process.pid}) ValueError: ${(e as Error).message}\n`);
+      engine.kill('SIGKILL');
+      process.exit(1);
+    }
+  }
+  const keepAlive = Number(process.env.VLLM_HTTP_TIMEOUT_KEEP_ALIVE ?? VLLM_KEEP_ALIVE_S);
   const sim = await startSimulator({
     port,
     seed: Number(flags.get('--seed') ?? 0),
@@ -120,7 +132,8 @@ export async function main(argv: string[]): Promise<void> {
     ...(flags.has('--api-key') ? { apiKey: flags.get('--api-key')! } : {}),
     maxModelLen: Number(flags.get('--max-model-len') ?? 32768),
     ...(dottedImage !== undefined ? { maxImagesPerPrompt: Number(dottedImage) } : lim.image !== undefined ? { maxImagesPerPrompt: lim.image } : {}),
-    ...(flags.has('--allowed-local-media-path') ? { allowedLocalMediaPath: flags.get('--allowed-local-media-path')! } : {}),
+    ...(media !== undefined ? { allowedLocalMediaPath: media } : {}),
+    keepAliveS: keepAlive,
     accessLog: (l) => process.stdout.write(l + '\n'),
     onEngineDeath: () => {
       process.stdout.write(`(EngineCore_DP0 pid=${engine.pid}) ERROR [core.py:900] EngineCore encountered a fatal error.\nvllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.\n`);

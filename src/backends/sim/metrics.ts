@@ -1,5 +1,8 @@
-// The simulator's /metrics, with vLLM's V1 names and labels (counters with
-// the _total suffix prometheus_client adds), plus its prefix and mm caches:
+// The simulator's /metrics, with vLLM's V1 names and labels, written as
+// prometheus_client writes them (vllm/v1/metrics/loggers.py registers the
+// metrics; prometheus_client/exposition.py formats): counters get the _total
+// suffix and a _created series, histograms a _created series, every value is
+// a float ("3.0", Go-style exponents). Plus its prefix and mm caches:
 // a prompt shares KV with an earlier one up to the longest message prefix
 // seen before, and an image is a processor-cache hit when seen before.
 import { hash32 } from './rng';
@@ -7,7 +10,22 @@ import { BoundedCache } from './bounded-cache';
 
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
 
+/** prometheus_client.utils.floatToGoString. */
+export function goFloat(d: number): string {
+  if (d === Infinity) return '+Inf';
+  if (d === -Infinity) return '-Inf';
+  if (Number.isNaN(d)) return 'NaN';
+  let s = Number.isInteger(d) && Math.abs(d) < 1e16 ? `${d}.0` : String(d);
+  const dot = s.indexOf('.');
+  if (d > 0 && dot > 6 && !s.includes('e')) {
+    const mantissa = `${s[0]}.${s.slice(1, dot)}${s.slice(dot + 1)}`.replace(/[0.]+$/, '');
+    s = `${mantissa}e+0${dot - 1}`;
+  }
+  return s;
+}
+
 export class SimMetrics {
+  private readonly created = Date.now() / 1000;
   promptTokens = 0;
   generationTokens = 0;
   prefixQueries = 0;
@@ -62,8 +80,9 @@ export class SimMetrics {
   render(model: string, state: { running: number; waiting: number; kvUsage: number }): string {
     const l = `model_name="${model.replace(/["\\\n]/g, '_')}",engine="0"`;
     const out: string[] = [];
-    const gauge = (name: string, help: string, v: number) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name}{${l}} ${v}`);
-    const counter = (name: string, help: string, v: number) => out.push(`# HELP ${name}_total ${help}`, `# TYPE ${name}_total counter`, `${name}_total{${l}} ${v}`);
+    const c = goFloat(this.created);
+    const gauge = (name: string, help: string, v: number) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name}{${l}} ${goFloat(v)}`);
+    const counter = (name: string, help: string, v: number) => out.push(`# HELP ${name}_total ${help}`, `# TYPE ${name}_total counter`, `${name}_total{${l}} ${goFloat(v)}`, `${name}_created{${l}} ${c}`);
     gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', state.running);
     gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', state.waiting);
     gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', state.kvUsage);
@@ -75,11 +94,12 @@ export class SimMetrics {
     counter('vllm:mm_cache_queries', 'Multi-modal cache queries, in terms of number of queried items.', this.mmQueries);
     counter('vllm:mm_cache_hits', 'Multi-modal cache hits, in terms of number of cached items.', this.mmHits);
     out.push('# HELP vllm:request_success_total Count of successfully processed requests.', '# TYPE vllm:request_success_total counter');
-    for (const [reason, n] of Object.entries(this.success)) out.push(`vllm:request_success_total{${l},finished_reason="${reason}"} ${n}`);
+    for (const [reason, n] of Object.entries(this.success)) out.push(`vllm:request_success_total{${l},finished_reason="${reason}"} ${goFloat(n)}`, `vllm:request_success_created{${l},finished_reason="${reason}"} ${c}`);
     out.push('# HELP vllm:time_to_first_token_seconds Histogram of time to first token in seconds.', '# TYPE vllm:time_to_first_token_seconds histogram');
-    TTFT_BUCKETS.forEach((b, i) => out.push(`vllm:time_to_first_token_seconds_bucket{${l},le="${b}"} ${this.ttft[i]}`));
-    out.push(`vllm:time_to_first_token_seconds_bucket{${l},le="+Inf"} ${this.ttftCount}`);
-    out.push(`vllm:time_to_first_token_seconds_count{${l}} ${this.ttftCount}`, `vllm:time_to_first_token_seconds_sum{${l}} ${this.ttftSum}`);
+    TTFT_BUCKETS.forEach((b, i) => out.push(`vllm:time_to_first_token_seconds_bucket{${l},le="${goFloat(b)}"} ${goFloat(this.ttft[i]!)}`));
+    out.push(`vllm:time_to_first_token_seconds_bucket{${l},le="+Inf"} ${goFloat(this.ttftCount)}`);
+    out.push(`vllm:time_to_first_token_seconds_count{${l}} ${goFloat(this.ttftCount)}`, `vllm:time_to_first_token_seconds_sum{${l}} ${goFloat(this.ttftSum)}`);
+    out.push(`vllm:time_to_first_token_seconds_created{${l}} ${c}`);
     return out.join('\n') + '\n';
   }
 }

@@ -10,7 +10,9 @@ import { Draw } from './rng';
 import type { Conversation, ToolAdvice } from './conversation';
 import { MALFORMATIONS, toolCallText, type Args } from './tool-call-text';
 
-export const PROFILES = ['sceneiq-ft-2b', 'qwen3-vl-2b', 'qwen3-vl-8b'] as const;
+// 'echo' is scripted, not a model: it answers with the last message's text
+// verbatim, so wire checks (curl, tests) can make the server parse any text.
+export const PROFILES = ['sceneiq-ft-2b', 'qwen3-vl-2b', 'qwen3-vl-8b', 'echo'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 export const isProfile = (s: string): s is ProfileName => (PROFILES as readonly string[]).includes(s);
 
@@ -299,6 +301,7 @@ function predict(inp: ProfileInput): string {
 /** The text the simulated model generates for this request. */
 export function generate(inp: ProfileInput): string {
   const { task } = inp.conv;
+  if (inp.profile === 'echo') return inp.conv.texts.at(-1) ?? '';
   if (task === 'other') return 'I can help with driving scene analysis. Please provide a dashcam image and the task.';
   if (inp.profile === 'sceneiq-ft-2b' || task === 'predict') {
     // The fine-tuned predictor only knows its own output format.

@@ -1,17 +1,20 @@
 // The edge of the simulator: an HTTP body becomes a typed chat request, or a
-// VllmError carrying the status, type and message vLLM would send.
+// VllmError carrying the status, type and message vLLM would send. The
+// tool rules follow ChatCompletionRequest.check_tool_usage in
+// vllm/entrypoints/openai/chat_completion/protocol.py (read at
+// vllm-project/vllm@002032ee).
 
 export class VllmError extends Error {
-  constructor(readonly status: number, readonly type: string, message: string) {
+  constructor(readonly status: number, readonly type: string, message: string, readonly param: string | null = null) {
     super(message);
   }
   /** vLLM >= 0.10.1 error body (PR #22099). */
   body(): string {
-    return JSON.stringify({ error: { message: this.message, type: this.type, param: null, code: this.status } });
+    return JSON.stringify({ error: { message: this.message, type: this.type, param: this.param, code: this.status } });
   }
 }
 
-export const badRequest = (msg: string) => new VllmError(400, 'BadRequestError', msg);
+export const badRequest = (msg: string, param: string | null = null) => new VllmError(400, 'BadRequestError', msg, param);
 
 export interface ContentPart {
   type: string;
@@ -40,11 +43,27 @@ export interface ChatRequest {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseToolChoice(v: unknown): ChatRequest['toolChoice'] {
+const CORRECT_USAGE = 'Correct usage: `{"type": "function", "function": {"name": "my_function"}}`';
+
+/** check_tool_usage: tools: [] is refused; tools without tool_choice mean
+ * "auto"; "none" needs no tools; anything else needs tools, and a named
+ * choice must name one of them. */
+function parseToolChoice(body: Record<string, unknown>, tools: ChatRequest['tools']): ChatRequest['toolChoice'] {
+  if (Array.isArray(body.tools) && body.tools.length === 0) {
+    throw badRequest('`tools` must not be an empty array. Either provide at least one tool or omit the field entirely.', 'tools');
+  }
+  const v = 'tool_choice' in body ? body.tool_choice : tools ? 'auto' : undefined;
   if (v === undefined || v === null) return undefined;
-  if (v === 'none' || v === 'auto' || v === 'required') return v;
-  if (isObj(v) && isObj(v.function) && typeof v.function.name === 'string') return { name: v.function.name };
-  throw badRequest(`Invalid tool_choice: ${JSON.stringify(v)}`);
+  if (v === 'none') return 'none';
+  if (!tools) throw badRequest('When using `tool_choice`, `tools` must be set.', 'tool_choice');
+  if (v === 'auto' || v === 'required') return v;
+  if (!isObj(v)) throw badRequest(`Invalid value for \`tool_choice\`: ${String(v)}! Only named tools, "none", "auto" or "required" are supported.`, 'tool_choice');
+  const fn = v.function;
+  if (!isObj(fn)) throw badRequest(`Invalid value for \`function\`: \`${JSON.stringify(fn ?? null)}\` in \`tool_choice\`! ${CORRECT_USAGE}`, 'tool_choice.function');
+  if (!('name' in fn)) throw badRequest(`Expected field \`name\` in \`function\` in \`tool_choice\`! ${CORRECT_USAGE}`, 'tool_choice.function.name');
+  if (typeof fn.name !== 'string' || fn.name.length === 0) throw badRequest(`Invalid \`name\` in \`function\`: \`${String(fn.name)}\` in \`tool_choice\`! ${CORRECT_USAGE}`, 'tool_choice.function.name');
+  if (!tools.some((t) => t.function.name === fn.name)) throw badRequest('The tool specified in `tool_choice` does not match any of the specified `tools`', 'tool_choice');
+  return { name: fn.name };
 }
 
 /** Validates the fields the simulator uses; unknown fields are ignored, as vLLM does. */
@@ -77,8 +96,9 @@ export function parseChatRequest(raw: string): ChatRequest {
     }
   });
   const stream = body.stream === true;
-  if (body.stream_options !== undefined && body.stream_options !== null && !stream) {
-    throw badRequest('Stream options can only be defined when `stream=True`.');
+  // validate_stream_options: a truthy stream_options without a truthy stream.
+  if (isObj(body.stream_options) && Object.keys(body.stream_options).length > 0 && !stream) {
+    throw badRequest('Stream options can only be defined when `stream=True`.', 'stream_options');
   }
   const so = isObj(body.stream_options) ? body.stream_options : undefined;
   const maxRaw = body.max_completion_tokens ?? body.max_tokens;
@@ -92,8 +112,7 @@ export function parseChatRequest(raw: string): ChatRequest {
       return { function: { name: t.function.name } };
     });
   }
-  const toolChoice = parseToolChoice(body.tool_choice);
-  if (toolChoice !== undefined && !tools && toolChoice !== 'none') throw badRequest('When using `tool_choice`, `tools` must be set.');
+  const toolChoice = parseToolChoice(body, tools);
   return {
     model: typeof body.model === 'string' ? body.model : undefined,
     messages: messages as ChatMessage[],
@@ -102,8 +121,7 @@ export function parseChatRequest(raw: string): ChatRequest {
     maxTokens: typeof maxRaw === 'number' ? maxRaw : undefined,
     tools,
     toolsJson: tools ? JSON.stringify(body.tools) : '',
-    // vLLM's validator: tools without tool_choice means "auto".
-    toolChoice: toolChoice ?? (tools ? 'auto' : undefined),
+    toolChoice,
     seed: typeof body.seed === 'number' ? body.seed : undefined,
   };
 }

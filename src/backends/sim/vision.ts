@@ -81,8 +81,56 @@ function look(bytes: Buffer, hash: string, what: string): Sight {
   return { hash, width, height, seen: countCues(data, 4, tolerance), imageTokens: qwenImageTokens(width, height) };
 }
 
-/** Sees the image at `url` (data URL or file://). File URLs must lie under
- * `allowedLocalMediaPath`, as with vLLM's --allowed-local-media-path. */
+/** pathlib.PurePosixPath's normal form: repeated and trailing slashes and
+ * "." parts dropped; ".." and symlinks kept (nothing is resolved). */
+export function purePosixPath(p: string): string {
+  const abs = p.startsWith('/');
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  return (abs ? '/' : '') + parts.join('/') || (abs ? '/' : '.');
+}
+
+/** MediaConnector.__init__: the flag must name an existing directory, or the
+ * server does not start. */
+export function checkMediaRoot(flag: string): void {
+  const st = fs.statSync(flag, { throwIfNoEntry: false });
+  if (!st) throw new Error(`Invalid \`--allowed-local-media-path\`: The path ${purePosixPath(flag)} does not exist.`);
+  if (!st.isDirectory()) throw new Error(`Invalid \`--allowed-local-media-path\`: The path ${purePosixPath(flag)} must be a directory.`);
+}
+
+/** Path.resolve() (strict=False): symlinks resolved as far as the path exists. */
+function resolveLoose(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const dir = path.dirname(abs);
+    return dir === abs ? abs : path.join(resolveLoose(dir), path.basename(abs));
+  }
+}
+
+/** MediaConnector._load_file_url, as in the vLLM releases that keep the flag
+ * unresolved (vllm/multimodal/utils.py up to the move to
+ * vllm/multimodal/media/connector.py): the file is resolved, the flag is
+ * not, and the flag must be one of the resolved file's parents. A relative
+ * or symlinked flag therefore never matches. (Newer main resolves the flag;
+ * the stricter rule is the one every release accepts.) */
+export function localFile(url: string, allowedLocalMediaPath: string | undefined): string {
+  if (!allowedLocalMediaPath) throw new ImageError('Cannot load local files without `--allowed-local-media-path`.');
+  const u = new URL(url);
+  const filepath = decodeURIComponent(u.host + u.pathname);
+  const resolved = resolveLoose(filepath);
+  const root = purePosixPath(allowedLocalMediaPath);
+  let isParent = false;
+  for (let d = path.dirname(resolved); ; d = path.dirname(d)) {
+    if (d === root) isParent = true;
+    if (d === path.dirname(d)) break;
+  }
+  if (!isParent) throw new ImageError(`The file path ${purePosixPath(filepath)} must be a subpath of \`--allowed-local-media-path ${root}\`.`);
+  return resolved;
+}
+
+/** Sees the image at `url` (data URL or file://). File URLs are checked as
+ * vLLM checks them (localFile). */
 export function seeImage(url: string, allowedLocalMediaPath?: string): Sight {
   if (url.startsWith('data:')) {
     const comma = url.indexOf(',');
@@ -96,11 +144,7 @@ export function seeImage(url: string, allowedLocalMediaPath?: string): Sight {
     return cache.set(key, look(bytes, key, 'in data URL'));
   }
   if (url.startsWith('file://')) {
-    const file = decodeURIComponent(new URL(url).pathname);
-    if (!allowedLocalMediaPath) throw new ImageError('Cannot load local files without `--allowed-local-media-path`.');
-    const root = path.resolve(allowedLocalMediaPath);
-    const abs = path.resolve(file);
-    if (abs !== root && !abs.startsWith(root + path.sep)) throw new ImageError(`The file path ${abs} must be a subpath of \`--allowed-local-media-path\` ${root}.`);
+    const abs = localFile(url, allowedLocalMediaPath);
     const stat = fs.statSync(abs, { throwIfNoEntry: false });
     if (!stat) throw new ImageError(`No such file: ${abs}`);
     const key = `file\u0000${abs}\u0000${stat.mtimeMs}\u0000${stat.size}`;

@@ -9,7 +9,7 @@ import { parseFaultSpec, FAULT_SPEC_HELP } from '../../backends/sim/faults';
 export const serveSimCommand: Command = {
   name: 'serve-sim',
   summary: 'serve the simulated models (vLLM on the wire, synthetic) on 127.0.0.1 until Ctrl-C',
-  description: `Serves the configured models' simulator profiles at http://127.0.0.1:PORT/v1 (no API key).\nFault spec: ${FAULT_SPEC_HELP}.`,
+  description: `Serves the configured models' simulator profiles at http://127.0.0.1:PORT/v1 (no API key), plus a scripted model "echo" that replies with the last message's text verbatim (to see how the server parses a given text).\nFault spec: ${FAULT_SPEC_HELP}.`,
   options: {
     ...CONFIG_OPTION,
     port: { type: 'string', description: 'port (default: a free one)', valueName: 'N' },
@@ -23,7 +23,8 @@ export const serveSimCommand: Command = {
     const sim = await startSimulator({
       port: int(args, 'port', { min: 0 }) ?? 0,
       seed: config.seed,
-      models: Object.values(config.models).map((m) => ({ servedModelName: m.servedModelName, profile: m.profile, root: m.path })),
+      // Plus the scripted 'echo' model (replies with the last message's text).
+      models: [...Object.values(config.models).map((m) => ({ servedModelName: m.servedModelName, profile: m.profile, root: m.path })), { servedModelName: 'echo', profile: 'echo' }],
       latency: flag(args, 'latency') ? DEFAULT_LATENCY : false,
       ...(spec ? { faults: parseFaultSpec(spec) } : {}),
       tokensPerDelta: config.backend.simulator.tokensPerDelta,

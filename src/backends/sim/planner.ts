@@ -1,0 +1,147 @@
+// The request planner: from a validated chat request to everything the
+// response will say (prompt tokens, cache hits, the generated text cut at
+// max_tokens, the per-step deltas after vLLM's tool parser, the finish
+// reason). No I/O besides reading the image; the stream writer and the wire
+// encoders do the rest.
+import type { Conversation } from './conversation';
+import type { EngineQueue } from './latency';
+import type { SimMetrics } from './metrics';
+import { generate, type ProfileName } from './profiles';
+import { hermesParse, type ParsedCall } from './hermes';
+import { HermesStreamParser } from './hermes-stream';
+import { badRequest, type ChatRequest } from './request';
+import { countTokens, splitDeltas } from './tokenizer';
+import { ImageError, seeImage, type Sight } from './vision';
+import type { FinishReason, WireDelta } from './wire';
+
+export interface ServedModel {
+  name: string;
+  profile: ProfileName;
+  root: string;
+  queue: EngineQueue;
+  metrics: SimMetrics;
+}
+
+export interface PlannerSettings {
+  seed: number;
+  tokensPerDelta: number;
+  maxModelLen: number;
+  maxImagesPerPrompt: number;
+  /** The `--allowed-local-media-path` value as given (not resolved). */
+  allowedLocalMediaPath: string | undefined;
+  /** `--enable-auto-tool-choice --tool-call-parser hermes`. */
+  serverParse: boolean;
+}
+
+export interface Step {
+  delta: WireDelta;
+  finish: FinishReason | null;
+}
+
+export interface Plan {
+  model: ServedModel;
+  req: ChatRequest;
+  promptTokens: number;
+  cachedTokens: number;
+  imageMiss: number;
+  completionTokens: number;
+  /** The streamed deltas after the role chunk; the last one finishes. */
+  steps: Step[];
+  /** Non-streamed: the parsed message and its finish reason. */
+  full: { content: string | null; calls: ParsedCall[]; finish: FinishReason };
+  /** Finish reason of the streamed form. */
+  finish: FinishReason;
+}
+
+const toolsBlockTokens = new Map<string, number>();
+/** Tokens of the "# Tools" system block the chat template renders. */
+function toolTokens(json: string): number {
+  if (!json) return 0;
+  let n = toolsBlockTokens.get(json);
+  if (n === undefined) {
+    n = countTokens(json) + 95;
+    if (toolsBlockTokens.size < 1000) toolsBlockTokens.set(json, n);
+  }
+  return n;
+}
+
+function look(conv: Conversation, model: ServedModel, s: PlannerSettings): { sight: Sight | null; imageTokens: number; imageMiss: number } {
+  if (conv.imageUrls.length > s.maxImagesPerPrompt) {
+    throw badRequest(`At most ${s.maxImagesPerPrompt} image(s) may be provided in one prompt. Set \`--limit-mm-per-prompt\` to increase this limit.`);
+  }
+  let sight: Sight | null = null;
+  let imageMiss = 0;
+  let imageTokens = 0;
+  for (const url of conv.imageUrls) {
+    let seen: Sight;
+    try {
+      seen = seeImage(url, s.allowedLocalMediaPath);
+    } catch (e) {
+      if (e instanceof ImageError) throw badRequest(e.message);
+      throw e;
+    }
+    sight ??= seen;
+    imageTokens += seen.imageTokens + 2;
+    if (!model.metrics.image(seen.hash)) imageMiss++;
+  }
+  return { sight, imageTokens, imageMiss };
+}
+
+/** vLLM's length check (vllm/entrypoints/openai/engine/serving.py
+ * _validate_input): input plus requested output must fit max_model_len. */
+export function contextLengthError(input: number, requested: number, maxModelLen: number): string {
+  return `You passed ${input} input tokens and requested ${requested} output tokens. However, the model's context length is only ${maxModelLen} tokens, resulting in a maximum input length of ${maxModelLen - requested} tokens. Please reduce the length of the input prompt. (parameter=input_tokens, value=${input})`;
+}
+
+/** The streamed steps: per engine step the raw delta, or what the hermes
+ * parser makes of the text so far (vLLM's serving.py: null deltas are not
+ * sent unless the step finishes; finish_reason becomes "tool_calls" only when
+ * tool calls were streamed and the model stopped, not on "length"). */
+export function streamSteps(deltas: readonly string[], truncated: boolean, parse: boolean): { steps: Step[]; finish: FinishReason } {
+  const modelFinish: FinishReason = truncated ? 'length' : 'stop';
+  if (deltas.length === 0) return { steps: [{ delta: { content: '' }, finish: modelFinish }], finish: modelFinish };
+  const parser = parse ? new HermesStreamParser() : null;
+  const steps: Step[] = [];
+  let text = '';
+  let toolsStreamed = false;
+  deltas.forEach((d, i) => {
+    const last = i === deltas.length - 1;
+    text += d;
+    let delta: WireDelta;
+    if (parser) {
+      const p = parser.step(text);
+      if (p && p.toolCalls.length > 0) toolsStreamed = true;
+      delta = p ? { parser: p } : null;
+    } else {
+      delta = { content: d };
+    }
+    if (delta === null && !last) return;
+    steps.push({ delta, finish: last ? (toolsStreamed && modelFinish === 'stop' ? 'tool_calls' : modelFinish) : null });
+  });
+  return { steps, finish: steps.at(-1)!.finish! };
+}
+
+export function planRequest(req: ChatRequest, conv: Conversation, model: ServedModel, s: PlannerSettings): Plan {
+  const { sight, imageTokens, imageMiss } = look(conv, model, s);
+  const messageTokens = conv.texts.map((t) => countTokens(t) + 5);
+  if (messageTokens.length > 0) messageTokens[0]! += toolTokens(req.toolsJson) + imageTokens;
+  let promptTokens = 3;
+  for (const n of messageTokens) promptTokens += n;
+  if (promptTokens + (req.maxTokens ?? 0) > s.maxModelLen || promptTokens >= s.maxModelLen) {
+    throw badRequest(contextLengthError(promptTokens, req.maxTokens ?? 0, s.maxModelLen), 'input_tokens');
+  }
+  const maxTokens = req.maxTokens ?? s.maxModelLen - promptTokens;
+  const cachedTokens = model.metrics.prompt(conv.texts, messageTokens, promptTokens);
+  const text = generate({ seed: s.seed, profile: model.profile, conv, seen: sight?.seen ?? new Set(), imageHash: sight?.hash ?? 'no-image' });
+  const split = splitDeltas(text, s.tokensPerDelta, maxTokens);
+  // vLLM runs the tool parser only with tools, a parser, and tool_choice "auto".
+  const parse = s.serverParse && req.tools !== undefined && (req.toolChoice === 'auto' || req.toolChoice === undefined);
+  const { steps, finish } = streamSteps(split.deltas, split.truncated, parse);
+  const all = split.deltas.join('');
+  const modelFinish: FinishReason = split.truncated ? 'length' : 'stop';
+  const parsed = parse ? hermesParse(all) : null;
+  const full = parsed && parsed.calls.length > 0
+    ? { content: parsed.content, calls: parsed.calls, finish: 'tool_calls' as const }
+    : { content: all, calls: [], finish: modelFinish };
+  return { model, req, promptTokens, cachedTokens, imageMiss, completionTokens: split.tokens, steps, full, finish };
+}

@@ -1,0 +1,109 @@
+// Writing a planned response: the SSE stream (with the latency model and the
+// injected faults) and the non-streamed body. The bytes come from wire.ts.
+import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { StreamFault, FaultPlan } from './faults';
+import { sleep, type LatencyModel } from './latency';
+import type { Plan } from './planner';
+import { VllmError } from './request';
+import { completionBody, deltaChunk, DONE, errorEvent, roleChunk, usageChunk, type ChunkIds } from './wire';
+
+// vLLM's StreamingResponse sets only the media type (no cache-control).
+export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8' };
+export const JSON_HEADERS = { 'content-type': 'application/json' };
+export const ENGINE_DEAD = 'EngineCore encountered an issue. See stack trace (above) for the root cause.';
+
+export const hex32 = () => randomUUID().replace(/-/g, '');
+const nowS = () => Math.floor(Date.now() / 1000);
+
+export interface StreamEnv {
+  latency: LatencyModel | null;
+  faults: FaultPlan;
+  tokensPerDelta: number;
+  isDead: () => boolean;
+}
+
+export type Outcome = 'stop' | 'length' | 'tool_calls' | 'abort' | 'error';
+
+/** The SSE events of a plan, in order, without [DONE]. */
+export function planEvents(p: Plan): string[] {
+  const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name };
+  const out = [roleChunk(ids)];
+  for (const s of p.steps) out.push(deltaChunk(ids, s.delta, s.finish));
+  if (p.req.includeUsage) out.push(usageChunk(ids, { promptTokens: p.promptTokens, completionTokens: p.completionTokens }));
+  return out;
+}
+
+const midError = (msg: string) => errorEvent(new VllmError(500, 'InternalServerError', msg).body());
+
+async function faultAt(res: http.ServerResponse, fault: Exclude<StreamFault, null>, env: StreamEnv): Promise<Outcome | null> {
+  if (fault === 'drop') {
+    // Let what was written reach the client first, then cut the connection.
+    await new Promise<void>((r) => res.write('', () => r()));
+    res.socket?.destroy();
+    return 'abort';
+  }
+  if (fault === 'mid-error') {
+    res.end(midError('Simulated mid-stream engine error.'));
+    return 'error';
+  }
+  if (fault === 'garbage') res.write('data: {"id":"chatcmpl-garbage","choices":[{"delta":{"content":"\n\n');
+  if (fault === 'stall') await sleep(env.faults.stallMs ?? 5000);
+  return null;
+}
+
+/** Streams a plan; returns how the request ended (for /metrics). */
+export async function writeStream(res: http.ServerResponse, p: Plan, fault: StreamFault, t0: number, env: StreamEnv): Promise<Outcome> {
+  const evs = planEvents(p);
+  const { latency } = env;
+  if (!latency && fault === null && !env.isDead()) {
+    p.model.metrics.firstToken((performance.now() - t0) / 1000);
+    res.writeHead(200, SSE_HEADERS);
+    res.end(evs.join('') + DONE);
+    return p.finish;
+  }
+  const release = latency ? await p.model.queue.admit(p.promptTokens + p.completionTokens) : () => {};
+  let closed = false;
+  res.on('close', () => { closed = true; release(); });
+  try {
+    if (latency) await sleep(((p.promptTokens - p.cachedTokens) / latency.prefillTokensPerS) * 1000 + p.imageMiss * latency.imageMs);
+    res.writeHead(200, SSE_HEADERS);
+    // The fault fires after the role chunk and the first delta.
+    const at = Math.min(2, evs.length - 1);
+    for (let i = 0; i < evs.length; i++) {
+      if (closed) return 'abort';
+      // A dead engine fails streams in flight after their role chunk.
+      if (env.isDead() && i >= 1) {
+        res.end(midError(ENGINE_DEAD));
+        return 'error';
+      }
+      if (i === at && fault !== null) {
+        const ended = await faultAt(res, fault, env);
+        if (ended) return ended;
+      }
+      res.write(evs[i]!);
+      if (i === 1) p.model.metrics.firstToken((performance.now() - t0) / 1000);
+      if (latency && i >= 1 && i < evs.length - 1) await sleep(latency.decodeMsPerToken * env.tokensPerDelta);
+    }
+    res.end(DONE);
+    return p.finish;
+  } finally {
+    release();
+  }
+}
+
+/** Answers a plan with one JSON body (stream: false). */
+export async function writeFull(res: http.ServerResponse, p: Plan, env: StreamEnv): Promise<Outcome> {
+  const { latency } = env;
+  const release = latency ? await p.model.queue.admit(p.promptTokens + p.completionTokens) : () => {};
+  try {
+    if (latency) await sleep(((p.promptTokens - p.cachedTokens) / latency.prefillTokensPerS) * 1000 + p.imageMiss * latency.imageMs + latency.decodeMsPerToken * p.completionTokens);
+    const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name };
+    const calls = p.full.calls.map((c) => ({ ...c, id: `chatcmpl-tool-${hex32()}` }));
+    res.writeHead(200, JSON_HEADERS);
+    res.end(completionBody(ids, p.full.content, calls, p.full.finish, { promptTokens: p.promptTokens, completionTokens: p.completionTokens }));
+  } finally {
+    release();
+  }
+  return p.full.finish;
+}
