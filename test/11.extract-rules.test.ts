@@ -37,9 +37,13 @@ test('the scan is JSON-string-aware: a closing tag or braces inside a string do 
 });
 
 test('an unbalanced quote falls back to the first literal closing tag', () => {
+  // the quote in it"s cannot end the string: repaired (unescaped_quote, test 15)
   const r = both('<tool_call>{"name": "a", "arguments": {"t": "it"s"}}</tool_call>after');
-  assert.equal(r.toolCalls[0]!.status, 'invalid_json');
+  assert.deepEqual([r.toolCalls[0]!.status, r.toolCalls[0]!.arguments], ['repaired', { t: 'it"s' }]);
   assert.equal(r.content, 'after');
+  const r2 = both('<tool_call>{"name": "a", "arguments": {"t": "it", s"}}</tool_call>after');
+  assert.equal(r2.toolCalls[0]!.status, 'invalid_json');
+  assert.equal(r2.content, 'after');
 });
 
 test('no closing tag: complete JSON is unterminated, incomplete JSON is truncated', () => {

@@ -5,16 +5,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractTexts } from '../src/extract/extract';
 import { createStreamEngine } from '../src/extract/engine';
-import type { StreamEngine, StreamResult } from '../src/extract/types';
+import type { StreamEngine, StreamEngineOptions, StreamResult } from '../src/extract/types';
 import { requireNative } from '../src/native/loader';
 import { randomBytes, randomSplit, randomSse, randomText, rng } from './helpers/extract-fuzz';
 
 const SEED = Number(process.env['TCE_FUZZ_SEED'] ?? 20261121);
 const BUDGET_MS = Number(process.env['TCE_FUZZ_MS'] ?? 4000);
-const opts = { knownTools: ['check_scene_prior', 'check_confusion_risk'], answerKind: 'verify' as const };
+const KNOWN = ['check_scene_prior', 'check_confusion_risk'];
+/** Offered set unknown, a subset of the known tools, or empty. */
+const OFFERED: ReadonlyArray<readonly string[] | undefined> = [undefined, ['check_scene_prior', 'a'], []];
+const optsFor = (k: number): StreamEngineOptions => {
+  const offered = OFFERED[k % OFFERED.length];
+  return offered ? { knownTools: KNOWN, offeredTools: offered, answerKind: 'verify' } : { knownTools: KNOWN, answerKind: 'verify' };
+};
+const opts = optsFor(0);
 
-function run(engine: StreamEngine, mode: 'sse' | 'text', pieces: Uint8Array[]): StreamResult {
-  const h = engine.open({ ...opts, mode });
+function run(engine: StreamEngine, mode: 'sse' | 'text', pieces: Uint8Array[], o: StreamEngineOptions = opts): StreamResult {
+  const h = engine.open({ ...o, mode });
   pieces.forEach((p, i) => engine.feed([{ handle: h, chunk: p, timeMs: i }]));
   return engine.finish(h);
 }
@@ -32,9 +39,10 @@ test('whole texts: native == twin on random texts', () => {
   let n = 0;
   while (Date.now() - t0 < BUDGET_MS / 4) {
     const texts = Array.from({ length: 50 }, () => randomText(r));
-    const a = extractTexts(texts, opts, 'native');
-    const b = extractTexts(texts, opts, 'typescript');
-    for (let i = 0; i < texts.length; i++) assert.deepEqual(a[i], b[i], `seed ${SEED}: text ${JSON.stringify(texts[i])}`);
+    const o = optsFor(n / 50);
+    const a = extractTexts(texts, o, 'native');
+    const b = extractTexts(texts, o, 'typescript');
+    for (let i = 0; i < texts.length; i++) assert.deepEqual(a[i], b[i], `seed ${SEED}: text ${JSON.stringify(texts[i])} offered ${JSON.stringify(o.offeredTools)}`);
     n += texts.length;
   }
   assert.ok(n >= 50);
@@ -53,10 +61,12 @@ for (const mode of ['sse', 'text'] as const) {
       const text = randomText(r);
       const bytes = randomBytes(r, mode === 'sse' ? randomSse(r, text) : text);
       const pieces = randomSplit(r, bytes);
-      const where = `seed ${SEED} case ${n}: ${JSON.stringify(Buffer.from(bytes).toString('latin1'))} split ${pieces.map((p) => p.length)}`;
-      const a = run(native, mode, pieces);
-      assert.deepEqual(a, run(twin, mode, pieces), `native != twin, ${where}`);
-      assert.deepEqual(untimed(a), untimed(run(native, mode, [bytes])), `split != whole, ${where}`);
+      const o = optsFor(n);
+      const where = `seed ${SEED} case ${n}: ${JSON.stringify(Buffer.from(bytes).toString('latin1'))} split ${pieces.map((p) => p.length)} offered ${JSON.stringify(o.offeredTools)}`;
+      const a = run(native, mode, pieces, o);
+      assert.deepEqual(a, run(twin, mode, pieces, o), `native != twin, ${where}`);
+      assert.deepEqual(untimed(a), untimed(run(native, mode, [bytes], o)), `split != whole, ${where}`);
+      assert.deepEqual(untimed(run(twin, mode, pieces, o)), untimed(run(twin, mode, [bytes], o)), `twin split != whole, ${where}`);
       n++;
     }
     assert.ok(n >= 20);

@@ -3,6 +3,7 @@
 // own invariants: a stream fed in arbitrary splits gives the same result as
 // the same bytes fed whole, and the fast path for repeated event framing
 // gives what the full parser gives.
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -39,12 +40,15 @@ bool Same(const tce::StreamResult& a, const tce::StreamResult& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  // Byte 0: mode and split seed; the rest is the body.
+  // Byte 0: mode, whether the offered set is known, and split seed; the rest is the body.
   const bool text_mode = data[0] & 1;
-  unsigned split = data[0] >> 1;
+  unsigned split = data[0] >> 2;
   const char* body = reinterpret_cast<const char*>(data + 1);
   const size_t n = size - 1;
-  const std::vector<std::string> tools = {"check_scene_prior", "a"};
+  tce::ToolNames tools;
+  tools.known = {"check_scene_prior", "a"};
+  tools.has_offered = data[0] & 2;
+  if (tools.has_offered) tools.offered = {"a", "b"};
   const auto mode = text_mode ? tce::Stream::Mode::kText : tce::Stream::Mode::kSse;
 
   tce::Stream whole(mode, tools);
@@ -74,6 +78,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!Same(rw, rf) || rw.has_finish != rf.has_finish || rw.has_error_type != rf.has_error_type || rw.error_type != rf.error_type ||
       rw.chunk_tokens != rf.chunk_tokens)
     std::abort();
+
+  // Statuses: a function-syntax call names a tool of [A-Za-z0-9_.-]; with
+  // the offered set known no readable call names a tool outside it.
+  for (const tce::ToolCall& c : rw.extraction.calls) {
+    if (c.status == tce::CallStatus::kFunctionEq || c.status == tce::CallStatus::kFunctionAttr) {
+      if (!c.has_name || c.name.empty() || !c.has_args) std::abort();
+      for (char ch : c.name)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.')) std::abort();
+    }
+    if (tools.has_offered && c.status != tce::CallStatus::kNotOffered && c.has_args && c.status != tce::CallStatus::kInReasoning &&
+        c.status != tce::CallStatus::kTruncated && c.name != "a" && c.name != "b")
+      std::abort();
+  }
 
   // The final-answer line scan, on the raw bytes and on the extracted content.
   for (const std::string& text : {std::string(body, n), rw.extraction.content}) {

@@ -23,5 +23,7 @@ printf '\x00data: {"choices":[{"delta":{"content":"<tool_call>{\\"name\\": \\"a\
 # Repeated framing, as vLLM sends it: exercises the fast path for such events.
 printf '\x00data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"<tool_"},"finish_reason":null}]}\n\ndata: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"call>\\u00e9"},"finish_reason":null}]}\n\ndata: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}]}\n\n' > "$CORPUS/seed-sse-repeat"
 printf "\x01<think>x</think><tool_call>{'name': 'a', 'arguments': {'b': True,},}</tool_call>FINAL_SCENE: nominal" > "$CORPUS/seed-text"
+# The other tag syntaxes and an unescaped quote, with the offered set known (bit 1 of byte 0).
+printf '\x03<function=a>{"r": "sign "STOP" here"}</function><function name="b">{}</function><function name="x"y">{}</function>' > "$CORPUS/seed-function"
 echo "fuzzing the extractor for ${SECONDS_TO_RUN}s (ASan+UBSan, leak detection on)"
 "$BUILD/native/fuzz/extractor_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -detect_leaks=1 -print_final_stats=1 "$CORPUS"

@@ -55,6 +55,17 @@ std::vector<std::string> Strings(Napi::Env env, Napi::Value v, const char* what)
   return out;
 }
 
+// knownTools, and offeredTools when given (undefined or null: not known).
+tce::ToolNames Names(Napi::Env env, const Napi::CallbackInfo& info, size_t known_at) {
+  tce::ToolNames names;
+  names.known = Strings(env, info[known_at], "knownTools");
+  if (info.Length() > known_at + 1 && !info[known_at + 1].IsUndefined() && !info[known_at + 1].IsNull()) {
+    names.has_offered = true;
+    names.offered = Strings(env, info[known_at + 1], "offeredTools");
+  }
+  return names;
+}
+
 Napi::Value Version(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), TCE_NATIVE_VERSION);
 }
@@ -65,15 +76,16 @@ Napi::Value CreateEngine(const Napi::CallbackInfo& info) {
   return ext;
 }
 
-// open(engine, mode: 0 = sse | 1 = text, knownTools: string[]) -> handle
+// open(engine, mode: 0 = sse | 1 = text, knownTools: string[], offeredTools?: string[] | null) -> handle
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Engine* e = EngineArg(info);
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "open(engine, mode, knownTools): mode must be 0 (sse) or 1 (text)");
   auto mode = info[1].As<Napi::Number>().Int32Value() == 1 ? tce::Stream::Mode::kText : tce::Stream::Mode::kSse;
+  tce::ToolNames names = Names(env, info, 2);
   uint32_t id = e->next++;
   if (e->next == 0) e->next = 1;
-  e->streams[id] = std::make_unique<tce::Stream>(mode, Strings(env, info[2], "knownTools"));
+  e->streams[id] = std::make_unique<tce::Stream>(mode, std::move(names));
   return Napi::Number::New(env, id);
 }
 
@@ -257,12 +269,12 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// extractTexts(texts: string[], knownTools: string[]) -> packed: per text
+// extractTexts(texts: string[], knownTools: string[], offeredTools?: string[] | null) -> packed: per text
 // content, reasoning, calls, final-answer lines.
 Napi::Value ExtractTexts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsArray()) throw Napi::TypeError::New(env, "extractTexts(texts: string[], knownTools: string[])");
-  std::vector<std::string> known = Strings(env, info[1], "knownTools");
+  if (info.Length() < 2 || !info[0].IsArray()) throw Napi::TypeError::New(env, "extractTexts(texts: string[], knownTools: string[], offeredTools?: string[])");
+  tce::ToolNames names = Names(env, info, 1);
   auto texts = info[0].As<Napi::Array>();
   uint32_t n = texts.Length();
   Packer p;
@@ -278,7 +290,7 @@ Napi::Value ExtractTexts(const Napi::CallbackInfo& info) {
     napi_get_value_string_utf8(env, v, &buf[0], buf.size(), &len);
     buf.resize(len);
     tce::TextExtraction ex;
-    tce::ExtractFromText(buf, known, &ex);
+    tce::ExtractFromText(buf, names, &ex);
     p.StrOrSame(ex.content, buf);
     p.Str(ex.reasoning);
     p.Calls(ex.calls);

@@ -10,7 +10,7 @@ import { wellFormed } from './twin/well-formed';
 export function extractTexts(texts: readonly string[], opts: StreamEngineOptions, prefer: 'native' | 'typescript' = 'native'): ExtractResult[] {
   const addon = prefer === 'native' ? loadNative().addon : null;
   if (addon) {
-    const p = new PackedReader(addon.extractTexts(texts, opts.knownTools));
+    const p = new PackedReader(addon.extractTexts(texts, opts.knownTools, opts.offeredTools));
     return texts.map((text) => {
       const content = p.str(() => wellFormed(text));
       const reasoning = p.str();
@@ -20,10 +20,13 @@ export function extractTexts(texts: readonly string[], opts: StreamEngineOptions
     });
   }
   return texts.map((t) => {
-    const ex = extractFromText(wellFormed(t), opts.knownTools);
+    const ex = extractFromText(wellFormed(t), opts.knownTools, opts.offeredTools);
     return { ...ex, finalAnswer: parseAnswer(ex.content, opts.answerKind) };
   });
 }
+
+/** Server-parsed calls get the same offered-set check as calls in the text. */
+export { markNotOffered } from './twin/tool-calls';
 
 export function extractText(text: string, opts: StreamEngineOptions, prefer: 'native' | 'typescript' = 'native'): ExtractResult {
   return extractTexts([text], opts, prefer)[0]!;

@@ -27,7 +27,7 @@ export class NativeStreamEngine implements StreamEngine {
   }
 
   open(opts: StreamEngineOptions): number {
-    const h = this.addon.open(this.engine, opts.mode === 'text' ? 1 : 0, opts.knownTools);
+    const h = this.addon.open(this.engine, opts.mode === 'text' ? 1 : 0, opts.knownTools, opts.offeredTools);
     this.kinds.set(h, opts.answerKind);
     return h;
   }

@@ -6,7 +6,7 @@ import type { NativePacked } from '../native/native-api';
 import type { AnswerLine } from './answer';
 
 /** Index = the C++ CallStatus enum value (native/src/core/tool_calls.h). */
-const STATUS: readonly CallStatus[] = ['ok', 'repaired', 'unterminated', 'untagged', 'truncated', 'invalid_json', 'in_reasoning'];
+const STATUS: readonly CallStatus[] = ['ok', 'repaired', 'unterminated', 'untagged', 'truncated', 'invalid_json', 'in_reasoning', 'function_eq', 'function_attr', 'not_offered'];
 
 export class PackedReader {
   private pos = 0;

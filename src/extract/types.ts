@@ -1,7 +1,11 @@
 // Contract of the stream engine (native addon + TypeScript twin). The driver
 // and `tce extract` use only these types.
 
-export const ACCEPTED_CALL_STATUSES = ['ok', 'repaired', 'unterminated', 'untagged'] as const;
+/** Calls that were read (name and arguments) and go to the tool executor,
+ * which judges the name: a not_offered call comes back as known_tool = 0.
+ * function_eq / function_attr: the `<function=NAME>` / `<function name="NAME">`
+ * syntaxes (docs/extract.md). */
+export const ACCEPTED_CALL_STATUSES = ['ok', 'repaired', 'unterminated', 'untagged', 'function_eq', 'function_attr', 'not_offered'] as const;
 export const REJECTED_CALL_STATUSES = ['truncated', 'invalid_json', 'in_reasoning'] as const;
 export type CallStatus = (typeof ACCEPTED_CALL_STATUSES)[number] | (typeof REJECTED_CALL_STATUSES)[number];
 
@@ -13,7 +17,7 @@ export interface ExtractedToolCall {
   status: CallStatus;
   /** Repairs applied, e.g. 'single_quotes', 'trailing_comma', 'python_literals',
    * 'raw_newline', 'missing_brace', 'arguments_string', 'parameters_key', 'code_fence',
-   * 'missing_arguments'. */
+   * 'missing_arguments', 'unescaped_quote'. */
   repairs: string[];
   /** The raw text of the block (between the tags), kept verbatim. */
   raw: string;
@@ -76,7 +80,11 @@ export interface StreamResult extends ExtractResult {
 export type RawStreamResult = Omit<StreamResult, 'finalAnswer'>;
 
 export interface StreamEngineOptions {
+  /** Tool names the untagged fallback recognises. */
   knownTools: readonly string[];
+  /** The tools offered to the model, when known: a readable call naming any
+   * other tool gets status not_offered. Absent: not checked. */
+  offeredTools?: readonly string[];
   answerKind: AnswerKind;
   /** 'sse' (default): the body of a streamed /v1/chat/completions response;
    * 'text': the assistant text itself, in arbitrary byte chunks. */

@@ -11,8 +11,9 @@ export type NativePacked = [string, Float64Array];
 export interface NativeAddon {
   version(): string;
   createEngine(): NativeEngineHandle;
-  /** mode 0: SSE body; 1: plain text. Returns the stream handle. */
-  open(engine: NativeEngineHandle, mode: 0 | 1, knownTools: readonly string[]): number;
+  /** mode 0: SSE body; 1: plain text. offeredTools: the tools offered to the
+   * model (undefined: unknown, no not_offered status). Returns the stream handle. */
+  open(engine: NativeEngineHandle, mode: 0 | 1, knownTools: readonly string[], offeredTools?: readonly string[]): number;
   /** One call for many streams' body chunks: chunk i is data[ends[i-1], ends[i]) for handles[i].
    * With `count`, only the first `count` entries of the three arrays are read (reused scratch arrays);
    * without it they must all be the batch's length. */
@@ -23,7 +24,7 @@ export interface NativeAddon {
   finish(engine: NativeEngineHandle, handle: number, nums?: Float64Array): NativePacked;
   close(engine: NativeEngineHandle, handle: number): void;
   /** Per text: content, reasoning, calls, final-answer lines (src/extract/packed.ts). */
-  extractTexts(texts: readonly string[], knownTools: readonly string[]): NativePacked;
+  extractTexts(texts: readonly string[], knownTools: readonly string[], offeredTools?: readonly string[]): NativePacked;
 }
 
 export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts'];

@@ -126,7 +126,7 @@ export async function runToolLoop(
     const from = turns.length === 0 ? 0 : messagesSentBefore(turns);
     let outcome;
     try {
-      outcome = await ctx.client.turn(messages, params, { knownTools: ctx.knownTools, answerKind: kind }, ctx.retry);
+      outcome = await ctx.client.turn(messages, params, { knownTools: ctx.knownTools, offeredTools: toolNames, answerKind: kind }, ctx.retry);
     } finally {
       ctx.limiter.release();
     }

@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 import OpenAI from 'openai';
 import type { Endpoint } from '../backends/types';
 import type { StreamEngine, StreamEngineOptions, StreamResult, ExtractedToolCall } from '../extract/types';
-import { extractText } from '../extract/extract';
+import { extractText, markNotOffered } from '../extract/extract';
 import { FeedBatcher } from './feed-batcher';
 import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
 
@@ -229,6 +229,7 @@ export class OpenAIChatClient implements ChatClient {
         return { name: c.name || null, arguments: null, status: 'invalid_json', repairs: [], raw: c.args, source: 'server' };
       }
     });
+    markNotOffered(server, engineOpts.offeredTools);
     const result: StreamResult = {
       ...ex,
       toolCalls: [...ex.toolCalls, ...server],

@@ -25,6 +25,13 @@ const FRAGMENTS = [
   '<tool_call>\n{"name": "check_scene_prior", "arguments": {"predicted_scene": "nominal"}}\n</tool_call>',
   "<tool_call>{'name': 'check_confusion_risk', 'parameters': {'x': [1, 2,], 'y': None}}</tool_call>",
   '<tool_call>[{"name": "a", "arguments": {}}, {"name": "b", "arguments": "{\\"k\\": \\"</tool_call>\\"}"}]</tool_call>',
+  // the other tag syntaxes (issue 12), their pieces and hostile variants
+  '<function=', '<function name="', "<function name='", '<function', '</function>', '</func', '>', '="', 'check_scene_prior', 'a.b-c',
+  '<function=check_scene_prior>', '<function name="check_confusion_risk">', '<function=other_tool>{"x": 1}</function>',
+  '<function=check_scene_prior>{"predicted_scene": "flooded"}</function>', "<function name='a'>{'s': None}</function>",
+  '<function name="a"b">', '<function="a">', '<function=a b>',
+  // unescaped quotes inside string values
+  '"say "hi" now"', '{"r": "sign "STOP" here"}', '"it"s"', '" "', '"x "} y"',
 ];
 
 export function randomText(r: () => number, maxParts = 40): string {

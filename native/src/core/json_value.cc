@@ -17,6 +17,7 @@ const char* RepairName(Repair r) {
     case Repair::kArgumentsString: return "arguments_string";
     case Repair::kParametersKey: return "parameters_key";
     case Repair::kMissingArguments: return "missing_arguments";
+    case Repair::kUnescapedQuote: return "unescaped_quote";
   }
   return "unknown";
 }
@@ -69,7 +70,7 @@ class Reader {
     if (c == '[') return Array(depth, out);
     if (c == '"' || c == '\'') {
       out->kind = JValue::Kind::kString;
-      return String(&out->str);
+      return String(&out->str, true);
     }
     if (c == '-' || (c >= '0' && c <= '9')) return Number(out);
     struct Lit { const char* w; JValue::Kind k; bool py; };
@@ -89,7 +90,9 @@ class Reader {
     return false;
   }
 
-  bool String(std::string* out) {
+  // `value`: a string value (not a key), where an unescaped inner `"` that
+  // cannot end the string is kept (repair unescaped_quote; docs/extract.md).
+  bool String(std::string* out, bool value) {
     char quote = d_[pos_];
     if (quote == '\'' && !Repaired(Repair::kSingleQuotes)) return false;
     size_t i = ++pos_;
@@ -98,6 +101,11 @@ class Reader {
       if (i >= n_) return false;
       unsigned char c = static_cast<unsigned char>(d_[i]);
       if (c == static_cast<unsigned char>(quote)) {
+        if (value && quote == '"' && !opts_.strict && !CanEndString(i + 1)) {
+          repairs_->Add(Repair::kUnescapedQuote);
+          i++;
+          continue;
+        }
         out->append(d_ + from, i - from);
         pos_ = i + 1;
         return true;
@@ -151,6 +159,18 @@ class Reader {
   }
 
  private:
+  // Whether a `"` just before d_[i] could close a string: the next
+  // non-whitespace byte may follow a string (or a missing comma: `"`, `{`,
+  // `[`), or the text ends there.
+  bool CanEndString(size_t i) const {
+    while (i < n_ && IsJsonWs(static_cast<unsigned char>(d_[i]))) i++;
+    if (i >= n_) return true;
+    switch (d_[i]) {
+      case ',': case ':': case '}': case ']': case '"': case '{': case '[': return true;
+      default: return false;
+    }
+  }
+
   bool Repaired(Repair r) {
     if (opts_.strict) return false;
     repairs_->Add(r);
@@ -226,7 +246,7 @@ class Reader {
       Ws();
       if (pos_ >= n_ || (d_[pos_] != '"' && d_[pos_] != '\'')) return false;
       out->keys.emplace_back();
-      if (!String(&out->keys.back())) return false;
+      if (!String(&out->keys.back(), false)) return false;
       Ws();
       if (pos_ >= n_ || d_[pos_] != ':') return false;
       pos_++;

@@ -11,7 +11,7 @@ namespace tce {
 
 enum class Repair : uint8_t {
   kSingleQuotes, kTrailingComma, kPythonLiterals, kRawNewline, kMissingBrace,
-  kCodeFence, kArgumentsString, kParametersKey, kMissingArguments,
+  kCodeFence, kArgumentsString, kParametersKey, kMissingArguments, kUnescapedQuote,
 };
 const char* RepairName(Repair r);
 

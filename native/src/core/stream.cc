@@ -189,7 +189,7 @@ void Stream::Finish(StreamResult* out) {
     if (pending_ > 0) Account(pending_);
   }
   for (const ServerSlot& s : server_) r_.extraction.calls.push_back(ServerCall(s.name, s.args));
-  ExtractFromText(r_.text, known_, &r_.extraction);
+  ExtractFromText(r_.text, names_, &r_.extraction);
   r_.extraction.reasoning.insert(0, server_reasoning_);
   *out = std::move(r_);
   r_ = StreamResult();

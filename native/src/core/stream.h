@@ -35,7 +35,7 @@ extern const char kMalformedEvent[];
 class Stream {
  public:
   enum class Mode : uint8_t { kSse, kText };
-  Stream(Mode mode, std::vector<std::string> known_tools) : mode_(mode), known_(std::move(known_tools)) {}
+  Stream(Mode mode, ToolNames names) : mode_(mode), names_(std::move(names)) {}
 
   void Feed(const char* data, size_t n, double time_ms);
   /** Ends the stream; call once. */
@@ -51,7 +51,7 @@ class Stream {
   void Account(uint32_t n);
 
   Mode mode_;
-  std::vector<std::string> known_;
+  ToolNames names_;
   std::string line_;       // a line split across body chunks
   std::string data_;       // the event's data lines
   size_t data_lines_ = 0;

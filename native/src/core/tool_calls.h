@@ -9,8 +9,19 @@
 
 namespace tce {
 
-enum class CallStatus : uint8_t { kOk, kRepaired, kUnterminated, kUntagged, kTruncated, kInvalidJson, kInReasoning };
+// Order = the packed status index (src/extract/packed.ts STATUS).
+enum class CallStatus : uint8_t {
+  kOk, kRepaired, kUnterminated, kUntagged, kTruncated, kInvalidJson, kInReasoning,
+  kFunctionEq, kFunctionAttr, kNotOffered,
+};
 const char* CallStatusName(CallStatus s);
+
+/** The tool names a stream knows about. */
+struct ToolNames {
+  std::vector<std::string> known;  // what the untagged fallback recognises
+  bool has_offered = false;        // the offered set is known: calls outside it are not_offered
+  std::vector<std::string> offered;
+};
 
 struct ToolCall {
   bool has_name = false;
@@ -29,8 +40,9 @@ struct TextExtraction {
   std::string reasoning;
 };
 
-/** `text` must be valid UTF-8 (see AppendSanitized). */
-void ExtractFromText(const std::string& text, const std::vector<std::string>& known_tools, TextExtraction* out);
+/** `text` must be valid UTF-8 (see AppendSanitized). Calls already in
+ * out->calls (server ones) are checked against the offered set too. */
+void ExtractFromText(const std::string& text, const ToolNames& names, TextExtraction* out);
 
 ToolCall ServerCall(const std::string& name, const std::string& args_text);
 

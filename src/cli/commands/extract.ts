@@ -16,11 +16,13 @@ type Line = { kind: 'text'; text: string } | { kind: 'stream'; mode: 'sse' | 'te
 
 function parseLine(source: string, row: number, line: string): Line {
   const where = `${source} line ${row}`;
+  // A line that does not start with '{' is the assistant text itself.
+  if (!line.trimStart().startsWith('{')) return { kind: 'text', text: line };
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch (e) {
-    throw new TceError('EXTRACT_INPUT', `${where}: not valid JSON (${(e as Error).message})`, 'each line must be {"text": ...}, {"chunks": [...]} or {"sse": ...}');
+    throw new TceError('EXTRACT_INPUT', `${where}: not valid JSON (${(e as Error).message})`, 'a line starting with "{" must be {"text": ...}, {"chunks": [...]} or {"sse": ...}');
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TceError('EXTRACT_INPUT', `${where}: expected a JSON object`);
   const o = v as Record<string, unknown>;
@@ -65,15 +67,15 @@ export const extractCommand: Command = {
   summary: 'extract tool calls and final answers from model output (JSONL in, JSONL out)',
   positionals: '[FILE]',
   allowPositionals: true,
-  description: 'Reads JSONL lines {"text": ...}, {"chunks": [...]} (text in pieces) or {"sse": ...} (a raw SSE response body) from FILE or stdin and writes one line each, in input order: {"tool_calls": [{"name", "arguments", "status", "repairs"}], "content", "reasoning", "final_answer"} (SSE lines add "finish_reason" and "error"). See docs/extract.md.',
+  description: 'Reads JSONL lines {"text": ...}, {"chunks": [...]} (text in pieces) or {"sse": ...} (a raw SSE response body) from FILE or stdin (a line not starting with "{" is a text itself) and writes one line each, in input order: {"tool_calls": [{"name", "arguments", "status", "repairs"}], "content", "reasoning", "final_answer"} (SSE lines add "finish_reason" and "error"). See docs/extract.md.',
   options: {
-    tools: { type: 'string', description: `known tool names for the untagged fallback (default: ${TOOL_NAMES.join(',')})`, valueName: 'a,b,c' },
+    tools: { type: 'string', description: `the tools offered to the model: calls to others get status not_offered, and the untagged fallback recognises only these (default: ${TOOL_NAMES.join(',')} for the fallback, no offered-set check)`, valueName: 'a,b,c' },
     kind: { type: 'string', description: `answer format: ${KINDS.join(' | ')} (default: verify)`, valueName: 'KIND' },
     engine: { type: 'string', description: 'native | typescript (default: native, falling back to typescript)', valueName: 'NAME' },
   },
   async run(args) {
     const toolsArg = str(args, 'tools');
-    const knownTools = toolsArg === undefined ? TOOL_NAMES : toolsArg.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const offered = toolsArg === undefined ? undefined : toolsArg.split(',').map((s) => s.trim()).filter((s) => s !== '');
     const kind = (str(args, 'kind') ?? 'verify') as AnswerKind;
     if (!KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')} (found '${kind}')`);
     const prefer = str(args, 'engine') ?? 'native';
@@ -82,7 +84,7 @@ export const extractCommand: Command = {
     const file = args.positionals[0];
     if (file !== undefined && !fs.existsSync(file)) throw new TceError('EXTRACT_INPUT', `${file}: no such file`);
     const source = file ?? '<stdin>';
-    const opts: StreamEngineOptions = { knownTools, answerKind: kind };
+    const opts: StreamEngineOptions = offered ? { knownTools: offered, offeredTools: offered, answerKind: kind } : { knownTools: TOOL_NAMES, answerKind: kind };
     const engine = createStreamEngine(prefer);
     const rl = readline.createInterface({ input: file ? fs.createReadStream(file) : process.stdin, crlfDelay: Infinity });
     // Consecutive whole texts are batched; a stream line flushes the batch so

@@ -1,9 +1,9 @@
 // Tolerant JSON reader for small-model tool calls. It accepts strict JSON
 // plus the listed repairs and reports which ones it needed; the C++ core
-// (native/src/core/lenient_json.cc) implements the same grammar so both
+// (native/src/core/json_value.cc) implements the same grammar so both
 // engines agree byte for byte (test 12 checks it).
 
-export type Repair = 'single_quotes' | 'trailing_comma' | 'python_literals' | 'raw_newline' | 'missing_brace';
+export type Repair = 'single_quotes' | 'trailing_comma' | 'python_literals' | 'raw_newline' | 'missing_brace' | 'unescaped_quote';
 
 export interface LenientResult {
   ok: boolean;
@@ -55,7 +55,7 @@ class Reader {
     const c = s.charCodeAt(this.pos);
     if (c === 0x7b) return this.object(depth);
     if (c === 0x5b) return this.array(depth);
-    if (c === 0x22 || c === 0x27) return this.string();
+    if (c === 0x22 || c === 0x27) return this.string(true);
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
     for (const [word, v, py] of LITERALS) {
       if (s.startsWith(word, this.pos)) {
@@ -112,7 +112,7 @@ class Reader {
       this.ws();
       const q = this.s.charCodeAt(this.pos);
       if (q !== 0x22 && q !== 0x27) throw FAIL;
-      const key = this.string();
+      const key = this.string(false);
       this.ws();
       if (this.s.charCodeAt(this.pos) !== 0x3a) throw FAIL;
       this.pos++;
@@ -148,7 +148,9 @@ class Reader {
     this.pos += m[0].length;
     return Number(m[0]);
   }
-  string(): string {
+  /** `value`: a string value (not a key), where an unescaped inner `"` that
+   * cannot end the string is kept (repair unescaped_quote; docs/extract.md). */
+  string(value: boolean): string {
     const s = this.s;
     const quote = s.charCodeAt(this.pos);
     if (quote === 0x27) this.repair('single_quotes');
@@ -159,6 +161,11 @@ class Reader {
       if (i >= s.length) throw FAIL;
       const c = s.charCodeAt(i);
       if (c === quote) {
+        if (value && quote === 0x22 && !canEndString(s, i + 1)) {
+          this.repair('unescaped_quote');
+          i++;
+          continue;
+        }
         out += s.slice(from, i);
         this.pos = i + 1;
         return out;
@@ -210,6 +217,16 @@ class Reader {
       from = i;
     }
   }
+}
+
+/** Whether a `"` just before s[i] could close a string: the next
+ * non-whitespace character may follow a string (or a missing comma: `"`,
+ * `{`, `[`), or the text ends there. */
+function canEndString(s: string, i: number): boolean {
+  i = skipWs(s, i);
+  if (i >= s.length) return true;
+  const c = s.charCodeAt(i);
+  return c === 0x2c || c === 0x3a || c === 0x7d || c === 0x5d || c === 0x22 || c === 0x7b || c === 0x5b;
 }
 
 const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;

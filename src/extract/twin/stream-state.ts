@@ -2,7 +2,7 @@
 // JSON.parse per event, and the same accounting as the C++ core
 // (native/src/core/stream.cc). Tool calls are extracted at finish.
 import type { ExtractedToolCall, RawStreamResult, StreamUsage } from '../types';
-import { extractFromText, serverCall } from './tool-calls';
+import { extractFromText, markNotOffered, serverCall } from './tool-calls';
 import { wellFormed } from './well-formed';
 
 export type StreamMode = 'sse' | 'text';
@@ -29,7 +29,7 @@ export class TwinStream {
   private pendingTokens = 0;
   private readonly server: Array<{ index: number; name: string; args: string }> = [];
 
-  constructor(readonly mode: StreamMode, readonly knownTools: readonly string[]) {}
+  constructor(readonly mode: StreamMode, readonly knownTools: readonly string[], readonly offeredTools?: readonly string[]) {}
 
   feed(chunk: Uint8Array, timeMs: number): void {
     this.lastTime = timeMs;
@@ -156,8 +156,9 @@ export class TwinStream {
       this.dispatch();
       if (this.pendingTokens > 0) this.account(this.pendingTokens);
     }
-    const ex = extractFromText(this.text, this.knownTools);
+    const ex = extractFromText(this.text, this.knownTools, this.offeredTools);
     const serverCalls: ExtractedToolCall[] = this.server.map((c) => serverCall(c.name, c.args));
+    markNotOffered(serverCalls, this.offeredTools);
     return {
       toolCalls: serverCalls.length ? [...serverCalls, ...ex.toolCalls] : ex.toolCalls,
       content: ex.content,

@@ -11,7 +11,7 @@ export class TwinStreamEngine implements StreamEngine {
 
   open(opts: StreamEngineOptions): number {
     const h = this.next++;
-    this.streams.set(h, { s: new TwinStream(opts.mode ?? 'sse', opts.knownTools), opts });
+    this.streams.set(h, { s: new TwinStream(opts.mode ?? 'sse', opts.knownTools, opts.offeredTools), opts });
     return h;
   }
 
