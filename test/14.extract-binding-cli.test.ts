@@ -92,21 +92,21 @@ test('server-parsed tool_calls deltas go through the same checks (source server)
   }
 });
 
-test('tce extract: the acceptance line prints the call with status ok; bad lines name the row and field', () => {
+test('tce extract: the acceptance line prints the call with status ok; bad lines name the row and field', async () => {
   const input = '{"text":"<tool_call>\\n{\\"name\\": \\"check_scene_prior\\", \\"arguments\\": {\\"predicted_scene\\": \\"incident_zone\\"}}\\n</tool_call>"}\n' +
     '{"chunks":["<tool_call>{\\"na","me\\":\\"x\\",\\"arguments\\":{}}</tool_call>"]}\n' +
     `{"sse":${JSON.stringify(VLLM.join(''))}}\n`;
-  const r = tce(['extract'], { input });
+  const r = await tce(['extract'], { input });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { tool_calls: Array<{ name: string; status: string; arguments: unknown }>; finish_reason?: string });
   assert.equal(lines.length, 3);
   assert.deepEqual(lines[0]!.tool_calls, [{ name: 'check_scene_prior', arguments: { predicted_scene: 'incident_zone' }, status: 'ok', repairs: [] }]);
   assert.equal(lines[1]!.tool_calls[0]!.name, 'x');
   assert.equal(lines[2]!.finish_reason, 'stop');
-  const bad = tce(['extract'], { input: '{"text":"a"}\n{"text": 5}\n' });
+  const bad = await tce(['extract'], { input: '{"text":"a"}\n{"text": 5}\n' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /<stdin> line 2: field "text" must be a string/);
   assert.equal(bad.stdout.trim().split('\n').length, 1);
-  const untagged = tce(['extract', '--tools', 'my_tool'], { input: '{"text":"{\\"name\\": \\"my_tool\\", \\"arguments\\": {}}"}\n' });
+  const untagged = await tce(['extract', '--tools', 'my_tool'], { input: '{"text":"{\\"name\\": \\"my_tool\\", \\"arguments\\": {}}"}\n' });
   assert.equal((JSON.parse(untagged.stdout) as { tool_calls: Array<{ status: string }> }).tool_calls[0]!.status, 'untagged');
 });

@@ -25,18 +25,18 @@ test('a wrong type in a nested field names the file, the path, expected and foun
   assert.throws(() => parseConfig({ typo: 1 }, 'z.json'), /z\.json: .*typo/);
 });
 
-test('tce config prints the default; a bad file fails with exit 1 naming the field', () => {
-  const ok = tce(['config']);
+test('tce config prints the default; a bad file fails with exit 1 naming the field', async () => {
+  const ok = await tce(['config']);
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).seed, 42);
   const dir = tmpDir();
   const file = path.join(dir, 'config.json');
   fs.writeFileSync(file, JSON.stringify({ run: { maxTurns: '4' } }));
-  const bad = tce(['config', '--config', file]);
+  const bad = await tce(['config', '--config', file]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /run\.maxTurns/);
   assert.match(bad.stderr, /config\.json/);
-  const schema = tce(['config', '--schema']);
+  const schema = await tce(['config', '--schema']);
   assert.equal(schema.status, 0);
   assert.equal(JSON.parse(schema.stdout).type, 'object');
 });

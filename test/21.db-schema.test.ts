@@ -15,9 +15,9 @@ const PLAN_COLUMNS: Record<string, string[]> = {
   condition_metrics: ['id', 'experiment_id', 'scene_accuracy', 'scene_macro_f1', 'n_revised', 'revision_rate', 'revision_accuracy', 'n_saves', 'n_breaks', 'net_improvement', 'tool_prior_call_count', 'tool_prior_revision_rate', 'tool_confusion_call_count', 'tool_confusion_revision_rate', 'tool_scene_action_call_count', 'tool_scene_action_revision_rate', 'tool_waypoint_call_count', 'tool_waypoint_revision_rate', 'mean_predict_time_ms', 'mean_verify_time_ms', 'mean_total_time_ms', 'p95_total_time_ms', 'created_at'],
 };
 
-test('create-db makes every column of the plan, in the plan\'s order, plus the indexes', () => {
+test('create-db makes every column of the plan, in the plan\'s order, plus the indexes', async () => {
   const file = path.join(tmpDir(), 'x.db');
-  const r = tce(['create-db', '--db', file]);
+  const r = await tce(['create-db', '--db', file]);
   assert.equal(r.status, 0, r.stderr);
   const db = openDb(file);
   for (const [table, cols] of Object.entries(PLAN_COLUMNS)) {
@@ -32,16 +32,16 @@ test('create-db makes every column of the plan, in the plan\'s order, plus the i
   assert.equal(db.pragma('user_version', { simple: true }), latestSchemaVersion());
   db.close();
   // idempotent
-  assert.equal(tce(['create-db', '--db', file]).status, 0);
+  assert.equal((await tce(['create-db', '--db', file])).status, 0);
 });
 
-test('a database from a newer tce is refused; an older one is migrated', () => {
+test('a database from a newer tce is refused; an older one is migrated', async () => {
   const dir = tmpDir();
   const newer = path.join(dir, 'newer.db');
   const raw = new Database(newer);
   raw.pragma(`user_version = ${latestSchemaVersion() + 1}`);
   raw.close();
-  const r = tce(['create-db', '--db', newer]);
+  const r = await tce(['create-db', '--db', newer]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /newer tce/);
 
@@ -59,9 +59,9 @@ test('a database from a newer tce is refused; an older one is migrated', () => {
   db.close();
 });
 
-test('the plan\'s first two validation commands run verbatim (python3 + sqlite3)', { skip: !hasPython3() && 'python3 not available' }, () => {
+test('the plan\'s first two validation commands run verbatim (python3 + sqlite3)', { skip: !hasPython3() && 'python3 not available' }, async () => {
   const dir = tmpDir();
-  const r = tce(['create-db', '--db', path.join(dir, 'tool_calling_experiment', 'tool_calling.db')]);
+  const r = await tce(['create-db', '--db', path.join(dir, 'tool_calling_experiment', 'tool_calling.db')]);
   assert.equal(r.status, 0, r.stderr);
   for (const snippet of PLAN_VALIDATION_SNIPPETS) {
     const p = spawnSync('python3', ['-c', snippet], { cwd: dir, encoding: 'utf8' });

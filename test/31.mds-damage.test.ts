@@ -36,12 +36,12 @@ test('the undamaged dataset reads fully, hashes included', () => {
   readAll(dir, true);
 });
 
-test('a shard truncated by one byte fails naming that shard (API and tce inspect-dataset)', () => {
+test('a shard truncated by one byte fails naming that shard (API and tce inspect-dataset)', async () => {
   const dir = dataset();
   const file = path.join(dir, 'shard.00001.mds');
   fs.truncateSync(file, fs.statSync(file).size - 1);
   throwsTce(() => readAll(dir), 'MDS_SHARD_SIZE', /shard\.00001\.mds \(shard 1\)/, /truncated/);
-  const r = tce(['inspect-dataset', dir]);
+  const r = await tce(['inspect-dataset', dir]);
   assert.equal(r.status, 1, r.stdout);
   assert.match(r.stderr, /shard\.00001\.mds \(shard 1\).*truncated/);
 });

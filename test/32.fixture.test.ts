@@ -1,12 +1,13 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PNG } from 'pngjs';
 import { ROOT, tmpDir } from './helpers/cli';
-import { synthesizeFixture, fixtureIsComplete, type FixtureSummary } from '../src/data/fixture/synth';
-import { FINE_CONFUSION, FINE_ROWS, GT_ACTIONS, PRED_COLUMNS, PUBLISHED } from '../src/data/fixture/published';
+import { sharedFixture } from './helpers/fixture';
+import { FIXTURE_MANIFEST, FIXTURE_SC_DB, fixtureIsComplete } from '../src/data/fixture/synth';
+import { FINE_CONFUSION, FINE_ROWS, GT_ACTIONS, PRED_COLUMNS, PUBLISHED, compareWithPublished, computeFigures } from '../src/data/fixture/published';
 import { loadExperimentData, type ExperimentData } from '../src/data/load';
 import { deriveHla } from '../src/data/waypoints';
 import { imageDataUrl, imageSha256, materializeImages } from '../src/data/image-payload';
@@ -14,18 +15,20 @@ import { ConfigSchema } from '../src/config/schema';
 import { CUE_COLORS, CUE_MIN_PIXELS, CUES, type Cue } from '../src/domain/scene-cues';
 import { SCENES } from '../src/domain/enums';
 
+// The shared fixture (test/helpers/fixture.ts), synthesized with seed 42 on
+// demand; read-only here.
 let dir: string;
-let summary: FixtureSummary;
 let data: ExperimentData;
+let scDb: string;
+let manifest: string;
 
 before(async () => {
-  dir = path.join(tmpDir('tce-fixture-'), 'fixture');
-  summary = await synthesizeFixture({ outDir: dir, seed: 42 });
+  dir = await sharedFixture(42);
+  scDb = path.join(dir, FIXTURE_SC_DB);
+  manifest = path.join(dir, FIXTURE_MANIFEST);
   const config = ConfigSchema.parse({ paths: { fixtureDir: dir } });
   data = await loadExperimentData(config);
 });
-
-after(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
 
 const FIXTURE_MD = path.resolve(ROOT, '..', 'shared', 'spec', 'FIXTURE.md');
 
@@ -50,21 +53,22 @@ test('the tables in code are the tables of FIXTURE.md, cell by cell', (t) => {
 });
 
 test('every published figure recomputed from the written files matches', () => {
-  const bad = summary.comparison.filter((r) => !r.match);
+  const comparison = compareWithPublished(computeFigures(data.samples, data.greedy));
+  const bad = comparison.filter((r) => !r.match);
   assert.deepEqual(bad, []);
-  assert.ok(summary.comparison.length > 70);
-  assert.equal(summary.samples, PUBLISHED.samples);
+  assert.ok(comparison.length > 70);
+  assert.equal(data.samples.length, PUBLISHED.samples);
 });
 
 test('an independent recount from self_consistency.db (SQL) and the MDS dataset agrees cell by cell', () => {
-  const db = new Database(summary.selfConsistencyDb, { readonly: true });
+  const db = new Database(scDb, { readonly: true });
   const rows = db.prepare(`SELECT coalesce(CASE WHEN scene_type_gt = 'nominal' THEN fine_class ELSE scene_type_gt END, 'NULL') AS r, coalesce(predicted_scene, 'NULL') AS p, count(*) AS n FROM predictions GROUP BY 1, 2`).all() as Array<{ r: string; p: string; n: number }>;
   db.close();
   for (const r of FINE_ROWS) {
     PRED_COLUMNS.forEach((p, j) => assert.equal(rows.find((x) => x.r === r && x.p === p)?.n ?? 0, FINE_CONFUSION[r][j], `${r} -> ${p}`));
   }
   // The MDS dataset and the database hold the same ground truth.
-  const db2 = new Database(summary.selfConsistencyDb, { readonly: true });
+  const db2 = new Database(scDb, { readonly: true });
   const gt = new Map((db2.prepare('SELECT sample_id, scene_type_gt, long_action_gt, lat_action_gt, fine_class, waypoints_gt FROM predictions').all() as Array<Record<string, unknown>>).map((r) => [r['sample_id'] as number, r]));
   db2.close();
   assert.equal(data.samples.length, 8613);
@@ -159,9 +163,9 @@ test('loadExperimentData reads the fixture with images and the full greedy basel
   assert.match(data.source, /synthetic/);
   assert.equal(data.greedy.size, 8613);
   assert.ok(data.samples.every((s) => s.image && s.image.length > 500));
-  const before = fs.statSync(summary.manifest).mtimeMs;
+  const before = fs.statSync(manifest).mtimeMs;
   const again = await loadExperimentData(ConfigSchema.parse({ paths: { fixtureDir: dir } }));
-  assert.equal(fs.statSync(summary.manifest).mtimeMs, before);
+  assert.equal(fs.statSync(manifest).mtimeMs, before);
   assert.equal(again.samples.length, 8613);
 });
 

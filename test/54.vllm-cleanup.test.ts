@@ -62,10 +62,10 @@ test('a crash of the driver stops every server too', async () => {
   await goneSoon(r.pids);
 });
 
-test('tce serve-check: three fake servers healthy, then stopped with no process left', () => {
+test('tce serve-check: three fake servers healthy, then stopped with no process left', async () => {
   const dir = tmpDir();
   fs.writeFileSync(path.join(dir, 'config.json'), '{}');
-  const r = tce(['serve-check', '--config', path.join(dir, 'config.json'), '--run-dir', dir, '--timeout', '30'], { env });
+  const r = await tce(['serve-check', '--config', path.join(dir, 'config.json'), '--run-dir', dir, '--timeout', '30'], { env });
   assert.equal(r.status, 0, r.stderr);
   const healthy = r.stdout.split('\n').filter((l) => / healthy /.test(l));
   assert.deepEqual(healthy.map((l) => l.split(/\s+/)[0]), ['predictor', 'verifier_2b', 'verifier_8b']);

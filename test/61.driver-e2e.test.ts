@@ -15,7 +15,7 @@ test('tce run: all 11 conditions end to end on the simulator (pipelines A and B)
   const cfg = writeTestConfig(dir, fixture);
   // --force: with 24 samples some classes are absent, so macro-F1 over the
   // five classes cannot reach the gate (the gate has its own test below).
-  const r = tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force'], { cwd: dir, timeout: 300_000 });
+  const r = await tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force'], { cwd: dir });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /SIMULATED/);
   const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
@@ -77,7 +77,7 @@ test('the oracle gate stops the suite when both oracle F1 are below the threshol
   const fixture = await sharedFixture();
   const dir = tmpDir('tce-gate-');
   const cfg = writeTestConfig(dir, fixture, { gate: { threshold: 0.999 } });
-  const stopped = tce(['run', '--config', cfg, '--limit', '12', '--quiet'], { cwd: dir, timeout: 300_000 });
+  const stopped = await tce(['run', '--config', cfg, '--limit', '12', '--quiet'], { cwd: dir });
   assert.equal(stopped.status, 0, stopped.stderr);
   assert.match(stopped.stdout, /gated/);
   const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
@@ -90,7 +90,7 @@ test('the oracle gate stops the suite when both oracle F1 are below the threshol
 
   const dir2 = tmpDir('tce-gate-force-');
   const cfg2 = writeTestConfig(dir2, fixture, { gate: { threshold: 0.999 } });
-  const forced = tce(['run', '--config', cfg2, '--limit', '12', '--quiet', '--force', '--no-report'], { cwd: dir2, timeout: 300_000 });
+  const forced = await tce(['run', '--config', cfg2, '--limit', '12', '--quiet', '--force', '--no-report'], { cwd: dir2 });
   assert.equal(forced.status, 0, forced.stderr);
   const db2 = new Database(path.join(dir2, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
   assert.equal((db2.prepare('SELECT count(*) AS n FROM experiments').get() as { n: number }).n, 11);

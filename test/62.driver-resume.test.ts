@@ -43,7 +43,7 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
   const fixture = await sharedFixture();
   const clean = tmpDir('tce-resume-clean-');
   const cfgClean = writeTestConfig(clean, fixture);
-  const a = tce(['run', '--config', cfgClean, '--limit', String(N), '--quiet', '--no-report'], { cwd: clean, timeout: 300_000 });
+  const a = await tce(['run', '--config', cfgClean, '--limit', String(N), '--quiet', '--no-report'], { cwd: clean });
   assert.equal(a.status, 0, a.stderr);
 
   const dir = tmpDir('tce-resume-killed-');
@@ -63,7 +63,7 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
   await exited;
   assert.ok(killedMidRun, 'the run finished before it could be killed: raise N');
 
-  const b = tce(['run', '--config', cfg, '--limit', String(N), '--resume', '--quiet', '--no-report'], { cwd: dir, timeout: 300_000 });
+  const b = await tce(['run', '--config', cfg, '--limit', String(N), '--resume', '--quiet', '--no-report'], { cwd: dir });
   assert.equal(b.status, 0, b.stderr);
   const ids = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true }).prepare('SELECT experiment_id FROM experiments').all() as Array<{ experiment_id: string }>;
   assert.equal(new Set(ids.map((x) => x.experiment_id.slice(-15))).size, 1, 'the resumed run continued the killed suite');

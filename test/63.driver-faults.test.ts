@@ -17,7 +17,7 @@ function runWithFaults(faults: string, extra: Record<string, unknown> = {}) {
       run: { requestTimeoutS: 1.5 },
       ...extra,
     });
-    const r = tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force', '--no-report', '--conditions', 'all_tools_2b,staged_8b'], { cwd: dir, timeout: 300_000 });
+    const r = await tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force', '--no-report', '--conditions', 'all_tools_2b,staged_8b'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
     const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
     return { db, stderr: r.stderr };

@@ -35,7 +35,7 @@ test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are mar
   db.close();
   assert.ok(partial > 0 && partial < 300, `interrupted run loaded ${partial} samples`);
 
-  const r = tce(['run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report', '--quiet'], { cwd: dir, timeout: 300_000 });
+  const r = await tce(['run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report', '--quiet'], { cwd: dir });
   assert.equal(r.status, 0, r.stderr);
   const db2 = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
   const rows = db2.prepare('SELECT count(*) AS n, count(DISTINCT sample_id) AS d, count(DISTINCT experiment_id) AS e FROM predictions').get() as { n: number; d: number; e: number };

@@ -14,7 +14,7 @@ test('tce run with backend.kind "vllm" spawns one server per model, runs, and le
   const dir = tmpDir('tce-vllm-path-');
   const cfg = writeTestConfig(dir, fixture, { backend: { kind: 'vllm' } });
   const env = { ...process.env, PATH: `${path.join(ROOT, 'test', 'fake-vllm')}${path.delimiter}${process.env['PATH'] ?? ''}` };
-  const r = tce(['run', '--config', cfg, '--limit', '15', '--conditions', 'baseline,prior_only_8b,staged_2b', '--live-predict', '--no-report', '--quiet'], { cwd: dir, env, timeout: 300_000 });
+  const r = await tce(['run', '--config', cfg, '--limit', '15', '--conditions', 'baseline,prior_only_8b,staged_2b', '--live-predict', '--no-report', '--quiet'], { cwd: dir, env });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /backend vllm/);
   const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });

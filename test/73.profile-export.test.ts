@@ -22,9 +22,9 @@ function suiteDb(n: number): { dir: string; file: string } {
   return { dir, file };
 }
 
-test('tce profile writes spec 004 percentiles, the 5 s share and SVG charts per condition', () => {
+test('tce profile writes spec 004 percentiles, the 5 s share and SVG charts per condition', async () => {
   const { dir, file } = suiteDb(80);
-  const r = tce(['profile', '--db', file, '--out', dir]);
+  const r = await tce(['profile', '--db', file, '--out', dir]);
   assert.equal(r.status, 0, r.stderr);
   const md = fs.readFileSync(path.join(dir, 'profile_report.md'), 'utf8');
   assert.match(md.split('\n')[0]!, /SYNTHETIC RESULTS/);
@@ -37,7 +37,7 @@ test('tce profile writes spec 004 percentiles, the 5 s share and SVG charts per 
   for (const c of json.conditions) assert.ok(c.turnMs.p50 > 0 && c.turnMs.shareUnder5s > 0, c.label);
 });
 
-test('tce export sft keeps only valid tool-use steps of correct samples; batch writes one request per turn', () => {
+test('tce export sft keeps only valid tool-use steps of correct samples; batch writes one request per turn', async () => {
   const { dir, file } = suiteDb(40);
   const db = openDb(file, { readonly: true });
   const expectSteps = (db.prepare(`SELECT count(DISTINCT t.id) AS n FROM turns t JOIN tool_calls c ON c.experiment_id = t.experiment_id AND c.sample_id = t.sample_id AND c.turn_index = t.turn_index
@@ -45,7 +45,7 @@ test('tce export sft keeps only valid tool-use steps of correct samples; batch w
   const nTurns = (db.prepare('SELECT count(*) AS n FROM turns').get() as { n: number }).n;
   db.close();
   const sftFile = path.join(dir, 'sft.jsonl');
-  const s = tce(['export', 'sft', '--db', file, '--out', sftFile, '--images', 'strip']);
+  const s = await tce(['export', 'sft', '--db', file, '--out', sftFile, '--images', 'strip']);
   assert.equal(s.status, 0, s.stderr);
   const lines = fs.readFileSync(sftFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { messages: Array<{ role: string; content: unknown }>; metadata: { sample_id: number } });
   assert.equal(lines.length, expectSteps);
@@ -55,14 +55,14 @@ test('tce export sft keeps only valid tool-use steps of correct samples; batch w
   assert.match(String(last.content), /^<tool_call>\n\{"name":"check_/);
   assert.ok(!JSON.stringify(lines[0]).includes('data:image'));
   const batchFile = path.join(dir, 'batch.jsonl');
-  const b = tce(['export', 'batch', '--db', file, '--out', batchFile, '--images', 'ref']);
+  const b = await tce(['export', 'batch', '--db', file, '--out', batchFile, '--images', 'ref']);
   assert.equal(b.status, 0, b.stderr);
   const reqs = fs.readFileSync(batchFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { custom_id: string; url: string; body: Record<string, unknown> });
   assert.equal(reqs.length, nTurns);
   assert.equal(new Set(reqs.map((x) => x.custom_id)).size, nTurns);
   assert.equal(reqs[0]!.url, '/v1/chat/completions');
   assert.equal(reqs[0]!.body['stream'], undefined);
-  const bad = tce(['export', 'csv', '--db', file]);
+  const bad = await tce(['export', 'csv', '--db', file]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /expected one of: sft, batch \(found 'csv'\)/);
 });

@@ -31,21 +31,21 @@ test('the database and the Arrow run folders give identical analyses', async () 
 test('tce analyze prints the same table from Arrow run folders as from the database', async () => {
   const { dir, file, runs, db } = await bothForms(200);
   db.close();
-  const viaDb = tce(['analyze', '--db', file, '--bootstrap', '100', '--workers', '1']);
+  const viaDb = await tce(['analyze', '--db', file, '--bootstrap', '100', '--workers', '1']);
   assert.equal(viaDb.status, 0, viaDb.stderr);
-  const viaArrow = tce(['analyze', '--from-arrow', runs, '--bootstrap', '100', '--workers', '1', '--db', path.join(dir, 'absent.db')]);
+  const viaArrow = await tce(['analyze', '--from-arrow', runs, '--bootstrap', '100', '--workers', '1', '--db', path.join(dir, 'absent.db')]);
   assert.equal(viaArrow.status, 0, viaArrow.stderr);
   assert.equal(viaArrow.stdout, viaDb.stdout);
   assert.match(viaDb.stdout, /^SYNTHETIC RESULTS/);
   assert.equal(viaDb.stdout.split('\n').filter((l) => /^(baseline|oracle|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 11);
 });
 
-test('analyze names the missing database or run folder', () => {
+test('analyze names the missing database or run folder', async () => {
   const dir = tmpDir();
-  const r = tce(['analyze', '--db', path.join(dir, 'nope.db')]);
+  const r = await tce(['analyze', '--db', path.join(dir, 'nope.db')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /nope\.db: no such database/);
-  const a = tce(['analyze', '--from-arrow', path.join(dir, 'nowhere')]);
+  const a = await tce(['analyze', '--from-arrow', path.join(dir, 'nowhere')]);
   assert.equal(a.status, 1);
   assert.match(a.stderr, /nowhere: no such directory/);
 });

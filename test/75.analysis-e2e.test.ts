@@ -6,20 +6,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tce, tmpDir, hasPython3 } from './helpers/cli';
+import { COMMANDS } from '../src/cli/commands/index';
+import { sharedFixture, writeDefaultConfig } from './helpers/fixture';
 
 const N = 12;
-const hasRun = tce(['run', '--help']).status === 0;
+const hasRun = COMMANDS.some((c) => c.name === 'run');
 
-test('after a driver run: 11 condition rows, the same table from Arrow, one JSONL line per sample and condition', { skip: !hasRun && 'the driver (`tce run`) is not available' }, () => {
+test('after a driver run: 11 condition rows, the same table from Arrow, one JSONL line per sample and condition', { skip: !hasRun && 'the driver (`tce run`) is not available' }, async () => {
   const cwd = tmpDir();
-  const run = tce(['run', '--limit', String(N), '--quiet', '--no-report', '--force'], { cwd, timeout: 240_000 });
+  writeDefaultConfig(cwd, await sharedFixture());
+  const run = await tce(['run', '--limit', String(N), '--quiet', '--no-report', '--force'], { cwd });
   assert.equal(run.status, 0, run.stderr + run.stdout);
-  const a = tce(['analyze', '--bootstrap', '300', '--workers', '1'], { cwd });
+  const a = await tce(['analyze', '--bootstrap', '300', '--workers', '1'], { cwd });
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stdout, /^SYNTHETIC RESULTS/);
   const rows = a.stdout.split('\n').filter((l) => /^(baseline|oracle|prior_only|confusion_only|all_tools|staged)/.test(l));
   assert.equal(rows.length, 11, a.stdout);
-  const fromArrow = tce(['analyze', '--from-arrow', 'tool_calling_experiment/runs', '--bootstrap', '300', '--workers', '1', '--db', 'deleted.db'], { cwd });
+  const fromArrow = await tce(['analyze', '--from-arrow', 'tool_calling_experiment/runs', '--bootstrap', '300', '--workers', '1', '--db', 'deleted.db'], { cwd });
   assert.equal(fromArrow.status, 0, fromArrow.stderr);
   assert.equal(fromArrow.stdout, a.stdout);
   if (hasPython3()) {
@@ -34,7 +37,7 @@ conn.close()
     assert.equal(p.stdout.trim().split('\n').length, 11);
     assert.ok(!p.stdout.includes('None'), p.stdout);
   }
-  const rep = tce(['report', '--bootstrap', '200', '--workers', '1'], { cwd });
+  const rep = await tce(['report', '--bootstrap', '200', '--workers', '1'], { cwd });
   assert.equal(rep.status, 0, rep.stderr);
   const lines = fs.readFileSync(path.join(cwd, 'tool_calling_experiment', 'sample_report_data.json'), 'utf8').trimEnd().split('\n');
   assert.equal(lines.length, 11 * N);
@@ -45,7 +48,7 @@ conn.close()
   assert.ok(calls.length > 0 && calls.some((c) => c.verdict !== null), 'tool verdicts read from the driver\'s tool responses');
 
   // Batch export rebuilds each request: whole conversation, tool schemas, images inlined from the dataset.
-  const b = tce(['export', 'batch'], { cwd });
+  const b = await tce(['export', 'batch'], { cwd });
   assert.equal(b.status, 0, b.stderr);
   const reqs = fs.readFileSync(path.join(cwd, 'tool_calling_experiment', 'batch_requests.jsonl'), 'utf8').trimEnd().split('\n')
     .map((l) => JSON.parse(l) as { custom_id: string; body: { messages: Array<{ role: string; content: unknown }>; tools?: Array<{ type: string }> } });

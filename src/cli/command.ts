@@ -7,10 +7,9 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-/** One `tce` subcommand. Registered once, in commands/index.ts. */
+/** One `tce` subcommand. Registered once, with its name and summary, in
+ * commands/index.ts. */
 export interface Command {
-  name: string;
-  summary: string;
   /** Positional arguments as shown in usage, e.g. "NAME 'JSON-ARGS'". */
   positionals?: string;
   /** Longer help shown under usage. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { COMMANDS } from './commands/index';
+import { COMMANDS, type CommandEntry } from './commands/index';
 import type { Command, OptionSpec } from './command';
 import { TceError, UsageError, errorMessage } from '../util/errors';
 
@@ -14,8 +14,8 @@ function optionUsage(name: string, spec: OptionSpec): string {
   return `  ${(flag + value).padEnd(34)} ${spec.description}${dflt}`;
 }
 
-export function commandHelp(cmd: Command): string {
-  const lines = [`usage: tce ${cmd.name}${Object.keys(cmd.options).length ? ' [options]' : ''}${cmd.positionals ? ` ${cmd.positionals}` : ''}`, '', cmd.summary];
+export function commandHelp(entry: CommandEntry, cmd: Command): string {
+  const lines = [`usage: tce ${entry.name}${Object.keys(cmd.options).length ? ' [options]' : ''}${cmd.positionals ? ` ${cmd.positionals}` : ''}`, '', entry.summary];
   if (cmd.description) lines.push('', cmd.description.trim());
   lines.push('', 'options:');
   for (const [name, spec] of Object.entries(cmd.options)) lines.push(optionUsage(name, spec));
@@ -55,21 +55,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${require('../../../package.json').version}\n`);
     return EXIT_OK;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     printError(new UsageError(`unknown command '${name}'`, 'run `tce --help` for the list of commands'));
     return EXIT_USAGE;
   }
+  const cmd = entry.load();
   let parsed;
   try {
     const options: Record<string, OptionSpec> = { ...cmd.options, help: { type: 'boolean', short: 'h', description: 'show help' } };
     parsed = parseArgs({ args: rest, options, allowPositionals: cmd.allowPositionals ?? false, strict: true });
   } catch (e) {
-    printError(new UsageError(errorMessage(e), `run \`tce ${cmd.name} --help\``));
+    printError(new UsageError(errorMessage(e), `run \`tce ${entry.name} --help\``));
     return EXIT_USAGE;
   }
   if (parsed.values['help']) {
-    process.stdout.write(commandHelp(cmd) + '\n');
+    process.stdout.write(commandHelp(entry, cmd) + '\n');
     return EXIT_OK;
   }
   try {

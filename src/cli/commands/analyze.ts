@@ -43,8 +43,6 @@ export async function analysisFrom(args: ParsedArgs, defaultBootstrap = 10_000):
 }
 
 export const analyzeCommand: Command = {
-  name: 'analyze',
-  summary: 'per-condition metrics, 95% intervals, McNemar tests, gate and decision; fills condition_metrics',
   description: 'Reads the experiment database (or, with --from-arrow, only the Arrow run folders) and prints one row per condition. '
     + 'Writes condition_metrics and the breakdown tables into the database it read (not when reading Arrow files).',
   options: ANALYSIS_OPTIONS,

@@ -3,8 +3,6 @@ import { CONFIG_OPTION, configFrom, int, str } from '../common-options';
 import { buildToolStatsFile, defaultToolSource } from '../../tools/source';
 
 export const buildToolsCommand: Command = {
-  name: 'build-tools',
-  summary: 'compute the tools\' statistics from self_consistency.db into tool_stats.json',
   description: 'Class frequencies, the greedy baseline\'s confusion matrix in both directions, GT scene-action co-occurrence and first-waypoint percentiles per (scene, long_action). --cross-fit K also writes K-fold statistics so a sample\'s tool answers never use its own fold. Same input, same bytes.',
   options: {
     ...CONFIG_OPTION,

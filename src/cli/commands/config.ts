@@ -4,8 +4,6 @@ import { configJsonSchema } from '../../config/load';
 import { configReference } from '../../config/doc';
 
 export const configCommand: Command = {
-  name: 'config',
-  summary: 'print the resolved configuration (or its JSON Schema)',
   description: 'Reads tool_calling_experiment/config.json (or --config FILE), fills every default and prints the result as JSON.',
   options: {
     ...CONFIG_OPTION,

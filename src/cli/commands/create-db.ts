@@ -3,8 +3,6 @@ import { CONFIG_OPTION, DB_OPTION, configFrom, str } from '../common-options';
 import { openDb } from '../../store/db';
 
 export const createDbCommand: Command = {
-  name: 'create-db',
-  summary: 'create (or migrate) the experiment database with the plan\'s schema',
   description: 'Creates the four tables of the plan with every column and index, plus tce\'s additions. Safe to run again.',
   options: { ...CONFIG_OPTION, ...DB_OPTION },
   async run(args) {

@@ -28,8 +28,6 @@ async function inlineImages(config: Config): Promise<ImageMode> {
 }
 
 export const exportCommand: Command = {
-  name: 'export',
-  summary: 'export sft (valid tool-use steps as chat JSONL, spec 002) or batch (OpenAI Batch JSONL of the requests)',
   positionals: 'sft|batch',
   allowPositionals: true,
   options: {

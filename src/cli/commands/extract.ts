@@ -63,8 +63,6 @@ function runStream(engine: StreamEngine, opts: StreamEngineOptions, l: Extract<L
 }
 
 export const extractCommand: Command = {
-  name: 'extract',
-  summary: 'extract tool calls and final answers from model output (JSONL in, JSONL out)',
   positionals: '[FILE]',
   allowPositionals: true,
   description: 'Reads JSONL lines {"text": ...}, {"chunks": [...]} (text in pieces) or {"sse": ...} (a raw SSE response body) from FILE or stdin (a line not starting with "{" is a text itself) and writes one line each, in input order: {"tool_calls": [{"name", "arguments", "status", "repairs"}], "content", "reasoning", "final_answer"} (SSE lines add "finish_reason" and "error"). See docs/extract.md.',

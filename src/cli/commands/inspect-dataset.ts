@@ -5,8 +5,6 @@ import { MdsReader } from '../../data/mds/reader';
 import { valueSummary, valueToJson } from '../../data/mds/value-view';
 
 export const inspectDatasetCommand: Command = {
-  name: 'inspect-dataset',
-  summary: 'show an MDS dataset\'s columns, encodings, sample count and a few decoded rows',
   positionals: 'PATH',
   description: 'PATH is the folder holding index.json. Every shard is opened and checked (size, sample count, offsets) before anything is printed. Use the column names shown to write dataset.mapping in the config. --json prints one JSON line per sample with every column decoded (bytes-like values as {len, sha256}, images also with width and height).',
   allowPositionals: true,

@@ -5,8 +5,6 @@ import { listRunDirs } from '../../store/run-reader';
 import { loadRuns } from '../../store/bulk-load';
 
 export const loadCommand: Command = {
-  name: 'load',
-  summary: 'load Arrow run directories into the experiment database (merges shards; safe to repeat)',
   positionals: '[DIR...]',
   description: `Each DIR is a run directory (runs/<experiment_id>) or a folder holding them, such as
 several nodes' copies of tool_calling_experiment/runs. Copies of one experiment are merged

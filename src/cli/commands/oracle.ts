@@ -3,8 +3,6 @@ import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from
 import { runSuiteInterruptible } from '../interrupts';
 
 export const oracleCommand: Command = {
-  name: 'oracle',
-  summary: 'the critical gate: oracle condition with the 2B and 8B verifiers in parallel, and the go/no-go decision',
   options: { ...RUN_OPTIONS },
   async run(args) {
     const loaded = runConfig(args);

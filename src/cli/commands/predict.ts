@@ -4,8 +4,6 @@ import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from
 import { runSuiteInterruptible } from '../interrupts';
 
 export const predictCommand: Command = {
-  name: 'predict',
-  summary: 'condition 0: the greedy baseline (copied with --reuse-greedy, or the predictor model run live)',
   options: {
     ...RUN_OPTIONS,
     'reuse-greedy': { type: 'boolean', description: 'copy the greedy predictions from self_consistency.db instead of running the predictor' },

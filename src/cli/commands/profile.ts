@@ -4,8 +4,6 @@ import { writeProfile } from '../../report/profile-report';
 import { ANALYSIS_OPTIONS, OUT_DIR_OPTION, analysisFrom } from './analyze';
 
 export const profileCommand: Command = {
-  name: 'profile',
-  summary: 'latency report per condition: p10-p99, share under 5 s, tokens, charts (Markdown + SVG + JSON)',
   description: 'Writes profile_analysis.json, profile_report.md and profile_charts/*.svg. No bootstrap unless --bootstrap is given.',
   options: { ...ANALYSIS_OPTIONS, ...OUT_DIR_OPTION },
   async run(args) {

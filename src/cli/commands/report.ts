@@ -6,8 +6,6 @@ import { summaryTable } from '../../report/summary-table';
 import { ANALYSIS_OPTIONS, OUT_DIR_OPTION, analysisFrom } from './analyze';
 
 export const reportCommand: Command = {
-  name: 'report',
-  summary: 'write sample_report_data.json, TOOL_CALLING_INSIGHTS_REPORT.md and report.html',
   description: 'Runs the analysis (as `tce analyze`, also from --from-arrow) and writes the per-sample JSONL, the insights report and the self-contained HTML page.',
   options: { ...ANALYSIS_OPTIONS, ...OUT_DIR_OPTION },
   async run(args) {

@@ -5,8 +5,6 @@ import { runSuiteInterruptible } from '../interrupts';
 import { analyzeAndReport } from '../../run/finish';
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'run the plan end to end: baseline, oracle gate, then every other condition (2B and 8B in parallel)',
   description: `Runs all 11 conditions (or --conditions), oracle first; stops after the oracle when both oracle macro-F1 are below gate.threshold unless --force.
 Every finished sample is written to Arrow under paths.runsDir before it counts; a re-run (or --resume) skips what is on disk.
 At the end the runs are bulk-loaded into the database, analysed and reported.`,

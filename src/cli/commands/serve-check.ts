@@ -13,8 +13,6 @@ const KINDS = ['vllm', 'simulator', 'endpoints'] as const;
 // `tce serve-check`: start (or reach) the configured model servers, show each
 // one healthy with the model it serves, then stop what was started.
 export const serveCheckCommand: Command = {
-  name: 'serve-check',
-  summary: 'start the configured model servers, show them healthy, stop them',
   description: 'Default backend: vllm (one `vllm serve` per model/GPU, from PATH or backend.vllm.executable). Logs go to a folder under --run-dir.',
   options: {
     ...CONFIG_OPTION,

@@ -7,8 +7,6 @@ import { parseFaultSpec, FAULT_SPEC_HELP } from '../../backends/sim/faults';
 // `tce serve-sim`: the built-in simulator in the foreground, serving the
 // three configured models on one port, for curl and for other clients.
 export const serveSimCommand: Command = {
-  name: 'serve-sim',
-  summary: 'serve the simulated models (vLLM on the wire, synthetic) on 127.0.0.1 until Ctrl-C',
   description: `Serves the configured models' simulator profiles at http://127.0.0.1:PORT/v1 (no API key), plus a scripted model "echo" that replies with the last message's text verbatim (to see how the server parses a given text).\nFault spec: ${FAULT_SPEC_HELP}.`,
   options: {
     ...CONFIG_OPTION,

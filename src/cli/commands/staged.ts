@@ -5,8 +5,6 @@ import { runSuiteInterruptible } from '../interrupts';
 import { verifierOverrides } from '../verifier-model';
 
 export const stagedCommand: Command = {
-  name: 'staged',
-  summary: 'Pipeline B: the base model predicts in three staged turns with one tool each',
   options: {
     ...RUN_OPTIONS,
     'verifier-model': { type: 'string', description: '2b, 8b, or the base model path', valueName: 'M' },

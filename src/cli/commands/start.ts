@@ -6,8 +6,6 @@ import { analyzeAndReport } from '../../run/finish';
 // `npm start`: the whole experiment on the embedded default (synthetic
 // fixture + simulator unless the config says otherwise).
 export const startCommand: Command = {
-  name: 'start',
-  summary: 'the whole experiment on the configured default: fixture, all 11 conditions, load, analysis, reports',
   description: 'With no config this makes the synthetic fixture if missing, starts the built-in simulator, runs all 11 conditions on all 8,613 samples, loads the database, analyses and writes the reports. Results are labelled simulated.',
   options: { ...RUN_OPTIONS },
   async run(args) {

@@ -3,8 +3,6 @@ import { CONFIG_OPTION, configFrom, int, str } from '../common-options';
 import { synthesizeFixture } from '../../data/fixture/synth';
 
 export const synthCommand: Command = {
-  name: 'synth',
-  summary: 'write the synthetic SceneIQ fixture (MDS dataset + self_consistency.db) and check it against the published figures',
   description: 'Generates the stand-in of shared/spec/FIXTURE.md: 8,613 procedurally drawn samples with ground truth as an MDS dataset, and the greedy baseline in self_consistency.db. Same seed, same bytes. Prints every published figure beside the one recomputed from the written files; exits 1 if any differs. The data is synthetic.',
   options: {
     ...CONFIG_OPTION,

@@ -8,8 +8,6 @@ import { oracleTruthFor } from '../../tools/source';
 import type { ToolInvocation } from '../../tools/types';
 
 export const toolCommand: Command = {
-  name: 'tool',
-  summary: 'run one tool as the executor would and print the response the model is shown',
   positionals: "NAME 'JSON-ARGS'",
   description: `Validates the arguments with the tool's zod schema and runs it on the tool statistics (--stats, default paths.toolStats), or, with --oracle, on the ground truth of --sample-id read from the source database (--from, default: the one the statistics were built from). With cross-fitted statistics, --sample-id selects the folds that exclude that sample. Tools: ${TOOL_NAMES.join(', ')}. Exit 1 when the call is invalid (the error response is still printed).`,
   allowPositionals: true,

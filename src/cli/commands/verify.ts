@@ -7,8 +7,6 @@ import { configFrom } from '../common-options';
 import { UsageError } from '../../util/errors';
 
 export const verifyCommand: Command = {
-  name: 'verify',
-  summary: 'Pipeline A: one condition (prior_only, confusion_only, all_tools, oracle) with one verifier',
   options: {
     ...RUN_OPTIONS,
     condition: { type: 'string', description: 'prior_only | confusion_only | all_tools | oracle', valueName: 'C' },
