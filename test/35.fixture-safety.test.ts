@@ -45,7 +45,7 @@ test('D1: the generator refuses a folder it did not create and leaves its files 
   await assert.rejects(ensureFixture({ outDir: dir, seed: 42 }), /refusing to write the synthetic fixture/);
   const cfg = path.join(path.dirname(dir), 'config.json');
   fs.writeFileSync(cfg, JSON.stringify({ paths: { fixtureDir: dir } }));
-  const r = tce(['synth', '--config', cfg]);
+  const r = await tce(['synth', '--config', cfg]);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /tce: error: .*sceneiq: refusing to write the synthetic fixture into a folder tce did not create \(it holds mds, self_consistency\.db\)/);
   assert.deepEqual(snapshot(dir), before);

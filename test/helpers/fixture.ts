@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigSchema } from '../../src/config/schema';
-import { loadExperimentData } from '../../src/data/load';
+import { ensureFixture } from '../../src/data/fixture/synth';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** Where test files share what is expensive to make (gitignored). */
@@ -26,64 +25,20 @@ function generatorHash(): string {
   return h.digest('hex').slice(0, 12);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Takes `lock` (a directory: mkdir is atomic) or waits while a live process
- * holds it; a lock left by a dead process is taken over. False once `done`
- * exists (someone else made it meanwhile). */
-async function lockOrWait(lock: string, done: string): Promise<boolean> {
-  for (;;) {
-    if (fs.existsSync(done)) return false;
-    try {
-      fs.mkdirSync(lock, { recursive: false });
-      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let holder = NaN;
-    try {
-      holder = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
-    } catch { /* being created or removed right now */ }
-    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) fs.rmSync(lock, { recursive: true, force: true });
-    else await sleep(100);
-  }
-}
+let shared: Promise<string> | null = null;
 
 /** The synthetic fixture, made once per version of the generator code and
  * shared by every test file (same seed, same bytes, so sharing is safe).
- * Test files run concurrently: one makes it, under a lock, through the same
- * on-demand path `tce run` takes; the others wait for it. */
-export async function sharedFixture(seed = 42): Promise<string> {
-  const dir = path.join(TEST_CACHE, `fixture-${seed}-${generatorHash()}`);
-  const done = path.join(dir, '.complete');
-  if (fs.existsSync(done)) return dir;
-  fs.mkdirSync(TEST_CACHE, { recursive: true });
-  const lock = `${dir}.lock`;
-  if (!(await lockOrWait(lock, done))) return dir;
-  try {
-    if (fs.existsSync(done)) return dir;
-    const tmp = `${dir}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    const log: string[] = [];
-    await loadExperimentData(ConfigSchema.parse({ seed, paths: { fixtureDir: tmp } }), { log: (l) => log.push(l) });
-    if (!log.some((l) => l.includes('generating'))) throw new Error(`the fixture was not generated on demand: ${log.join('\n')}`);
-    fs.writeFileSync(path.join(tmp, '.complete'), '');
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(tmp, dir);
+ * Test files run concurrently: the first to get the fixture's lock makes it
+ * (the same on-demand path `tce run` takes), the others wait for it. */
+export function sharedFixture(seed = 42): Promise<string> {
+  if (seed !== 42) throw new Error('sharedFixture: only the default seed is shared');
+  shared ??= (async () => {
+    const dir = path.join(TEST_CACHE, `fixture-${seed}-${generatorHash()}`);
+    await ensureFixture({ outDir: dir, seed });
     return dir;
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
+  })();
+  return shared;
 }
 
 /** A config file in `dir` that runs against `fixtureDir` and keeps every
