@@ -201,16 +201,16 @@ test('split at every byte (text; SSE every 5th and byte by byte) gives what the 
   }
 });
 
-test('tce extract: a raw text line with <function=...> prints the call with its status; --tools sets the offered set', () => {
+test('tce extract: a raw text line with <function=...> prints the call with its status; --tools sets the offered set', async () => {
   const line = '<function=check_scene_prior>{"predicted_scene":"flooded"}</function>\n';
-  const r = tce(['extract'], { input: line });
+  const r = await tce(['extract'], { input: line });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { tool_calls: unknown[]; content: string };
   assert.deepEqual(out.tool_calls, [{ name: 'check_scene_prior', arguments: { predicted_scene: 'flooded' }, status: 'function_eq', repairs: [] }]);
-  const r2 = tce(['extract', '--tools', 'check_confusion_risk', '--engine', 'typescript'], { input: line });
+  const r2 = await tce(['extract', '--tools', 'check_confusion_risk', '--engine', 'typescript'], { input: line });
   assert.equal((JSON.parse(r2.stdout) as { tool_calls: Array<{ status: string }> }).tool_calls[0]!.status, 'not_offered');
   // a line starting with '{' is still JSON, with errors naming the line
-  const bad = tce(['extract'], { input: 'plain text\n{"txt": 1}\n' });
+  const bad = await tce(['extract'], { input: 'plain text\n{"txt": 1}\n' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /<stdin> line 2: none of the fields/);
 });
