@@ -57,25 +57,33 @@ function field(v: unknown, key: string): string | null {
   return typeof x === 'string' ? x : null;
 }
 
-export function baselineCorrectMap(db: DB, r: AnalysisResult): Map<number, boolean> | null {
+export function baselineCorrectMap(db: DB, r: Pick<AnalysisResult, 'baselineId'>): Map<number, boolean> | null {
   if (!r.baselineId) return null;
   const rows = db.prepare('SELECT sample_id, scene_type_gt, final_scene FROM predictions WHERE experiment_id = ?').all(r.baselineId) as Array<{ sample_id: number; scene_type_gt: string | null; final_scene: string | null }>;
   return new Map(rows.map((p) => [p.sample_id, isCorrect(p, p.final_scene)]));
 }
 
-export function* diagnoseCondition(db: DB, c: ConditionResult, baseline: Map<number, boolean> | null): Generator<SampleDiagnosis> {
+export type DiagnosedCondition = Pick<ConditionResult, 'experimentId' | 'conditionName' | 'verifierSize' | 'label'>;
+
+/** `texts: false` leaves the generated texts out (null): the viewer's
+ * sample lists need only the tags, and the texts are most of the bytes.
+ * `sampleId` diagnoses that one sample only (the viewer's sample page). */
+export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<number, boolean> | null, opts: { texts?: boolean; sampleId?: number } = {}): Generator<SampleDiagnosis> {
+  const text = (col: string): string => (opts.texts ?? true ? col : `NULL AS ${col}`);
+  const one = opts.sampleId !== undefined ? ' AND sample_id = ?' : '';
+  const params = opts.sampleId !== undefined ? [c.experimentId, opts.sampleId] : [c.experimentId];
   const calls = new Map<number, CallRow[]>();
   for (const k of db.prepare(`SELECT sample_id, tool_call_order, turn_index, tool_name, tool_arguments_json, tool_result_json, call_status, parsed, known_tool,
-      required_args_present, schema_valid, executed_ok, error, model_revised_after FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`).all(c.experimentId) as CallRow[]) {
+      required_args_present, schema_valid, executed_ok, error, model_revised_after FROM tool_calls WHERE experiment_id = ?${one} ORDER BY sample_id, tool_call_order`).all(...params) as CallRow[]) {
     let l = calls.get(k.sample_id);
     if (!l) calls.set(k.sample_id, (l = []));
     l.push(k);
   }
   const preds = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, long_action_gt, lat_action_gt, fine_class,
-      original_scene, original_long_action, original_lat_action, original_status, original_generated_text,
-      final_scene, final_long_action, final_lat_action, final_status, final_error, final_generated_text,
-      revision_reason, total_time_ms, n_turns FROM predictions WHERE experiment_id = ? ORDER BY sample_id`);
-  for (const p of preds.iterate(c.experimentId) as Iterable<PredRow>) {
+      original_scene, original_long_action, original_lat_action, original_status, ${text('original_generated_text')},
+      final_scene, final_long_action, final_lat_action, final_status, final_error, ${text('final_generated_text')},
+      revision_reason, total_time_ms, n_turns FROM predictions WHERE experiment_id = ?${one} ORDER BY sample_id`);
+  for (const p of preds.iterate(...params) as Iterable<PredRow>) {
     const traces: ToolCallTrace[] = (calls.get(p.sample_id) ?? []).map((k) => {
       const result = parseLoose(k.tool_result_json);
       return {

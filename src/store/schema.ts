@@ -256,6 +256,13 @@ CREATE TABLE IF NOT EXISTS analysis_decision (
 );
 `;
 
+// Migration 4 (viewer, src/view/suite-data.ts): the suite page groups each
+// condition's predictions by these columns; with them in one index it reads
+// the index alone instead of the wide rows (the generated texts).
+const VIEW_INDEXES_SQL = `
+CREATE INDEX IF NOT EXISTS idx_predictions_view ON predictions(experiment_id, scene_type_gt, final_scene, original_scene, final_status);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { version: 1, description: 'the plan\'s schema', sql: PLAN_SCHEMA_SQL },
   {
@@ -268,6 +275,7 @@ export const MIGRATIONS: Migration[] = [
     description: 'analysis: intervals, tests and breakdowns beside the plan\'s condition_metrics',
     sql: ANALYSIS_COLUMNS.map((c) => `ALTER TABLE condition_metrics ADD COLUMN ${c};`).join('\n') + ANALYSIS_TABLES_SQL,
   },
+  { version: 4, description: 'viewer: covering index for the per-condition counts of `tce view`', sql: VIEW_INDEXES_SQL },
 ];
 
 /** Later stages append migrations here (one entry each, never edit old ones). */

@@ -1,0 +1,101 @@
+// The viewer's read-only handle on the database, with the per-condition
+// sample lists cached. A run may still be writing (WAL): `PRAGMA
+// data_version` changes whenever another connection commits, and then every
+// cache is dropped, so pages never show a stale list.
+import { openDb, type DB } from '../store/db';
+import { latestSchemaVersion } from '../store/schema';
+import { selectExperiments, type ExperimentInfo } from '../analysis/load';
+import { labelOf } from '../analysis/condition';
+import { baselineCorrectMap, diagnoseCondition, type SampleDiagnosis } from '../report/sample-diagnosis';
+
+/** One sample of one condition as the list page shows and filters it. */
+export interface ListRow {
+  sample_id: number;
+  gt: string | null; fine: string | null; long_gt: string | null; lat_gt: string | null;
+  original: string | null; final: string | null;
+  flip: SampleDiagnosis['flip'];
+  tags: string[];
+  /** Distinct tool names called, in call order. */
+  tools: string[];
+  n_calls: number;
+  status: string | null;
+  total_ms: number | null;
+  n_turns: number | null;
+}
+
+export interface Experiment extends ExperimentInfo { label: string }
+
+export class ViewStore {
+  private version = -1;
+  private experiments: Experiment[] | null = null;
+  private lists = new Map<string, ListRow[]>();
+
+  constructor(readonly db: DB) {}
+
+  /** Opens `file` read-only with writes refused at the connection too. */
+  static open(file: string): ViewStore {
+    const db = openDb(file, { readonly: true, create: false });
+    db.pragma('query_only = ON');
+    return new ViewStore(db);
+  }
+
+  /** Older databases lack the viewer's indexes: pages work, only slower. */
+  schemaNote(): string | null {
+    const v = this.db.pragma('user_version', { simple: true }) as number;
+    return v < latestSchemaVersion() ? `${this.db.name}: schema version ${v} (current ${latestSchemaVersion()}): the viewer's indexes are missing, pages may be slow; \`tce create-db --db ${this.db.name}\` migrates it` : null;
+  }
+
+  private fresh(): void {
+    const v = this.db.pragma('data_version', { simple: true }) as number;
+    if (v !== this.version) {
+      this.version = v;
+      this.experiments = null;
+      this.lists.clear();
+    }
+  }
+
+  /** The analysed experiments (newest per condition and size), in report order. */
+  conditions(): Experiment[] {
+    this.fresh();
+    this.experiments ??= selectExperiments(this.db).map((e) => ({ ...e, label: labelOf(e.condition_name, e.verifier_size) }));
+    return this.experiments;
+  }
+
+  experiment(id: string): Experiment | null {
+    return this.conditions().find((e) => e.experiment_id === id) ?? null;
+  }
+
+  baselineId(): string | null {
+    return this.conditions().find((e) => e.condition_name === 'baseline')?.experiment_id ?? null;
+  }
+
+  /** Every sample of one condition with its flip and diagnostic tags
+   * (src/report/sample-diagnosis.ts, the same tags as the JSONL report). */
+  list(e: Experiment): ListRow[] {
+    this.fresh();
+    const hit = this.lists.get(e.experiment_id);
+    if (hit) return hit;
+    const baseline = baselineCorrectMap(this.db, { baselineId: this.baselineId() });
+    const c = { experimentId: e.experiment_id, conditionName: e.condition_name, verifierSize: e.verifier_size, label: e.label };
+    const rows: ListRow[] = [];
+    for (const d of diagnoseCondition(this.db, c, baseline, { texts: false })) rows.push(listRow(d));
+    this.lists.set(e.experiment_id, rows);
+    return rows;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function listRow(d: SampleDiagnosis): ListRow {
+  return {
+    sample_id: d.sample_id,
+    gt: d.ground_truth.scene, fine: d.ground_truth.fine_class, long_gt: d.ground_truth.long_action, lat_gt: d.ground_truth.lat_action,
+    original: d.original.scene, final: d.final.scene, flip: d.flip, tags: d.tags,
+    tools: [...new Set(d.tool_calls.map((c) => c.name))], n_calls: d.tool_calls.length,
+    status: d.final.status, total_ms: d.time.total_ms, n_turns: d.time.n_turns,
+  };
+}
+
+export type { DB };
