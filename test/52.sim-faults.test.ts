@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator, type Simulator, type FaultPlan } from '../src/backends/sim/server';
-import { parseFaultSpec } from '../src/backends/sim/faults';
+import { parseFaultSpec } from '../src/config/faults';
 import { scrapeMetrics } from '../src/backends/metrics-scrape';
 import { PREDICT_PROMPT } from '../src/run/prompts';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';

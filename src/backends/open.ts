@@ -6,7 +6,6 @@ import { TceError } from '../util/errors';
 import { scrapeMetrics } from './metrics-scrape';
 import { startSimulator, type Simulator } from './sim/server';
 import { DEFAULT_LATENCY } from './sim/latency';
-import { parseFaultSpec } from './sim/faults';
 import type { BackendSet, Endpoint, ModelRole } from './types';
 import { VllmPool } from './vllm/pool';
 
@@ -29,7 +28,6 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
   const endpoints: BackendSet['endpoints'] = {};
   const sims: Simulator[] = [];
   const sc = config.backend.simulator;
-  const faults = sc.faults ? parseFaultSpec(sc.faults, 'config: backend.simulator.faults') : undefined;
   try {
     // One server per model, as vLLM runs one per GPU: each has its own
     // queue and /metrics.
@@ -41,7 +39,7 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
         models: [{ servedModelName: m.servedModelName, profile: m.profile, root: m.path }],
         latency: sc.latency ? { ...DEFAULT_LATENCY, maxRunning: Math.min(DEFAULT_LATENCY.maxRunning, config.backend.vllm.maxNumSeqs) } : false,
         tokensPerDelta: sc.tokensPerDelta,
-        ...(faults ? { faults } : {}),
+        faults: sc.faults,
         serverParse: config.run.parseMode === 'server',
         apiKey,
         maxModelLen: config.backend.vllm.maxModelLen,

@@ -1,6 +1,8 @@
 // docs/config.md's field reference, rendered from the zod schema itself so
 // the documentation cannot drift from the validation (a test compares).
 import { configJsonSchema } from './load';
+import { ConfigSchema } from './schema';
+import { fieldEffects, type Effect } from './effects';
 
 interface JsonSchema {
   type?: string | string[];
@@ -30,20 +32,22 @@ function typeOf(s: JsonSchema): string {
 
 const cell = (v: string) => v.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function rows(s: JsonSchema, prefix: string, out: string[]): void {
+function rows(s: JsonSchema, prefix: string, effects: Map<string, Effect>, out: string[]): void {
   for (const [k, v] of Object.entries(s.properties ?? {})) {
     const p = prefix ? `${prefix}.${k}` : k;
     const dflt = v.default === undefined ? '' : `\`${JSON.stringify(v.default)}\``;
     const isObject = v.properties !== undefined;
-    out.push(`| \`${p}\` | ${isObject ? 'object' : cell(typeOf(v))} | ${isObject ? '' : cell(dflt)} | ${cell(v.description ?? '')} |`);
-    if (isObject) rows(v, p, out);
-    if (v.type === 'array' && v.items?.properties) rows(v.items, `${p}[]`, out);
+    const effect = effects.get(p);
+    const changes = effect === undefined ? '' : effect === 'results' ? 'yes' : 'no';
+    out.push(`| \`${p}\` | ${isObject ? 'object' : cell(typeOf(v))} | ${isObject ? '' : cell(dflt)} | ${changes} | ${cell(v.description ?? '')} |`);
+    if (isObject) rows(v, p, effects, out);
+    if (v.type === 'array' && v.items?.properties) rows(v.items, `${p}[]`, effects, out);
   }
 }
 
 /** The field table of docs/config.md. */
 export function configReference(): string {
-  const out = ['| field | type | default | meaning |', '|---|---|---|---|'];
-  rows(configJsonSchema() as JsonSchema, '', out);
+  const out = ['| field | type | default | changes results | meaning |', '|---|---|---|---|---|'];
+  rows(configJsonSchema() as JsonSchema, '', fieldEffects(ConfigSchema), out);
   return out.join('\n');
 }

@@ -1,64 +1,68 @@
 import { z } from 'zod';
+import { operational, results } from './effects';
+import { FaultsField } from './faults';
 
 // The one description of tool_calling_experiment/config.json. Every field
 // has a default, so an empty file (or none) is the embedded default: the
 // synthetic fixture served by the built-in simulator. docs/config.md
-// explains each field; `tce config --schema` prints the JSON Schema.
+// explains each field; `tce config --schema` prints the JSON Schema. Every
+// leaf is marked results() or operational() (src/config/effects.ts): the
+// config hash that --resume matches is computed from those marks.
 
 const gpuId = z.int().min(0).describe('CUDA device index');
 
 export const ModelSchema = z.strictObject({
-  profile: z.string().describe('simulator behaviour profile standing in for this model (sceneiq-ft-2b, qwen3-vl-2b, qwen3-vl-8b)'),
-  path: z.string().describe('model weights directory or HF id passed to `vllm serve`'),
-  servedModelName: z.string().describe('name the server exposes and requests use'),
-  gpuId: gpuId,
-  env: z.record(z.string(), z.string()).default({}).describe('extra environment for this model\'s server'),
-  vllmArgs: z.array(z.string()).default([]).describe('extra `vllm serve` arguments, appended verbatim as separate argv items'),
+  profile: results(z.string().describe('simulator behaviour profile standing in for this model (sceneiq-ft-2b, qwen3-vl-2b, qwen3-vl-8b)')),
+  path: results(z.string().describe('model weights directory or HF id passed to `vllm serve`')),
+  servedModelName: results(z.string().describe('name the server exposes and requests use')),
+  gpuId: operational(gpuId),
+  env: results(z.record(z.string(), z.string()).default({}).describe('extra environment for this model\'s server')),
+  vllmArgs: results(z.array(z.string()).default([]).describe('extra `vllm serve` arguments, appended verbatim as separate argv items')),
 });
 export type ModelConfig = z.infer<typeof ModelSchema>;
 
 export const EndpointSchema = z.strictObject({
-  model: z.enum(['predictor', 'verifier_2b', 'verifier_8b']).describe('which model role this URL serves'),
-  url: z.url().describe('base URL of an OpenAI-compatible server, e.g. http://node7:8000/v1'),
-  apiKey: z.string().default('EMPTY').describe('API key sent as Bearer token'),
-  servedModelName: z.string().optional().describe('model name to request; defaults to the model\'s servedModelName'),
-  maxInFlight: z.int().positive().optional().describe('cap on concurrent requests to this endpoint'),
+  model: results(z.enum(['predictor', 'verifier_2b', 'verifier_8b']).describe('which model role this URL serves')),
+  url: results(z.url().describe('base URL of an OpenAI-compatible server, e.g. http://node7:8000/v1')),
+  apiKey: operational(z.string().default('EMPTY').describe('API key sent as Bearer token')),
+  servedModelName: results(z.string().optional().describe('model name to request; defaults to the model\'s servedModelName')),
+  maxInFlight: operational(z.int().positive().optional().describe('cap on concurrent requests to this endpoint')),
 });
 
 export const ConfigSchema = z.strictObject({
-  seed: z.int().default(42).describe('seed for the fixture, the simulator, sampling and the bootstrap'),
+  seed: results(z.int().default(42).describe('seed for the fixture, the simulator, sampling and the bootstrap')),
   paths: z.strictObject({
-    experimentDir: z.string().default('tool_calling_experiment').describe('the experiment folder (media files for file:// image mode go under it)'),
-    db: z.string().default('tool_calling_experiment/tool_calling.db').describe('the experiment database (the plan\'s schema)'),
-    runsDir: z.string().default('tool_calling_experiment/runs').describe('Arrow intermediates, one folder per experiment, and suite manifests'),
-    fixtureDir: z.string().default('tool_calling_experiment/fixture').describe('where the synthetic fixture is generated and read'),
-    toolStats: z.string().default('tool_calling_experiment/tool_stats.json').describe('tool statistics file (built when missing or stale)'),
-    reportsDir: z.string().default('tool_calling_experiment').describe('where sample_report_data.json, the insights report and report.html go'),
+    experimentDir: operational(z.string().default('tool_calling_experiment').describe('the experiment folder (media files for file:// image mode go under it)')),
+    db: operational(z.string().default('tool_calling_experiment/tool_calling.db').describe('the experiment database (the plan\'s schema)')),
+    runsDir: operational(z.string().default('tool_calling_experiment/runs').describe('Arrow intermediates, one folder per experiment, and suite manifests')),
+    fixtureDir: operational(z.string().default('tool_calling_experiment/fixture').describe('where the synthetic fixture is generated and read')),
+    toolStats: operational(z.string().default('tool_calling_experiment/tool_stats.json').describe('tool statistics file (built when missing or stale)')),
+    reportsDir: operational(z.string().default('tool_calling_experiment').describe('where sample_report_data.json, the insights report and report.html go')),
   }).prefault({}).describe('where things are read and written, relative to the working directory'),
   dataset: z.strictObject({
-    source: z.enum(['fixture', 'mds', 'jsonl']).default('fixture').describe('fixture = generate/read the synthetic fixture under paths.fixtureDir'),
-    path: z.string().optional().describe('MDS directory (with index.json) or JSONL manifest'),
-    selfConsistencyDb: z.string().optional().describe('self_consistency.db with the greedy baseline; default: the fixture\'s'),
+    source: results(z.enum(['fixture', 'mds', 'jsonl']).default('fixture').describe('fixture = generate/read the synthetic fixture under paths.fixtureDir')),
+    path: results(z.string().optional().describe('MDS directory (with index.json) or JSONL manifest')),
+    selfConsistencyDb: results(z.string().optional().describe('self_consistency.db with the greedy baseline; default: the fixture\'s')),
     mapping: z.strictObject({
-      sample_id: z.string().default('sample_id').describe('integer sample id'),
-      chum_uri: z.string().default('chum_uri').describe('source URI of the clip'),
-      scene_type_gt: z.string().default('scene_type_gt').describe('ground-truth scene (null = unlabelled)'),
-      long_action_gt: z.string().default('long_action_gt').describe('ground-truth longitudinal action'),
-      lat_action_gt: z.string().default('lat_action_gt').describe('ground-truth lateral action'),
-      fine_class: z.string().default('fine_class').describe('fine class, e.g. nominal_triggers'),
-      odd_label: z.string().default('odd_label').describe('operational design domain label'),
-      location: z.string().default('location').describe('location'),
-      waypoints_gt: z.string().default('waypoints_gt').describe('ground-truth waypoints, [[x, y], ...]'),
-      image: z.string().default('image').describe('the dashcam image (jpeg/png bytes, or a path / data URL in JSONL)'),
+      sample_id: results(z.string().default('sample_id').describe('integer sample id')),
+      chum_uri: results(z.string().default('chum_uri').describe('source URI of the clip')),
+      scene_type_gt: results(z.string().default('scene_type_gt').describe('ground-truth scene (null = unlabelled)')),
+      long_action_gt: results(z.string().default('long_action_gt').describe('ground-truth longitudinal action')),
+      lat_action_gt: results(z.string().default('lat_action_gt').describe('ground-truth lateral action')),
+      fine_class: results(z.string().default('fine_class').describe('fine class, e.g. nominal_triggers')),
+      odd_label: results(z.string().default('odd_label').describe('operational design domain label')),
+      location: results(z.string().default('location').describe('location')),
+      waypoints_gt: results(z.string().default('waypoints_gt').describe('ground-truth waypoints, [[x, y], ...]')),
+      image: results(z.string().default('image').describe('the dashcam image (jpeg/png bytes, or a path / data URL in JSONL)')),
     }).prefault({}).describe('our field name -> dataset column (MDS) or key (JSONL); "" = not in the dataset (null; sample_id then = row index)'),
     selfConsistency: z.strictObject({
-      table: z.string().default('predictions').describe('table holding the greedy predictions and ground truth'),
-      experimentId: z.string().optional().describe('experiment_id of the greedy run when the table holds several'),
-      columns: z.record(z.string(), z.string()).default({}).describe('overrides of column names, our name -> theirs'),
+      table: results(z.string().default('predictions').describe('table holding the greedy predictions and ground truth')),
+      experimentId: results(z.string().optional().describe('experiment_id of the greedy run when the table holds several')),
+      columns: results(z.record(z.string(), z.string()).default({}).describe('overrides of column names, our name -> theirs')),
     }).prefault({}).describe('where the importer finds the greedy baseline in self_consistency.db (docs/data.md)'),
-    imageMode: z.enum(['data-url', 'file']).default('data-url').describe('how images travel to the server: inline data URL, or file:// path (needs allowedLocalMediaPath)'),
-    imagePixelBudget: z.int().positive().optional().describe('downscale images above this many pixels before sending'),
-    validateHashes: z.boolean().default(false).describe('check the shard hashes listed in the MDS index.json while loading'),
+    imageMode: results(z.enum(['data-url', 'file']).default('data-url').describe('how images travel to the server: inline data URL, or file:// path (needs allowedLocalMediaPath)')),
+    imagePixelBudget: results(z.int().positive().optional().describe('downscale images above this many pixels before sending')),
+    validateHashes: operational(z.boolean().default(false).describe('check the shard hashes listed in the MDS index.json while loading')),
   }).prefault({}).describe('the samples and the greedy baseline'),
   models: z.strictObject({
     predictor: ModelSchema.prefault({ profile: 'sceneiq-ft-2b', path: '/fsx/mketkar-sceneiq/checkpoints/checkpoint_006', servedModelName: 'sceneiq-ft-2b', gpuId: 0, env: { VLLM_BATCH_INVARIANT: '1' } }).describe('the fine-tuned SceneIQ model (condition 0 when run live; VLLM_BATCH_INVARIANT=1 as the plan asks)'),
@@ -66,55 +70,55 @@ export const ConfigSchema = z.strictObject({
     verifier_8b: ModelSchema.prefault({ profile: 'qwen3-vl-8b', path: '/fsx/models/Qwen3-VL-8B-Instruct', servedModelName: 'qwen3-vl-8b', gpuId: 2 }).describe('base Qwen3-VL-8B-Instruct verifier'),
   }).prefault({}).describe('the three models: the fine-tuned predictor and the base 2B and 8B verifiers'),
   backend: z.strictObject({
-    kind: z.enum(['simulator', 'vllm', 'endpoints']).default('simulator').describe('simulator = built-in vLLM stand-in (synthetic); vllm = spawn `vllm serve` per GPU; endpoints = use the URLs below'),
+    kind: results(z.enum(['simulator', 'vllm', 'endpoints']).default('simulator').describe('simulator = built-in vLLM stand-in (synthetic); vllm = spawn `vllm serve` per GPU; endpoints = use the URLs below')),
     vllm: z.strictObject({
-      executable: z.string().default('vllm').describe('vllm executable, looked up on PATH'),
-      startupTimeoutS: z.number().positive().default(900).describe('seconds to wait for /health 200 after spawning'),
-      maxModelLen: z.int().positive().default(8192).describe('--max-model-len'),
-      gpuMemoryUtilization: z.number().gt(0).max(1).default(0.9).describe('--gpu-memory-utilization (also decides which models share a GPU)'),
-      maxNumSeqs: z.int().positive().default(256).describe('--max-num-seqs'),
-      limitMmPerPrompt: z.record(z.string(), z.int().nonnegative()).default({ image: 1 }).describe('--limit-mm-per-prompt, passed as JSON'),
-      chatTemplate: z.string().optional().describe('--chat-template file'),
-      allowedLocalMediaPath: z.string().optional().describe('--allowed-local-media-path (needed for dataset.imageMode "file")'),
-      cacheRoot: z.string().optional().describe('parent of each server\'s VLLM_CACHE_ROOT; default: the run folder'),
+      executable: operational(z.string().default('vllm').describe('vllm executable, looked up on PATH')),
+      startupTimeoutS: operational(z.number().positive().default(900).describe('seconds to wait for /health 200 after spawning')),
+      maxModelLen: results(z.int().positive().default(8192).describe('--max-model-len')),
+      gpuMemoryUtilization: operational(z.number().gt(0).max(1).default(0.9).describe('--gpu-memory-utilization (also decides which models share a GPU)')),
+      maxNumSeqs: operational(z.int().positive().default(256).describe('--max-num-seqs')),
+      limitMmPerPrompt: results(z.record(z.string(), z.int().nonnegative()).default({ image: 1 }).describe('--limit-mm-per-prompt, passed as JSON')),
+      chatTemplate: results(z.string().optional().describe('--chat-template file')),
+      allowedLocalMediaPath: operational(z.string().optional().describe('--allowed-local-media-path (needed for dataset.imageMode "file")')),
+      cacheRoot: operational(z.string().optional().describe('parent of each server\'s VLLM_CACHE_ROOT; default: the run folder')),
     }).prefault({}).describe('how `vllm serve` is spawned (backend.kind "vllm")'),
     endpoints: z.array(EndpointSchema).default([]).describe('existing OpenAI-compatible servers (backend.kind "endpoints")'),
     simulator: z.strictObject({
-      latency: z.boolean().default(false).describe('model prefill/decode time and a running-sequence capacity; off = as fast as possible'),
-      tokensPerDelta: z.int().positive().default(4).describe('tokens per SSE delta event'),
-      faults: z.string().default('').describe('faults to inject, e.g. "429=0.02,drop=0.01,die-after=500" (docs/backends.md); empty = none'),
+      latency: operational(z.boolean().default(false).describe('model prefill/decode time and a running-sequence capacity; off = as fast as possible')),
+      tokensPerDelta: operational(z.int().positive().default(4).describe('tokens per SSE delta event')),
+      faults: results(FaultsField.prefault('').describe('faults to inject, e.g. "429=0.02,drop=0.01,die-after=500" (docs/backends.md); empty = none')),
     }).prefault({}).describe('the built-in simulator (backend.kind "simulator"; synthetic)'),
   }).prefault({}).describe('where the models run'),
-  conditions: z.array(z.string()).default([]).describe('condition ids to run (e.g. "oracle_8b"); empty = all 11'),
+  conditions: operational(z.array(z.string()).default([]).describe('condition ids to run (e.g. "oracle_8b"); empty = all 11')),
   gate: z.strictObject({
-    threshold: z.number().min(0).max(1).default(0.7).describe('oracle macro-F1 needed to proceed'),
+    threshold: operational(z.number().min(0).max(1).default(0.7).describe('oracle macro-F1 needed to proceed')),
   }).prefault({}).describe('the oracle gate (plan, Phase 0)'),
   concurrency: z.strictObject({
-    initial: z.int().positive().default(64).describe('in-flight requests per endpoint at the start'),
-    min: z.int().positive().default(4).describe('lower bound of the adaptive limit'),
-    max: z.int().positive().default(512).describe('upper bound of the adaptive limit'),
-    adaptive: z.boolean().default(true).describe('adjust in-flight requests per endpoint from the server\'s waiting queue (/metrics)'),
-    targetWaiting: z.int().nonnegative().default(8).describe('server queue length the adaptive limit aims for'),
+    initial: operational(z.int().positive().default(64).describe('in-flight requests per endpoint at the start')),
+    min: operational(z.int().positive().default(4).describe('lower bound of the adaptive limit')),
+    max: operational(z.int().positive().default(512).describe('upper bound of the adaptive limit')),
+    adaptive: operational(z.boolean().default(true).describe('adjust in-flight requests per endpoint from the server\'s waiting queue (/metrics)')),
+    targetWaiting: operational(z.int().nonnegative().default(8).describe('server queue length the adaptive limit aims for')),
   }).prefault({}).describe('requests in flight per endpoint'),
   retries: z.strictObject({
-    max: z.int().nonnegative().default(4).describe('retries per request for 429, 5xx, dropped connections, mid-stream errors and timeouts'),
-    baseDelayMs: z.int().nonnegative().default(200).describe('first backoff; doubles per retry, with jitter'),
-    maxDelayMs: z.int().nonnegative().default(10000).describe('backoff cap'),
+    max: operational(z.int().nonnegative().default(4).describe('retries per request for 429, 5xx, dropped connections, mid-stream errors and timeouts')),
+    baseDelayMs: operational(z.int().nonnegative().default(200).describe('first backoff; doubles per retry, with jitter')),
+    maxDelayMs: operational(z.int().nonnegative().default(10000).describe('backoff cap')),
   }).prefault({}).describe('retries of failed requests (then the sample is recorded as failed)'),
   run: z.strictObject({
-    maxTurns: z.int().positive().default(4).describe('model turns per conversation (per stage in Pipeline B)'),
-    maxTokens: z.int().positive().default(512).describe('max_tokens per turn'),
-    temperatureVerify: z.number().min(0).default(0).describe('temperature of verifier turns'),
-    temperaturePredict: z.number().min(0).default(0).describe('temperature of the predictor (greedy = 0)'),
-    requestTimeoutS: z.number().positive().default(300).describe('one request, first byte to [DONE]'),
-    parseMode: z.enum(['client', 'server']).default('client').describe('client = tool_choice "none" and parse <tool_call> text here; server = vLLM\'s hermes parser'),
-    clientMode: z.enum(['native', 'openai']).default('native').describe('native = raw HTTP bodies into the C++ stream engine; openai = the openai package'),
-    order: z.enum(['condition-major', 'sample-major']).default('condition-major').describe('sample-major sends one sample\'s conditions back to back (image cache hits)'),
+    maxTurns: results(z.int().positive().default(4).describe('model turns per conversation (per stage in Pipeline B)')),
+    maxTokens: results(z.int().positive().default(512).describe('max_tokens per turn')),
+    temperatureVerify: results(z.number().min(0).default(0).describe('temperature of verifier turns')),
+    temperaturePredict: results(z.number().min(0).default(0).describe('temperature of the predictor (greedy = 0)')),
+    requestTimeoutS: operational(z.number().positive().default(300).describe('one request, first byte to [DONE]')),
+    parseMode: results(z.enum(['client', 'server']).default('client').describe('client = tool_choice "none" and parse <tool_call> text here; server = vLLM\'s hermes parser')),
+    clientMode: operational(z.enum(['native', 'openai']).default('native').describe('native = raw HTTP bodies into the C++ stream engine; openai = the openai package')),
+    order: operational(z.enum(['condition-major', 'sample-major']).default('condition-major').describe('sample-major sends one sample\'s conditions back to back (image cache hits)')),
   }).prefault({}).describe('how each turn is sent'),
   tools: z.strictObject({
-    crossFit: z.int().min(0).default(0).describe('0 = statistics from all samples (as the plan); K >= 2 = K-fold cross-fitted statistics'),
-    dispatch: z.enum(['auto', 'inline', 'pool']).default('auto').describe('auto = built-in tools inline (faster, see bench/tools.bench.ts), custom tools in the piscina pool'),
-    timeoutMs: z.int().positive().default(2000).describe('per tool call; a pooled tool that hangs is stopped after this'),
+    crossFit: results(z.int().min(0).default(0).describe('0 = statistics from all samples (as the plan); K >= 2 = K-fold cross-fitted statistics')),
+    dispatch: operational(z.enum(['auto', 'inline', 'pool']).default('auto').describe('auto = built-in tools inline (faster, see bench/tools.bench.ts), custom tools in the piscina pool')),
+    timeoutMs: operational(z.int().positive().default(2000).describe('per tool call; a pooled tool that hangs is stopped after this')),
   }).prefault({}).describe('the verification tools'),
 });
 

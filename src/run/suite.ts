@@ -7,7 +7,8 @@
 // `signal` / `abandon`.
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Config } from '../config/schema';
+import { ConfigSchema, type Config } from '../config/schema';
+import { resultsView } from '../config/effects';
 import { configHash } from '../config/load';
 import type { Sample } from '../domain/sample';
 import type { BackendSet } from '../backends/types';
@@ -81,15 +82,11 @@ export class SuiteAbandoned extends TceError {
   }
 }
 
-/** The parts of the config that change results: a resumed run must match. */
+/** The parts of the config that change results (as marked in the schema)
+ * and of the run's selection: a resumed suite must match them. */
 export function resultsConfig(c: Config, o: Pick<SuiteOptions, 'limit' | 'shard' | 'livePredict'>): unknown {
   return {
-    seed: c.seed,
-    dataset: c.dataset,
-    models: c.models,
-    backend: { kind: c.backend.kind, simulator: c.backend.simulator, endpoints: c.backend.endpoints.map((e) => ({ model: e.model, url: e.url, servedModelName: e.servedModelName })) },
-    run: { maxTurns: c.run.maxTurns, maxTokens: c.run.maxTokens, temperatureVerify: c.run.temperatureVerify, temperaturePredict: c.run.temperaturePredict, parseMode: c.run.parseMode },
-    tools: { crossFit: c.tools.crossFit },
+    ...resultsView(ConfigSchema, c),
     limit: o.limit ?? null,
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     livePredict: o.livePredict,

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { startSimulator, VLLM_KEEP_ALIVE_S } from '../../src/backends/sim/server';
 import { checkMediaRoot } from '../../src/backends/sim/vision';
-import { parseFaultSpec } from '../../src/backends/sim/faults';
+import { parseFaultSpec } from '../../src/config/faults';
 import { isProfile } from '../../src/backends/sim/profiles';
 
 const VALUE_FLAGS = new Set([

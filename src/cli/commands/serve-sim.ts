@@ -2,7 +2,7 @@ import type { Command } from '../command';
 import { CONFIG_OPTION, configFrom, flag, int, str } from '../common-options';
 import { startSimulator } from '../../backends/sim/server';
 import { DEFAULT_LATENCY } from '../../backends/sim/latency';
-import { parseFaultSpec, FAULT_SPEC_HELP } from '../../backends/sim/faults';
+import { parseFaultSpec, FAULT_SPEC_HELP } from '../../config/faults';
 
 // `tce serve-sim`: the built-in simulator in the foreground, serving the
 // three configured models on one port, for curl and for other clients.
