@@ -1,4 +1,5 @@
-// Differential fuzzing, seeded and time-bounded: native == twin on random
+// Differential fuzzing, seeded and count-bounded (the same cases on any
+// machine, however busy): native == twin on random
 // texts and SSE streams, and a stream fed in random splits (inside escapes,
 // UTF-8 characters, tags) equals the same stream fed whole.
 import { test } from 'node:test';
@@ -10,7 +11,9 @@ import { requireNative } from '../src/native/loader';
 import { randomBytes, randomSplit, randomSse, randomText, rng } from './helpers/extract-fuzz';
 
 const SEED = Number(process.env['TCE_FUZZ_SEED'] ?? 20261121);
-const BUDGET_MS = Number(process.env['TCE_FUZZ_MS'] ?? 4000);
+/** Multiplies the case counts below, for a longer local fuzz run. */
+const SCALE = Number(process.env['TCE_FUZZ_SCALE'] ?? 1);
+const CASES = { texts: Math.ceil(3000 * SCALE), sse: Math.ceil(400 * SCALE), text: Math.ceil(1200 * SCALE) };
 const KNOWN = ['check_scene_prior', 'check_confusion_risk'];
 /** Offered set unknown, a subset of the known tools, or empty. */
 const OFFERED: ReadonlyArray<readonly string[] | undefined> = [undefined, ['check_scene_prior', 'a'], []];
@@ -35,9 +38,8 @@ function untimed(r: StreamResult): Omit<StreamResult, 'firstTokenMs' | 'lastToke
 test('whole texts: native == twin on random texts', () => {
   requireNative();
   const r = rng(SEED);
-  const t0 = Date.now();
   let n = 0;
-  while (Date.now() - t0 < BUDGET_MS / 4) {
+  while (n < CASES.texts) {
     const texts = Array.from({ length: 50 }, () => randomText(r));
     const o = optsFor(n / 50);
     const a = extractTexts(texts, o, 'native');
@@ -45,7 +47,7 @@ test('whole texts: native == twin on random texts', () => {
     for (let i = 0; i < texts.length; i++) assert.deepEqual(a[i], b[i], `seed ${SEED}: text ${JSON.stringify(texts[i])} offered ${JSON.stringify(o.offeredTools)}`);
     n += texts.length;
   }
-  assert.ok(n >= 50);
+  assert.equal(n, CASES.texts);
 });
 
 for (const mode of ['sse', 'text'] as const) {
@@ -55,9 +57,8 @@ for (const mode of ['sse', 'text'] as const) {
     const twin = createStreamEngine('typescript');
     assert.equal(native.implementation, 'native');
     const r = rng(SEED + (mode === 'sse' ? 1 : 2));
-    const t0 = Date.now();
     let n = 0;
-    while (Date.now() - t0 < (BUDGET_MS * 3) / 8) {
+    while (n < CASES[mode]) {
       const text = randomText(r);
       const bytes = randomBytes(r, mode === 'sse' ? randomSse(r, text) : text);
       const pieces = randomSplit(r, bytes);
@@ -69,7 +70,7 @@ for (const mode of ['sse', 'text'] as const) {
       assert.deepEqual(untimed(run(twin, mode, pieces, o)), untimed(run(twin, mode, [bytes], o)), `twin split != whole, ${where}`);
       n++;
     }
-    assert.ok(n >= 20);
+    assert.equal(n, CASES[mode]);
   });
 }
 

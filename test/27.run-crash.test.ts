@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './helpers/cli';
+import { rng } from './helpers/extract-fuzz';
 import { openRunWriter } from '../src/store/run-writer';
 import { readRunDir } from '../src/store/run-reader';
 import { scanRunDir } from '../src/store/run-dir';
@@ -48,9 +49,13 @@ if (process.env[CHILD_ENV]) {
     const dir = path.join(runs, EXP['experiment_id'] as string);
     let withLeftovers = 0;
     let round = 0;
-    // at least 8 kills, more on a busy machine until some batches committed
-    for (let committed = 0; round < 8 || (committed < 5 && round < 20); round++) {
-      await runAndKill(runs, 20 + Math.floor(Math.random() * 300));
+    // Seeded kill moments. At least 8 kills, then more until some batches
+    // are committed: on a busy machine an early kill finds the child before
+    // its first flush, so each further kill comes a little later.
+    const rand = rng(Number(process.env['TCE_CRASH_SEED'] ?? 27));
+    for (let committed = 0; round < 8 || committed < 5; round++) {
+      assert.ok(round < 60, `no batch committed after ${round} kills`);
+      await runAndKill(runs, 20 + Math.floor(rand() * 300) + Math.max(0, round - 7) * 100);
       const scan = scanRunDir(dir);
       if (scan.leftovers.length) withLeftovers++;
       committed = scan.committed.reduce((n, b) => n + b.marker.samples, 0);

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { isGroupAlive } from '../src/backends/vllm/reaper';
-import { ROOT, tce, tmpDir } from './helpers/cli';
+import { ROOT, processMark, processesWithMark, tce, tmpDir } from './helpers/cli';
 
 const FAKE_DIR = path.join(ROOT, 'test', 'fake-vllm');
 const env = { ...process.env, PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}` };
@@ -65,11 +65,12 @@ test('a crash of the driver stops every server too', async () => {
 test('tce serve-check: three fake servers healthy, then stopped with no process left', async () => {
   const dir = tmpDir();
   fs.writeFileSync(path.join(dir, 'config.json'), '{}');
-  const r = await tce(['serve-check', '--config', path.join(dir, 'config.json'), '--run-dir', dir, '--timeout', '30'], { env });
+  const mark = processMark();
+  const r = await tce(['serve-check', '--config', path.join(dir, 'config.json'), '--run-dir', dir, '--timeout', '30'], { env: { ...env, [mark.name]: mark.value } });
   assert.equal(r.status, 0, r.stderr);
   const healthy = r.stdout.split('\n').filter((l) => / healthy /.test(l));
   assert.deepEqual(healthy.map((l) => l.split(/\s+/)[0]), ['predictor', 'verifier_2b', 'verifier_8b']);
   assert.match(r.stdout, /stopped; logs in/);
-  const left = spawnSync('pgrep', ['-f', 'fake-vllm'], { encoding: 'utf8' });
-  assert.equal(left.stdout.trim(), '', 'pgrep -f fake-vllm finds nothing');
+  // Servers and their engine processes inherit the mark; none may be left.
+  assert.deepEqual(processesWithMark(mark), [], 'no process started by serve-check is left');
 });

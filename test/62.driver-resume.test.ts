@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { rng } from './helpers/extract-fuzz';
 
 const N = 120;
 
@@ -46,22 +47,30 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
   const a = await tce(['run', '--config', cfgClean, '--limit', String(N), '--quiet', '--no-report'], { cwd: clean });
   assert.equal(a.status, 0, a.stderr);
 
-  const dir = tmpDir('tce-resume-killed-');
-  const cfg = writeTestConfig(dir, fixture);
-  const runs = path.join(dir, 'tool_calling_experiment', 'runs');
-  const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', String(N), '--quiet', '--no-report'], { cwd: dir, detached: true, stdio: 'ignore' });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  // Wait until some batches are on disk, then kill at a random moment.
-  const deadline = Date.now() + 120_000;
-  while (committedFiles(runs) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
+  // kill -9 at a seeded moment once some batches are on disk. A run that
+  // finished before the kill proves nothing: then the next attempt, in a
+  // fresh folder, kills sooner (none of this depends on luck to pass).
+  const rand = rng(Number(process.env['TCE_RESUME_SEED'] ?? 62));
+  let dir = '';
+  let cfg = '';
   let killedMidRun = false;
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-    killedMidRun = true;
-  } catch { /* it already finished: still a valid (if weaker) check */ }
-  await exited;
-  assert.ok(killedMidRun, 'the run finished before it could be killed: raise N');
+  for (let attempt = 0; attempt < 6 && !killedMidRun; attempt++) {
+    dir = tmpDir('tce-resume-killed-');
+    cfg = writeTestConfig(dir, fixture);
+    const runs = path.join(dir, 'tool_calling_experiment', 'runs');
+    const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', String(N), '--quiet', '--no-report'], { cwd: dir, detached: true, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let running = true;
+    void exited.then(() => { running = false; });
+    const deadline = Date.now() + 120_000;
+    while (running && committedFiles(runs) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, Math.floor(rand() * 300) >> attempt));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch { /* already gone: it finished */ }
+    killedMidRun = (await exited) === 'SIGKILL';
+  }
+  assert.ok(killedMidRun, 'every attempt finished before it could be killed: raise N');
 
   const b = await tce(['run', '--config', cfg, '--limit', String(N), '--resume', '--quiet', '--no-report'], { cwd: dir });
   assert.equal(b.status, 0, b.stderr);

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { tce, tmpDir, ROOT } from './helpers/cli';
+import { tce, tmpDir, ROOT, processMark, processesWithMark } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 
 // The real path: backend.kind "vllm" spawns `vllm serve` per model. The fake
@@ -13,7 +12,8 @@ test('tce run with backend.kind "vllm" spawns one server per model, runs, and le
   const fixture = await sharedFixture();
   const dir = tmpDir('tce-vllm-path-');
   const cfg = writeTestConfig(dir, fixture, { backend: { kind: 'vllm' } });
-  const env = { ...process.env, PATH: `${path.join(ROOT, 'test', 'fake-vllm')}${path.delimiter}${process.env['PATH'] ?? ''}` };
+  const mark = processMark();
+  const env = { ...process.env, [mark.name]: mark.value, PATH: `${path.join(ROOT, 'test', 'fake-vllm')}${path.delimiter}${process.env['PATH'] ?? ''}` };
   const r = await tce(['run', '--config', cfg, '--limit', '15', '--conditions', 'baseline,prior_only_8b,staged_2b', '--live-predict', '--no-report', '--quiet'], { cwd: dir, env });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /backend vllm/);
@@ -22,6 +22,6 @@ test('tce run with backend.kind "vllm" spawns one server per model, runs, and le
   db.close();
   assert.deepEqual(rows.map((x) => [x.c, x.b, x.n]), [['baseline', 'vllm', 15], ['prior_only', 'vllm', 15], ['staged', 'vllm', 15]]);
   assert.ok(rows.every((x) => x.turns > 0), 'every condition sent requests (the baseline ran the predictor live)');
-  const left = spawnSync('pgrep', ['-af', 'fake-vllm/vllm serve'], { encoding: 'utf8' });
-  assert.equal(left.stdout.trim(), '', `servers left running: ${left.stdout}`);
+  const left = processesWithMark(mark);
+  assert.deepEqual(left, [], `servers left running: ${left.join('\n')}`);
 });

@@ -98,3 +98,26 @@ export function tmpDir(prefix = 'tce-test-'): string {
 export function hasPython3(): boolean {
   return spawnSync('python3', ['-c', 'import sqlite3'], { encoding: 'utf8' }).status === 0;
 }
+
+/** An environment variable unique to this call site: processes started with
+ * it (and their children, which inherit it) can be found again, without
+ * counting those of test files running at the same time. */
+export function processMark(): { name: string; value: string } {
+  return { name: 'TCE_TEST_MARK', value: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}` };
+}
+
+/** Live processes whose environment carries `mark`, as "pid command line". */
+export function processesWithMark(mark: { name: string; value: string }): string[] {
+  const needle = `${mark.name}=${mark.value}`;
+  const out: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      if (!env.includes(needle)) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      if (/^\d+ \(.*\) Z /.test(stat)) continue; // a zombie has exited
+      out.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim()}`);
+    } catch { /* gone meanwhile, or not ours to read */ }
+  }
+  return out;
+}
