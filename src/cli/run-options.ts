@@ -6,6 +6,7 @@ import type { Shard, SuiteOptions, SuiteResult } from '../run/suite';
 import { EXIT_INTERRUPTED } from './interrupts';
 import { UsageError } from '../util/errors';
 import type { LoadedConfig } from '../config/load';
+import { preflightRunPaths } from '../store/preflight';
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   ...CONFIG_OPTION,
@@ -46,6 +47,8 @@ export function runConfig(args: ParsedArgs, extra: Record<string, unknown> = {})
 }
 
 export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<SuiteOptions>): SuiteOptions {
+  // Every run command passes here before runSuite: bad paths fail now, not after the run.
+  preflightRunPaths(loaded.config.paths);
   const quiet = flag(args, 'quiet');
   return {
     config: loaded.config,

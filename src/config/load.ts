@@ -13,6 +13,7 @@ function describeFound(root: unknown, path: PropertyKey[]): string {
     v = (v as Record<PropertyKey, unknown>)[k];
   }
   if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `number ${v} (out of range)`;
   const shown = JSON.stringify(v);
   const kind = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
   return `${kind} ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`;
@@ -59,16 +60,36 @@ export interface LoadedConfig {
   source: string;
 }
 
+/** Config files are small JSON texts; a device or FIFO would block the read
+ * forever and a huge file is a mistake. */
+const MAX_CONFIG_BYTES = 4 << 20;
+
+function readConfigText(file: string): string {
+  let text: string;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new TceError('CONFIG_UNREADABLE', `${file}: not a regular file (${st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : 'a device or socket'}); --config expects a JSON file`, 'pass an existing JSON file with --config');
+    if (st.size > MAX_CONFIG_BYTES) throw new TceError('CONFIG_INVALID', `${file}: ${st.size} bytes is too large for a config file (at most ${MAX_CONFIG_BYTES})`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof TceError) throw e;
+    throw new TceError('CONFIG_UNREADABLE', `cannot read config ${file}: ${(e as Error).message}`, 'pass an existing file with --config');
+  }
+  // Editors on Windows write a byte-order mark; it is not part of the JSON.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** JSON turns 1e400 into Infinity, which the schema would report as "null". */
+function checkFiniteNumbers(v: unknown, file: string, at: PropertyKey[] = []): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new TceError('CONFIG_INVALID', `invalid configuration\n${file}: ${formatPath(at)}: number out of range (too large to represent; found ${v})`, 'use a finite number');
+  if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) checkFiniteNumbers(x, file, [...at, Array.isArray(v) ? Number(k) : k]);
+}
+
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const file = opts.file ?? (fs.existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
   let raw: Record<string, unknown> = {};
   if (file !== undefined) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new TceError('CONFIG_UNREADABLE', `cannot read config ${file}: ${(e as Error).message}`, 'pass an existing file with --config');
-    }
+    const text = readConfigText(file);
     try {
       raw = JSON.parse(text) as Record<string, unknown>;
     } catch (e) {
@@ -77,6 +98,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       throw new TceError('CONFIG_INVALID', `${file}: (root): expected an object (found ${describeFound(raw, [])})`);
     }
+    checkFiniteNumbers(raw, file);
   }
   const source = file ?? '(defaults)';
   const fromFile = parseConfig(raw, source);

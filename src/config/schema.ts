@@ -99,7 +99,7 @@ export const ConfigSchema = z.strictObject({
     max: operational(z.int().positive().default(512).describe('upper bound of the adaptive limit')),
     adaptive: operational(z.boolean().default(true).describe('adjust in-flight requests per endpoint from the server\'s waiting queue (/metrics)')),
     targetWaiting: operational(z.int().nonnegative().default(8).describe('server queue length the adaptive limit aims for')),
-  }).prefault({}).describe('requests in flight per endpoint'),
+  }).refine((c) => c.min <= c.max, { message: 'concurrency.min must not exceed concurrency.max', path: ['min'] }).prefault({}).describe('requests in flight per endpoint'),
   retries: z.strictObject({
     max: operational(z.int().nonnegative().default(4).describe('retries per request for 429, 5xx, dropped connections, mid-stream errors and timeouts')),
     baseDelayMs: operational(z.int().nonnegative().default(200).describe('first backoff; doubles per retry, with jitter')),

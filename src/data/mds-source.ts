@@ -11,6 +11,7 @@ export type FieldMapping = Record<SampleField, string>;
 
 export function readMdsSamples(dir: string, mapping: FieldMapping, opts: MdsReaderOptions = {}): Sample[] {
   const reader = MdsReader.open(dir, opts);
+  if (reader.length === 0 || reader.columns.length === 0) throw new TceError('MDS_EMPTY', `${reader.index.file}: the dataset holds no samples (${reader.index.shards.length} shards)`, 'point dataset.path at the folder of the written MDS dataset');
   const cols: Array<[SampleField, number, string]> = [];
   for (const f of SAMPLE_FIELDS) {
     const name = mapping[f];

@@ -104,6 +104,7 @@ function readOpen(db: Database.Database, file: string, opts: ReadScOptions): { s
   const params: string[] = [];
   if (col.experiment_id) {
     const ids = (db.prepare(`SELECT DISTINCT ${quoteIdent(col.experiment_id)} AS id FROM ${quoteIdent(table)} ORDER BY 1`).all() as Array<{ id: unknown }>).map((r) => String(r.id));
+    if (ids.length === 0) throw new TceError('SC_EMPTY', `${file}: table '${table}' is empty (no greedy predictions)`, 'point dataset.selfConsistencyDb at the database that holds the baseline, or run `tce synth`');
     const want = opts.experimentId ?? (ids.length === 1 ? ids[0] : undefined);
     if (want === undefined) throw new TceError('SC_MISMATCH', `${file}: table '${table}' holds several experiments (${ids.join(', ')}); which one is the greedy baseline?`, 'set dataset.selfConsistency.experimentId');
     if (!ids.includes(want)) throw new TceError('SC_MISMATCH', `${file}: table '${table}' has no experiment '${want}' (found: ${ids.join(', ') || 'none'})`, 'set dataset.selfConsistency.experimentId to one of them');
@@ -115,6 +116,7 @@ function readOpen(db: Database.Database, file: string, opts: ReadScOptions): { s
   const names = Object.keys(col) as ScColumn[];
   const sql = `SELECT ${names.map((n) => `${quoteIdent(col[n]!)} AS ${quoteIdent(n)}`).join(', ')} FROM ${quoteIdent(table)}${where} ORDER BY ${quoteIdent(col.sample_id!)}`;
   const rows = db.prepare(sql).raw(true).all(...params) as unknown[][];
+  if (rows.length === 0) throw new TceError('SC_EMPTY', `${file}: table '${table}' is empty (no greedy predictions)`, 'point dataset.selfConsistencyDb at the database that holds the baseline, or run `tce synth`');
   const samples: Sample[] = new Array(rows.length);
   const greedy = new Map<number, GreedyPrediction>();
   rows.forEach((raw, i) => {

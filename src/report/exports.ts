@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DB } from '../store/db';
+import { writeError } from '../store/durable-file';
 import { openAiTools } from '../tools/registry';
 
 export interface ExportStats { file: string; written: number; skipped: Record<string, number> }
@@ -97,14 +98,26 @@ class JsonlOut {
     if (this.buf.length >= 1000) this.flush();
   }
   private flush(): void {
-    if (this.buf.length) fs.writeSync(this.fd, this.buf.join('\n') + '\n');
+    try {
+      if (this.buf.length) fs.writeSync(this.fd, this.buf.join('\n') + '\n');
+    } catch (e) {
+      throw writeError(this.file, e);
+    }
     this.buf = [];
   }
-  close(ok: boolean): void {
+  close(): void {
     this.flush();
-    fs.closeSync(this.fd);
-    if (ok) fs.renameSync(`${this.file}.tmp`, this.file);
-    else fs.rmSync(`${this.file}.tmp`, { force: true });
+    try {
+      fs.closeSync(this.fd);
+      fs.renameSync(`${this.file}.tmp`, this.file);
+    } catch (e) {
+      throw writeError(this.file, e);
+    }
+  }
+  /** After a failure (a full disk, a bad row): no partial file is left. */
+  abandon(): void {
+    try { fs.closeSync(this.fd); } catch { /* already closed */ }
+    fs.rmSync(`${this.file}.tmp`, { force: true });
   }
 }
 
@@ -117,12 +130,12 @@ function parseArgs(text: string | null): unknown {
 function withOut(file: string, body: (out: JsonlOut, skipped: Record<string, number>) => void): ExportStats {
   const out = new JsonlOut(file);
   const skipped: Record<string, number> = {};
-  let ok = false;
   try {
     body(out, skipped);
-    ok = true;
-  } finally {
-    out.close(ok);
+    out.close();
+  } catch (e) {
+    out.abandon();
+    throw e;
   }
   return { file, written: out.written, skipped };
 }

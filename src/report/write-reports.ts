@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DB } from '../store/db';
+import { writeDurableSync, writeError } from '../store/durable-file';
 import type { AnalysisResult } from '../analysis/types';
 import { baselineCorrectMap, diagnoseCondition, type SampleDiagnosis } from './sample-diagnosis';
 import { insightsMarkdown, type Examples } from './insights-md';
@@ -27,34 +28,40 @@ export function writeReports(db: DB, r: AnalysisResult, opts: { outDir: string }
   const found = new Map<string, SampleDiagnosis[]>();
   const jsonl = path.join(opts.outDir, REPORT_FILES.samples);
   const tmp = `${jsonl}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    let buf: string[] = [];
-    for (const c of r.conditions) {
-      for (const d of diagnoseCondition(db, c, baseline)) {
-        buf.push(JSON.stringify(d));
-        if (buf.length >= 2000) { fs.writeSync(fd, buf.join('\n') + '\n'); buf = []; }
-        for (const k of kinds) {
-          if (!d.tags.includes(k)) continue;
-          const key = `${c.label}\u0000${k}`;
-          const l = found.get(key) ?? [];
-          if (l.length < EXAMPLES_PER_KIND) { l.push(d); found.set(key, l); }
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      let buf: string[] = [];
+      for (const c of r.conditions) {
+        for (const d of diagnoseCondition(db, c, baseline)) {
+          buf.push(JSON.stringify(d));
+          if (buf.length >= 2000) { fs.writeSync(fd, buf.join('\n') + '\n'); buf = []; }
+          for (const k of kinds) {
+            if (!d.tags.includes(k)) continue;
+            const key = `${c.label}\u0000${k}`;
+            const l = found.get(key) ?? [];
+            if (l.length < EXAMPLES_PER_KIND) { l.push(d); found.set(key, l); }
+          }
         }
       }
+      if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
+    } finally {
+      fs.closeSync(fd);
     }
-    if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
-  } finally {
-    fs.closeSync(fd);
+    fs.renameSync(tmp, jsonl);
+  } catch (e) {
+    // A half-written report is worse than none: never leave the .tmp behind.
+    fs.rmSync(tmp, { force: true });
+    throw writeError(jsonl, e);
   }
-  fs.renameSync(tmp, jsonl);
   const order = [...EXAMPLE_PREFERENCE, ...r.conditions.map((c) => c.label)];
   const examples = Object.fromEntries(kinds.map((k) => {
     const l = order.map((label) => found.get(`${label}\u0000${k}`) ?? []).find((x) => x.length > 0) ?? [];
     return [k, l];
   })) as Examples;
   const md = path.join(opts.outDir, REPORT_FILES.insights);
-  fs.writeFileSync(md, insightsMarkdown(r, examples));
+  writeDurableSync(md, insightsMarkdown(r, examples));
   const html = path.join(opts.outDir, REPORT_FILES.html);
-  fs.writeFileSync(html, htmlReport(r, examples));
+  writeDurableSync(html, htmlReport(r, examples));
   return { files: [jsonl, md, html] };
 }

@@ -87,9 +87,13 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
     return flushing;
   };
 
-  await new Promise<void>((resolveAll, rejectAll) => {
+  await new Promise<void>((resolveAll, rejectRun) => {
+    // After a failure (a full disk, say) no new samples start, and the error
+    // of a sample that finishes later is not left unhandled.
+    let failed = false;
+    const rejectAll = (e: unknown): void => { failed = true; rejectRun(e); };
     const pump = (): void => {
-      while (!stop.aborted && next < items.length && open < window()) {
+      while (!failed && !stop.aborted && next < items.length && open < window()) {
         const { task, sample } = items[next++]!;
         open++;
         task.progress.firstStartMs ??= performance.now();
@@ -103,7 +107,7 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
           if (st === 'server_error' || st === 'timeout') task.progress.failed++;
           pendingFlush.add(task);
           if (++sinceFlush >= FLUSH_EVERY || Date.now() - lastFlush >= FLUSH_INTERVAL_MS) void flushAll().catch(rejectAll);
-        }, rejectAll).finally(() => {
+        }).catch(rejectAll).finally(() => {
           open--;
           if (open === 0 && (stop.aborted || next >= items.length)) resolveAll();
           else pump();

@@ -10,6 +10,7 @@ import { readRunBatches, type RunBatch } from './run-reader';
 import { tableColumns, type DB } from './db';
 import type { Cell, ExperimentRow } from './rows';
 import { TceError } from '../util/errors';
+import { writeError } from './durable-file';
 
 export interface LoadResult {
   experiments: number;
@@ -229,7 +230,12 @@ export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadRe
   }
   const total: LoadResult = { experiments: 0, predictions: 0, turns: 0, toolCalls: 0, skipped: 0 };
   for (const id of [...groups.keys()].sort()) {
-    const r = loadExperiment(db, id, groups.get(id)!, log);
+    let r: ReturnType<typeof loadExperiment>;
+    try {
+      r = loadExperiment(db, id, groups.get(id)!, log);
+    } catch (e) {
+      throw writeError(db.name, e);
+    }
     total.experiments++;
     total.predictions += r.predictions;
     total.turns += r.turns;

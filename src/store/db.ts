@@ -3,6 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, latestSchemaVersion } from './schema';
 import { TceError } from '../util/errors';
+import { foreignDatabaseReason } from './preflight';
+import { writeError } from './durable-file';
 
 export type DB = Database.Database;
 
@@ -51,6 +53,9 @@ export function openDb(file: string, opts: OpenOptions = {}): DB {
     throw new TceError('DB_OPEN', `${file}: cannot open database: ${(e as Error).message}`);
   }
   try {
+    // Checked before any pragma: WAL mode would rewrite a foreign file's header.
+    const foreign = file === ':memory:' ? null : foreignDatabaseReason(db);
+    if (foreign) throw new TceError('DB_INVALID', `${file}: ${foreign}`, 'pass --db with a tce database or a new file; tce never writes into other databases');
     if (!readonly) {
       applyPragmas(db);
       migrate(db, file);
@@ -62,6 +67,8 @@ export function openDb(file: string, opts: OpenOptions = {}): DB {
   } catch (e) {
     db.close();
     if (e instanceof TceError) throw e;
+    const io = writeError(file, e);
+    if (io instanceof TceError) throw io;
     throw new TceError('DB_INVALID', `${file}: not a usable tce database: ${(e as Error).message}`);
   }
   return db;
