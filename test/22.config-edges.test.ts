@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tce, tmpDir } from './helpers/cli';
+import { tceProcess, tmpDir } from './helpers/cli';
 import { loadConfig } from '../src/config/load';
 import { TceError } from '../src/util/errors';
 
@@ -20,13 +20,13 @@ function configError(file: string): TceError {
 }
 
 test('C4: --config /dev/zero and a FIFO fail at once instead of hanging', (t) => {
-  const r = tce(['config', '--config', '/dev/zero'], { timeout: 20_000 });
+  const r = tceProcess(['config', '--config', '/dev/zero'], { timeout: 20_000 });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /tce: error: \/dev\/zero: not a regular file \(a device or socket\)/);
   const dir = tmpDir('tce-fifo-');
   const fifo = path.join(dir, 'cfg.fifo');
   if (spawnSync('mkfifo', [fifo]).status !== 0) return t.skip('mkfifo is not available');
-  const f = tce(['config', '--config', fifo], { timeout: 20_000 });
+  const f = tceProcess(['config', '--config', fifo], { timeout: 20_000 });
   assert.equal(f.status, 1, f.stderr);
   assert.match(f.stderr, /cfg\.fifo: not a regular file \(a FIFO\)/);
   assert.match(configError(dir).message, /not a regular file \(a folder\)/);

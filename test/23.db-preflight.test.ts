@@ -22,10 +22,10 @@ function selfConsistencyDb(dir: string): string {
   return file;
 }
 
-test('C2: a folder as --db is refused before the run, naming it', () => {
+test('C2: a folder as --db is refused before the run, naming it', async () => {
   const dir = tmpDir('tce-pre-');
   const cfg = writeTestConfig(dir, path.join(dir, 'no-fixture'));
-  const r = tce(['run', '--config', cfg, '--db', dir, '--limit', '2', '--quiet'], { cwd: dir, timeout: 60_000 });
+  const r = await tce(['run', '--config', cfg, '--db', dir, '--limit', '2', '--quiet'], { cwd: dir });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`tce: error: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is a folder, not a database file`));
   assert.equal(fs.existsSync(path.join(dir, 'no-fixture')), false, 'nothing ran: the fixture was not even generated');
@@ -33,12 +33,12 @@ test('C2: a folder as --db is refused before the run, naming it', () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('C2: a self_consistency.db as --db is refused before the run and stays byte-identical (no WAL)', () => {
+test('C2: a self_consistency.db as --db is refused before the run and stays byte-identical (no WAL)', async () => {
   const dir = tmpDir('tce-pre-');
   const sc = selfConsistencyDb(dir);
   const before = fs.readFileSync(sc);
   const cfg = writeTestConfig(dir, path.join(dir, 'no-fixture'));
-  const r = tce(['run', '--config', cfg, '--db', sc, '--limit', '2', '--quiet'], { cwd: dir, timeout: 60_000 });
+  const r = await tce(['run', '--config', cfg, '--db', sc, '--limit', '2', '--quiet'], { cwd: dir });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /self_consistency\.db: not a tce experiment database \(it holds predictions and no experiments table\)/);
   assert.deepEqual(fs.readFileSync(sc), before);

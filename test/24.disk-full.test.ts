@@ -1,12 +1,13 @@
 // A full disk or a read-only folder: `tce: error:` with the path, never a
-// Node stack trace, and no `.tmp` file left behind. A tiny tmpfs makes a
+// Node stack trace (the run goes through the real binary, where an unhandled
+// rejection would print one), and no `.tmp` file left behind. A tiny tmpfs makes a
 // real ENOSPC (needs root to mount; skipped otherwise).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tce, tmpDir } from './helpers/cli';
+import { tce, tceProcess, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { writeDurable, writeDurableSync } from '../src/store/durable-file';
 import { TceError } from '../src/util/errors';
@@ -54,7 +55,7 @@ test('C1: tce run, report and load on a full disk: tce: error: with the path, no
   if (!disk) return t.skip('cannot mount a tmpfs here (not root)');
   // run: the Arrow intermediates go to the tiny disk
   const cfg = writeTestConfig(dir, fixture);
-  const run = tce(['run', '--config', cfg, '--runs', path.join(disk, 'runs'), '--limit', '100', '--quiet', '--conditions', 'baseline,oracle_8b,all_tools_8b'], { cwd: dir, timeout: 180_000 });
+  const run = tceProcess(['run', '--config', cfg, '--runs', path.join(disk, 'runs'), '--limit', '100', '--quiet', '--conditions', 'baseline,oracle_8b,all_tools_8b'], { cwd: dir, timeout: 180_000 });
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, /^tce: error: .*\/runs\/tc_[a-z0-9_]+\/b\d+\.[a-z_]+(\.arrow|\.json): cannot write: ENOSPC/m);
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
@@ -62,11 +63,11 @@ test('C1: tce run, report and load on a full disk: tce: error: with the path, no
 
   // report: a complete run in a normal place, the reports onto a full disk
   const runs = path.join(dir, 'runs');
-  const ok = tce(['run', '--config', cfg, '--runs', runs, '--limit', '40', '--quiet', '--conditions', 'baseline,oracle_8b', '--no-report'], { cwd: dir, timeout: 180_000 });
+  const ok = await tce(['run', '--config', cfg, '--runs', runs, '--limit', '40', '--quiet', '--conditions', 'baseline,oracle_8b', '--no-report'], { cwd: dir });
   assert.equal(ok.status, 0, ok.stderr);
   fs.rmSync(path.join(disk, 'runs'), { recursive: true, force: true });
   fill(disk);
-  const rep = tce(['report', '--config', cfg, '--out', path.join(disk, 'reports')], { cwd: dir, timeout: 180_000 });
+  const rep = await tce(['report', '--config', cfg, '--out', path.join(disk, 'reports')], { cwd: dir });
   assert.notEqual(rep.status, 0);
   assert.match(rep.stderr, /^tce: error: .*\/reports(\/[^:]+)?: (cannot write: ENOSPC|ENOSPC)/m);
   assert.doesNotMatch(rep.stderr, /\n\s+at /);
@@ -75,10 +76,10 @@ test('C1: tce run, report and load on a full disk: tce: error: with the path, no
   // load: the database on the full disk (made while there was room)
   const disk2 = tinyDisk(2048)!;
   const db = path.join(disk2, 'full.db');
-  const made = tce(['create-db', '--db', db]);
+  const made = await tce(['create-db', '--db', db]);
   assert.equal(made.status, 0, made.stderr + made.stdout);
   fill(disk2);
-  const load = tce(['load', '--db', db, runs], { cwd: dir, timeout: 180_000 });
+  const load = await tce(['load', '--db', db, runs], { cwd: dir });
   assert.equal(load.status, 1, load.stderr);
   assert.match(load.stderr, /^tce: error: .*full\.db: cannot write: (SQLITE_FULL|SQLITE_IOERR\w*|ENOSPC): .*\nhint: .*(disk is full|full disk)/m);
   assert.doesNotMatch(load.stderr, /\n\s+at /);
