@@ -10,9 +10,9 @@ import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
 import { writeReports, summaryTable } from '../src/report/write-reports';
 import { escapeHtml } from '../src/report/escape';
 import { tmpDir } from './helpers/cli';
+import { browserSkip, requireChromium } from './helpers/chromium';
 
 const HOSTILE = `</pre></style><script>alert("x")</script><img src=x onerror='alert(1)'> & "quoted"`;
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 
 async function hostileSuite(n = 120): Promise<{ db: DB; dir: string; files: string[] }> {
   const db = openDb(':memory:');
@@ -58,19 +58,20 @@ test('report.html escapes hostile model text and loads nothing from the network'
   db.close();
 });
 
-test('report.html renders in headless Chromium with its charts drawn', { skip: !CHROMIUM && 'chromium not installed' }, async () => {
+test('report.html renders in headless Chromium with its charts drawn', { skip: browserSkip() }, async () => {
+  const chromium = requireChromium();
   const { db, dir } = await hostileSuite(60);
   db.close();
   const page = `file://${path.join(dir, 'report.html')}`;
   const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${path.join(dir, 'profile')}`];
-  const dom = spawnSync(CHROMIUM!, [...flags, '--dump-dom', page], { encoding: 'utf8', timeout: 60_000 });
+  const dom = spawnSync(chromium, [...flags, '--dump-dom', page], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(dom.status, 0, dom.stderr);
   const charts = dom.stdout.match(/<svg class="chart"/g) ?? [];
   assert.ok(charts.length >= 5 + 11, `charts in the DOM: ${charts.length}`);
   assert.ok((dom.stdout.match(/class="mark"/g) ?? []).length > 100);
   assert.ok(!/<script/i.test(dom.stdout), 'the browser built a <script> element from model text');
   const shot = path.join(dir, 'shot.png');
-  const s = spawnSync(CHROMIUM!, [...flags, `--screenshot=${shot}`, '--window-size=1200,1400', page], { encoding: 'utf8', timeout: 60_000 });
+  const s = spawnSync(chromium, [...flags, `--screenshot=${shot}`, '--window-size=1200,1400', page], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(s.status, 0, s.stderr);
   const png = PNG.sync.read(fs.readFileSync(shot));
   // bars are drawn in the palette's first colour (#4e79a7)
