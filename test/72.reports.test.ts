@@ -30,8 +30,12 @@ async function hostileSuite(n = 120): Promise<{ db: DB; dir: string; files: stri
 test('reports: one JSONL line per sample and condition, ten sections, a decision, synthetic label first', async () => {
   const { db, dir } = await hostileSuite();
   const lines = fs.readFileSync(path.join(dir, 'sample_report_data.json'), 'utf8').trimEnd().split('\n');
-  assert.equal(lines.length, 11 * 120);
+  // 13 experiments and the two staged first answers, every record marked synthetic
+  assert.equal(lines.length, 15 * 120);
+  assert.equal(lines.filter((l) => l.startsWith('{"synthetic":true,')).length, lines.length);
   const recs = lines.map((l) => JSON.parse(l) as { tags: string[]; flip: string; tool_calls: Array<{ result: unknown }>; sample_id: number; label: string });
+  const first = recs.find((x) => x.label === 'staged_first_answer_8b')!;
+  assert.deepEqual(first.tool_calls, []);
   assert.ok(recs.some((x) => x.tags.includes('tool_saved') && x.flip === 'saved'));
   assert.ok(recs.some((x) => x.tags.includes('ignored_tool_warning')));
   assert.ok(recs.some((x) => x.tags.includes('all_tools_agreed')));
@@ -40,8 +44,15 @@ test('reports: one JSONL line per sample and condition, ten sections, a decision
   const md = fs.readFileSync(path.join(dir, 'TOOL_CALLING_INSIGHTS_REPORT.md'), 'utf8');
   assert.match(md.split('\n')[0]!, /^> SYNTHETIC RESULTS/);
   for (let i = 1; i <= 10; i++) assert.match(md, new RegExp(`^## ${i}\\. `, 'm'), `section ${i}`);
-  assert.match(md, /\*\*Outcome [1-4]: /);
+  assert.match(md, /^\*\*\[simulated: checks the pipeline, not the model\] Outcome [1-4]: /m);
   assert.match(md, /\*\*Sample \d+\*\*/); // real examples
+  assert.match(md.split('\n')[1]!, /^> Tool statistics: /);
+  // every section opens with an example from this run
+  for (const sec of md.split(/^## /m).slice(1, 11)) assert.match(sec, /Example from this run|\*\*Sample \d+\*\*|_No such samples/, sec.slice(0, 60));
+  // each claim names its comparison, metric, interval and Holm-corrected p
+  assert.match(md, /all_tools_8b vs no_tools_8b \(n 120\): macro-F1 [\d.]+ vs [\d.]+, difference [-+][\d.]+ \(95% paired bootstrap CI [-+][\d.]+ to [-+][\d.]+\), bootstrap p [\d.e-]+, Holm-corrected p [\d.e-]+: (better|worse|no difference); beside it, accuracy /);
+  assert.match(md, /staged_8b vs staged_first_answer_8b/);
+  assert.ok(!/0\.0e\+0/.test(md), 'an underflowed p printed as 0');
   assert.ok(!md.includes('<script>'), 'raw markup in markdown');
   db.close();
 });
@@ -87,6 +98,8 @@ test('summaryTable prints one row per condition and the gate', async () => {
   const t = summaryTable(r);
   assert.match(t, /^SYNTHETIC RESULTS/);
   assert.match(t, /Gate: oracle macro-F1 oracle_2b [\d.]+, oracle_8b [\d.]+ vs 0\.7/);
-  assert.equal(t.split('\n').filter((l) => /^(baseline|oracle|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 11);
+  assert.equal(t.split('\n').filter((l) => /^(baseline|oracle|no_tools|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 15);
+  assert.match(t, /^\[simulated: checks the pipeline, not the model\] Outcome [1-4]: /m);
+  assert.match(t, /^ {2}tools_help_base_model staged_8b: /m);
   db.close();
 });

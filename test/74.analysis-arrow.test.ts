@@ -24,7 +24,7 @@ test('the database and the Arrow run folders give identical analyses', async () 
   db.close();
   const { db: mem, result: fromArrow } = await analyzeArrow([runs], { bootstrap: 200, seed: 1, workers: 1 });
   mem.close();
-  assert.equal(fromArrow.conditions.length, 11);
+  assert.equal(fromArrow.conditions.length, 15); // 13 experiments and two staged first answers
   assert.deepEqual(fromArrow, fromDb);
 });
 
@@ -37,7 +37,7 @@ test('tce analyze prints the same table from Arrow run folders as from the datab
   assert.equal(viaArrow.status, 0, viaArrow.stderr);
   assert.equal(viaArrow.stdout, viaDb.stdout);
   assert.match(viaDb.stdout, /^SYNTHETIC RESULTS/);
-  assert.equal(viaDb.stdout.split('\n').filter((l) => /^(baseline|oracle|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 11);
+  assert.equal(viaDb.stdout.split('\n').filter((l) => /^(baseline|oracle|no_tools|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 15);
 });
 
 test('analyze names the missing database or run folder', async () => {

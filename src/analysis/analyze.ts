@@ -8,13 +8,16 @@ import { loadRuns } from '../store/bulk-load';
 import { EXPERIMENT_FILE } from '../store/run-dir';
 import { openDb } from '../store/db';
 import { TceError } from '../util/errors';
+import { isScene } from '../domain/enums';
+import { loadToolStats, type ToolStats } from '../tools/stats';
 import { cellCode } from './metrics';
-import { mcnemarExact, percentileInterval } from './stats';
-import { column, runBootstrap } from './bootstrap-pool';
-import { computeCondition, isCorrect } from './condition';
-import { decide, SIGNIFICANCE } from './decision';
-import { loadExperiment, selectExperiments, type ExperimentData } from './load';
-import type { AnalysisResult, ConditionResult, SizeComparison } from './types';
+import { computeCondition, isCorrect, roleOf } from './condition';
+import { decide } from './decision';
+import { loadExperiment, selectExperiments, suiteOf, type ExperimentData } from './load';
+import { runPaired, type Arm, type Job, type JobResult, type PairedOptions } from './paired';
+import { judgeClaims, pairsOf, planClaims, type Claim } from './claims';
+import { RULES, rulePredictions } from './rule-baselines';
+import type { AnalysisResult, ConditionResult, ConditionStats, RuleBaseline, SizeComparison } from './types';
 
 export { writeConditionMetrics } from './write-tables';
 
@@ -27,88 +30,155 @@ export interface AnalyzeOptions {
   experimentIds?: string[];
   /** Oracle macro-F1 needed to proceed (config gate.threshold). */
   gateThreshold?: number;
+  /** The tool statistics the run used: needed for the rule comparators. */
+  toolStats?: ToolStats | null;
 }
 
 export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const infos = selectExperiments(db, opts.experimentIds);
   if (infos.length === 0) throw new TceError('NO_EXPERIMENTS', `${db.name}: experiments: no experiments to analyse`, 'run `tce start` (or `tce run`) first, or pass --from-arrow DIR');
-  const data = infos.map((i) => loadExperiment(db, i));
-  const base = data.find((d) => d.info.condition_name === 'baseline') ?? null;
+  const loaded = infos.map((i) => loadExperiment(db, i));
+  const base = loaded.find((d) => roleOf(d.info, null) === 'baseline') ?? null;
   const baselineCorrect = base ? new Map(base.predictions.map((p) => [p.sample_id, isCorrect(p, p.final_scene)])) : null;
-  const conditions = data.map((d) => computeCondition(d, baselineCorrect));
+  // A staged run's first answer (before any tool response) is its own
+  // result, read from the same rows: no extra model calls.
+  const arms: Array<{ data: ExperimentData; result: ConditionResult }> = [];
+  for (const d of loaded) {
+    arms.push({ data: d, result: computeCondition(d, baselineCorrect) });
+    if (d.info.pipeline === 'B') {
+      const fa = firstAnswerData(d);
+      arms.push({ data: fa, result: computeCondition(fa, baselineCorrect, d.info.experiment_id) });
+    }
+  }
+  const conditions = arms.map((a) => a.result);
+  const ruled = ruleArms(base, baselineCorrect, opts.toolStats ?? null);
   const resamples = opts.bootstrap ?? 10_000;
   const seed = opts.seed ?? 42;
-  const boot = resamples > 0 ? await bootstrapAll(data, conditions, resamples, seed, opts.workers) : null;
-  const sizeComparison = compareSizes(data, conditions, boot);
+  const baseResult = base ? conditions.find((c) => c.role === 'baseline') ?? null : null;
+  const paired = await pairAll([...arms.map((a) => ({ label: a.result.label, data: a.data })), ...ruled.arms.map((r) => ({ label: r.rule.rule, data: r.data }))],
+    conditions, ruled.arms.map((r) => r.rule), baseResult, { resamples, seed, workers: opts.workers });
+  const synthetic = conditions.some((c) => c.synthetic);
   return {
-    synthetic: conditions.some((c) => c.synthetic),
+    synthetic,
     backends: [...new Set(conditions.map((c) => c.backend ?? 'unknown'))].sort(),
     baselineId: base?.info.experiment_id ?? null,
-    bootstrap: { resamples: boot ? resamples : 0, seed },
+    bootstrap: { resamples: resamples > 0 ? resamples : 0, seed },
     conditions,
-    sizeComparison,
-    decision: decide(conditions, sizeComparison, opts.gateThreshold ?? 0.7),
+    rules: ruled.arms.map((r) => r.rule),
+    rulesMissing: ruled.missing,
+    sizeComparison: paired.sizes,
+    decision: decide(conditions, paired.claims, opts.gateThreshold ?? 0.7, synthetic),
+    toolStatsModes: [...new Set(infos.map((i) => i.tool_stats_mode).filter((m): m is string => m !== null))].sort(),
+    suite: infos.every((i) => suiteOf(i.experiment_id) === suiteOf(infos[0]!.experiment_id)) ? suiteOf(infos[0]!.experiment_id) || null : null,
   };
 }
 
-interface Boot { sampleIds: number[]; nc: number; acc: Float64Array; f1: Float64Array }
-
-/** Paired bootstrap over the samples every condition has. */
-async function bootstrapAll(data: ExperimentData[], conditions: ConditionResult[], resamples: number, seed: number, workers?: number): Promise<Boot> {
-  const nc = data.length;
-  const perCond = data.map((d) => new Map(d.predictions.map((p) => [p.sample_id, p])));
-  const sampleIds = [...perCond[0]!.keys()].filter((sid) => perCond.every((m) => m.has(sid)));
-  const codes = new Uint8Array(sampleIds.length * nc);
-  sampleIds.forEach((sid, i) => perCond.forEach((m, c) => {
-    const p = m.get(sid)!;
-    codes[i * nc + c] = cellCode(p.scene_type_gt, p.final_scene);
-  }));
-  const run = await runBootstrap(codes, sampleIds.length, nc, { resamples, seed, ...(workers !== undefined ? { workers } : {}) });
-  const bi = data.findIndex((d) => d.info.condition_name === 'baseline');
-  // Without a baseline experiment there is nothing to difference against.
-  const none = { lo: NaN, hi: NaN };
-  conditions.forEach((c, i) => {
-    const accuracyDiff = bi >= 0 ? percentileInterval(column(run.accuracy, nc, i, bi)) : none;
-    const macroF1Diff = bi >= 0 ? percentileInterval(column(run.macroF1, nc, i, bi)) : none;
-    c.stats = {
-      accuracy: percentileInterval(column(run.accuracy, nc, i)),
-      macroF1: percentileInterval(column(run.macroF1, nc, i)),
-      accuracyDiff, macroF1Diff,
-      withinNoise: accuracyDiff.lo <= 0 && accuracyDiff.hi >= 0 && macroF1Diff.lo <= 0 && macroF1Diff.hi >= 0,
-    };
-  });
-  return { sampleIds, nc, acc: run.accuracy, f1: run.macroF1 };
+/** The staged run's rows with the first answer as the final one. */
+function firstAnswerData(d: ExperimentData): ExperimentData {
+  return {
+    info: { ...d.info, condition_name: `${d.info.condition_name}_first_answer`, tools_enabled: '[]', total_wall_time_s: null, throughput_samples_per_s: null },
+    predictions: d.predictions.map((p) => ({
+      ...p, final_scene: p.original_scene, final_long_action: p.original_long_action, final_lat_action: p.original_lat_action,
+      final_status: isScene(p.original_scene) ? 'ok' : 'unparseable', predict_time_ms: null, verify_time_ms: null, total_time_ms: null,
+    })),
+    toolCalls: [],
+    turns: [],
+  };
 }
 
-function compareSizes(data: ExperimentData[], conditions: ConditionResult[], boot: Boot | null): SizeComparison[] {
-  const out: SizeComparison[] = [];
-  for (const name of [...new Set(conditions.map((c) => c.conditionName))]) {
-    const i2 = conditions.findIndex((c) => c.conditionName === name && c.verifierSize === '2b');
-    const i8 = conditions.findIndex((c) => c.conditionName === name && c.verifierSize === '8b');
-    if (i2 < 0 || i8 < 0) continue;
-    const c2 = conditions[i2]!, c8 = conditions[i8]!;
-    const right2 = new Map(data[i2]!.predictions.map((p) => [p.sample_id, isCorrect(p, p.final_scene)]));
-    let only8 = 0, only2 = 0;
-    for (const p of data[i8]!.predictions) {
-      const r2 = right2.get(p.sample_id);
-      if (r2 === undefined) continue;
-      const r8 = isCorrect(p, p.final_scene);
-      if (r8 && !r2) only8++;
-      if (r2 && !r8) only2++;
-    }
-    const ci = boot ? percentileInterval(column(boot.f1, boot.nc, i8, i2)) : null;
-    const p = mcnemarExact(only8, only2);
-    out.push({
-      conditionName: name, id2b: c2.experimentId, id8b: c8.experimentId,
-      macroF1_2b: c2.macroF1, macroF1_8b: c8.macroF1, accuracy_2b: c2.accuracy, accuracy_8b: c8.accuracy,
+/** Rule comparators from the baseline's greedy rows, when the tool
+ * statistics the run used are at hand. */
+function ruleArms(base: ExperimentData | null, baselineCorrect: Map<number, boolean> | null, stats: ToolStats | null): { arms: Array<{ rule: RuleBaseline; data: ExperimentData }>; missing: string | null } {
+  if (!base) return { arms: [], missing: 'no baseline experiment to apply the rules to' };
+  if (!stats) return { arms: [], missing: 'the tool statistics file was not given or not found' };
+  const runSha = base.info.tool_stats_sha256;
+  if (runSha && stats.source?.sha256 && runSha !== stats.source.sha256) return { arms: [], missing: `the tool statistics at hand were built from other data (sha256 ${stats.source.sha256.slice(0, 12)}) than the run's (${runSha.slice(0, 12)})` };
+  if (base.info.tool_stats_mode && base.info.tool_stats_mode !== stats.mode) return { arms: [], missing: `the tool statistics at hand are ${stats.mode}, the run used ${base.info.tool_stats_mode}` };
+  const scenes = rulePredictions(base.predictions, stats);
+  const arms = RULES.map((spec) => {
+    const byId = scenes.get(spec.rule)!;
+    const data: ExperimentData = {
+      info: { ...base.info, experiment_id: spec.rule, condition_name: spec.rule, pipeline: 'rule', verifier_size: null, backend: 'rule (no model)', tools_enabled: JSON.stringify(spec.tools), total_wall_time_s: null, throughput_samples_per_s: null },
+      predictions: base.predictions.map((p) => ({ ...p, final_scene: byId.get(p.sample_id) ?? p.original_scene })),
+      toolCalls: [], turns: [],
+    };
+    const c = computeCondition(data, baselineCorrect);
+    const rule: RuleBaseline = {
+      rule: spec.rule, tools: spec.tools, n: c.n, correct: c.correct, accuracy: c.accuracy, macroF1: c.macroF1,
+      accuracyCi: { lo: NaN, hi: NaN }, macroF1Ci: { lo: NaN, hi: NaN },
+      saves: c.saves, breaks: c.breaks, net: c.net, changed: c.nSceneRevised, perScene: c.perScene,
+    };
+    return { rule, data };
+  });
+  return { arms, missing: null };
+}
+
+interface Paired { claims: Claim[]; sizes: SizeComparison[] }
+
+/** Every interval, difference and test, each on its own sample set; fills
+ * each condition's stats and each rule's intervals in place. */
+async function pairAll(armData: Array<{ label: string; data: ExperimentData }>, conditions: ConditionResult[], rules: RuleBaseline[], base: ConditionResult | null, o: PairedOptions): Promise<Paired> {
+  const arms: Arm[] = armData.map(({ label, data }) => ({ label, codes: new Map(data.predictions.map((p) => [p.sample_id, cellCode(p.scene_type_gt, p.final_scene)])) }));
+  const index = new Map(arms.map((a, i) => [a.label, i]));
+  const plans = planClaims(conditions, rules, new Set(index.keys()));
+  const keyed = new Map<string, Job>();
+  const add = (a: string, b?: string): void => { keyed.set(`${a}\u0000${b ?? ''}`, b === undefined ? { a: index.get(a)! } : { a: index.get(a)!, b: index.get(b)! }); };
+  for (const a of arms) add(a.label);
+  if (base) for (const c of conditions) add(c.label, base.label);
+  for (const x of pairsOf(plans)) add(x.a, x.b);
+  const keys = [...keyed.keys()];
+  const results = await runPaired(arms, [...keyed.values()], o);
+  const byKey = new Map(keys.map((k, i) => [k, results[i]!]));
+  const boot = o.resamples > 0;
+  for (const c of conditions) {
+    const own = byKey.get(`${c.label}\u0000`)!;
+    const vs = base ? byKey.get(`${c.label}\u0000${base.label}`)! : null;
+    c.stats = boot ? conditionStats(own, vs) : null;
+  }
+  for (const r of rules) {
+    const own = byKey.get(`${r.rule}\u0000`)!;
+    r.accuracyCi = own.a.accuracyCi;
+    r.macroF1Ci = own.a.macroF1Ci;
+  }
+  const claims = judgeClaims(plans, byKey);
+  return { claims, sizes: sizeRows(claims, conditions) };
+}
+
+function conditionStats(own: JobResult, vs: JobResult | null): ConditionStats {
+  const none = { lo: NaN, hi: NaN };
+  const accuracyDiff = vs?.diff?.accuracyCi ?? none;
+  const macroF1Diff = vs?.diff?.macroF1Ci ?? none;
+  const contains0 = (i: { lo: number; hi: number }): boolean => i.lo <= 0 && i.hi >= 0;
+  return {
+    accuracy: own.a.accuracyCi, macroF1: own.a.macroF1Ci, accuracyDiff, macroF1Diff,
+    nVsBaseline: vs?.n ?? 0, leftOutVsBaseline: vs?.leftOut[0]?.count ?? 0,
+    withinNoiseAccuracy: contains0(accuracyDiff), withinNoiseMacroF1: contains0(macroF1Diff),
+    withinNoise: contains0(accuracyDiff) && contains0(macroF1Diff),
+  };
+}
+
+/** The size_matters family as rows: 8B minus 2B per condition. */
+function sizeRows(claims: Claim[], conditions: ConditionResult[]): SizeComparison[] {
+  return claims.filter((c) => c.family === 'size_matters' && c.comparisons.length === 1).map((cl) => {
+    const x = cl.comparisons[0]!;
+    const c8 = conditions.find((c) => c.label === x.a)!, c2 = conditions.find((c) => c.label === x.b)!;
+    return {
+      conditionName: cl.subject, id2b: c2.experimentId, id8b: c8.experimentId,
+      macroF1_2b: x.macroF1B, macroF1_8b: x.macroF1A, accuracy_2b: x.accuracyB, accuracy_8b: x.accuracyA,
       revisionRate_2b: c2.revisionRate, revisionRate_8b: c8.revisionRate,
       revisionAccuracy_2b: c2.revisionAccuracy, revisionAccuracy_8b: c8.revisionAccuracy,
-      macroF1Diff: c8.macroF1 - c2.macroF1, macroF1DiffCi: ci,
-      only8bRight: only8, only2bRight: only2, mcnemarP: p,
-      significant: ci ? ci.lo > 0 || ci.hi < 0 : p < SIGNIFICANCE,
-    });
-  }
-  return out;
+      macroF1Diff: x.macroF1Diff, macroF1DiffCi: Number.isFinite(x.macroF1Ci.lo) ? x.macroF1Ci : null,
+      only8bRight: x.onlyA, only2bRight: x.onlyB, mcnemarP: x.mcnemarP,
+      n: x.n, p: x.p, pHolm: x.pHolm,
+      significant: x.verdict === 'better' || x.verdict === 'worse',
+    };
+  });
+}
+
+/** The tool statistics file for the rule comparators, when it exists
+ * (a malformed one is an error, not a silent omission). */
+export function toolStatsIfPresent(file: string): ToolStats | null {
+  return fs.existsSync(file) ? loadToolStats(file) : null;
 }
 
 /** Run folders to load: each DIR is a run folder (with experiment.json)

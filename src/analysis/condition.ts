@@ -2,8 +2,9 @@
 import { SCENES } from '../domain/enums';
 import { N_CELLS, N_CLASSES, OTHER, cellCode, classScores, distribution, scoresFromCells, sceneIndex } from './metrics';
 import { mcnemarExact } from './stats';
-import { isWarning, verdictOf, type ExperimentData, type PredictionRow } from './load';
-import type { ConditionResult, FineClassRow, ToolMetrics, Validity } from './types';
+import { newcombeDiff, wilson } from './stats';
+import { isWarning, verdictOf, type ExperimentData, type ExperimentInfo, type PredictionRow } from './load';
+import type { ConditionResult, ConditionRole, FineClassRow, Informativeness, Latency, SceneFlips, ToolMetrics, Validity } from './types';
 
 /** The four statistical tools, in the plan's order, with the prefix of
  * their condition_metrics columns. */
@@ -31,102 +32,145 @@ export function labelOf(conditionName: string, size: string | null): string {
   return size ? `${conditionName}_${size}` : conditionName;
 }
 
-/** baselineCorrect: sample_id -> the greedy baseline's scene was right. When
- * absent the condition's own original prediction is the reference (Pipeline
- * A's original is the greedy prediction). */
-export function computeCondition(d: ExperimentData, baselineCorrect: Map<number, boolean> | null): ConditionResult {
-  const { info, predictions: ps } = d;
-  const cells = new Float64Array(N_CELLS);
-  let nRevised = 0, nSceneRevised = 0, revisedRight = 0, saves = 0, breaks = 0;
-  let longOk = 0, latOk = 0, jointOk = 0, nUnlabelled = 0, nUnparseable = 0;
-  const fine = new Map<string, FineClassRow>();
-  const finalStatus: Record<string, number> = {};
-  const sceneRevised = new Map<number, boolean>();
-  const originalWrongBySample = new Map<number, boolean>();
+/** What a result is (see ConditionRole), by its condition name; the
+ * staged first answer is derived. */
+export function roleOf(info: Pick<ExperimentInfo, 'condition_name'>, derivedFrom: string | null): ConditionRole {
+  if (derivedFrom !== null) return 'first_answer';
+  const named: Record<string, ConditionRole> = { baseline: 'baseline', oracle: 'oracle', no_tools: 'no_tools' };
+  return named[info.condition_name] ?? 'tool';
+}
+
+export function toolsOf(info: Pick<ExperimentInfo, 'tools_enabled'>): string[] {
+  try {
+    const v = JSON.parse(info.tools_enabled ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+interface Tally {
+  cells: Float64Array;
+  nRevised: number; nSceneRevised: number; revisedRight: number; saves: number; breaks: number;
+  longOk: number; latOk: number; jointOk: number; nUnlabelled: number; nUnparseable: number;
+  fine: Map<string, FineClassRow>;
+  scenes: Map<string, SceneFlips>;
+  finalStatus: Record<string, number>;
+  sceneRevised: Map<number, boolean>;
+  originalWrong: Map<number, boolean>;
+}
+
+function flipRow<T extends { n: number; correct: number; saves: number; breaks: number }>(m: Map<string, T>, key: string, make: () => T, right: boolean, ref: boolean): T {
+  let row = m.get(key);
+  if (!row) m.set(key, (row = make()));
+  row.n++;
+  if (right) row.correct++;
+  if (!ref && right) row.saves++;
+  if (ref && !right) row.breaks++;
+  return row;
+}
+
+function tally(ps: PredictionRow[], baselineCorrect: Map<number, boolean> | null): Tally {
+  const t: Tally = { cells: new Float64Array(N_CELLS), nRevised: 0, nSceneRevised: 0, revisedRight: 0, saves: 0, breaks: 0, longOk: 0, latOk: 0, jointOk: 0, nUnlabelled: 0, nUnparseable: 0,
+    fine: new Map(), scenes: new Map(), finalStatus: {}, sceneRevised: new Map(), originalWrong: new Map() };
   for (const p of ps) {
-    cells[cellCode(p.scene_type_gt, p.final_scene)]!++;
-    if (sceneIndex(p.scene_type_gt) === OTHER) nUnlabelled++;
-    if (sceneIndex(p.final_scene) === OTHER) nUnparseable++;
+    t.cells[cellCode(p.scene_type_gt, p.final_scene)]!++;
+    if (sceneIndex(p.scene_type_gt) === OTHER) t.nUnlabelled++;
+    if (sceneIndex(p.final_scene) === OTHER) t.nUnparseable++;
     const right = isCorrect(p, p.final_scene);
     const ref = baselineCorrect?.get(p.sample_id) ?? isCorrect(p, p.original_scene);
-    if (!ref && right) saves++;
-    if (ref && !right) breaks++;
-    if (isRevised(p)) nRevised++;
+    if (!ref && right) t.saves++;
+    if (ref && !right) t.breaks++;
+    if (isRevised(p)) t.nRevised++;
     const sRev = p.original_scene !== p.final_scene;
-    sceneRevised.set(p.sample_id, sRev);
-    originalWrongBySample.set(p.sample_id, !isCorrect(p, p.original_scene));
-    if (sRev) { nSceneRevised++; if (right) revisedRight++; }
+    t.sceneRevised.set(p.sample_id, sRev);
+    t.originalWrong.set(p.sample_id, !isCorrect(p, p.original_scene));
+    if (sRev) { t.nSceneRevised++; if (right) t.revisedRight++; }
     const lo = action(p.final_long_action) === action(p.long_action_gt);
     const la = action(p.final_lat_action) === action(p.lat_action_gt);
-    if (lo) longOk++;
-    if (la) latOk++;
-    if (lo && la) jointOk++;
+    if (lo) t.longOk++;
+    if (la) t.latOk++;
+    if (lo && la) t.jointOk++;
     const st = p.final_status ?? 'unknown';
-    finalStatus[st] = (finalStatus[st] ?? 0) + 1;
+    t.finalStatus[st] = (t.finalStatus[st] ?? 0) + 1;
     const fc = p.fine_class ?? p.scene_type_gt ?? 'unlabelled';
-    let row = fine.get(fc);
-    if (!row) fine.set(fc, (row = { fineClass: fc, n: 0, correct: 0, accuracy: 0, baselineCorrect: 0, saves: 0, breaks: 0 }));
-    row.n++;
-    if (right) row.correct++;
+    const row = flipRow(t.fine, fc, () => ({ fineClass: fc, n: 0, correct: 0, accuracy: 0, baselineCorrect: 0, saves: 0, breaks: 0 }), right, ref);
     if (ref) row.baselineCorrect++;
-    if (!ref && right) row.saves++;
-    if (ref && !right) row.breaks++;
+    const scene = p.scene_type_gt ?? 'unlabelled';
+    flipRow(t.scenes, scene, () => ({ scene, n: 0, correct: 0, saves: 0, breaks: 0 }), right, ref);
   }
-  for (const r of fine.values()) r.accuracy = rate(r.correct, r.n);
-  const s = scoresFromCells(cells);
+  for (const r of t.fine.values()) r.accuracy = rate(r.correct, r.n);
+  return t;
+}
+
+/** baselineCorrect: sample_id -> the greedy baseline's scene was right. When
+ * absent the condition's own original prediction is the reference (Pipeline
+ * A's original is the greedy prediction). derivedFrom: the experiment a
+ * derived result (a staged first answer) is read from. */
+export function computeCondition(d: ExperimentData, baselineCorrect: Map<number, boolean> | null, derivedFrom: string | null = null): ConditionResult {
+  const { info, predictions: ps } = d;
+  const t = tally(ps, baselineCorrect);
+  const s = scoresFromCells(t.cells);
   const n = ps.length;
   const confusion: number[][] = [];
-  for (let g = 0; g <= N_CLASSES; g++) confusion.push(Array.from(cells.subarray(g * (N_CLASSES + 1), (g + 1) * (N_CLASSES + 1))));
-
-  const { tools, validity, warned } = toolMetrics(d, sceneRevised);
+  for (let g = 0; g <= N_CLASSES; g++) confusion.push(Array.from(t.cells.subarray(g * (N_CLASSES + 1), (g + 1) * (N_CLASSES + 1))));
+  const { tools, validity, warned } = toolMetrics(d, t.sceneRevised, t.originalWrong);
   let warnedOriginalWrong = 0, warnedRevised = 0, originalWrong = 0, originalWrongWarned = 0;
   for (const sid of warned) {
-    if (originalWrongBySample.get(sid)) warnedOriginalWrong++;
-    if (sceneRevised.get(sid)) warnedRevised++;
+    if (t.originalWrong.get(sid)) warnedOriginalWrong++;
+    if (t.sceneRevised.get(sid)) warnedRevised++;
   }
-  for (const [sid, wrong] of originalWrongBySample) if (wrong) { originalWrong++; if (warned.has(sid)) originalWrongWarned++; }
-
-  const t = d.turns;
-  const throughput = info.throughput_samples_per_s ?? (info.total_wall_time_s ? n / info.total_wall_time_s : null);
+  for (const [sid, wrong] of t.originalWrong) if (wrong) { originalWrong++; if (warned.has(sid)) originalWrongWarned++; }
+  const sceneOrder = [...SCENES, 'unlabelled'];
   return {
-    experimentId: info.experiment_id,
+    experimentId: derivedFrom === null ? info.experiment_id : `${info.experiment_id}:first_answer`,
     conditionName: info.condition_name,
     verifierSize: info.verifier_size,
     pipeline: info.pipeline,
     label: labelOf(info.condition_name, info.verifier_size),
+    role: roleOf(info, derivedFrom),
+    toolsOffered: derivedFrom === null ? toolsOf(info) : [],
+    derivedFrom,
     synthetic: info.synthetic === 1,
     backend: info.backend,
-    n, nLabelled: n - nUnlabelled, nUnlabelled, nUnparseable,
+    n, nLabelled: n - t.nUnlabelled, nUnlabelled: t.nUnlabelled, nUnparseable: t.nUnparseable,
     correct: s.correct,
     accuracy: s.accuracy,
-    accuracyLabelled: rate(s.correct, n - nUnlabelled),
+    accuracyLabelled: rate(s.correct, n - t.nUnlabelled),
     macroF1: s.macroF1,
-    perClass: classScores(cells).map((c, i) => ({ scene: SCENES[i]!, ...c })),
+    perClass: classScores(t.cells).map((c, i) => ({ scene: SCENES[i]!, ...c })),
     confusion,
-    fineClass: [...fine.values()].sort((a, b) => a.fineClass.localeCompare(b.fineClass)),
-    nRevised, revisionRate: rate(nRevised, n),
-    nSceneRevised, revisionAccuracy: rate(revisedRight, nSceneRevised),
-    saves, breaks, net: saves - breaks, mcnemarP: mcnemarExact(saves, breaks),
+    fineClass: [...t.fine.values()].sort((a, b) => a.fineClass.localeCompare(b.fineClass)),
+    perScene: [...t.scenes.values()].sort((a, b) => sceneOrder.indexOf(a.scene) - sceneOrder.indexOf(b.scene)),
+    nRevised: t.nRevised, revisionRate: rate(t.nRevised, n),
+    nSceneRevised: t.nSceneRevised, revisionAccuracy: rate(t.revisedRight, t.nSceneRevised),
+    saves: t.saves, breaks: t.breaks, net: t.saves - t.breaks, mcnemarP: mcnemarExact(t.saves, t.breaks),
     flipReference: baselineCorrect ? 'baseline_experiment' : 'original_prediction',
     tools,
     warnedSamples: warned.size, warnedOriginalWrong, warnedRevised, originalWrong, originalWrongWarned,
-    actions: { longAccuracy: rate(longOk, n), latAccuracy: rate(latOk, n), jointAccuracy: rate(jointOk, n) },
+    actions: { longAccuracy: rate(t.longOk, n), latAccuracy: rate(t.latOk, n), jointAccuracy: rate(t.jointOk, n) },
     validity,
-    finalStatus: sortKeys(finalStatus),
-    latency: {
-      ttftMs: distribution(t.map((x) => x.ttft_ms)),
-      decodeMs: distribution(t.map((x) => x.decode_ms)),
-      turnMs: distribution(t.map((x) => x.e2e_ms)),
-      queueWaitMs: distribution(t.map((x) => x.queue_wait_ms)),
-      promptTokens: distribution(t.map((x) => x.prompt_tokens)),
-      completionTokens: distribution(t.map((x) => x.completion_tokens)),
-      sampleMs: distribution(ps.map((x) => x.total_time_ms)),
-      predictMs: distribution(ps.map((x) => x.predict_time_ms)),
-      verifyMs: distribution(ps.map((x) => x.verify_time_ms)),
-      turns: t.length,
-      throughputSamplesPerS: throughput,
-    },
+    finalStatus: sortKeys(t.finalStatus),
+    latency: latencyOf(d),
     stats: null,
+  };
+}
+
+function latencyOf(d: ExperimentData): Latency {
+  const t = d.turns, ps = d.predictions, info = d.info;
+  const throughput = info.throughput_samples_per_s ?? (info.total_wall_time_s ? ps.length / info.total_wall_time_s : null);
+  return {
+    ttftMs: distribution(t.map((x) => x.ttft_ms)),
+    decodeMs: distribution(t.map((x) => x.decode_ms)),
+    turnMs: distribution(t.map((x) => x.e2e_ms)),
+    queueWaitMs: distribution(t.map((x) => x.queue_wait_ms)),
+    promptTokens: distribution(t.map((x) => x.prompt_tokens)),
+    completionTokens: distribution(t.map((x) => x.completion_tokens)),
+    sampleMs: distribution(ps.map((x) => x.total_time_ms)),
+    predictMs: distribution(ps.map((x) => x.predict_time_ms)),
+    verifyMs: distribution(ps.map((x) => x.verify_time_ms)),
+    turns: t.length,
+    throughputSamplesPerS: throughput,
   };
 }
 
@@ -134,9 +178,28 @@ function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function toolMetrics(d: ExperimentData, sceneRevised: Map<number, boolean>): { tools: ToolMetrics[]; validity: Validity; warned: Set<number> } {
-  const byTool = new Map<string, { calls: number; samples: Set<number>; revisedAfterSum: number; revisedAfterN: number; warnings: number; warnedSamples: Set<number> }>();
-  for (const t of PLAN_TOOLS) byTool.set(t.name, { calls: 0, samples: new Set(), revisedAfterSum: 0, revisedAfterN: 0, warnings: 0, warnedSamples: new Set() });
+interface ToolAgg { calls: number; samples: Set<number>; answered: Set<number>; revisedAfterSum: number; revisedAfterN: number; warnings: number; warnedSamples: Set<number> }
+const newAgg = (): ToolAgg => ({ calls: 0, samples: new Set(), answered: new Set(), revisedAfterSum: 0, revisedAfterN: 0, warnings: 0, warnedSamples: new Set() });
+
+/** Over the samples where the tool answered with a verdict: how often the
+ * original was wrong when it warned, and when it did not. */
+export function informativeness(answered: Iterable<number>, warnedSamples: ReadonlySet<number>, originalWrong: ReadonlyMap<number, boolean>): Informativeness {
+  let warned = 0, warnedWrong = 0, notWarned = 0, notWarnedWrong = 0;
+  for (const sid of answered) {
+    const wrong = originalWrong.get(sid) === true;
+    if (warnedSamples.has(sid)) { warned++; if (wrong) warnedWrong++; } else { notWarned++; if (wrong) notWarnedWrong++; }
+  }
+  const diffCi = newcombeDiff(warnedWrong, warned, notWarnedWrong, notWarned);
+  return {
+    warned, warnedWrong, pWrongWarned: rate(warnedWrong, warned), pWrongWarnedCi: wilson(warnedWrong, warned),
+    notWarned, notWarnedWrong, pWrongNotWarned: rate(notWarnedWrong, notWarned), pWrongNotWarnedCi: wilson(notWarnedWrong, notWarned),
+    diffCi, informative: warned === 0 || notWarned === 0 ? null : diffCi.lo > 0,
+  };
+}
+
+function toolMetrics(d: ExperimentData, sceneRevised: Map<number, boolean>, originalWrong: Map<number, boolean>): { tools: ToolMetrics[]; validity: Validity; warned: Set<number> } {
+  const byTool = new Map<string, ToolAgg>();
+  for (const t of PLAN_TOOLS) byTool.set(t.name, newAgg());
   const v: Validity = { calls: 0, parsed: 0, knownTool: 0, requiredArgsPresent: 0, schemaValid: 0, executedOk: 0, valid: 0, callStatus: {} };
   const warned = new Set<number>();
   for (const c of d.toolCalls) {
@@ -150,9 +213,10 @@ function toolMetrics(d: ExperimentData, sceneRevised: Map<number, boolean>): { t
     const st = c.call_status ?? 'unknown';
     v.callStatus[st] = (v.callStatus[st] ?? 0) + 1;
     let agg = byTool.get(c.tool_name);
-    if (!agg) byTool.set(c.tool_name, (agg = { calls: 0, samples: new Set(), revisedAfterSum: 0, revisedAfterN: 0, warnings: 0, warnedSamples: new Set() }));
+    if (!agg) byTool.set(c.tool_name, (agg = newAgg()));
     agg.calls++;
     agg.samples.add(c.sample_id);
+    if (verdictOf(c.tool_result_json) !== null) agg.answered.add(c.sample_id);
     if (c.model_revised_after !== null) { agg.revisedAfterSum += c.model_revised_after; agg.revisedAfterN++; }
     if (isWarning(verdictOf(c.tool_result_json))) { agg.warnings++; agg.warnedSamples.add(c.sample_id); warned.add(c.sample_id); }
   }
@@ -162,7 +226,8 @@ function toolMetrics(d: ExperimentData, sceneRevised: Map<number, boolean>): { t
     for (const sid of a.samples) if (sceneRevised.get(sid)) revised++;
     let ignored = 0;
     for (const sid of a.warnedSamples) if (!sceneRevised.get(sid)) ignored++;
-    return { tool, calls: a.calls, samplesCalled: a.samples.size, pReviseGivenTool: rate(revised, a.samples.size), meanRevisedAfter: rate(a.revisedAfterSum, a.revisedAfterN), warnings: a.warnings, warningsIgnored: ignored };
+    return { tool, calls: a.calls, samplesCalled: a.samples.size, pReviseGivenTool: rate(revised, a.samples.size), meanRevisedAfter: rate(a.revisedAfterSum, a.revisedAfterN), warnings: a.warnings, warningsIgnored: ignored,
+      informativeness: informativeness(a.answered, a.warnedSamples, originalWrong) };
   });
   return { tools, validity: v, warned };
 }

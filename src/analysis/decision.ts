@@ -1,70 +1,92 @@
 // The plan's "Decision Points": which of the four outcomes the numbers
-// support, and whether verifier size matters. Thresholds are named here so
-// the report can quote them.
-import type { ConditionResult, Decision, SizeComparison } from './types';
+// support, and whether verifier size matters, from the claims of
+// claims.ts (each with its comparison, metric, interval and Holm p).
+// Thresholds are named here so the report can quote them.
+import type { ConditionResult, Decision } from './types';
+import { ALPHA, type Claim, type Comparison } from './claims';
+import { fixed as f, formatCi, formatP, signed } from './numbers';
 
-export const SIGNIFICANCE = 0.05;
+export const SIGNIFICANCE = ALPHA;
 /** Below this revision rate the model "rarely revises" (outcome 3). */
 export const RARE_REVISION_RATE = 0.05;
 /** Revisions are "correct" when at least this share of them is right. */
 export const GOOD_REVISION_ACCURACY = 0.5;
-/** The tools are informative when they warn on at least this share of wrong originals. */
-export const INFORMATIVE_RECALL = 0.5;
 /** The model ignores warnings when it keeps the scene on at least this share of warned samples. */
 export const IGNORED_SHARE = 0.8;
 
-const REAL_TOOL_CONDITIONS = ['prior_only', 'confusion_only', 'all_tools', 'staged'];
-const f = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+export const SIMULATED_MARK = 'simulated: checks the pipeline, not the model';
 
-/** A real-tool condition "helps" when its macro-F1 beats the baseline
- * beyond noise (bootstrap interval of the difference above 0, or, without
- * a bootstrap, more saves than breaks with exact McNemar p < 0.05). */
-export function helps(c: ConditionResult): boolean {
-  if (c.stats) return c.stats.macroF1Diff.lo > 0;
-  return c.net > 0 && c.mcnemarP < SIGNIFICANCE;
+/** One comparison in words: arms, primary metric with interval and Holm
+ * p, then accuracy with McNemar, each labelled. */
+export function comparisonSentence(c: Comparison): string {
+  const left = c.leftOut.filter((x) => x.count > 0).map((x) => `${x.count} of ${x.label}'s samples left out (not in the other arm)`);
+  return `${c.a} vs ${c.b} (n ${c.n}${left.length ? `; ${left.join('; ')}` : ''}): `
+    + `macro-F1 ${f(c.macroF1A)} vs ${f(c.macroF1B)}, difference ${signed(c.macroF1Diff)} (95% paired bootstrap CI ${formatCi(c.macroF1Ci)}), bootstrap p ${formatP(c.p)}, Holm-corrected p ${formatP(c.pHolm)}: ${c.verdict}; `
+    + `beside it, accuracy ${f(c.accuracyA)} vs ${f(c.accuracyB)}, difference ${signed(c.accuracyDiff)} (95% CI ${formatCi(c.accuracyCi)}), exact McNemar p ${formatP(c.mcnemarP)} (right only with ${c.a}: ${c.onlyA}, only with ${c.b}: ${c.onlyB})`;
 }
 
-export function decide(conditions: ConditionResult[], sizes: SizeComparison[], gateThreshold: number): Decision {
-  const oracle = conditions.filter((c) => c.conditionName === 'oracle');
+export function claimSentence(cl: Claim): string {
+  const head = cl.holds === true ? 'holds' : cl.holds === false ? 'does not hold' : `not judged${cl.missing ? ` (${cl.missing})` : ''}`;
+  return `${cl.subject}: ${head}${cl.comparisons.length ? ` - ${cl.comparisons.map(comparisonSentence).join(' | ')}` : ''}`;
+}
+
+function gateOf(conditions: ConditionResult[], gateThreshold: number): { oracleF1: Record<string, number>; gatePassed: boolean | null; reason: string } {
+  const oracle = conditions.filter((c) => c.role === 'oracle');
   const oracleF1 = Object.fromEntries(oracle.map((c) => [c.label, c.macroF1]));
   const gatePassed = oracle.length === 0 ? null : oracle.some((c) => c.macroF1 >= gateThreshold);
-  const reasons: string[] = [];
-  reasons.push(oracle.length === 0
+  const reason = oracle.length === 0
     ? 'no oracle condition was analysed, so the ceiling is unknown; the outcome below assumes it would pass'
-    : `oracle macro-F1: ${oracle.map((c) => `${c.label} ${f(c.macroF1)}`).join(', ')} vs gate ${gateThreshold}: ${gatePassed ? 'passed' : 'failed'}`);
-  const baseF1 = conditions.find((c) => c.conditionName === 'baseline')?.macroF1 ?? NaN;
-  const real = conditions.filter((c) => REAL_TOOL_CONDITIONS.includes(c.conditionName));
+    : `oracle macro-F1: ${oracle.map((c) => `${c.label} ${f(c.macroF1)}`).join(', ')} vs gate ${gateThreshold}: ${gatePassed ? 'passed' : 'failed'}`;
+  return { oracleF1, gatePassed, reason };
+}
+
+/** No tool helps: is it the tools (their warnings do not pick out wrong
+ * originals) or the model (it keeps its scene when warned)? */
+function noGainOutcome(real: ConditionResult[]): { outcome: 2 | 3; reason: string } {
+  const informative = real.flatMap((c) => c.tools.filter((t) => t.informativeness.informative === true).map((t) => ({ c, t })));
+  const ignoring = real.filter((c) => informative.some((x) => x.c === c) && c.warnedSamples > 0 && (c.warnedSamples - c.warnedRevised) / c.warnedSamples >= IGNORED_SHARE);
+  if (ignoring.length > 0) {
+    return { outcome: 3, reason: `yet warnings pick out wrong originals (P(original wrong | warned) above P(original wrong | not warned), 95% Newcombe interval above 0) and the model kept its scene on >= ${IGNORED_SHARE * 100}% of warned samples in: ${ignoring.map((c) => `${c.label} (revised ${c.warnedRevised}/${c.warnedSamples} warned samples)`).join('; ')}` };
+  }
+  return { outcome: 2, reason: informative.length
+    ? `and where warnings pick out wrong originals (${[...new Set(informative.map((x) => `${x.t.tool} in ${x.c.label}`))].join(', ')}) the model acts on them, without a gain beyond its controls`
+    : 'and no tool\'s warnings pick out wrong originals better than chance (every tool is uninformative)' };
+}
+
+export function decide(conditions: ConditionResult[], claims: Claim[], gateThreshold: number, synthetic = false): Decision {
+  const gate = gateOf(conditions, gateThreshold);
+  const reasons: string[] = [gate.reason];
+  const baseF1 = conditions.find((c) => c.role === 'baseline')?.macroF1 ?? NaN;
+  const real = conditions.filter((c) => c.role === 'tool');
   const best = [...real].sort((a, b) => b.macroF1 - a.macroF1)[0] ?? null;
-  const bestReal = best && {
-    label: best.label, macroF1Diff: best.macroF1 - baseF1, net: best.net, mcnemarP: best.mcnemarP,
-    revisionRate: best.revisionRate, revisionAccuracy: best.revisionAccuracy,
-  };
-  const helping = real.filter(helps);
+  const bestReal = best && { label: best.label, macroF1Diff: best.macroF1 - baseF1, net: best.net, mcnemarP: best.mcnemarP, revisionRate: best.revisionRate, revisionAccuracy: best.revisionAccuracy };
+  const helpClaims = claims.filter((c) => (c.family === 'tools_help_verifier' || c.family === 'tools_help_base_model') && c.holds === true);
+  const helping = real.filter((c) => helpClaims.some((cl) => cl.subject === c.label));
   let outcome: Decision['outcome'];
-  if (gatePassed === false) {
+  if (gate.gatePassed === false) {
     outcome = 1;
   } else if (helping.length > 0) {
     const good = helping.filter((c) => c.revisionRate >= RARE_REVISION_RATE && c.revisionAccuracy >= GOOD_REVISION_ACCURACY);
     outcome = good.length > 0 ? 4 : 3;
-    reasons.push(`real tools beat the baseline beyond noise in: ${helping.map((c) => `${c.label} (F1 ${f(c.macroF1)} vs ${f(baseF1)}, net ${c.net}, McNemar p ${c.mcnemarP.toExponential(2)})`).join('; ')}`);
+    reasons.push(`the tools help, beyond their controls on macro-F1 (Holm-corrected p < ${ALPHA}), in: ${helping.map((c) => c.label).join(', ')}`);
     reasons.push(outcome === 4
       ? `and the model revises (rate >= ${RARE_REVISION_RATE}) with revision accuracy >= ${GOOD_REVISION_ACCURACY} in: ${good.map((c) => `${c.label} (rate ${f(c.revisionRate, 3)}, accuracy ${f(c.revisionAccuracy, 3)})`).join('; ')}`
       : `but revisions are rare or mostly wrong: ${helping.map((c) => `${c.label} (rate ${f(c.revisionRate, 3)}, accuracy ${f(c.revisionAccuracy, 3)})`).join('; ')}`);
   } else {
-    // No gain: is it the tools (uninformative) or the model (ignores them)?
-    const ignoring = real.filter((c) => c.originalWrong > 0 && c.originalWrongWarned / c.originalWrong >= INFORMATIVE_RECALL
-      && c.warnedSamples > 0 && (c.warnedSamples - c.warnedRevised) / c.warnedSamples >= IGNORED_SHARE);
-    outcome = ignoring.length > 0 ? 3 : 2;
-    reasons.push(`no real-tool condition beats the baseline beyond noise${best ? ` (best: ${best.label}, F1 ${f(best.macroF1)} vs ${f(baseF1)}, net ${best.net})` : ''}`);
-    reasons.push(outcome === 3
-      ? `yet the tools warned on >= ${INFORMATIVE_RECALL * 100}% of wrong originals and the model kept its scene on >= ${IGNORED_SHARE * 100}% of warned samples in: ${ignoring.map((c) => `${c.label} (warned ${c.originalWrongWarned}/${c.originalWrong} wrong originals, revised ${c.warnedRevised}/${c.warnedSamples} warned)`).join('; ')}`
-      : 'and the tools do not flag the wrong predictions often enough for the model to act on them');
+    const judged = claims.filter((c) => c.family === 'tools_help_verifier' || c.family === 'tools_help_base_model');
+    const x = noGainOutcome(real);
+    outcome = x.outcome;
+    reasons.push(judged.length
+      ? `no tool condition beats its controls on macro-F1 (Holm-corrected p < ${ALPHA}): ${judged.map((c) => `${c.subject} ${c.holds === null ? 'not judged' : 'no'}`).join(', ')}`
+      : 'no tool condition could be compared with its controls');
+    reasons.push(x.reason);
   }
-  const significant = sizes.filter((s) => s.significant);
-  const sizeReasons = sizes.map((s) => `${s.conditionName}: 8B-2B macro-F1 ${s.macroF1Diff >= 0 ? '+' : ''}${f(s.macroF1Diff)}${s.macroF1DiffCi ? ` (95% CI ${f(s.macroF1DiffCi.lo)} to ${f(s.macroF1DiffCi.hi)})` : ''}, discordant ${s.only8bRight} vs ${s.only2bRight}, McNemar p ${s.mcnemarP.toExponential(2)}${s.significant ? '' : ' (within noise)'}`);
+  const sizeClaims = claims.filter((c) => c.family === 'size_matters');
+  const sizeMatters = sizeClaims.some((c) => c.comparisons.some((x) => x.verdict === 'better' || x.verdict === 'worse'));
   return {
-    gateThreshold, oracleF1, gatePassed, outcome, outcomeTitle: OUTCOME_TITLES[outcome], reasons, bestReal,
-    sizeMatters: significant.length > 0, sizeReasons,
+    gateThreshold, oracleF1: gate.oracleF1, gatePassed: gate.gatePassed, outcome, outcomeTitle: OUTCOME_TITLES[outcome], reasons, bestReal,
+    claims, simulated: synthetic,
+    sizeMatters, sizeReasons: sizeClaims.map(claimSentence),
     recommendation: RECOMMENDATIONS[outcome],
   };
 }

@@ -15,6 +15,9 @@ export interface ExperimentInfo {
   total_samples: number | null;
   total_wall_time_s: number | null;
   throughput_samples_per_s: number | null;
+  tools_enabled: string | null;
+  tool_stats_mode: string | null;
+  tool_stats_sha256: string | null;
 }
 
 export interface PredictionRow {
@@ -34,6 +37,7 @@ export interface PredictionRow {
   predict_time_ms: number | null;
   verify_time_ms: number | null;
   total_time_ms: number | null;
+  original_waypoints_json: string | null;
 }
 
 export interface ToolCallRow {
@@ -65,7 +69,7 @@ export interface ExperimentData {
   turns: TurnRow[];
 }
 
-export const CONDITION_ORDER = ['baseline', 'oracle', 'prior_only', 'confusion_only', 'all_tools', 'staged'];
+export const CONDITION_ORDER = ['baseline', 'oracle', 'no_tools', 'prior_only', 'confusion_only', 'all_tools', 'staged'];
 
 function rank(e: ExperimentInfo): [number, number] {
   const c = CONDITION_ORDER.indexOf(e.condition_name);
@@ -73,14 +77,22 @@ function rank(e: ExperimentInfo): [number, number] {
   return [c < 0 ? CONDITION_ORDER.length : c, s];
 }
 
+/** The suite an experiment belongs to: the run timestamp that ends its id
+ * (tc_{condition}_{size}_{YYYYMMDD_HHMMSS}); every experiment of one
+ * `tce run` shares it, a resumed run keeps it. Ids of another shape
+ * (made by hand or by other tools) form one unnamed suite, "". */
+export function suiteOf(experimentId: string): string {
+  return /_(\d{8}[_T]\d{6})$/.exec(experimentId)?.[1] ?? '';
+}
+
 /** The experiments to analyse, in report order: those with at least one
  * prediction (an experiment that has just started has nothing to say).
- * Without explicit ids, the newest experiment of each (condition, size) is
- * taken, so a re-run suite replaces the old one instead of being averaged
- * with it. */
+ * Without explicit ids, the newest suite is taken and only its experiments
+ * (the newest of each condition and size within it): results of two
+ * suites, run with different data or settings, are never compared. */
 export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
   const all = db.prepare(`SELECT experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, created_at,
-      total_samples, total_wall_time_s, throughput_samples_per_s FROM experiments e
+      total_samples, total_wall_time_s, throughput_samples_per_s, tools_enabled, tool_stats_mode, tool_stats_sha256 FROM experiments e
       WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.experiment_id = e.experiment_id)
       ORDER BY created_at, experiment_id`).all() as ExperimentInfo[];
   let chosen: ExperimentInfo[];
@@ -91,8 +103,14 @@ export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
       return e;
     });
   } else {
+    // Newest = loaded last; suites loaded in the same second: the later run.
+    let suite: string | null = null, at = '';
+    for (const e of all) {
+      const sx = suiteOf(e.experiment_id);
+      if (suite === null || e.created_at > at || (e.created_at === at && sx > suite)) { suite = sx; at = e.created_at; }
+    }
     const newest = new Map<string, ExperimentInfo>();
-    for (const e of all) newest.set(`${e.condition_name}\u0000${e.verifier_size ?? ''}`, e);
+    for (const e of all) if (suiteOf(e.experiment_id) === suite) newest.set(`${e.condition_name}\u0000${e.verifier_size ?? ''}`, e);
     chosen = [...newest.values()];
   }
   return chosen.sort((a, b) => {
@@ -105,7 +123,7 @@ export function loadExperiment(db: DB, info: ExperimentInfo): ExperimentData {
   const id = info.experiment_id;
   const predictions = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
       final_scene, final_long_action, final_lat_action, long_action_gt, lat_action_gt, final_status,
-      predict_time_ms, verify_time_ms, total_time_ms
+      predict_time_ms, verify_time_ms, total_time_ms, original_waypoints_json
       FROM predictions WHERE experiment_id = ? ORDER BY sample_id`).all(id) as PredictionRow[];
   const toolCalls = db.prepare(`SELECT sample_id, tool_name, tool_result_json, model_revised_after, call_status, parsed, known_tool,
       required_args_present, schema_valid, executed_ok

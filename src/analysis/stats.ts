@@ -114,3 +114,59 @@ export function percentileInterval(values: Float64Array): Interval {
   const s = Float64Array.from(values).sort();
   return { lo: percentileSorted(s, 2.5), hi: percentileSorted(s, 97.5) };
 }
+
+/** Two-sided p-value of "the difference is 0" from its paired bootstrap
+ * resamples: twice the smaller tail share at 0, with the +1 correction so
+ * a finite run never claims p = 0 (its resolution is 2 / (B + 1)). This is
+ * the test the percentile interval inverts: p < 0.05 exactly when the 95%
+ * interval leaves 0 out (up to the interval's interpolation). */
+export function bootstrapP(diffs: ArrayLike<number>): number {
+  const b = diffs.length;
+  if (b === 0) return NaN;
+  let le = 0, ge = 0;
+  for (let i = 0; i < b; i++) {
+    const d = diffs[i]!;
+    if (d <= 0) le++;
+    if (d >= 0) ge++;
+  }
+  return Math.min(1, (2 * (Math.min(le, ge) + 1)) / (b + 1));
+}
+
+/** Holm's step-down adjustment of a family of p-values (same order out as
+ * in). NaN p-values (tests that could not run) stay NaN and do not count
+ * toward the family size. */
+export function holm(ps: readonly number[]): number[] {
+  const idx = ps.map((p, i) => ({ p, i })).filter((x) => Number.isFinite(x.p)).sort((a, b) => a.p - b.p);
+  const m = idx.length;
+  const out = ps.map(() => NaN);
+  let running = 0;
+  idx.forEach((x, k) => {
+    running = Math.max(running, Math.min(1, (m - k) * x.p));
+    out[x.i] = running;
+  });
+  return out;
+}
+
+/** Wilson score 95% interval of a proportion k / n. */
+export function wilson(k: number, n: number): Interval {
+  if (n === 0) return { lo: NaN, hi: NaN };
+  const z = 1.959963984540054;
+  const p = k / n;
+  const den = 1 + (z * z) / n;
+  const mid = (p + (z * z) / (2 * n)) / den;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / den;
+  return { lo: Math.max(0, mid - half), hi: Math.min(1, mid + half) };
+}
+
+/** Newcombe's hybrid score 95% interval of p1 - p2 for two independent
+ * proportions (method 10), built from the two Wilson intervals. */
+export function newcombeDiff(k1: number, n1: number, k2: number, n2: number): Interval {
+  if (n1 === 0 || n2 === 0) return { lo: NaN, hi: NaN };
+  const p1 = k1 / n1, p2 = k2 / n2;
+  const a = wilson(k1, n1), b = wilson(k2, n2);
+  const d = p1 - p2;
+  return {
+    lo: d - Math.sqrt((p1 - a.lo) ** 2 + (b.hi - p2) ** 2),
+    hi: d + Math.sqrt((a.hi - p1) ** 2 + (p2 - b.lo) ** 2),
+  };
+}

@@ -1,4 +1,4 @@
-// Synthetic experiment rows for the analysis bench and tests: 11 conditions
+// Synthetic experiment rows for the analysis bench and tests: 13 conditions
 // shaped like a real suite (greedy baseline biased toward incident_zone,
 // verifiers that revise some predictions after tool warnings). Every
 // experiment is marked synthetic = 1, backend 'synthetic-rows'.
@@ -11,6 +11,7 @@ export const SUITE_CONDITIONS: Array<{ condition: string; size: string | null; p
   { condition: 'baseline', size: null, pipeline: 'A', tools: [] },
   ...['2b', '8b'].flatMap((size) => [
     { condition: 'oracle', size, pipeline: 'A', tools: PLAN_TOOLS.map((t) => t.name) },
+    { condition: 'no_tools', size, pipeline: 'A', tools: [] },
     { condition: 'prior_only', size, pipeline: 'A', tools: ['check_scene_prior'] },
     { condition: 'confusion_only', size, pipeline: 'A', tools: ['check_confusion_risk'] },
     { condition: 'all_tools', size, pipeline: 'A', tools: PLAN_TOOLS.map((t) => t.name) },

@@ -3,6 +3,19 @@
 // Arrow path can be compared with deepEqual.
 import type { ClassScore, Distribution } from './metrics';
 import type { Interval } from './stats';
+import type { Claim } from './claims';
+
+/** P(original wrong | warned) against P(original wrong | not warned), over
+ * the samples where the tool answered: a tool whose warnings do not pick
+ * out wrong originals is uninformative, however often it warns. */
+export interface Informativeness {
+  warned: number; warnedWrong: number; pWrongWarned: number; pWrongWarnedCi: Interval;
+  notWarned: number; notWarnedWrong: number; pWrongNotWarned: number; pWrongNotWarnedCi: Interval;
+  /** Newcombe interval of P(wrong | warned) - P(wrong | not warned). */
+  diffCi: Interval;
+  /** The difference interval is above 0; null when a group is empty. */
+  informative: boolean | null;
+}
 
 export interface ToolMetrics {
   tool: string;
@@ -18,6 +31,7 @@ export interface ToolMetrics {
   warnings: number;
   /** Warned samples where the scene was kept anyway. */
   warningsIgnored: number;
+  informativeness: Informativeness;
 }
 
 export interface Validity {
@@ -41,11 +55,38 @@ export interface Latency {
 }
 
 export interface ConditionStats {
+  /** Intervals of the condition alone, on its own samples. */
   accuracy: Interval; macroF1: Interval;
+  /** Difference from the baseline, on the samples both have (nVsBaseline). */
   accuracyDiff: Interval; macroF1Diff: Interval;
+  nVsBaseline: number;
+  /** This condition's samples the baseline lacks (left out of the difference). */
+  leftOutVsBaseline: number;
+  /** Per metric: its difference interval contains 0. */
+  withinNoiseAccuracy: boolean; withinNoiseMacroF1: boolean;
   /** Both difference intervals contain 0. */
   withinNoise: boolean;
 }
+
+/** What a result is, read from the experiment's own row: the greedy
+ * baseline (no verifier), the oracle, a condition offering tools, the
+ * verifier without tools, or a staged run's first answer (derived). */
+export type ConditionRole = 'baseline' | 'oracle' | 'tool' | 'no_tools' | 'first_answer';
+
+/** A rule comparator (no model): rule_baselines. */
+export interface RuleBaseline {
+  rule: string;
+  tools: string[];
+  n: number; correct: number;
+  accuracy: number; macroF1: number;
+  accuracyCi: Interval; macroF1Ci: Interval;
+  saves: number; breaks: number; net: number;
+  /** Samples whose scene the rule changed. */
+  changed: number;
+  perScene: SceneFlips[];
+}
+
+export interface SceneFlips { scene: string; n: number; correct: number; saves: number; breaks: number }
 
 export interface ConditionResult {
   experimentId: string;
@@ -54,6 +95,11 @@ export interface ConditionResult {
   pipeline: string;
   /** "condition" or "condition_size", e.g. oracle_8b. */
   label: string;
+  role: ConditionRole;
+  /** Tools offered to the model (experiments.tools_enabled). */
+  toolsOffered: string[];
+  /** For a derived result (a staged run's first answer): the experiment it is read from. */
+  derivedFrom: string | null;
   synthetic: boolean;
   backend: string | null;
   n: number; nLabelled: number; nUnlabelled: number; nUnparseable: number;
@@ -67,6 +113,8 @@ export interface ConditionResult {
   /** 6x6 counts: rows GT (5 classes, unlabelled), columns predicted (5, unparseable). */
   confusion: number[][];
   fineClass: FineClassRow[];
+  /** Per ground-truth scene: saves and breaks against the flip reference. */
+  perScene: SceneFlips[];
   nRevised: number; revisionRate: number;
   nSceneRevised: number; revisionAccuracy: number;
   saves: number; breaks: number; net: number; mcnemarP: number;
@@ -95,6 +143,10 @@ export interface SizeComparison {
   macroF1Diff: number; macroF1DiffCi: Interval | null;
   /** Samples right with 8B only / with 2B only, and the exact McNemar p. */
   only8bRight: number; only2bRight: number; mcnemarP: number;
+  /** Samples both sizes have (the comparison's set); bootstrap p of the
+   * macro-F1 difference and its Holm correction across the size family. */
+  n: number; p: number; pHolm: number;
+  /** Holm-corrected p < 0.05 on macro-F1. */
   significant: boolean;
 }
 
@@ -109,6 +161,10 @@ export interface Decision {
   /** Why, with the numbers. */
   reasons: string[];
   bestReal: { label: string; macroF1Diff: number; net: number; mcnemarP: number; revisionRate: number; revisionAccuracy: number } | null;
+  /** Every claim with its comparisons (metric, interval, Holm p). */
+  claims: Claim[];
+  /** Synthetic runs: the decision checks the pipeline, not the model. */
+  simulated: boolean;
   sizeMatters: boolean;
   sizeReasons: string[];
   recommendation: string;
@@ -120,6 +176,13 @@ export interface AnalysisResult {
   baselineId: string | null;
   bootstrap: { resamples: number; seed: number };
   conditions: ConditionResult[];
+  rules: RuleBaseline[];
+  /** Why there are no rule comparators, when there are none. */
+  rulesMissing: string | null;
   sizeComparison: SizeComparison[];
   decision: Decision;
+  /** How the tool statistics were built: in_sample or cross_fit_K, per analysed experiment's record. */
+  toolStatsModes: string[];
+  /** The suite analysed (the run timestamp shared by its experiment ids), when one. */
+  suite: string | null;
 }

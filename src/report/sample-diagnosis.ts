@@ -17,6 +17,8 @@ export interface ToolCallTrace {
 }
 
 export interface SampleDiagnosis {
+  /** First in every record, so `grep '"synthetic":true'` counts simulated records. */
+  synthetic: boolean;
   experiment_id: string; condition: string; verifier_size: string | null; label: string;
   sample_id: number; chum_uri: string | null;
   ground_truth: { scene: string | null; long_action: string | null; lat_action: string | null; fine_class: string | null };
@@ -63,17 +65,28 @@ export function baselineCorrectMap(db: DB, r: Pick<AnalysisResult, 'baselineId'>
   return new Map(rows.map((p) => [p.sample_id, isCorrect(p, p.final_scene)]));
 }
 
-export type DiagnosedCondition = Pick<ConditionResult, 'experimentId' | 'conditionName' | 'verifierSize' | 'label'>;
+/** synthetic: the record says so first; derivedFrom: a staged first
+ * answer, read from that staged experiment's rows. */
+export type DiagnosedCondition = Pick<ConditionResult, 'experimentId' | 'conditionName' | 'verifierSize' | 'label'> & Partial<Pick<ConditionResult, 'synthetic' | 'derivedFrom'>>;
+
+/** A staged run's first answer is read from the staged rows: its final
+ * answer is the first one, and no tool response came before it. */
+function asFirstAnswer(p: PredRow): PredRow {
+  return { ...p, final_scene: p.original_scene, final_long_action: p.original_long_action, final_lat_action: p.original_lat_action,
+    final_status: p.original_status, final_error: null, final_generated_text: p.original_generated_text, revision_reason: null, total_time_ms: null };
+}
 
 /** `texts: false` leaves the generated texts out (null): the viewer's
  * sample lists need only the tags, and the texts are most of the bytes.
  * `sampleId` diagnoses that one sample only (the viewer's sample page). */
 export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<number, boolean> | null, opts: { texts?: boolean; sampleId?: number } = {}): Generator<SampleDiagnosis> {
+  const derived = c.derivedFrom ?? null;
+  const sourceId = derived ?? c.experimentId;
   const text = (col: string): string => (opts.texts ?? true ? col : `NULL AS ${col}`);
   const one = opts.sampleId !== undefined ? ' AND sample_id = ?' : '';
-  const params = opts.sampleId !== undefined ? [c.experimentId, opts.sampleId] : [c.experimentId];
+  const params = opts.sampleId !== undefined ? [sourceId, opts.sampleId] : [sourceId];
   const calls = new Map<number, CallRow[]>();
-  for (const k of db.prepare(`SELECT sample_id, tool_call_order, turn_index, tool_name, tool_arguments_json, tool_result_json, call_status, parsed, known_tool,
+  if (derived === null) for (const k of db.prepare(`SELECT sample_id, tool_call_order, turn_index, tool_name, tool_arguments_json, tool_result_json, call_status, parsed, known_tool,
       required_args_present, schema_valid, executed_ok, error, model_revised_after FROM tool_calls WHERE experiment_id = ?${one} ORDER BY sample_id, tool_call_order`).all(...params) as CallRow[]) {
     let l = calls.get(k.sample_id);
     if (!l) calls.set(k.sample_id, (l = []));
@@ -83,7 +96,8 @@ export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<
       original_scene, original_long_action, original_lat_action, original_status, ${text('original_generated_text')},
       final_scene, final_long_action, final_lat_action, final_status, final_error, ${text('final_generated_text')},
       revision_reason, total_time_ms, n_turns FROM predictions WHERE experiment_id = ?${one} ORDER BY sample_id`);
-  for (const p of preds.iterate(...params) as Iterable<PredRow>) {
+  for (const row of preds.iterate(...params) as Iterable<PredRow>) {
+    const p = derived === null ? row : asFirstAnswer(row);
     const traces: ToolCallTrace[] = (calls.get(p.sample_id) ?? []).map((k) => {
       const result = parseLoose(k.tool_result_json);
       return {
@@ -99,6 +113,7 @@ export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<
     const sceneRevised = p.original_scene !== p.final_scene;
     const flip = !baseCorrect && finalCorrect ? 'saved' : baseCorrect && !finalCorrect ? 'broke' : finalCorrect ? 'stayed_correct' : 'stayed_wrong';
     yield {
+      synthetic: c.synthetic ?? false,
       experiment_id: c.experimentId, condition: c.conditionName, verifier_size: c.verifierSize, label: c.label,
       sample_id: p.sample_id, chum_uri: p.chum_uri,
       ground_truth: { scene: p.scene_type_gt, long_action: p.long_action_gt, lat_action: p.lat_action_gt, fine_class: p.fine_class },

@@ -2,13 +2,13 @@
 import type { Config } from '../config/schema';
 import type { SuiteResult } from './suite';
 import { openDb } from '../store/db';
-import { analyzeDb, writeConditionMetrics } from '../analysis/analyze';
+import { analyzeDb, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
 import { writeReports, summaryTable } from '../report/write-reports';
 
 export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: string) => void, quiet: boolean): Promise<string[]> {
   const db = openDb(c.paths.db);
   try {
-    const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold });
+    const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, toolStats: toolStatsIfPresent(c.paths.toolStats) });
     writeConditionMetrics(db, a);
     const { files } = writeReports(db, a, { outDir: c.paths.reportsDir });
     if (!quiet) process.stdout.write(summaryTable(a) + '\n');

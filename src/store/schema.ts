@@ -263,6 +263,41 @@ const VIEW_INDEXES_SQL = `
 CREATE INDEX IF NOT EXISTS idx_predictions_view ON predictions(experiment_id, scene_type_gt, final_scene, original_scene, final_status);
 `;
 
+// Migration 5 (attribution, src/analysis/claims.ts and rule-baselines.ts):
+// what each tool condition is compared with. Rule comparators apply each
+// tool's verdict to the greedy predictions with no model; informativeness
+// asks whether a tool's warnings pick out wrong originals; every claim of
+// the decision is one row per comparison.
+const ATTRIBUTION_TOOL_COLUMNS = [
+  'n_answered_warned INTEGER', 'n_warned_original_wrong INTEGER', 'p_wrong_given_warned REAL', 'p_wrong_given_warned_ci_low REAL', 'p_wrong_given_warned_ci_high REAL',
+  'n_answered_not_warned INTEGER', 'n_not_warned_original_wrong INTEGER', 'p_wrong_given_not_warned REAL', 'p_wrong_given_not_warned_ci_low REAL', 'p_wrong_given_not_warned_ci_high REAL',
+  'p_wrong_diff_ci_low REAL', 'p_wrong_diff_ci_high REAL', 'informative INTEGER',
+];
+const ATTRIBUTION_METRIC_COLUMNS = [
+  'role TEXT', 'derived_from TEXT', 'n_vs_baseline INTEGER', 'n_left_out_vs_baseline INTEGER',
+  'within_noise_accuracy INTEGER', 'within_noise_macro_f1 INTEGER',
+];
+const ATTRIBUTION_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS rule_baselines (
+    rule TEXT PRIMARY KEY, tools_json TEXT NOT NULL, baseline_experiment_id TEXT,
+    n_samples INTEGER, n_correct INTEGER, scene_accuracy REAL, scene_macro_f1 REAL,
+    scene_accuracy_ci_low REAL, scene_accuracy_ci_high REAL, scene_macro_f1_ci_low REAL, scene_macro_f1_ci_high REAL,
+    saves INTEGER, breaks INTEGER, net INTEGER, n_changed INTEGER, tool_stats_mode TEXT
+);
+CREATE TABLE IF NOT EXISTS rule_baseline_scene (
+    rule TEXT NOT NULL, scene TEXT NOT NULL, n INTEGER, n_correct INTEGER, saves INTEGER, breaks INTEGER,
+    PRIMARY KEY (rule, scene)
+);
+CREATE TABLE IF NOT EXISTS decision_comparisons (
+    family TEXT NOT NULL, subject TEXT NOT NULL, arm_a TEXT NOT NULL, arm_b TEXT NOT NULL, n_samples INTEGER, left_out_json TEXT,
+    macro_f1_a REAL, macro_f1_b REAL, macro_f1_diff REAL, macro_f1_diff_ci_low REAL, macro_f1_diff_ci_high REAL,
+    p_bootstrap REAL, p_holm REAL, verdict TEXT, claim_holds INTEGER, claim_missing TEXT,
+    accuracy_a REAL, accuracy_b REAL, accuracy_diff REAL, accuracy_diff_ci_low REAL, accuracy_diff_ci_high REAL,
+    only_a_right INTEGER, only_b_right INTEGER, mcnemar_p REAL,
+    PRIMARY KEY (family, subject, arm_a, arm_b)
+);
+`;
+
 export const MIGRATIONS: Migration[] = [
   { version: 1, description: 'the plan\'s schema', sql: PLAN_SCHEMA_SQL },
   {
@@ -276,6 +311,12 @@ export const MIGRATIONS: Migration[] = [
     sql: ANALYSIS_COLUMNS.map((c) => `ALTER TABLE condition_metrics ADD COLUMN ${c};`).join('\n') + ANALYSIS_TABLES_SQL,
   },
   { version: 4, description: 'viewer: covering index for the per-condition counts of `tce view`', sql: VIEW_INDEXES_SQL },
+  {
+    version: 5,
+    description: 'attribution: rule comparators, tool informativeness, the decision\'s comparisons',
+    sql: ATTRIBUTION_TOOL_COLUMNS.map((c) => `ALTER TABLE condition_tool_metrics ADD COLUMN ${c};`).join('\n')
+      + ATTRIBUTION_METRIC_COLUMNS.map((c) => `ALTER TABLE condition_metrics ADD COLUMN ${c};`).join('\n') + ATTRIBUTION_TABLES_SQL,
+  },
 ];
 
 /** Later stages append migrations here (one entry each, never edit old ones). */

@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { CONFIG_OPTION, DB_OPTION, configFrom, int, str } from '../common-options';
 import { openDb } from '../../store/db';
-import { analyzeArrow, analyzeDb, writeConditionMetrics, type AnalyzeOptions } from '../../analysis/analyze';
+import { analyzeArrow, analyzeDb, toolStatsIfPresent, writeConditionMetrics, type AnalyzeOptions } from '../../analysis/analyze';
 import { summaryTable } from '../../report/summary-table';
 import type { ParsedArgs } from '../command';
 import type { DB } from '../../store/db';
@@ -31,6 +31,7 @@ export async function analysisFrom(args: ParsedArgs, defaultBootstrap = 10_000):
     bootstrap: int(args, 'bootstrap', { min: 0 }) ?? defaultBootstrap,
     seed: int(args, 'seed') ?? config.seed,
     gateThreshold: config.gate.threshold,
+    toolStats: toolStatsIfPresent(config.paths.toolStats),
     ...(workers !== undefined ? { workers } : {}),
     ...(ids.length ? { experimentIds: ids } : {}),
   };
