@@ -1,4 +1,4 @@
-// Full re-analysis of a suite-sized run (11 conditions x 8,613 samples of
+// Full re-analysis of a suite-sized run (13 experiments x 8,613 samples of
 // synthetic rows): from the database file vs straight from the Arrow run
 // folders, without and with the 10,000-resample bootstrap, and the piscina
 // pool's speed-up over one thread.
@@ -42,7 +42,7 @@ export const bench: BenchModule = {
     const one = await measure(fromDb(RESAMPLES, 1), 1, { trials: 2, warmup: 0 });
     const arrowPool = await measure(fromArrow(RESAMPLES), 1, { trials: 2, warmup: 0 });
     fs.rmSync(dir, { recursive: true, force: true });
-    const rows = `11 conditions x ${SAMPLES} samples of synthetic rows`;
+    const rows = `13 experiments x ${SAMPLES} samples of synthetic rows`;
     const results: ScenarioResult[] = [
       {
         bench: 'analysis', scenario: `full re-analysis, no bootstrap (${rows})`, better: 'lower', baseline: 'from database file',
