@@ -31,7 +31,9 @@ function row(label: string, d: Distribution, fmt: (x: number) => string, withSha
 const HEAD = '| condition | n | mean | p10 | p25 | p40 | p50 | p95 | p99 |';
 const RULE = '|---|---|---|---|---|---|---|---|---|';
 
-export function writeProfile(r: AnalysisResult, outDir: string): { files: string[] } {
+export function writeProfile(all: AnalysisResult, outDir: string): { files: string[] } {
+  // Derived results (a staged first answer) have no timing of their own.
+  const r = { ...all, conditions: all.conditions.filter((c) => c.derivedFrom === null) };
   const chartDir = path.join(outDir, PROFILE_FILES.charts);
   fs.mkdirSync(chartDir, { recursive: true });
   const files: string[] = [];
