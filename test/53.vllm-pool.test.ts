@@ -50,7 +50,8 @@ test('three fake servers on three GPUs: distinct ports, flags and env as configu
       assert.match(log, new RegExp(`VLLM_CACHE_ROOT=${path.join(runDir, 'vllm-cache', role).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       assert.match(log, role === 'predictor' ? /VLLM_BATCH_INVARIANT=1/ : /VLLM_BATCH_INVARIANT=\s/);
       assert.match(log, /"--host","127\.0\.0\.1"/);
-      assert.match(log, /"--limit-mm-per-prompt","\{\\"image\\":1\}"/);
+      assert.match(log, /"--limit-mm-per-prompt","\{\\"image\\":1,\\"video\\":0\}","--seed","42","--generation-config","vllm"/);
+      assert.match(log, /VLLM_HTTP_TIMEOUT_KEEP_ALIVE=75/);
       assert.match(log, /Application startup complete\./);
       const m = await set.metrics(role);
       assert.ok(m && m.running === 0 && (m.prefixCacheQueries ?? 0) > 0);

@@ -8,6 +8,7 @@ import { startSimulator, type Simulator } from './sim/server';
 import { DEFAULT_LATENCY } from './sim/latency';
 import type { BackendSet, Endpoint, ModelRole } from './types';
 import { VllmPool } from './vllm/pool';
+import { checkFileModeConfig, mediaFolder } from '../config/media-folder';
 
 export { scrapeMetrics } from './metrics-scrape';
 
@@ -44,8 +45,8 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
         apiKey,
         maxModelLen: config.backend.vllm.maxModelLen,
         ...(config.backend.vllm.limitMmPerPrompt.image !== undefined ? { maxImagesPerPrompt: config.backend.vllm.limitMmPerPrompt.image } : {}),
-        // In-process and fed by our own dataset reader: any local path is fine.
-        allowedLocalMediaPath: config.backend.vllm.allowedLocalMediaPath ?? '/',
+        // As strict as vLLM: file URLs only under the image folder's real path.
+        ...(config.dataset.imageMode === 'file' ? { allowedLocalMediaPath: mediaFolder(config) } : {}),
       });
       sims.push(sim);
       endpoints[role] = { role, baseUrl: sim.baseUrl, apiKey, model: m.servedModelName };
@@ -76,10 +77,14 @@ function openEndpoints(config: Config, opts: OpenOptions): BackendSet {
   if (missing.length > 0) {
     throw new TceError('CONFIG_INVALID', `config: backend.endpoints has no entry for ${missing.join(', ')} (backend.kind is "endpoints")`, 'add {"model": "<role>", "url": "http://host:port/v1"} for each model the conditions use');
   }
+  if (config.dataset.imageMode === 'file') {
+    opts.log?.(`file image mode: each server must share this filesystem and run with --allowed-local-media-path ${mediaFolder(config)} (that exact path: vLLM does not resolve it)`);
+  }
   return { kind: 'endpoints', synthetic: false, endpoints, metrics: metricsOf(endpoints), close: async () => {} };
 }
 
 async function openPool(config: Config, opts: OpenOptions): Promise<BackendSet> {
+  checkFileModeConfig(config);
   const pool = new VllmPool(config, { runDir: opts.runDir, ...(opts.log ? { log: opts.log } : {}) });
   const endpoints: BackendSet['endpoints'] = {};
   const refresh = () => {

@@ -3,11 +3,32 @@ import type { Endpoint } from '../backends/types';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
+/** A call the assistant made, as history carries it back to the server:
+ * vLLM json.loads `arguments`, so it is always valid JSON of an object. */
+export interface AssistantToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
 export type ChatMessage =
   | { role: 'system'; content: string }
   | { role: 'user'; content: string | ContentPart[] }
-  | { role: 'assistant'; content: string }
+  | { role: 'assistant'; content: string; tool_calls?: AssistantToolCall[] }
   | { role: 'tool'; content: string; tool_call_id: string };
+
+/** Every sampling parameter vLLM would otherwise fill from the model
+ * folder's generation_config.json (--generation-config auto: request value,
+ * then the file's, then the OpenAI default), pinned to the neutral values so
+ * results never depend on a file the experiment does not record. top_k -1
+ * (not 0) means "off" in every vLLM version. */
+export const PINNED_SAMPLING = { top_p: 1, top_k: -1, min_p: 0, repetition_penalty: 1, presence_penalty: 0, frequency_penalty: 0 } as const;
+
+/** The sampling fields of a request; also what `experiments.sampling_json` records. */
+export function samplingFields(p: Pick<TurnParams, 'temperature' | 'seed' | 'maxTokens'>): Record<string, number> {
+  // max_completion_tokens: max_tokens is deprecated in vLLM's protocol.py.
+  return { temperature: p.temperature, ...PINNED_SAMPLING, seed: p.seed, max_completion_tokens: p.maxTokens };
+}
 
 export interface TurnParams {
   tools: readonly object[];
@@ -22,9 +43,7 @@ export function requestBody(ep: Endpoint, messages: readonly ChatMessage[], p: T
   const body: Record<string, unknown> = {
     model: ep.model,
     messages,
-    max_tokens: p.maxTokens,
-    temperature: p.temperature,
-    seed: p.seed,
+    ...samplingFields(p),
     // <tool_call> tags are not special tokens in Qwen's tokenizer, but a
     // fine-tuned checkpoint may have re-registered them: keep them either way.
     skip_special_tokens: false,
@@ -48,5 +67,5 @@ export function storedRequest(messages: readonly ChatMessage[], from: number, im
     if (m.role !== 'user' || typeof m.content === 'string') return m;
     return { ...m, content: m.content.map((part) => (part.type === 'image_url' ? { type: 'image_url', image_url: { url: imageRef(part.image_url.url) } } : part)) };
   });
-  return JSON.stringify({ model, messages_from: from, messages: added, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, max_tokens: p.maxTokens, temperature: p.temperature, seed: p.seed });
+  return JSON.stringify({ model, messages_from: from, messages: added, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, ...samplingFields(p) });
 }

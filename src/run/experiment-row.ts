@@ -7,6 +7,8 @@ import type { ExperimentRow } from '../store/rows';
 import type { ToolStats } from '../tools/stats';
 import type { Condition } from './conditions';
 import type { ExperimentProgress } from './experiment';
+import { samplingFields } from './chat-request';
+import { generationConfig } from '../backends/vllm/serve-args';
 
 /** The model a condition runs: its verifier, the predictor for a live
  * baseline, none for the reused greedy baseline. */
@@ -33,6 +35,15 @@ export interface SuiteFacts {
   shard: string | null;
 }
 
+/** The sampling parameters every request of the experiment sends (all of
+ * them, so the server's defaults never apply), and the --generation-config
+ * tce gave the servers it started (null: a server tce did not start). */
+export function samplingRecord(c: Config, role: ModelRole, backendKind: string | null): string {
+  const temperature = role === 'predictor' ? c.run.temperaturePredict : c.run.temperatureVerify;
+  const generation = backendKind === 'vllm' ? generationConfig(c.models[role]) : null;
+  return JSON.stringify({ ...samplingFields({ temperature, seed: c.seed, maxTokens: c.run.maxTokens }), generation_config: generation });
+}
+
 export function experimentRow(cond: Condition, id: string, f: SuiteFacts): ExperimentRow {
   const c = f.config;
   const role = modelRole(cond, f.livePredict);
@@ -52,6 +63,7 @@ export function experimentRow(cond: Condition, id: string, f: SuiteFacts): Exper
     verifier_size: cond.size,
     backend: role ? f.backendKind : cond.name === 'baseline' ? 'reused-greedy' : null,
     synthetic: f.synthetic ? 1 : 0,
+    sampling_json: role ? samplingRecord(c, role, f.backendKind) : null,
     config_json: f.configJson,
     config_hash: f.configHash,
     tool_stats_mode: f.stats.mode,

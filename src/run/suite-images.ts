@@ -1,10 +1,10 @@
 // How a suite shows images to the model: inline data URLs, or files the
 // server may read (dataset.imageMode "file"); and how stored requests name
 // them.
-import path from 'node:path';
 import type { Config } from '../config/schema';
 import type { Sample } from '../domain/sample';
 import { imageDataUrl, imageSha256, materializeImages } from '../data/image-payload';
+import { mediaFolder } from '../config/media-folder';
 
 export interface SampleImage {
   url: string;
@@ -17,7 +17,7 @@ export class SuiteImages {
 
   constructor(samples: Sample[], private readonly config: Config) {
     const c = config;
-    this.fileUrls = c.dataset.imageMode === 'file' ? materializeImages(samples, path.join(c.backend.vllm.allowedLocalMediaPath ?? path.join(c.paths.experimentDir, 'media'), 'tce-images')) : null;
+    this.fileUrls = c.dataset.imageMode === 'file' ? materializeImages(samples, mediaFolder(c)) : null;
   }
 
   image(s: Sample): SampleImage {

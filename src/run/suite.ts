@@ -238,7 +238,8 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const gaveUp = abandoned(o.abandon, planned);
   const run = (async () => {
     const ctx = await openPhaseContext(p, res, stop, show);
-    const synthetic = ctx.backends ? ctx.backends.synthetic : p.dataSynthetic;
+    // Synthetic when the models are simulated OR the data is synthetic.
+    const synthetic = (ctx.backends?.synthetic ?? false) || p.dataSynthetic;
     planned.push(...planExperiments(p, ctx.backends, synthetic));
     ctx.runtimes.startMetrics();
     return runPlan(p, ctx, synthetic, planned, t0);

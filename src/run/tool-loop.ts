@@ -12,6 +12,7 @@ import type { EndpointLimiter } from './limiter';
 import type { ToolBatcher } from './tool-batcher';
 import { storedRequest, type ChatMessage, type TurnParams } from './chat-request';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
+import { assistantMessage, historyEntries } from './history';
 
 export interface LoopContext {
   experimentId: string;
@@ -181,22 +182,21 @@ export async function runToolLoop(
 
     const made = r.toolCalls.filter((c) => c.status !== 'in_reasoning');
     const reasoningOnly = r.toolCalls.filter((c) => c.status === 'in_reasoning');
-    messages.push({ role: 'assistant', content: r.text });
-    const responses = await Promise.all(made.map((c) => executeCall(ctx, c, toolNames)));
+    const entries = historyEntries(ctx.baseParams.parseMode, made, turnIndex - 1);
+    messages.push(assistantMessage(ctx.baseParams.parseMode, r.text, entries));
+    const responses = await Promise.all(entries.map((e) => (e.skip ? notReplayed(e.call, e.skip) : executeCall(ctx, e.call, toolNames))));
     for (const c of reasoningOnly) calls.push(callRow(ctx, c, callOrder++, turnIndex - 1, null));
     made.forEach((c, i) => {
       const resp = responses[i]!;
       const row = callRow(ctx, c, callOrder++, turnIndex - 1, resp);
       calls.push(row);
       pendingCalls.push(row);
-      if (firstCallScene === null && c.arguments && typeof c.arguments === 'object') {
-        const a = c.arguments as Record<string, unknown>;
-        const s = a['predicted_scene'] ?? a['scene'];
-        if (typeof s === 'string' && isScene(s)) firstCallScene = s;
-      }
-      messages.push({ role: 'tool', content: resp.responseJson, tool_call_id: `call_${turnIndex - 1}_${i}` });
+      firstCallScene ??= sceneArgument(c);
+      const id = entries[i]!.id;
+      if (id !== null && resp.responseJson !== null) messages.push({ role: 'tool', content: resp.responseJson, tool_call_id: id });
     });
-    if (made.length === 0) {
+    // Nothing answered (no calls, or none that could be replayed): the turn is the answer.
+    if (!entries.some((e) => e.id !== null)) {
       return { status: 'answered', error: null, last: r, answer, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
     }
   }
@@ -215,6 +215,19 @@ interface CallResponse {
   responseJson: string | null;
   validity: { parsed: boolean; knownTool: boolean; requiredArgsPresent: boolean; schemaValid: boolean; executedOk: boolean; error: string | null };
   timeUs: number | null;
+}
+
+/** The scene a call's arguments name, if any. */
+function sceneArgument(c: ExtractedToolCall): string | null {
+  if (!c.arguments || typeof c.arguments !== 'object') return null;
+  const a = c.arguments as Record<string, unknown>;
+  const s = a['predicted_scene'] ?? a['scene'];
+  return typeof s === 'string' && isScene(s) ? s : null;
+}
+
+/** A call the history cannot carry back (server parse mode): recorded, not run. */
+async function notReplayed(c: ExtractedToolCall, why: string): Promise<CallResponse> {
+  return { responseJson: null, validity: { parsed: ACCEPTED.has(c.status), knownTool: false, requiredArgsPresent: false, schemaValid: false, executedOk: false, error: why }, timeUs: null };
 }
 
 async function executeCall(ctx: LoopContext, c: ExtractedToolCall, offered: readonly string[]): Promise<CallResponse & { responseJson: string }> {

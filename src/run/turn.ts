@@ -10,6 +10,7 @@ import type { StreamEngine, StreamEngineOptions, StreamResult, ExtractedToolCall
 import { extractText, markNotOffered } from '../extract/extract';
 import { FeedBatcher } from './feed-batcher';
 import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
+import { CLIENT_KEEP_ALIVE_MS } from '../backends/keep-alive';
 
 export type TurnStatus = 'ok' | 'server_error' | 'timeout';
 
@@ -109,7 +110,8 @@ export class NativeChatClient implements ChatClient {
 
   constructor(readonly endpoint: Endpoint, private readonly engine: StreamEngine, private readonly batcher: FeedBatcher, connections: number) {
     const u = new URL(endpoint.baseUrl);
-    this.pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+    // Below vLLM's idle keep-alive: src/backends/keep-alive.ts.
+    this.pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
     this.path = `${u.pathname.replace(/\/$/, '')}/chat/completions`;
     this.auth = `Bearer ${endpoint.apiKey}`;
   }

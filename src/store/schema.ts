@@ -317,6 +317,11 @@ export const MIGRATIONS: Migration[] = [
     sql: ATTRIBUTION_TOOL_COLUMNS.map((c) => `ALTER TABLE condition_tool_metrics ADD COLUMN ${c};`).join('\n')
       + ATTRIBUTION_METRIC_COLUMNS.map((c) => `ALTER TABLE condition_metrics ADD COLUMN ${c};`).join('\n') + ATTRIBUTION_TABLES_SQL,
   },
+  {
+    version: 6,
+    description: 'tce: the sampling parameters each experiment sent (all of them, explicitly)',
+    sql: 'ALTER TABLE experiments ADD COLUMN sampling_json TEXT;',
+  },
 ];
 
 /** Later stages append migrations here (one entry each, never edit old ones). */

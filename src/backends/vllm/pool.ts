@@ -13,6 +13,8 @@ import type { Endpoint, ModelRole } from '../types';
 import { freePorts, gpuComputeProcesses, logTail, whichExecutable } from './host';
 import { isGroupAlive, stopGroup, track, untrack } from './reaper';
 import { memoryShare, vllmServeArgs, waves } from './serve-args';
+import { SERVER_KEEP_ALIVE_S } from '../keep-alive';
+import { mediaFolder } from '../../config/media-folder';
 
 export interface PoolServer {
   role: ModelRole;
@@ -101,11 +103,13 @@ export class VllmPool {
     fs.mkdirSync(this.opts.runDir, { recursive: true });
     const logFile = path.resolve(this.opts.runDir, `vllm-${role}.log`);
     const fd = fs.openSync(logFile, 'a');
-    const args = vllmServeArgs(m, v, port, apiKey, this.config.seed, this.config.run.parseMode === 'server');
+    const args = vllmServeArgs(m, v, port, apiKey, this.config.seed, this.config.run.parseMode === 'server', this.config.dataset.imageMode === 'file' ? mediaFolder(this.config) : null);
     let child: ChildProcess;
     try {
       child = spawn(this.exe, args, {
-        env: { ...process.env, CUDA_VISIBLE_DEVICES: String(m.gpuId), VLLM_CACHE_ROOT: cacheRoot, ...m.env },
+        // Idle keep-alive well above the client's (CLIENT_KEEP_ALIVE_MS), so the
+        // client always closes an idle socket first (vLLM's default is 5 s).
+        env: { ...process.env, CUDA_VISIBLE_DEVICES: String(m.gpuId), VLLM_CACHE_ROOT: cacheRoot, VLLM_HTTP_TIMEOUT_KEEP_ALIVE: String(SERVER_KEEP_ALIVE_S), ...m.env },
         stdio: ['ignore', fd, fd],
         // Own process group, so stopping it takes vLLM's engine workers too.
         detached: true,

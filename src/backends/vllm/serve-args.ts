@@ -3,7 +3,33 @@
 // vllmArgs verbatim.
 import type { Config, ModelConfig } from '../../config/schema';
 
-export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'], port: number, apiKey: string, seed: number, serverParse: boolean): string[] {
+/** The value of `--name V` or `--name=V` in an argument list (the last one
+ * wins, as in argparse). */
+export function flagValue(args: readonly string[], name: string): string | undefined {
+  let v: string | undefined;
+  args.forEach((a, i) => {
+    if (a === name && i + 1 < args.length) v = args[i + 1];
+    else if (a.startsWith(`${name}=`)) v = a.slice(name.length + 1);
+  });
+  return v;
+}
+
+/** --limit-mm-per-prompt: a modality left out defaults to 999 in vLLM
+ * (vllm/config/multimodal.py), and startup profiling plans for it; the
+ * experiment sends one image and never video. */
+export function mmLimits(vllm: Config['backend']['vllm']): Record<string, number> {
+  return { ...vllm.limitMmPerPrompt, video: vllm.limitMmPerPrompt['video'] ?? 0 };
+}
+
+/** --generation-config: "vllm" ignores the model folder's
+ * generation_config.json (the default "auto" would fill top_p, top_k,
+ * min_p, repetition_penalty from it); a model's own vllmArgs may override. */
+export function generationConfig(model: ModelConfig): string {
+  return flagValue(model.vllmArgs, '--generation-config') ?? 'vllm';
+}
+
+/** `mediaDir`: the real path of the image folder in file image mode. */
+export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'], port: number, apiKey: string, seed: number, serverParse: boolean, mediaDir: string | null = null): string[] {
   const args = [
     'serve', model.path,
     '--host', '127.0.0.1',
@@ -13,11 +39,12 @@ export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'
     '--max-model-len', String(vllm.maxModelLen),
     '--gpu-memory-utilization', String(vllm.gpuMemoryUtilization),
     '--max-num-seqs', String(vllm.maxNumSeqs),
-    '--limit-mm-per-prompt', JSON.stringify(vllm.limitMmPerPrompt),
+    '--limit-mm-per-prompt', JSON.stringify(mmLimits(vllm)),
     '--seed', String(seed),
+    '--generation-config', 'vllm',
   ];
   if (vllm.chatTemplate) args.push('--chat-template', vllm.chatTemplate);
-  if (vllm.allowedLocalMediaPath) args.push('--allowed-local-media-path', vllm.allowedLocalMediaPath);
+  if (mediaDir !== null) args.push('--allowed-local-media-path', mediaDir);
   if (serverParse) args.push('--enable-auto-tool-choice', '--tool-call-parser', 'hermes');
   args.push(...model.vllmArgs);
   return args;
@@ -25,8 +52,8 @@ export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'
 
 /** The GPU memory share a model's server claims (its own override wins). */
 export function memoryShare(model: ModelConfig, vllm: Config['backend']['vllm']): number {
-  const i = model.vllmArgs.indexOf('--gpu-memory-utilization');
-  const own = i >= 0 ? Number(model.vllmArgs[i + 1]) : NaN;
+  const given = flagValue(model.vllmArgs, '--gpu-memory-utilization');
+  const own = given === undefined ? NaN : Number(given);
   return Number.isFinite(own) ? own : vllm.gpuMemoryUtilization;
 }
 
