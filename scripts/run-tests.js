@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 'use strict';
-// Runs every compiled test file (dist/test/NN.*.test.js) with node:test, in
-// layer order. Extra arguments filter by substring: `npm test -- 20.config`.
+// Runs every compiled test file (dist/test/NN.*.test.js) with node:test, two
+// files at a time. Extra arguments filter by substring: `npm test -- 20.config`.
+// The longest files start first (durations of the last run, recorded by
+// scripts/test-durations-reporter.js in .cache/test/); files never timed
+// start before all others, in layer order.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,14 +16,24 @@ if (!fs.existsSync(dir)) {
   console.error('no compiled tests in dist/test: run `npm run build:ts`');
   process.exit(1);
 }
+let known = {};
+try {
+  known = JSON.parse(fs.readFileSync(path.join(root, '.cache', 'test', 'durations.json'), 'utf8'));
+} catch { /* first run: layer order */ }
+const cost = (f) => known[f] ?? Infinity;
 const files = fs.readdirSync(dir)
   .filter((f) => f.endsWith('.test.js'))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort()
+  .sort((a, b) => cost(b) - cost(a) || (a < b ? -1 : 1))
   .map((f) => path.join(dir, f));
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit', cwd: root });
+const reporters = [
+  '--test-reporter', process.stdout.isTTY ? 'spec' : 'tap', '--test-reporter-destination', 'stdout',
+  '--test-reporter', path.join(__dirname, 'test-durations-reporter.js'), '--test-reporter-destination', process.platform === 'win32' ? 'NUL' : '/dev/null',
+];
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...reporters, ...files], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);

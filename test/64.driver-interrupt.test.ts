@@ -35,6 +35,9 @@ test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are mar
   db.close();
   assert.ok(partial > 0 && partial < 300, `interrupted run loaded ${partial} samples`);
 
+  // The rest runs without the latency model: a timing-only setting, so the
+  // same experiment continues (and the test does not wait for simulated GPUs).
+  writeTestConfig(dir, fixture, { backend: { simulator: { latency: false } } });
   const r = await tce(['run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report', '--quiet'], { cwd: dir });
   assert.equal(r.status, 0, r.stderr);
   const db2 = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
