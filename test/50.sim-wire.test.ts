@@ -60,6 +60,9 @@ test('streamed turn: role chunk, multi-token deltas, finish chunk, usage chunk, 
   const usage = chunks.at(-1);
   assert.deepEqual(usage.choices, []);
   assert.deepEqual(Object.keys(usage.usage), ['prompt_tokens', 'total_tokens', 'completion_tokens']);
+  // serving.py: the fingerprint rides on the final message (here the usage chunk) only.
+  assert.match(usage.system_fingerprint, /^fp_/);
+  assert.ok(chunks.slice(0, -1).every((c) => !('system_fingerprint' in c)));
   const body = chunks.slice(1, -1);
   assert.ok(body.slice(0, -1).every((c) => c.choices[0].finish_reason === null && 'token_ids' in c.choices[0]));
   assert.equal(body.at(-1).choices[0].finish_reason, 'stop');

@@ -23,18 +23,24 @@ test('item 1: server-mode history carries tool_calls that the tool messages answ
     call({ status: 'repaired', raw: '{"predicted_scene": "flooded",}' }),
     call({ name: 'check_confusion_risk', arguments: null, status: 'invalid_json', raw: '{"predicted_scene": flooded}' }),
     call({ source: 'text' }),
+    call({ name: 'check_confusion_risk', arguments: '{"predicted_scene": "flooded"}' }),
+    call({ arguments: [1] }),
   ];
   const server = historyEntries('server', made, 3);
-  assert.deepEqual(server.map((e) => e.id), ['call_3_0', null, null]);
+  assert.deepEqual(server.map((e) => e.id), ['call_3_0', null, null, 'call_3_3', null]);
   assert.match(server[1]!.skip!, /unreadable \(invalid_json\)/);
   assert.match(server[2]!.skip!, /found in the text/);
   assert.deepEqual(assistantMessage('server', 'Checking.\n', server), {
     role: 'assistant', content: 'Checking.\n',
-    tool_calls: [{ id: 'call_3_0', type: 'function', function: { name: 'check_scene_prior', arguments: '{"predicted_scene":"flooded"}' } }],
+    tool_calls: [
+      { id: 'call_3_0', type: 'function', function: { name: 'check_scene_prior', arguments: '{"predicted_scene":"flooded"}' } },
+      // A string-valued "arguments" (streamed raw by vLLM) is replayed as the object it holds.
+      { id: 'call_3_3', type: 'function', function: { name: 'check_confusion_risk', arguments: '{"predicted_scene":"flooded"}' } },
+    ],
   });
   // Client mode: the raw text carries every call; each one is answered.
   const client = historyEntries('client', made, 3);
-  assert.deepEqual(client.map((e) => e.id), ['call_3_0', 'call_3_1', 'call_3_2']);
+  assert.deepEqual(client.map((e) => e.id), ['call_3_0', 'call_3_1', 'call_3_2', 'call_3_3', 'call_3_4']);
   assert.deepEqual(assistantMessage('client', '<tool_call>…', client), { role: 'assistant', content: '<tool_call>…' });
 });
 

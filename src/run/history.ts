@@ -24,10 +24,23 @@ export interface HistoryEntry {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The arguments as a JSON object: as parsed, or the object inside a JSON
+ * string (vLLM streams a string-valued "arguments" raw, quotes and all). */
+function argumentsObject(c: ExtractedToolCall): Record<string, unknown> | null {
+  if (isPlainObject(c.arguments)) return c.arguments;
+  if (typeof c.arguments !== 'string') return null;
+  try {
+    const inner: unknown = JSON.parse(c.arguments);
+    return isPlainObject(inner) ? inner : null;
+  } catch {
+    return null;
+  }
+}
+
 function whyNotReplayed(c: ExtractedToolCall): string | null {
   if (c.source !== 'server') return 'not replayed: found in the text, not parsed by the server';
   if (!ACCEPTED.has(c.status) || c.name === null) return `not replayed: the server's call is unreadable (${c.status})`;
-  if (!isPlainObject(c.arguments)) return 'not replayed: arguments are not a JSON object';
+  if (argumentsObject(c) === null) return 'not replayed: arguments are not a JSON object';
   return null;
 }
 
@@ -45,7 +58,7 @@ export function assistantMessage(mode: TurnParams['parseMode'], text: string, en
   const calls: AssistantToolCall[] = [];
   for (const e of entries) {
     if (e.id === null) continue;
-    calls.push({ id: e.id, type: 'function', function: { name: e.call.name!, arguments: JSON.stringify(e.call.arguments) } });
+    calls.push({ id: e.id, type: 'function', function: { name: e.call.name!, arguments: JSON.stringify(argumentsObject(e.call)) } });
   }
   return calls.length > 0 ? { role: 'assistant', content: text, tool_calls: calls } : { role: 'assistant', content: text };
 }

@@ -1,7 +1,7 @@
 // Writing a planned response: the SSE stream (with the latency model and the
 // injected faults) and the non-streamed body. The bytes come from wire.ts.
 import type http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { StreamFault, FaultPlan } from './faults';
 import { sleep, type LatencyModel } from './latency';
 import type { Plan } from './planner';
@@ -26,10 +26,14 @@ export interface StreamEnv {
 export type Outcome = 'stop' | 'length' | 'tool_calls' | 'abort' | 'error';
 
 /** The SSE events of a plan, in order, without [DONE]. */
+/** The simulator's stand-in for vLLM's system_fingerprint (its real format
+ * was not verified at the source): fixed per served model. */
+export const fingerprint = (model: string) => `fp_tce_sim_${createHash('sha1').update(model).digest('hex').slice(0, 10)}`;
+
 export function planEvents(p: Plan): string[] {
-  const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name };
+  const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name, fingerprint: fingerprint(p.model.name) };
   const out = [roleChunk(ids)];
-  for (const s of p.steps) out.push(deltaChunk(ids, s.delta, s.finish));
+  for (const s of p.steps) out.push(deltaChunk(ids, s.delta, s.finish, p.req.includeUsage));
   if (p.req.includeUsage) out.push(usageChunk(ids, { promptTokens: p.promptTokens, completionTokens: p.completionTokens }));
   return out;
 }
@@ -98,7 +102,7 @@ export async function writeFull(res: http.ServerResponse, p: Plan, env: StreamEn
   const release = latency ? await p.model.queue.admit(p.promptTokens + p.completionTokens) : () => {};
   try {
     if (latency) await sleep(((p.promptTokens - p.cachedTokens) / latency.prefillTokensPerS) * 1000 + p.imageMiss * latency.imageMs + latency.decodeMsPerToken * p.completionTokens);
-    const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name };
+    const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name, fingerprint: fingerprint(p.model.name) };
     const calls = p.full.calls.map((c) => ({ ...c, id: `chatcmpl-tool-${hex32()}` }));
     res.writeHead(200, JSON_HEADERS);
     res.end(completionBody(ids, p.full.content, calls, p.full.finish, { promptTokens: p.promptTokens, completionTokens: p.completionTokens }));

@@ -23,6 +23,9 @@ export interface ChunkIds {
   id: string;
   created: number;
   model: string;
+  /** serving.py stamps self.system_fingerprint on the final message: the
+   * usage chunk, or the finishing chunk when there is no usage chunk. */
+  fingerprint: string;
 }
 
 export interface Usage {
@@ -48,15 +51,17 @@ function deltaJson(d: WireDelta): string {
   return `{"content":${JSON.stringify(d.parser.content)},"tool_calls":[${calls.join(',')}]}`;
 }
 
-/** A token chunk; `finish` set on the last one (with stop_reason). */
-export function deltaChunk(c: ChunkIds, d: WireDelta, finish: FinishReason | null): string {
+/** A token chunk; `finish` set on the last one (with stop_reason, and the
+ * fingerprint when no usage chunk follows). */
+export function deltaChunk(c: ChunkIds, d: WireDelta, finish: FinishReason | null, usageFollows = true): string {
   const tail = finish === null ? '"finish_reason":null,"token_ids":null' : `"finish_reason":"${finish}","stop_reason":null,"token_ids":null`;
-  return `${head(c)}{"index":0,"delta":${deltaJson(d)},"logprobs":null,${tail}}]}\n\n`;
+  const fp = finish !== null && !usageFollows ? `,"system_fingerprint":${JSON.stringify(c.fingerprint)}` : '';
+  return `${head(c)}{"index":0,"delta":${deltaJson(d)},"logprobs":null,${tail}}]${fp}}\n\n`;
 }
 
-/** The usage chunk (exclude_none: no system_fingerprint while it is None). */
+/** The usage chunk (model_dump_json(exclude_unset=True, exclude_none=True)). */
 export function usageChunk(c: ChunkIds, u: Usage): string {
-  return `${head(c)}],"usage":{"prompt_tokens":${u.promptTokens},"total_tokens":${u.promptTokens + u.completionTokens},"completion_tokens":${u.completionTokens}}}\n\n`;
+  return `${head(c)}],"usage":{"prompt_tokens":${u.promptTokens},"total_tokens":${u.promptTokens + u.completionTokens},"completion_tokens":${u.completionTokens}},"system_fingerprint":${JSON.stringify(c.fingerprint)}}\n\n`;
 }
 
 export const DONE = 'data: [DONE]\n\n';
@@ -73,7 +78,7 @@ export function completionBody(c: ChunkIds, content: string | null, calls: Reado
   return JSON.stringify({
     id: c.id, object: 'chat.completion', created: c.created, model: c.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: finish, stop_reason: null }],
-    service_tier: null, system_fingerprint: null,
+    service_tier: null, system_fingerprint: c.fingerprint,
     usage: { prompt_tokens: u.promptTokens, total_tokens: u.promptTokens + u.completionTokens, completion_tokens: u.completionTokens, prompt_tokens_details: null },
     prompt_logprobs: null, prompt_token_ids: null, prompt_text: null, kv_transfer_params: null,
   });
