@@ -8,7 +8,7 @@ import { measure, type BenchModule, type ScenarioResult } from './harness';
 import { createStreamEngine } from '../src/extract/engine';
 import { FeedBatcher } from '../src/run/feed-batcher';
 import { NativeChatClient, OpenAIChatClient, type ChatClient, type RetryPolicy } from '../src/run/turn';
-import { TOOL_NAMES } from '../src/tools/registry';
+import { TOOL_NAMES } from '../src/protocol/tools';
 
 const TOKENS = 50;
 

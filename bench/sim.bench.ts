@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { measure, type BenchModule, type ScenarioResult } from './harness';
 import { startSimulator } from '../src/backends/sim/server';
-import { PREDICT_PROMPT } from '../src/run/prompts';
+import { PREDICT_PROMPT } from '../src/protocol/prompts';
 import { scenePng, dataUrl } from '../test/fake-vllm/scene-png';
 
 const TURNS = 2000;

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { LAT_ACTIONS, LONG_ACTIONS, SCENES } from '../src/domain/enums';
 import type { GreedyPrediction, Sample } from '../src/domain/sample';
 import { createToolExecutor, type ToolDispatch } from '../src/tools/executor';
-import { TOOL_NAMES } from '../src/tools/registry';
+import { TOOL_NAMES } from '../src/protocol/tools';
 import { computeToolStats, type ToolStats } from '../src/tools/stats';
 import type { ToolInvocation } from '../src/tools/types';
 import type { BenchModule, ScenarioResult } from './harness';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './helpers/cli';
-import { BUILTIN_TOOLS, TOOL_NAMES, loadToolSet, openAiTools } from '../src/tools/registry';
+import { BUILTIN_TOOLS, loadToolSet, openAiTools } from '../src/tools/registry';
+import { TOOL_NAMES } from '../src/protocol/tools';
 import { expectedArgs, openAiTool } from '../src/tools/tool-def';
 import { TceError } from '../src/util/errors';
 
@@ -19,6 +20,7 @@ const PLAN = [
 
 test('generated OpenAI tool JSON equals the plan\'s definitions field by field, key order included', () => {
   assert.deepEqual(TOOL_NAMES, ['check_scene_prior', 'check_scene_action_compatibility', 'check_waypoint_feasibility', 'check_confusion_risk']);
+  assert.deepEqual(BUILTIN_TOOLS.map((t) => t.name), TOOL_NAMES, 'the built-in tools are the protocol\'s, in its order');
   const generated = openAiTools(TOOL_NAMES);
   for (let i = 0; i < PLAN.length; i++) {
     assert.deepEqual(generated[i], PLAN[i], `tool ${TOOL_NAMES[i]}`);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { publishedFixture, sample } from './4-tools-fixture';
 import { computeToolStats, type ToolStats } from '../src/tools/stats';
 import { invokeTool } from '../src/tools/invoke';
-import { TOOL_NAMES, loadToolSet } from '../src/tools/registry';
+import { loadToolSet } from '../src/tools/registry';
+import { TOOL_NAMES } from '../src/protocol/tools';
 
 const tools = loadToolSet();
 const { samples, greedy } = publishedFixture();

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { sample } from './4-tools-fixture';
 import { computeToolStats } from '../src/tools/stats';
 import { invokeTool } from '../src/tools/invoke';
-import { TOOL_NAMES, loadToolSet } from '../src/tools/registry';
+import { loadToolSet } from '../src/tools/registry';
+import { TOOL_NAMES } from '../src/protocol/tools';
 import type { OracleTruth } from '../src/tools/types';
 
 const tools = loadToolSet();

@@ -6,7 +6,7 @@ import { tmpDir } from './helpers/cli';
 import { greedyOf, sample } from './4-tools-fixture';
 import { computeToolStats } from '../src/tools/stats';
 import { createToolExecutor } from '../src/tools/executor';
-import { TOOL_NAMES } from '../src/tools/registry';
+import { TOOL_NAMES } from '../src/protocol/tools';
 import type { GreedyPrediction, Sample } from '../src/domain/sample';
 import type { ToolInvocation, ToolOutcome } from '../src/tools/types';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startSimulator, type Simulator } from '../src/backends/sim/server';
 import { parseVllmMetrics, scrapeMetrics } from '../src/backends/metrics-scrape';
-import { verificationPrompt, PREDICT_PROMPT } from '../src/run/prompts';
+import { verificationPrompt, PREDICT_PROMPT } from '../src/protocol/prompts';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 
 const TOOLS = ['check_scene_prior', 'check_confusion_risk', 'check_scene_action_compatibility'].map((name) => ({

@@ -13,7 +13,7 @@ import jpeg from 'jpeg-js';
 import { seeImage, ImageError } from '../src/backends/sim/vision';
 import { tmpDir } from './helpers/cli';
 import { hermesParse } from '../src/backends/sim/hermes';
-import { verificationPrompt, PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt } from '../src/run/prompts';
+import { verificationPrompt, PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt } from '../src/protocol/prompts';
 import type { Cue } from '../src/domain/scene-cues';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startSimulator, type Simulator, type FaultPlan } from '../src/backends/sim/server';
 import { parseFaultSpec } from '../src/config/faults';
 import { scrapeMetrics } from '../src/backends/metrics-scrape';
-import { PREDICT_PROMPT } from '../src/run/prompts';
+import { PREDICT_PROMPT } from '../src/protocol/prompts';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 
 const body = (stream = true) => JSON.stringify({

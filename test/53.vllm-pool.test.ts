@@ -9,7 +9,7 @@ import { openBackends } from '../src/backends/open';
 import { isGroupAlive } from '../src/backends/vllm/reaper';
 import { VllmPool } from '../src/backends/vllm/pool';
 import type { TceError } from '../src/util/errors';
-import { PREDICT_PROMPT } from '../src/run/prompts';
+import { PREDICT_PROMPT } from '../src/protocol/prompts';
 import { ROOT, tmpDir } from './helpers/cli';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 

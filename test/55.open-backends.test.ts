@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load';
 import { openBackends } from '../src/backends/open';
 import { startSimulator } from '../src/backends/sim/server';
-import { verificationPrompt } from '../src/run/prompts';
+import { verificationPrompt } from '../src/protocol/prompts';
 import { tmpDir } from './helpers/cli';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 

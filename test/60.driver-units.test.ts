@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONDITIONS, conditionById, experimentId, runTimestamp } from '../src/run/conditions';
+import { CONDITIONS, conditionById, experimentId, runTimestamp } from '../src/protocol/conditions';
 import { EndpointLimiter } from '../src/run/limiter';
 import { backoffMs } from '../src/run/turn';
 import { verifierSize } from '../src/cli/verifier-model';
@@ -9,6 +9,8 @@ import { selectSamples } from '../src/run/suite';
 import { loadConfig } from '../src/config/load';
 import { storedRequest } from '../src/run/chat-request';
 import type { Sample } from '../src/domain/sample';
+import type { RunWriter } from '../src/store/rows';
+import { runTasks, type ExperimentProgress, type ExperimentTask } from '../src/run/experiment';
 
 test('the condition table yields the plan\'s 11 conditions with the plan\'s tools', () => {
   assert.equal(CONDITIONS.length, 11);
@@ -17,6 +19,12 @@ test('the condition table yields the plan\'s 11 conditions with the plan\'s tool
   assert.deepEqual(conditionById('confusion_only_2b').tools, ['check_confusion_risk']);
   assert.equal(conditionById('all_tools_2b').tools.length, 4);
   assert.equal(conditionById('staged_8b').pipeline, 'B');
+  // Pipeline B offers one tool per stage, three in all; tools_enabled records exactly these.
+  assert.deepEqual(conditionById('staged_8b').stages.map((s) => [s.name, s.tools]), [
+    ['stage_scene', ['check_confusion_risk']], ['stage_action', ['check_scene_action_compatibility']], ['stage_waypoints', ['check_waypoint_feasibility']],
+  ]);
+  assert.deepEqual(conditionById('staged_2b').tools, ['check_confusion_risk', 'check_scene_action_compatibility', 'check_waypoint_feasibility']);
+  for (const c of CONDITIONS) if (c.pipeline === 'A') assert.deepEqual(c.stages, [], c.id);
   assert.equal(conditionById('oracle_2b').oracle, true);
   assert.equal(conditionById('oracle_2b').role, 'verifier_2b');
   assert.throws(() => conditionById('nope'), /unknown condition/);
@@ -84,4 +92,30 @@ test('stored requests keep images as references, never their bytes', () => {
   const s = storedRequest(msgs, 0, () => 'sha256:abc#sample=7', { tools: [], toolNames: [], parseMode: 'client', maxTokens: 10, temperature: 0, seed: 1 }, 'm');
   assert.ok(!s.includes('base64'));
   assert.match(s, /sha256:abc#sample=7/);
+});
+
+test('a writer that throws in append() rejects runTasks with its error, stops new samples, and leaves no unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => { unhandled.push(e); };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const samples: Sample[] = Array.from({ length: 50 }, (_, i) => ({ sampleId: i, chumUri: null, sceneGt: 'nominal', longActionGt: 'proceed', latActionGt: 'null', fineClass: null, oddLabel: null, location: null, waypointsGt: null, image: null, imageMime: null }));
+    let appended = 0;
+    const writer: RunWriter = {
+      experimentId: 'tc_baseline_x', dir: '/nonexistent',
+      doneSampleIds: () => new Set(),
+      append() { appended++; if (appended === 3) throw new Error('disk full'); },
+      flush: () => Promise.resolve(),
+      finish: () => Promise.resolve(),
+    };
+    const progress: ExperimentProgress = { experimentId: 'tc_baseline_x', conditionId: 'baseline', role: 'reused', total: 50, done: 0, resumed: 0, failed: 0, turns: 0, toolCalls: 0, startedAt: 0, firstStartMs: null, lastEndMs: null };
+    const task: ExperimentTask = { experimentId: 'tc_baseline_x', condition: conditionById('baseline'), writer, samples, totalSamples: 50, greedy: new Map(), context: null, limiter: null, image: () => ({ url: '', sha: null }), livePredict: false, progress };
+    await assert.rejects(runTasks(samples.map((sample) => ({ task, sample })), () => 4, { aborted: false }), /disk full/);
+    // give any stray rejection a chance to surface
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(unhandled, []);
+    assert.ok(appended < samples.length, `no new samples after the failure (appended ${appended})`);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });

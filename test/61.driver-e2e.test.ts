@@ -40,6 +40,30 @@ test('tce run: all 11 conditions end to end on the simulator (pipelines A and B)
   const offTool = db.prepare(`SELECT count(*) AS n FROM tool_calls t JOIN experiments e USING (experiment_id) WHERE e.condition_name = 'prior_only' AND t.tool_name NOT IN ('check_scene_prior', '<unparsed>') AND t.executed_ok = 1`).get() as { n: number };
   assert.equal(offTool.n, 0, 'prior_only executed a tool it did not offer');
 
+  // tools_enabled lists exactly the tools offered to the model over the experiment's turns
+  const offered = db.prepare(`SELECT e.experiment_id AS id, e.tools_enabled AS enabled, t.request_json AS req FROM experiments e LEFT JOIN turns t USING (experiment_id)`).all() as Array<{ id: string; enabled: string; req: string | null }>;
+  const offeredBy = new Map<string, { enabled: string[]; seen: Set<string> }>();
+  for (const o of offered) {
+    const e = offeredBy.get(o.id) ?? { enabled: JSON.parse(o.enabled) as string[], seen: new Set<string>() };
+    offeredBy.set(o.id, e);
+    for (const name of (o.req ? (JSON.parse(o.req) as { tools?: string[] }).tools ?? [] : [])) e.seen.add(name);
+  }
+  assert.equal(offeredBy.size, 11);
+  for (const [id, e] of offeredBy) {
+    assert.deepEqual([...e.seen].sort(), [...e.enabled].sort(), `${id}: tools offered vs tools_enabled`);
+    if (id.startsWith('tc_staged_')) assert.equal(e.enabled.length, 3, id);
+  }
+
+  // the stored was_revised and the reported revision_rate are one definition
+  const revision = db.prepare(`SELECT m.experiment_id AS id, m.revision_rate AS rate, avg(p.was_revised) AS mean, m.n_revised AS nRevised, sum(p.was_revised) AS stored
+    FROM condition_metrics m JOIN predictions p USING (experiment_id) GROUP BY m.experiment_id`).all() as Array<{ id: string; rate: number; mean: number; nRevised: number; stored: number }>;
+  assert.equal(revision.length, 11);
+  for (const r of revision) {
+    assert.equal(r.stored, r.nRevised, `${r.id}: sum(was_revised) vs n_revised`);
+    assert.equal(r.mean, r.rate, `${r.id}: avg(was_revised) vs revision_rate`);
+  }
+  assert.ok(revision.some((r) => r.stored > 0), 'some experiment revised something');
+
   // baseline = greedy: never revised; verification rows carry the greedy original
   const base = db.prepare(`SELECT sum(was_revised) AS r, count(*) AS n FROM predictions p JOIN experiments e USING (experiment_id) WHERE e.condition_name = 'baseline'`).get() as { r: number; n: number };
   assert.equal(base.r, 0);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDb, type DB } from '../src/store/db';
 import { analyzeDb } from '../src/analysis/analyze';
-import { distribution, percentileSorted, scoresFromCells } from '../src/analysis/metrics';
+import { distribution, percentileSorted } from '../src/analysis/metrics';
+import { scoresFromCells } from '../src/protocol/scores';
 
 // FIXTURE.md's confusion table (GT row -> predicted column), verbatim. The
 // test builds the baseline from it directly, independent of the generator.

@@ -4,7 +4,7 @@ import { openDb } from '../src/store/db';
 import { analyzeDb, writeConditionMetrics } from '../src/analysis/analyze';
 import { mcnemarExact, bootstrapChunk, compressPatterns, percentileInterval } from '../src/analysis/stats';
 import { runBootstrap, column } from '../src/analysis/bootstrap-pool';
-import { cellCode } from '../src/analysis/metrics';
+import { cellCode } from '../src/protocol/scores';
 import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
 import { decide } from '../src/analysis/decision';
 import type { ConditionResult as C } from '../src/analysis/types';

@@ -10,8 +10,8 @@ import { openDb } from '../store/db';
 import { TceError } from '../util/errors';
 import { isScene } from '../domain/enums';
 import { loadToolStats, type ToolStats } from '../tools/stats';
-import { cellCode } from './metrics';
-import { computeCondition, isCorrect, roleOf } from './condition';
+import { cellCode } from '../protocol/scores';
+import { computeCondition, rowCorrect, roleOf } from './condition';
 import { decide } from './decision';
 import { loadExperiment, selectExperiments, suiteOf, type ExperimentData } from './load';
 import { runPaired, type Arm, type Job, type JobResult, type PairedOptions } from './paired';
@@ -39,7 +39,7 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
   if (infos.length === 0) throw new TceError('NO_EXPERIMENTS', `${db.name}: experiments: no experiments to analyse`, 'run `tce start` (or `tce run`) first, or pass --from-arrow DIR');
   const loaded = infos.map((i) => loadExperiment(db, i));
   const base = loaded.find((d) => roleOf(d.info, null) === 'baseline') ?? null;
-  const baselineCorrect = base ? new Map(base.predictions.map((p) => [p.sample_id, isCorrect(p, p.final_scene)])) : null;
+  const baselineCorrect = base ? new Map(base.predictions.map((p) => [p.sample_id, rowCorrect(p, p.final_scene)])) : null;
   // A staged run's first answer (before any tool response) is its own
   // result, read from the same rows: no extra model calls.
   const arms: Array<{ data: ExperimentData; result: ConditionResult }> = [];

@@ -1,6 +1,10 @@
 // Point estimates for one experiment (condition x verifier size).
 import { SCENES } from '../domain/enums';
-import { N_CELLS, N_CLASSES, OTHER, cellCode, classScores, distribution, scoresFromCells, sceneIndex } from './metrics';
+import { N_CELLS, N_CLASSES, OTHER, cellCode, scoresFromCells, sceneIndex } from '../protocol/scores';
+import { isCorrect, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
+import { BASELINE, ORACLE, conditionLabel } from '../protocol/conditions';
+import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../protocol/tools';
+import { classScores, distribution } from './metrics';
 import { mcnemarExact } from './stats';
 import { newcombeDiff, wilson } from './stats';
 import { isWarning, verdictOf, type ExperimentData, type ExperimentInfo, type PredictionRow } from './load';
@@ -9,34 +13,41 @@ import type { ConditionResult, ConditionRole, FineClassRow, Informativeness, Lat
 /** The four statistical tools, in the plan's order, with the prefix of
  * their condition_metrics columns. */
 export const PLAN_TOOLS = [
-  { name: 'check_scene_prior', column: 'tool_prior' },
-  { name: 'check_confusion_risk', column: 'tool_confusion' },
-  { name: 'check_scene_action_compatibility', column: 'tool_scene_action' },
-  { name: 'check_waypoint_feasibility', column: 'tool_waypoint' },
+  { name: CHECK_SCENE_PRIOR, column: 'tool_prior' },
+  { name: CHECK_CONFUSION_RISK, column: 'tool_confusion' },
+  { name: CHECK_SCENE_ACTION_COMPATIBILITY, column: 'tool_scene_action' },
+  { name: CHECK_WAYPOINT_FEASIBILITY, column: 'tool_waypoint' },
 ] as const;
 
-// SQL NULL and the string 'null' both mean "no action" in the action fields.
+// For action accuracy against the ground truth, SQL NULL and the string
+// 'null' both mean "no action".
 const action = (v: string | null): string => v ?? 'null';
 
-export function isCorrect(p: { scene_type_gt: string | null }, scene: string | null): boolean {
-  return p.scene_type_gt !== null && scene === p.scene_type_gt && sceneIndex(scene) !== OTHER;
+type RevisionColumns = Pick<PredictionRow, 'original_scene' | 'final_scene' | 'original_long_action' | 'final_long_action' | 'original_lat_action' | 'final_lat_action'>;
+const originalOf = (p: RevisionColumns): Stated => ({ scene: p.original_scene, longAction: p.original_long_action, latAction: p.original_lat_action });
+const finalOf = (p: RevisionColumns): Stated => ({ scene: p.final_scene, longAction: p.final_long_action, latAction: p.final_lat_action });
+
+/** protocol/definitions' "correct", on a prediction row. */
+export function rowCorrect(p: { scene_type_gt: string | null }, scene: string | null): boolean {
+  return isCorrect(p.scene_type_gt, scene);
 }
 
-export function isRevised(p: Pick<PredictionRow, 'original_scene' | 'final_scene' | 'original_long_action' | 'final_long_action' | 'original_lat_action' | 'final_lat_action'>): boolean {
-  return p.original_scene !== p.final_scene || action(p.original_long_action) !== action(p.final_long_action) || action(p.original_lat_action) !== action(p.final_lat_action);
+/** protocol/definitions' "revised", on a prediction row (the stored was_revised). */
+export function rowRevised(p: RevisionColumns): boolean {
+  return isRevised(originalOf(p), finalOf(p));
+}
+
+export function rowSceneRevised(p: RevisionColumns): boolean {
+  return isSceneRevised(originalOf(p), finalOf(p));
 }
 
 const rate = (a: number, b: number): number => (b === 0 ? NaN : a / b);
-
-export function labelOf(conditionName: string, size: string | null): string {
-  return size ? `${conditionName}_${size}` : conditionName;
-}
 
 /** What a result is (see ConditionRole), by its condition name; the
  * staged first answer is derived. */
 export function roleOf(info: Pick<ExperimentInfo, 'condition_name'>, derivedFrom: string | null): ConditionRole {
   if (derivedFrom !== null) return 'first_answer';
-  const named: Record<string, ConditionRole> = { baseline: 'baseline', oracle: 'oracle', no_tools: 'no_tools' };
+  const named: Record<string, ConditionRole> = { [BASELINE]: 'baseline', [ORACLE]: 'oracle', no_tools: 'no_tools' };
   return named[info.condition_name] ?? 'tool';
 }
 
@@ -77,14 +88,14 @@ function tally(ps: PredictionRow[], baselineCorrect: Map<number, boolean> | null
     t.cells[cellCode(p.scene_type_gt, p.final_scene)]!++;
     if (sceneIndex(p.scene_type_gt) === OTHER) t.nUnlabelled++;
     if (sceneIndex(p.final_scene) === OTHER) t.nUnparseable++;
-    const right = isCorrect(p, p.final_scene);
-    const ref = baselineCorrect?.get(p.sample_id) ?? isCorrect(p, p.original_scene);
+    const right = rowCorrect(p, p.final_scene);
+    const ref = baselineCorrect?.get(p.sample_id) ?? rowCorrect(p, p.original_scene);
     if (!ref && right) t.saves++;
     if (ref && !right) t.breaks++;
-    if (isRevised(p)) t.nRevised++;
-    const sRev = p.original_scene !== p.final_scene;
+    if (rowRevised(p)) t.nRevised++;
+    const sRev = rowSceneRevised(p);
     t.sceneRevised.set(p.sample_id, sRev);
-    t.originalWrong.set(p.sample_id, !isCorrect(p, p.original_scene));
+    t.originalWrong.set(p.sample_id, !rowCorrect(p, p.original_scene));
     if (sRev) { t.nSceneRevised++; if (right) t.revisedRight++; }
     const lo = action(p.final_long_action) === action(p.long_action_gt);
     const la = action(p.final_lat_action) === action(p.lat_action_gt);
@@ -127,7 +138,7 @@ export function computeCondition(d: ExperimentData, baselineCorrect: Map<number,
     conditionName: info.condition_name,
     verifierSize: info.verifier_size,
     pipeline: info.pipeline,
-    label: labelOf(info.condition_name, info.verifier_size),
+    label: conditionLabel(info.condition_name, info.verifier_size),
     role: roleOf(info, derivedFrom),
     toolsOffered: derivedFrom === null ? toolsOf(info) : [],
     derivedFrom,

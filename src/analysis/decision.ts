@@ -3,6 +3,7 @@
 // claims.ts (each with its comparison, metric, interval and Holm p).
 // Thresholds are named here so the report can quote them.
 import type { ConditionResult, Decision } from './types';
+import { gatePasses } from '../protocol/gate';
 import { ALPHA, type Claim, type Comparison } from './claims';
 import { fixed as f, formatCi, formatP, signed } from './numbers';
 
@@ -33,7 +34,7 @@ export function claimSentence(cl: Claim): string {
 function gateOf(conditions: ConditionResult[], gateThreshold: number): { oracleF1: Record<string, number>; gatePassed: boolean | null; reason: string } {
   const oracle = conditions.filter((c) => c.role === 'oracle');
   const oracleF1 = Object.fromEntries(oracle.map((c) => [c.label, c.macroF1]));
-  const gatePassed = oracle.length === 0 ? null : oracle.some((c) => c.macroF1 >= gateThreshold);
+  const gatePassed = oracle.length === 0 ? null : gatePasses(oracle.map((c) => c.macroF1), gateThreshold);
   const reason = oracle.length === 0
     ? 'no oracle condition was analysed, so the ceiling is unknown; the outcome below assumes it would pass'
     : `oracle macro-F1: ${oracle.map((c) => `${c.label} ${f(c.macroF1)}`).join(', ')} vs gate ${gateThreshold}: ${gatePassed ? 'passed' : 'failed'}`;

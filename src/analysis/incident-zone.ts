@@ -3,6 +3,7 @@
 // 12.5x)? Read from each condition's confusion matrix.
 import { SCENES } from '../domain/enums';
 import type { ConditionResult } from './types';
+import { ORACLE } from '../protocol/conditions';
 
 const IZ = SCENES.indexOf('incident_zone');
 const NOMINAL = SCENES.indexOf('nominal');
@@ -45,7 +46,7 @@ export function incidentZoneHeadline(conditions: ConditionResult[], baselineId: 
   const rows = conditions.map((c) => ({ c, b: incidentZoneBias(c) })).filter((x) => Number.isFinite(x.b.ratio));
   const base = rows.find((x) => x.c.experimentId === baselineId);
   if (!base) return null;
-  const others = rows.filter((x) => x !== base && x.c.conditionName !== 'oracle');
+  const others = rows.filter((x) => x !== base && x.c.conditionName !== ORACLE);
   const best = others.reduce<(typeof rows)[number] | null>((a, x) => (a === null || Math.abs(Math.log(x.b.ratio)) < Math.abs(Math.log(a.b.ratio)) ? x : a), null);
   const f = (b: IncidentZoneBias) => `${b.ratio.toFixed(1)}x (${(100 * b.predictedShare).toFixed(1)}% predicted, ${b.nominalAsIncident} nominal scenes called incident_zone)`;
   return `incident_zone over-prediction: baseline ${f(base.b)}${best ? `; closest to 1x without an oracle: ${best.c.label} ${f(best.b)}` : ''}`;

@@ -3,6 +3,8 @@
 // bulk-loaded into memory) sums in the same order and gives identical numbers.
 import type { DB } from '../store/db';
 import { TceError } from '../util/errors';
+import { VERIFIER_SIZES } from '../domain/enums';
+import { BASELINE, CONDITION_NAMES, ORACLE } from '../protocol/conditions';
 
 export interface ExperimentInfo {
   experiment_id: string;
@@ -69,11 +71,15 @@ export interface ExperimentData {
   turns: TurnRow[];
 }
 
-export const CONDITION_ORDER = ['baseline', 'oracle', 'no_tools', 'prior_only', 'confusion_only', 'all_tools', 'staged'];
+/** Report order: the condition table's, with the no-tools control (analysed
+ * when a suite has it) after the oracle; unknown names last. */
+export const CONDITION_ORDER: readonly string[] = [BASELINE, ORACLE, 'no_tools', ...CONDITION_NAMES.filter((n) => n !== BASELINE && n !== ORACLE)];
 
+/** Then no size, 2B, 8B; unknown sizes last. */
 function rank(e: ExperimentInfo): [number, number] {
   const c = CONDITION_ORDER.indexOf(e.condition_name);
-  const s = e.verifier_size === null ? 0 : e.verifier_size === '2b' ? 1 : e.verifier_size === '8b' ? 2 : 3;
+  const size = (VERIFIER_SIZES as readonly string[]).indexOf(e.verifier_size ?? '');
+  const s = e.verifier_size === null ? 0 : size < 0 ? VERIFIER_SIZES.length + 1 : size + 1;
   return [c < 0 ? CONDITION_ORDER.length : c, s];
 }
 

@@ -5,7 +5,7 @@
 // McNemar test use the same samples: those both arms have. Jobs whose sets
 // coincide (the normal, complete suite) share one bootstrap run, so their
 // intervals are paired across all of them.
-import { N_CLASSES, N_CELLS, scoresFromCells } from './metrics';
+import { N_CLASSES, N_CELLS, scoresFromCells } from '../protocol/scores';
 import { bootstrapP, mcnemarExact, percentileInterval, type Interval } from './stats';
 import { column, runBootstrap } from './bootstrap-pool';
 

@@ -1,7 +1,8 @@
 // Exact McNemar test and the seeded bootstrap core. The core is a plain
 // function over typed arrays so the piscina worker and the one-thread path
 // run the very same code.
-import { N_CELLS, percentileSorted, scoresFromCells } from './metrics';
+import { N_CELLS, scoresFromCells } from '../protocol/scores';
+import { percentileSorted } from './metrics';
 
 const logFactCache: number[] = [0];
 function logFactorial(n: number): number {

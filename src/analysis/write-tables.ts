@@ -2,7 +2,8 @@
 // analysis columns of migration 3) and the breakdown tables. Re-running
 // replaces the rows of the analysed experiments, so it is idempotent.
 import type { DB } from '../store/db';
-import { CONFUSION_COLS, CONFUSION_ROWS, N_CLASSES } from './metrics';
+import { CONFUSION_COLS, CONFUSION_ROWS } from './metrics';
+import { N_CLASSES } from '../protocol/scores';
 import { PLAN_TOOLS } from './condition';
 import type { AnalysisResult, ConditionResult } from './types';
 import type { Distribution } from './metrics';

@@ -1,6 +1,7 @@
 // Contract of the model backends (simulator, spawned vLLM, listed endpoints).
+import type { ModelRole } from '../protocol/roles';
 
-export type ModelRole = 'predictor' | 'verifier_2b' | 'verifier_8b';
+export type { ModelRole };
 
 export interface Endpoint {
   role: ModelRole;

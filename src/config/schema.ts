@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { operational, results } from './effects';
 import { FaultsField } from './faults';
+import { MODEL_ROLES } from '../protocol/roles';
 
 // The one description of tool_calling_experiment/config.json. Every field
 // has a default, so an empty file (or none) is the embedded default: the
@@ -22,7 +23,7 @@ export const ModelSchema = z.strictObject({
 export type ModelConfig = z.infer<typeof ModelSchema>;
 
 export const EndpointSchema = z.strictObject({
-  model: results(z.enum(['predictor', 'verifier_2b', 'verifier_8b']).describe('which model role this URL serves')),
+  model: results(z.enum(MODEL_ROLES).describe('which model role this URL serves')),
   url: results(z.url().describe('base URL of an OpenAI-compatible server, e.g. http://node7:8000/v1')),
   apiKey: operational(z.string().default('EMPTY').describe('API key sent as Bearer token')),
   servedModelName: results(z.string().optional().describe('model name to request; defaults to the model\'s servedModelName')),

@@ -1,6 +1,6 @@
 // Final-answer parsing, shared by both engines: it runs once per finished
 // turn on the content outside tool calls and <think>, so it stays in
-// TypeScript. Labels follow src/run/prompts.ts; values are normalised to the
+// TypeScript. Labels follow src/protocol/prompts.ts; values are normalised to the
 // enums in src/domain/enums.ts, and an unknown value is reported, never guessed.
 import { LAT_ACTIONS, LONG_ACTIONS, SCENES, type LatAction, type LongAction, type Scene } from '../domain/enums';
 import type { AnswerKind, FinalAnswer } from './types';

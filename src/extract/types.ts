@@ -1,5 +1,6 @@
 // Contract of the stream engine (native addon + TypeScript twin). The driver
 // and `tce extract` use only these types.
+import type { StageName } from '../protocol/conditions';
 
 /** Calls that were read (name and arguments) and go to the tool executor,
  * which judges the name: a not_offered call comes back as known_tool = 0.
@@ -41,7 +42,7 @@ export interface FinalAnswer {
 }
 
 /** What kind of answer a text is expected to hold. */
-export type AnswerKind = 'verify' | 'predict' | 'stage_scene' | 'stage_action' | 'stage_waypoints';
+export type AnswerKind = 'verify' | 'predict' | StageName;
 
 export interface ExtractResult {
   toolCalls: ExtractedToolCall[];

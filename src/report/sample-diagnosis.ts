@@ -4,7 +4,7 @@
 // these records; the insights report picks its examples from them.
 import type { DB } from '../store/db';
 import type { AnalysisResult, ConditionResult } from '../analysis/types';
-import { isCorrect, isRevised } from '../analysis/condition';
+import { rowCorrect, rowRevised, rowSceneRevised } from '../analysis/condition';
 import { isWarning } from '../analysis/load';
 import { isScene } from '../domain/enums';
 
@@ -62,7 +62,7 @@ function field(v: unknown, key: string): string | null {
 export function baselineCorrectMap(db: DB, r: Pick<AnalysisResult, 'baselineId'>): Map<number, boolean> | null {
   if (!r.baselineId) return null;
   const rows = db.prepare('SELECT sample_id, scene_type_gt, final_scene FROM predictions WHERE experiment_id = ?').all(r.baselineId) as Array<{ sample_id: number; scene_type_gt: string | null; final_scene: string | null }>;
-  return new Map(rows.map((p) => [p.sample_id, isCorrect(p, p.final_scene)]));
+  return new Map(rows.map((p) => [p.sample_id, rowCorrect(p, p.final_scene)]));
 }
 
 /** synthetic: the record says so first; derivedFrom: a staged first
@@ -108,9 +108,9 @@ export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<
         error: k.error, model_revised_after: k.model_revised_after,
       };
     });
-    const finalCorrect = isCorrect(p, p.final_scene);
-    const baseCorrect = baseline?.get(p.sample_id) ?? isCorrect(p, p.original_scene);
-    const sceneRevised = p.original_scene !== p.final_scene;
+    const finalCorrect = rowCorrect(p, p.final_scene);
+    const baseCorrect = baseline?.get(p.sample_id) ?? rowCorrect(p, p.original_scene);
+    const sceneRevised = rowSceneRevised(p);
     const flip = !baseCorrect && finalCorrect ? 'saved' : baseCorrect && !finalCorrect ? 'broke' : finalCorrect ? 'stayed_correct' : 'stayed_wrong';
     yield {
       synthetic: c.synthetic ?? false,
@@ -120,7 +120,7 @@ export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<
       original: { scene: p.original_scene, long_action: p.original_long_action, lat_action: p.original_lat_action, status: p.original_status, text: p.original_generated_text },
       tool_calls: traces,
       final: { scene: p.final_scene, long_action: p.final_long_action, lat_action: p.final_lat_action, status: p.final_status, error: p.final_error, text: p.final_generated_text },
-      revision: { was_revised: isRevised(p), scene_was_revised: sceneRevised, reason: p.revision_reason },
+      revision: { was_revised: rowRevised(p), scene_was_revised: sceneRevised, reason: p.revision_reason },
       baseline_correct: baseCorrect, final_correct: finalCorrect, flip,
       tags: tagsFor(p, traces, flip, sceneRevised, finalCorrect),
       time: { total_ms: p.total_time_ms, n_turns: p.n_turns },

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DB } from '../store/db';
 import { writeDurableSync, writeError } from '../store/durable-file';
 import type { AnalysisResult } from '../analysis/types';
+import { ALL_TOOLS, CONFUSION_ONLY, ORACLE, PRIOR_ONLY, STAGED, conditionLabel } from '../protocol/conditions';
 import { baselineCorrectMap, diagnoseCondition, type SampleDiagnosis } from './sample-diagnosis';
 import { insightsMarkdown, type Examples } from './insights-md';
 import { htmlReport } from './html-report';
@@ -19,7 +20,10 @@ export const REPORT_FILES = {
 
 const EXAMPLES_PER_KIND = 3;
 // Examples come from the richest real-tool conditions first.
-const EXAMPLE_PREFERENCE = ['all_tools_8b', 'all_tools_2b', 'prior_only_8b', 'confusion_only_8b', 'prior_only_2b', 'confusion_only_2b', 'staged_8b', 'staged_2b', 'oracle_8b', 'oracle_2b'];
+const EXAMPLE_PREFERENCE = ([
+  [ALL_TOOLS, '8b'], [ALL_TOOLS, '2b'], [PRIOR_ONLY, '8b'], [CONFUSION_ONLY, '8b'], [PRIOR_ONLY, '2b'], [CONFUSION_ONLY, '2b'],
+  [STAGED, '8b'], [STAGED, '2b'], [ORACLE, '8b'], [ORACLE, '2b'],
+] as const).map(([name, size]) => conditionLabel(name, size));
 
 export function writeReports(db: DB, r: AnalysisResult, opts: { outDir: string }): { files: string[] } {
   fs.mkdirSync(opts.outDir, { recursive: true });

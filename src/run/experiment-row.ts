@@ -5,7 +5,7 @@ import type { Config } from '../config/schema';
 import type { ModelRole } from '../backends/types';
 import type { ExperimentRow } from '../store/rows';
 import type { ToolStats } from '../tools/stats';
-import type { Condition } from './conditions';
+import { BASELINE, type Condition } from '../protocol/conditions';
 import type { ExperimentProgress } from './experiment';
 import { samplingFields } from './chat-request';
 import { generationConfig } from '../backends/vllm/serve-args';
@@ -13,7 +13,7 @@ import { generationConfig } from '../backends/vllm/serve-args';
 /** The model a condition runs: its verifier, the predictor for a live
  * baseline, none for the reused greedy baseline. */
 export function modelRole(cond: Condition, livePredict: boolean): ModelRole | null {
-  return cond.role ?? (cond.name === 'baseline' && livePredict ? 'predictor' : null);
+  return cond.role ?? (cond.name === BASELINE && livePredict ? 'predictor' : null);
 }
 
 /** Every model role the conditions need, in first-use order. */
@@ -61,7 +61,7 @@ export function experimentRow(cond: Condition, id: string, f: SuiteFacts): Exper
     total_samples: f.totalSamples,
     status: 'running',
     verifier_size: cond.size,
-    backend: role ? f.backendKind : cond.name === 'baseline' ? 'reused-greedy' : null,
+    backend: role ? f.backendKind : cond.name === BASELINE ? 'reused-greedy' : null,
     synthetic: f.synthetic ? 1 : 0,
     sampling_json: role ? samplingRecord(c, role, f.backendKind) : null,
     config_json: f.configJson,
@@ -81,7 +81,7 @@ export function finishedExperimentRow(row: ExperimentRow, cond: Condition, p: Ex
     status: complete ? 'completed' : 'interrupted',
     total_wall_time_s: wall,
     verify_wall_time_s: cond.verifier ? wall : null,
-    predict_wall_time_s: cond.name === 'baseline' ? wall : null,
+    predict_wall_time_s: cond.name === BASELINE ? wall : null,
     throughput_samples_per_s: wall > 0 ? ranSamples / wall : null,
     finished_at: now.toISOString(),
   };

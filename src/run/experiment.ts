@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { GreedyPrediction, Sample } from '../domain/sample';
 import type { RunWriter, SampleRecord } from '../store/rows';
-import type { Condition } from './conditions';
+import type { Condition } from '../protocol/conditions';
 import type { LoopContext } from './tool-loop';
 import { baselineRecord, predictSample, stagedSample, verifySample, type SampleJob } from './pipelines';
 import type { EndpointLimiter } from './limiter';
@@ -58,9 +58,11 @@ const FLUSH_INTERVAL_MS = 1000;
 function runOne(task: ExperimentTask, s: Sample): Promise<SampleRecord> {
   const c = task.condition;
   const img = task.image(s);
-  if (c.name === 'baseline' && !task.livePredict) return Promise.resolve(baselineRecord(task.experimentId, s, task.greedy.get(s.sampleId), img.sha));
+  // The baseline is the one condition without a verifier: the greedy
+  // prediction reused, or the predictor run live.
+  if (!c.verifier && !task.livePredict) return Promise.resolve(baselineRecord(task.experimentId, s, task.greedy.get(s.sampleId), img.sha));
   const job: SampleJob = { ctx: task.context!(s), condition: c, sample: s, greedy: task.greedy.get(s.sampleId), imageUrl: img.url, imageSha: img.sha };
-  if (c.name === 'baseline') return predictSample(job);
+  if (!c.verifier) return predictSample(job);
   return c.pipeline === 'B' ? stagedSample(job) : verifySample(job);
 }
 

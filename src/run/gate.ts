@@ -1,8 +1,8 @@
-// The oracle gate (plan, Phase 0): if even perfect tool information cannot
-// lift the verifier's scene macro-F1 to the threshold with either verifier
-// size, the full experiment is not worth its compute.
+// Applies the oracle gate (protocol/gate.ts) to the oracle experiments' run
+// directories, before the other conditions run.
 import { readRunDir } from '../store/run-reader';
-import { N_CELLS, cellCode, scoresFromCells } from '../analysis/metrics';
+import { sceneMacroF1 } from '../protocol/scores';
+import { gatePasses } from '../protocol/gate';
 
 export interface GateDecision {
   threshold: number;
@@ -18,12 +18,10 @@ export function decideGate(oracleDirs: string[], threshold: number, force: boole
     const p = run.tables.predictions;
     const pred = Array.from(p.columns['final_scene'] as ArrayLike<string | null>);
     const gt = Array.from(p.columns['scene_type_gt'] as ArrayLike<string | null>);
-    const cells = new Float64Array(N_CELLS);
-    for (let i = 0; i < p.length; i++) cells[cellCode(gt[i] ?? null, pred[i] ?? null)]!++;
-    return { experimentId: String(run.experiment['experiment_id']), macroF1: scoresFromCells(cells).macroF1, samples: p.length };
+    return { experimentId: String(run.experiment['experiment_id']), macroF1: sceneMacroF1(gt, pred), samples: p.length };
   });
   const best = Math.max(...oracles.map((x) => x.macroF1));
-  const pass = best >= threshold;
+  const pass = gatePasses(oracles.map((x) => x.macroF1), threshold);
   const proceed = pass || force;
   const list = oracles.map((x) => `${x.experimentId} F1 ${x.macroF1.toFixed(4)}`).join(', ');
   const summary = pass

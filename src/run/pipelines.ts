@@ -6,22 +6,13 @@ import type { GreedyPrediction, Sample } from '../domain/sample';
 import type { Row, SampleRecord } from '../store/rows';
 import type { FinalAnswer } from '../extract/types';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
-import type { Condition } from './conditions';
-import { runToolLoop, stripInternal, type LoopContext, type LoopResult, type Stated } from './tool-loop';
-import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt } from './prompts';
+import { STAGE_ACTION, STAGE_SCENE, STAGE_WAYPOINTS, type Condition } from '../protocol/conditions';
+import { correctFlag, flipFlags, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
+import { runToolLoop, stripInternal, type LoopContext, type LoopResult } from './tool-loop';
+import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt } from '../protocol/prompts';
 import type { ChatMessage } from './chat-request';
 
 export type FinalStatus = 'ok' | 'no_final_block' | 'incomplete' | 'invalid_value' | 'max_turns' | 'server_error' | 'timeout';
-
-const correct = (pred: string | null, gt: string | null): number | null => (gt === null ? null : pred !== null && pred === gt ? 1 : 0);
-
-/** Flip flags against the greedy baseline's scene (DESIGN.md). */
-function flips(greedyScene: string | null, finalScene: string | null, gt: string | null): { fc: number | null; fi: number | null } {
-  if (gt === null) return { fc: null, fi: null };
-  const was = greedyScene === gt;
-  const now = finalScene === gt;
-  return { fc: !was && now ? 1 : 0, fi: was && !now ? 1 : 0 };
-}
 
 function gtColumns(s: Sample): Row {
   return {
@@ -45,8 +36,8 @@ export interface PredictionParts {
 export function predictionRow(experimentId: string, s: Sample, p: PredictionParts, imageSha: string | null): Row {
   const o = p.original;
   const f = p.final;
-  const revised = o.scene !== f.scene || o.longAction !== f.longAction || o.latAction !== f.latAction;
-  const fl = flips(p.greedyScene, f.scene, s.sceneGt);
+  // Flips are against the greedy baseline's scene (DESIGN.md).
+  const fl = flipFlags(s.sceneGt, p.greedyScene, f.scene);
   const t = p.timing;
   const total = t.predictMs === null && t.verifyMs === null ? null : (t.predictMs ?? 0) + (t.verifyMs ?? 0);
   return {
@@ -57,17 +48,17 @@ export function predictionRow(experimentId: string, s: Sample, p: PredictionPart
     original_long_action: o.longAction,
     original_lat_action: o.latAction,
     original_generated_text: o.text,
-    original_scene_correct: correct(o.scene, s.sceneGt),
+    original_scene_correct: correctFlag(s.sceneGt, o.scene),
     final_scene: f.scene,
     final_long_action: f.longAction,
     final_lat_action: f.latAction,
     final_generated_text: f.text,
-    final_scene_correct: correct(f.scene, s.sceneGt),
-    was_revised: revised ? 1 : 0,
-    scene_was_revised: o.scene !== f.scene ? 1 : 0,
+    final_scene_correct: correctFlag(s.sceneGt, f.scene),
+    was_revised: isRevised(o, f) ? 1 : 0,
+    scene_was_revised: isSceneRevised(o, f) ? 1 : 0,
     revision_reason: f.reason,
-    original_flipped_correct: fl.fc,
-    original_flipped_incorrect: fl.fi,
+    original_flipped_correct: fl.savedFlag,
+    original_flipped_incorrect: fl.brokenFlag,
     predict_time_ms: t.predictMs,
     verify_time_ms: t.verifyMs,
     total_time_ms: total,
@@ -170,12 +161,6 @@ export async function verifySample(job: SampleJob): Promise<SampleRecord> {
   return { prediction, turns: stripInternal(turns), toolCalls: calls };
 }
 
-const STAGES = [
-  { stage: 'stage_scene', kind: 'stage_scene', tool: 'check_confusion_risk', fields: ['scene'] },
-  { stage: 'stage_action', kind: 'stage_action', tool: 'check_scene_action_compatibility', fields: ['longAction', 'latAction'] },
-  { stage: 'stage_waypoints', kind: 'stage_waypoints', tool: 'check_waypoint_feasibility', fields: [] },
-] as const;
-
 /** Pipeline B: the base model predicts in three staged turns, one tool each. */
 export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
   const { ctx, sample, greedy } = job;
@@ -190,25 +175,25 @@ export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
   let error: string | null = null;
   let pos = { turnIndex: 0, callOrder: 0 };
   const messages: ChatMessage[] = [];
-  for (const st of STAGES) {
-    const prompt = st.stage === 'stage_scene' ? STAGED_SCENE_PROMPT : st.stage === 'stage_action' ? stagedActionPrompt(isScene(current.scene) ? current.scene : null) : stagedWaypointPrompt(isScene(current.scene) ? current.scene : null, current.longAction);
-    messages.push(st.stage === 'stage_scene' ? userWithImage(job.imageUrl, prompt) : { role: 'user', content: prompt });
-    const loop = await runToolLoop(ctx, messages, st.stage, [st.tool], st.kind, current, pos, turns, calls);
+  for (const st of job.condition.stages) {
+    const prompt = st.name === STAGE_SCENE ? STAGED_SCENE_PROMPT : st.name === STAGE_ACTION ? stagedActionPrompt(isScene(current.scene) ? current.scene : null) : stagedWaypointPrompt(isScene(current.scene) ? current.scene : null, current.longAction);
+    messages.push(st.name === STAGE_SCENE ? userWithImage(job.imageUrl, prompt) : { role: 'user', content: prompt });
+    const loop = await runToolLoop(ctx, messages, st.name, st.tools, st.name, current, pos, turns, calls);
     loops.push(loop);
     pos = { turnIndex: loop.nextTurnIndex, callOrder: loop.nextCallOrder };
     // "Original" of a staged sample = what the base model said in the
     // stage's first turn, before any tool response.
-    if (st.stage === 'stage_scene') original.scene = loop.firstStated?.scene ?? loop.firstCallScene;
-    if (st.stage === 'stage_action') {
+    if (st.name === STAGE_SCENE) original.scene = loop.firstStated?.scene ?? loop.firstCallScene;
+    if (st.name === STAGE_ACTION) {
       original.longAction = loop.firstStated?.longAction ?? null;
       original.latAction = loop.firstStated?.latAction ?? null;
     }
     const fin = resolveFinal(loop, current, [...st.fields]);
     current = fin.stated;
-    if (st.stage === 'stage_waypoints') waypoints = fin.answer?.waypoints ?? null;
+    if (st.name === STAGE_WAYPOINTS) waypoints = fin.answer?.waypoints ?? null;
     if (fin.status !== 'ok' && status === 'ok') {
       status = fin.status;
-      error = fin.error ?? `${st.stage}: ${fin.status}`;
+      error = fin.error ?? `${st.name}: ${fin.status}`;
     }
     if (loop.status === 'server_error' || loop.status === 'timeout') break;
   }

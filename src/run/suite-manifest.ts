@@ -4,7 +4,7 @@
 // suite a re-run continues.
 import fs from 'node:fs';
 import path from 'node:path';
-import { runTimestamp } from './conditions';
+import { runTimestamp } from '../protocol/conditions';
 
 export type SuiteOutcome = 'completed' | 'gated' | 'interrupted';
 

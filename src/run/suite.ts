@@ -21,7 +21,7 @@ import type { ToolStats } from '../tools/stats';
 import { ensureToolStats } from './tool-stats';
 import { loadRuns } from '../store/bulk-load';
 import { openDb } from '../store/db';
-import { CONDITIONS, conditionById, experimentId, type Condition } from './conditions';
+import { BASELINE, CONDITIONS, conditionById, experimentId, type Condition } from '../protocol/conditions';
 import { ToolBatcher } from './tool-batcher';
 import { Progress, type ProgressSource } from './progress';
 import { decideGate, type GateDecision } from './gate';
@@ -152,7 +152,7 @@ function planExperiments(p: SuitePlan, backends: BackendSet | null, synthetic: b
 /** The baseline and the oracle, the gate, then the rest. */
 async function runPhases(p: SuitePlan, ctx: PhaseContext, planned: PlannedExperiment[]): Promise<{ outcome: SuiteOutcome; gate: GateDecision | null }> {
   const o = p.o;
-  const first = planned.filter((w) => w.cond.name === 'baseline' || w.cond.oracle);
+  const first = planned.filter((w) => w.cond.name === BASELINE || w.cond.oracle);
   const rest = planned.filter((w) => !first.includes(w));
   await runPhase(ctx, first);
   let gate: GateDecision | null = null;

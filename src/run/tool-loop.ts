@@ -13,6 +13,7 @@ import type { ToolBatcher } from './tool-batcher';
 import { storedRequest, type ChatMessage, type TurnParams } from './chat-request';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { assistantMessage, historyEntries } from './history';
+import type { Stated } from '../protocol/definitions';
 
 export interface LoopContext {
   experimentId: string;
@@ -28,13 +29,6 @@ export interface LoopContext {
   knownTools: readonly string[];
   oracle: OracleTruth | undefined;
   imageRef: (url: string) => string;
-}
-
-/** What the model has said so far: scene, long, lat. */
-export interface Stated {
-  scene: string | null;
-  longAction: string | null;
-  latAction: string | null;
 }
 
 export type LoopStatus = 'answered' | 'max_turns' | 'server_error' | 'timeout';

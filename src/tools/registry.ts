@@ -10,10 +10,8 @@ import { checkScenePrior } from './defs/check-scene-prior';
 import { checkWaypointFeasibility } from './defs/check-waypoint-feasibility';
 import { openAiTool, type ToolDef } from './tool-def';
 
-/** The plan's four tools, in the plan's order. */
+/** The plan's four tools, in the plan's order (protocol/tools.ts TOOL_NAMES; test 41 checks). */
 export const BUILTIN_TOOLS: readonly ToolDef[] = [checkScenePrior, checkSceneActionCompatibility, checkWaypointFeasibility, checkConfusionRisk];
-
-export const TOOL_NAMES: readonly string[] = BUILTIN_TOOLS.map((t) => t.name);
 
 const BUILTIN_BY_NAME = new Map(BUILTIN_TOOLS.map((t) => [t.name, t]));
 

@@ -1,7 +1,7 @@
 // What a simulated model can read from a request: which task it is (by the
-// prompt markers of src/run/prompts.ts), the image, the tools offered and
+// prompt markers of src/protocol/prompts.ts), the image, the tools offered and
 // the tool responses it has been given since the task's last user turn.
-import { PROMPT_MARKERS } from '../../run/prompts';
+import { PROMPT_MARKERS } from '../../protocol/prompts';
 import type { ChatMessage, ChatRequest } from './request';
 
 export type Task = 'verify' | 'predict' | 'stageScene' | 'stageAction' | 'stageWaypoints' | 'other';

@@ -6,6 +6,7 @@
 import type { Cue } from '../../domain/scene-cues';
 import { SCENES, isScene, isLongAction, isLatAction, type Scene, type LongAction, type LatAction } from '../../domain/enums';
 import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../data/fixture/published';
+import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../../protocol/tools';
 import { Draw } from './rng';
 import type { Conversation, ToolAdvice } from './conversation';
 import { MALFORMATIONS, toolCallText, type Args } from './tool-call-text';
@@ -106,13 +107,13 @@ interface VerifierTraits {
 const TRAITS: Record<'qwen3-vl-2b' | 'qwen3-vl-8b', VerifierTraits> = {
   'qwen3-vl-8b': {
     missCue: 0.08, triggersAsIncident: 0.3,
-    callRate: { check_scene_prior: 0.8, check_confusion_risk: 0.8, check_scene_action_compatibility: 0.6, check_waypoint_feasibility: 0.45 },
+    callRate: { [CHECK_SCENE_PRIOR]: 0.8, [CHECK_CONFUSION_RISK]: 0.8, [CHECK_SCENE_ACTION_COMPATIBILITY]: 0.6, [CHECK_WAYPOINT_FEASIBILITY]: 0.45 },
     malformRate: 0.025, unknownToolRate: 0.005, forgetFinal: 0.015,
     followOracle: 0.97, breakConfirmed: 0.01, followAdvice: [0.55, 0.3], trustEyes: 0.9, reviseOnSight: 0.55, retryAfterError: 0.6,
   },
   'qwen3-vl-2b': {
     missCue: 0.25, triggersAsIncident: 0.6,
-    callRate: { check_scene_prior: 0.65, check_confusion_risk: 0.6, check_scene_action_compatibility: 0.45, check_waypoint_feasibility: 0.3 },
+    callRate: { [CHECK_SCENE_PRIOR]: 0.65, [CHECK_CONFUSION_RISK]: 0.6, [CHECK_SCENE_ACTION_COMPATIBILITY]: 0.45, [CHECK_WAYPOINT_FEASIBILITY]: 0.3 },
     malformRate: 0.14, unknownToolRate: 0.03, forgetFinal: 0.06,
     followOracle: 0.78, breakConfirmed: 0.05, followAdvice: [0.75, 0.5], trustEyes: 0.35, reviseOnSight: 0.2, retryAfterError: 0.3,
   },
@@ -145,12 +146,12 @@ const field = (text: string, label: string): string | null => {
 
 function toolArgs(name: string, scene: Scene, long: LongAction, lat: LatAction, d: Draw): Args {
   switch (name) {
-    case 'check_scene_prior':
-    case 'check_confusion_risk':
+    case CHECK_SCENE_PRIOR:
+    case CHECK_CONFUSION_RISK:
       return { predicted_scene: scene };
-    case 'check_scene_action_compatibility':
+    case CHECK_SCENE_ACTION_COMPATIBILITY:
       return { scene, long_action: long, lat_action: lat };
-    case 'check_waypoint_feasibility': {
+    case CHECK_WAYPOINT_FEASIBILITY: {
       const [x, y] = firstWaypoint(long, lat, d);
       return { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y };
     }
@@ -265,8 +266,8 @@ function staged(inp: ProfileInput, t: VerifierTraits): string {
   const { verdict, alternative } = worstAdvice(conv.advice);
   const warned = verdict === 'implausible' || verdict === 'doubtful';
   if (conv.task === 'stageScene') {
-    if (mayCall && conv.offered.includes('check_confusion_risk') && d.chance(t.callRate.check_confusion_risk ?? DEFAULT_CALL_RATE)) {
-      return call('check_confusion_risk', { predicted_scene: eyes.scene });
+    if (mayCall && conv.offered.includes(CHECK_CONFUSION_RISK) && d.chance(t.callRate[CHECK_CONFUSION_RISK] ?? DEFAULT_CALL_RATE)) {
+      return call(CHECK_CONFUSION_RISK, { predicted_scene: eyes.scene });
     }
     let s = eyes.scene;
     if (warned && alternative && !(eyes.decisive && d.chance(t.trustEyes)) && d.chance(t.followAdvice[verdict === 'implausible' ? 0 : 1])) s = alternative;
@@ -275,16 +276,16 @@ function staged(inp: ProfileInput, t: VerifierTraits): string {
   const rawLong = field(conv.taskText, 'the longitudinal action is');
   if (conv.task === 'stageAction') {
     let [long, lat] = drawActions(scene, new Draw(key + '|actions'));
-    if (mayCall && conv.offered.includes('check_scene_action_compatibility') && d.chance(t.callRate.check_scene_action_compatibility ?? DEFAULT_CALL_RATE)) {
-      return call('check_scene_action_compatibility', { scene, long_action: long, lat_action: lat });
+    if (mayCall && conv.offered.includes(CHECK_SCENE_ACTION_COMPATIBILITY) && d.chance(t.callRate[CHECK_SCENE_ACTION_COMPATIBILITY] ?? DEFAULT_CALL_RATE)) {
+      return call(CHECK_SCENE_ACTION_COMPATIBILITY, { scene, long_action: long, lat_action: lat });
     }
     if (warned && d.chance(t.followAdvice[0])) [long, lat] = typicalActions(scene);
     return `LONG_ACTION: ${long}\nLAT_ACTION: ${lat}`;
   }
   const long: LongAction = isLongAction(rawLong) ? rawLong : typicalActions(scene)[0];
   let [x, y] = firstWaypoint(long, 'null', new Draw(key + '|wp'));
-  if (mayCall && conv.offered.includes('check_waypoint_feasibility') && d.chance(t.callRate.check_waypoint_feasibility ?? DEFAULT_CALL_RATE)) {
-    return call('check_waypoint_feasibility', { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y });
+  if (mayCall && conv.offered.includes(CHECK_WAYPOINT_FEASIBILITY) && d.chance(t.callRate[CHECK_WAYPOINT_FEASIBILITY] ?? DEFAULT_CALL_RATE)) {
+    return call(CHECK_WAYPOINT_FEASIBILITY, { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y });
   }
   if (warned && d.chance(t.followAdvice[0])) [x, y] = firstWaypoint(typicalActions(scene)[0], 'null', d);
   return `WAYPOINTS: [[${x}, ${y}]]`;

@@ -6,9 +6,10 @@ import { TceError, UsageError } from '../../util/errors';
 import { createStreamEngine } from '../../extract/engine';
 import { extractTexts } from '../../extract/extract';
 import type { AnswerKind, ExtractResult, StreamEngine, StreamEngineOptions, StreamResult } from '../../extract/types';
-import { TOOL_NAMES } from '../../tools/registry';
+import { TOOL_NAMES } from '../../protocol/tools';
+import { STAGE_NAMES } from '../../protocol/conditions';
 
-const KINDS: readonly AnswerKind[] = ['verify', 'predict', 'stage_scene', 'stage_action', 'stage_waypoints'];
+const KINDS: readonly AnswerKind[] = ['verify', 'predict', ...STAGE_NAMES];
 /** Whole texts are extracted in batches of this many (one native call each). */
 const BATCH = 256;
 

@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { flag } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
+import { BASELINE } from '../../protocol/conditions';
 
 export const predictCommand: Command = {
   options: {
@@ -10,7 +11,7 @@ export const predictCommand: Command = {
   },
   async run(args) {
     const loaded = runConfig(args);
-    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: ['baseline'], livePredict: !flag(args, 'reuse-greedy') }));
+    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: [BASELINE], livePredict: !flag(args, 'reuse-greedy') }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
   },

@@ -1,13 +1,13 @@
 import type { Command } from '../command';
 import { CONFIG_OPTION, configFrom, int, str } from '../common-options';
 import { openBackends } from '../../backends/open';
-import type { ModelRole } from '../../backends/types';
+import { MODEL_ROLES, type ModelRole } from '../../protocol/roles';
 import { UsageError } from '../../util/errors';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const ROLES: ModelRole[] = ['predictor', 'verifier_2b', 'verifier_8b'];
+const ROLES = [...MODEL_ROLES];
 const KINDS = ['vllm', 'simulator', 'endpoints'] as const;
 
 // `tce serve-check`: start (or reach) the configured model servers, show each

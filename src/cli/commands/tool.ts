@@ -2,7 +2,7 @@ import type { Command } from '../command';
 import { CONFIG_OPTION, configFrom, flag, int, str } from '../common-options';
 import { UsageError } from '../../util/errors';
 import { createToolExecutor } from '../../tools/executor';
-import { TOOL_NAMES } from '../../tools/registry';
+import { TOOL_NAMES } from '../../protocol/tools';
 import { loadToolStats } from '../../tools/stats';
 import { oracleTruthFor } from '../../tools/source';
 import type { ToolInvocation } from '../../tools/types';

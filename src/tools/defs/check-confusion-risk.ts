@@ -3,13 +3,14 @@
 // prediction needs, and P(pred | gt) for the class it is confused with (the
 // plan's "error_rate", e.g. 50.6% of nominal scenes predicted incident_zone).
 import { z } from 'zod';
+import { CHECK_CONFUSION_RISK } from '../../protocol/tools';
 import { CONFUSION_DOUBTFUL, CONFUSION_IMPLAUSIBLE, frac, pct, r3, rate } from '../answer-format';
 import { oracleSceneAnswer } from '../oracle-answers';
 import { defineTool, type Verdict } from '../tool-def';
 import { sceneArg } from './scene-enum';
 
 export const checkConfusionRisk = defineTool({
-  name: 'check_confusion_risk',
+  name: CHECK_CONFUSION_RISK,
   description: 'Check whether a predicted scene type is commonly confused with another class. Returns the historical confusion rate and what class it is most often confused with. High-risk predictions should be double-checked carefully.',
   parameters: z.object({
     predicted_scene: sceneArg(),

@@ -1,6 +1,7 @@
 // Tool 2 of the plan: has this (long, lat) action pair been seen with this
 // scene in the ground truth, and what is typical for the scene.
 import { z } from 'zod';
+import { CHECK_SCENE_ACTION_COMPATIBILITY } from '../../protocol/tools';
 import { SCENES, type Scene } from '../../domain/enums';
 import { RARE_COMBINATION, pct, r3 } from '../answer-format';
 import { oracleScene } from '../oracle-answers';
@@ -8,7 +9,7 @@ import { defineTool, type Verdict } from '../tool-def';
 import { latActionArg, longActionArg, sceneArg } from './scene-enum';
 
 export const checkSceneActionCompatibility = defineTool({
-  name: 'check_scene_action_compatibility',
+  name: CHECK_SCENE_ACTION_COMPATIBILITY,
   description: 'Check whether a predicted action is compatible with a predicted scene type based on historical co-occurrence data. Returns whether this combination has been observed and what actions are typical for this scene.',
   parameters: z.object({
     scene: sceneArg(),

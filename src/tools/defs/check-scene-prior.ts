@@ -1,12 +1,13 @@
 // Tool 1 of the plan: how common is the predicted scene.
 import { z } from 'zod';
+import { CHECK_SCENE_PRIOR } from '../../protocol/tools';
 import { OVER_PREDICTION, RARE_BASE_RATE, argmaxScene, frac, pct, r3, rate } from '../answer-format';
 import { oracleSceneAnswer } from '../oracle-answers';
 import { defineTool, type Verdict } from '../tool-def';
 import { sceneArg } from './scene-enum';
 
 export const checkScenePrior = defineTool({
-  name: 'check_scene_prior',
+  name: CHECK_SCENE_PRIOR,
   description: 'Check how common a predicted scene type is in the training data. Returns the base rate of the predicted scene and the most common scene overall. Use this to verify whether a rare prediction is plausible.',
   parameters: z.object({
     predicted_scene: sceneArg().describe('The predicted scene classification to check'),

@@ -1,6 +1,7 @@
 // Tool 3 of the plan: is the first waypoint within the range seen for this
 // (scene, long_action) in the ground truth.
 import { z } from 'zod';
+import { CHECK_WAYPOINT_FEASIBILITY } from '../../protocol/tools';
 import { SCENES, type Scene } from '../../domain/enums';
 import { MIN_WAYPOINT_SAMPLES, ORACLE_WAYPOINT_DOUBTFUL_M, ORACLE_WAYPOINT_OK_M, r3 } from '../answer-format';
 import { oracleScene } from '../oracle-answers';
@@ -17,7 +18,7 @@ function position(v: number, s: Summary): Position {
 }
 
 export const checkWaypointFeasibility = defineTool({
-  name: 'check_waypoint_feasibility',
+  name: CHECK_WAYPOINT_FEASIBILITY,
   description: 'Check whether predicted waypoint deltas are within the typical range for a given scene-action combination. Returns feasibility assessment and typical waypoint statistics.',
   parameters: z.object({
     scene: sceneArg(),

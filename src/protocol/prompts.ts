@@ -1,11 +1,14 @@
 // Every prompt the experiment sends, in one module. The verification prompt
 // is the plan's, verbatim; the predictor prompt and the three staged turns
 // follow the same field conventions (KEY: value lines), which the answer
-// parser (src/extract) reads and the simulator (src/backends/sim) answers.
+// parser (src/extract) reads and the simulator (src/backends/sim) answers,
+// recognising the task by PROMPT_MARKERS.
 import type { Scene } from '../domain/enums';
 import { SCENES, LONG_ACTIONS, LAT_ACTIONS } from '../domain/enums';
+import { STAGE_ACTION, STAGE_SCENE, STAGE_WAYPOINTS, stageOf, type StageName } from './conditions';
 
-export const VERIFY_SYSTEM = 'You are a helpful assistant.';
+/** How a stage prompt names the tools it offers (one per stage in the plan). */
+const offered = (stage: StageName): string => stageOf(stage).tools.join(' or ');
 
 export interface PredictionShown {
   scene: string | null;
@@ -41,9 +44,9 @@ LONG_ACTION: <${LONG_ACTIONS.join('|')}>
 LAT_ACTION: <${LAT_ACTIONS.join('|')}>
 WAYPOINTS: [[x1, y1], [x2, y2], ...]`;
 
-/** Pipeline B, turn 1: scene, with check_confusion_risk offered. */
+/** Pipeline B, turn 1: scene, with its stage's tool offered. */
 export const STAGED_SCENE_PROMPT = `Stage 1 of 3. Look at this dashcam image and classify the driving scene as one of: ${SCENES.join(', ')}.
-You may call the check_confusion_risk tool to see whether your classification is often confused with another class.
+You may call the ${offered(STAGE_SCENE)} tool to see whether your classification is often confused with another class.
 When you are done, answer in this exact format:
 SCENE: <scene_type>`;
 
@@ -51,7 +54,7 @@ SCENE: <scene_type>`;
 export function stagedActionPrompt(scene: Scene | null): string {
   return `Stage 2 of 3. The scene is: ${scene ?? 'unknown'}.
 Predict the ego vehicle's longitudinal action (${LONG_ACTIONS.join(', ')}) and lateral action (${LAT_ACTIONS.join(', ')}).
-You may call the check_scene_action_compatibility tool to see whether the combination has been observed for this scene.
+You may call the ${offered(STAGE_ACTION)} tool to see whether the combination has been observed for this scene.
 When you are done, answer in this exact format:
 LONG_ACTION: <action>
 LAT_ACTION: <action>`;
@@ -61,7 +64,7 @@ LAT_ACTION: <action>`;
 export function stagedWaypointPrompt(scene: Scene | null, longAction: string | null): string {
   return `Stage 3 of 3. The scene is: ${scene ?? 'unknown'}; the longitudinal action is: ${longAction ?? 'unknown'}.
 Predict the first waypoint of the ego vehicle as an (x, y) delta in metres.
-You may call the check_waypoint_feasibility tool to see whether it is within the typical range.
+You may call the ${offered(STAGE_WAYPOINTS)} tool to see whether it is within the typical range.
 When you are done, answer in this exact format:
 WAYPOINTS: [[x, y]]`;
 }
