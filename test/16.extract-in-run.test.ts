@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { greedyOf, sample } from './4-tools-fixture';
 import { computeToolStats } from '../src/tools/stats';
 import { createToolExecutor } from '../src/tools/executor';
-import { TOOL_NAMES } from '../src/tools/registry';
+import { TOOL_NAMES } from '../src/protocol/tools';
 import { extractText } from '../src/extract/extract';
 import { EndpointLimiter } from '../src/run/limiter';
 import { ToolBatcher } from '../src/run/tool-batcher';

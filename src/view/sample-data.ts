@@ -1,7 +1,7 @@
 // One sample across every condition: the diagnosis (flip, tags, tool call
 // traces, shared with the reports), the turns as recorded, and the raw text
 // and repairs of each extracted call so the page can highlight it.
-import { isCorrect } from '../analysis/condition';
+import { rowCorrect } from '../analysis/condition';
 import { diagnoseCondition, type SampleDiagnosis } from '../report/sample-diagnosis';
 import type { Experiment, ViewStore } from './view-store';
 
@@ -81,7 +81,7 @@ export function sampleView(store: ViewStore, sampleId: number): SampleView | nul
   const es = store.conditions();
   const baseId = store.baselineId();
   const base = baseId ? store.db.prepare('SELECT scene_type_gt, final_scene FROM predictions WHERE experiment_id = ? AND sample_id = ?').get(baseId, sampleId) as { scene_type_gt: string | null; final_scene: string | null } | undefined : undefined;
-  const baseCorrect = base ? isCorrect(base, base.final_scene) : undefined;
+  const baseCorrect = base ? rowCorrect(base, base.final_scene) : undefined;
   const perCondition = es.map((e) => conditionSample(store, e, sampleId, baseCorrect)).filter((x): x is ConditionSample => x !== null);
   if (perCondition.length === 0) return null;
   const first = perCondition[0]!;

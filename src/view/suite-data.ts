@@ -3,7 +3,7 @@
 // run still being written shows its progress; intervals, flips and tests
 // come from the analysis tables (condition_metrics) and are shown only
 // while they describe the same number of samples.
-import { N_CELLS, cellCode, scoresFromCells } from '../analysis/metrics';
+import { N_CELLS, cellCode, scoresFromCells } from '../protocol/scores';
 import type { Experiment, ViewStore } from './view-store';
 
 export interface AnalysisRow {

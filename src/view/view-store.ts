@@ -5,7 +5,7 @@
 import { openDb, type DB } from '../store/db';
 import { latestSchemaVersion } from '../store/schema';
 import { selectExperiments, type ExperimentInfo } from '../analysis/load';
-import { labelOf } from '../analysis/condition';
+import { BASELINE, conditionLabel } from '../protocol/conditions';
 import { baselineCorrectMap, diagnoseCondition, type SampleDiagnosis } from '../report/sample-diagnosis';
 
 /** One sample of one condition as the list page shows and filters it. */
@@ -57,7 +57,7 @@ export class ViewStore {
   /** The analysed experiments (newest per condition and size), in report order. */
   conditions(): Experiment[] {
     this.fresh();
-    this.experiments ??= selectExperiments(this.db).map((e) => ({ ...e, label: labelOf(e.condition_name, e.verifier_size) }));
+    this.experiments ??= selectExperiments(this.db).map((e) => ({ ...e, label: conditionLabel(e.condition_name, e.verifier_size) }));
     return this.experiments;
   }
 
@@ -66,7 +66,7 @@ export class ViewStore {
   }
 
   baselineId(): string | null {
-    return this.conditions().find((e) => e.condition_name === 'baseline')?.experiment_id ?? null;
+    return this.conditions().find((e) => e.condition_name === BASELINE)?.experiment_id ?? null;
   }
 
   /** Every sample of one condition with its flip and diagnostic tags
