@@ -9,6 +9,7 @@ import { tableFor, type ToolStats } from '../tools/stats';
 import type { ToolDef, Verdict } from '../tools/tool-def';
 import type { PredictionRow } from './load';
 import { PLAN_TOOLS } from './condition';
+import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../protocol/tools';
 
 /** One tool's answer to a greedy prediction, reduced to what a rule uses. */
 export interface RuleVerdict {
@@ -50,12 +51,12 @@ function argsFor(tool: string, p: GreedyRow): Record<string, unknown> | null {
   if (!isScene(p.original_scene)) return null;
   const scene = p.original_scene;
   switch (tool) {
-    case 'check_scene_prior':
-    case 'check_confusion_risk':
+    case CHECK_SCENE_PRIOR:
+    case CHECK_CONFUSION_RISK:
       return { predicted_scene: scene };
-    case 'check_scene_action_compatibility':
+    case CHECK_SCENE_ACTION_COMPATIBILITY:
       return { scene, long_action: p.original_long_action ?? 'null', lat_action: p.original_lat_action ?? 'null' };
-    case 'check_waypoint_feasibility': {
+    case CHECK_WAYPOINT_FEASIBILITY: {
       const wp = firstWaypoint(p.original_waypoints_json);
       return wp ? { scene, long_action: p.original_long_action ?? 'null', first_waypoint_x: wp[0], first_waypoint_y: wp[1] } : null;
     }
