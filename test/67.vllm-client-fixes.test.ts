@@ -15,6 +15,9 @@ import { requestBody, type TurnParams } from '../src/run/chat-request';
 import { assistantMessage, historyEntries } from '../src/run/history';
 import type { ExtractedToolCall } from '../src/extract/types';
 import { tmpDir } from './helpers/cli';
+import { startSimulator as startSim } from '../src/backends/sim/server';
+import { verificationPrompt } from '../src/run/prompts';
+import { scenePng, dataUrl } from './fake-vllm/scene-png';
 
 const call = (over: Partial<ExtractedToolCall>): ExtractedToolCall => ({ name: 'check_scene_prior', arguments: { predicted_scene: 'flooded' }, status: 'ok', repairs: [], raw: '', source: 'server', ...over });
 
@@ -84,4 +87,32 @@ test('items 5 and 6: every sampling parameter explicit, max_completion_tokens, -
   assert.equal(flagValue(args, '--allowed-local-media-path'), undefined, 'data-url mode needs no media path');
   assert.equal(memoryShare(cfg.models.verifier_2b, cfg.backend.vllm), 0.4);
   assert.deepEqual(parseConfig({}, 'test').backend.vllm.limitMmPerPrompt, { image: 1, video: 0 });
+});
+
+test('item 5: a server with generation_config.json defaults changes what an unpinned request gets, never a pinned one', async () => {
+  const models = [{ servedModelName: 'qwen3-vl-2b', profile: 'qwen3-vl-2b' }];
+  // A Qwen-style generation_config.json, as --generation-config auto applies it.
+  const withFile = await startSim({ seed: 5, models, samplingDefaults: { top_p: 0.8, top_k: 20, repetition_penalty: 1.05 } });
+  const without = await startSim({ seed: 5, models });
+  try {
+    const ep = (base: string) => ({ role: 'verifier_2b' as const, baseUrl: base, apiKey: 'k', model: 'qwen3-vl-2b' });
+    const p: TurnParams = { tools: [], toolNames: [], parseMode: 'client', maxTokens: 256, temperature: 0, seed: 42 };
+    const text = async (base: string, pinned: boolean, v: number) => {
+      const messages = [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: dataUrl(scenePng(['cone'], { variant: v })) } }, { type: 'text' as const, text: verificationPrompt({ scene: 'incident_zone', longAction: 'slowdown', latAction: 'null' }) }] }];
+      const body = requestBody(ep(base), messages, p, false);
+      // What tce sent before: temperature only.
+      if (!pinned) for (const k of ['top_p', 'top_k', 'min_p', 'repetition_penalty']) delete body[k];
+      const r = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return ((await r.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
+    };
+    let differ = 0;
+    for (let v = 0; v < 8; v++) {
+      assert.equal(await text(withFile.baseUrl, true, v), await text(without.baseUrl, true, v), 'pinned sampling: the server defaults do not apply');
+      if (await text(withFile.baseUrl, false, v) !== await text(without.baseUrl, false, v)) differ++;
+    }
+    assert.ok(differ > 0, 'unpinned requests depend on the server\'s generation_config.json');
+  } finally {
+    await withFile.close();
+    await without.close();
+  }
 });

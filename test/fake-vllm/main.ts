@@ -7,6 +7,9 @@
 //   FAKE_VLLM_FAULTS      fault spec (src/backends/sim/faults.ts), e.g. exit-startup, die-after=3
 //   FAKE_VLLM_PROFILE     simulator profile (default: from the served name or model path)
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULTABLE_SAMPLING, type Sampling } from '../../src/backends/sim/request';
 import { startSimulator, VLLM_KEEP_ALIVE_S } from '../../src/backends/sim/server';
 import { checkMediaRoot } from '../../src/backends/sim/vision';
 import { parseFaultSpec } from '../../src/config/faults';
@@ -74,6 +77,23 @@ function parse(argv: string[]): { model: string; flags: Map<string, string> } {
   return { model, flags };
 }
 
+/** --generation-config: "auto" (vLLM's default) reads the model folder's
+ * generation_config.json, a folder reads that folder's, "vllm" none
+ * (vllm/config/model.py get_diff_sampling_param). */
+function samplingDefaults(model: string, flag: string): Sampling {
+  if (flag === 'vllm') return {};
+  const file = path.join(flag === 'auto' ? model : flag, 'generation_config.json');
+  if (!fs.existsSync(file)) return {};
+  const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const out: Sampling = {};
+  for (const k of DEFAULTABLE_SAMPLING) if (typeof cfg[k] === 'number') out[k] = cfg[k] as number;
+  if (Object.keys(out).length > 0) {
+    info('model.py:1', "Default sampling parameters have been overridden by the model's Hugging Face generation config recommended from the model creator. If this is not intended, please relaunch vLLM instance with `--generation-config vllm`.");
+    info('serving_chat.py:1', `Using default chat sampling params from model: ${JSON.stringify(out)}`);
+  }
+  return out;
+}
+
 function profileFor(model: string, served: string): string {
   const env = process.env.FAKE_VLLM_PROFILE;
   if (env) return env;
@@ -123,6 +143,7 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
   const keepAlive = Number(process.env.VLLM_HTTP_TIMEOUT_KEEP_ALIVE ?? VLLM_KEEP_ALIVE_S);
+  const sampling = samplingDefaults(model, flags.get('--generation-config') ?? 'auto');
   const sim = await startSimulator({
     port,
     seed: Number(flags.get('--seed') ?? 0),
@@ -134,6 +155,7 @@ export async function main(argv: string[]): Promise<void> {
     ...(dottedImage !== undefined ? { maxImagesPerPrompt: Number(dottedImage) } : lim.image !== undefined ? { maxImagesPerPrompt: lim.image } : {}),
     ...(media !== undefined ? { allowedLocalMediaPath: media } : {}),
     keepAliveS: keepAlive,
+    samplingDefaults: sampling,
     accessLog: (l) => process.stdout.write(l + '\n'),
     onEngineDeath: () => {
       process.stdout.write(`(EngineCore_DP0 pid=${engine.pid}) ERROR [core.py:900] EngineCore encountered a fatal error.\nvllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.\n`);

@@ -9,7 +9,8 @@ import type { SimMetrics } from './metrics';
 import { generate, type ProfileName } from './profiles';
 import { hermesParse, type ParsedCall } from './hermes';
 import { HermesStreamParser } from './hermes-stream';
-import { badRequest, type ChatRequest } from './request';
+import { badRequest, DEFAULTABLE_SAMPLING, type ChatRequest, type Sampling } from './request';
+import { hash32 } from './rng';
 import { countTokens, splitDeltas } from './tokenizer';
 import { ImageError, seeImage, type Sight } from './vision';
 import type { FinishReason, WireDelta } from './wire';
@@ -31,6 +32,28 @@ export interface PlannerSettings {
   allowedLocalMediaPath: string | undefined;
   /** `--enable-auto-tool-choice --tool-call-parser hermes`. */
   serverParse: boolean;
+  /** Server sampling defaults (vLLM: the model folder's
+   * generation_config.json under --generation-config auto). */
+  samplingDefaults: Sampling;
+}
+
+// ChatCompletionRequest._DEFAULT_SAMPLING_PARAMS (protocol.py): what applies
+// when neither the request nor the server gives a value.
+const OPENAI_DEFAULTS: Required<Sampling> = { temperature: 1, top_p: 1, top_k: 0, min_p: 0, repetition_penalty: 1 };
+
+/** Request value, else server default, else OpenAI default (vLLM's order). */
+export function effectiveSampling(req: Sampling, server: Sampling): Required<Sampling> {
+  const out = { ...OPENAI_DEFAULTS };
+  for (const k of DEFAULTABLE_SAMPLING) out[k] = req[k] ?? server[k] ?? OPENAI_DEFAULTS[k];
+  return out;
+}
+
+/** The simulated models ignore temperature (they are deterministic), but a
+ * truncating or penalising sampler changes what they say: the draws are
+ * re-keyed, so results depend on those settings as a real model's would. */
+function samplingSeed(seed: number, e: Required<Sampling>): number {
+  const shaping = (e.top_p !== 1 || (e.top_k !== 0 && e.top_k !== -1) || e.min_p !== 0 || e.repetition_penalty !== 1);
+  return shaping ? seed + hash32(`${e.top_p}|${e.top_k}|${e.min_p}|${e.repetition_penalty}`) : seed;
 }
 
 export interface Step {
@@ -132,7 +155,8 @@ export function planRequest(req: ChatRequest, conv: Conversation, model: ServedM
   }
   const maxTokens = req.maxTokens ?? s.maxModelLen - promptTokens;
   const cachedTokens = model.metrics.prompt(conv.texts, messageTokens, promptTokens);
-  const text = generate({ seed: s.seed, profile: model.profile, conv, seen: sight?.seen ?? new Set(), imageHash: sight?.hash ?? 'no-image' });
+  const seed = samplingSeed(s.seed, effectiveSampling(req.sampling, s.samplingDefaults));
+  const text = generate({ seed, profile: model.profile, conv, seen: sight?.seen ?? new Set(), imageHash: sight?.hash ?? 'no-image' });
   const split = splitDeltas(text, s.tokensPerDelta, maxTokens);
   // vLLM runs the tool parser only with tools, a parser, and tool_choice "auto".
   const parse = s.serverParse && req.tools !== undefined && (req.toolChoice === 'auto' || req.toolChoice === undefined);

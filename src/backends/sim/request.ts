@@ -28,6 +28,12 @@ export interface ChatMessage {
   tool_calls?: Array<{ function?: { name?: string; arguments?: string } }>;
 }
 
+/** The sampling fields vLLM fills from --generation-config defaults when a
+ * request leaves them out (ChatCompletionRequest.to_sampling_params). */
+export const DEFAULTABLE_SAMPLING = ['temperature', 'top_p', 'top_k', 'min_p', 'repetition_penalty'] as const;
+export type SamplingKey = (typeof DEFAULTABLE_SAMPLING)[number];
+export type Sampling = Partial<Record<SamplingKey, number>>;
+
 export interface ChatRequest {
   model: string | undefined;
   messages: ChatMessage[];
@@ -39,6 +45,8 @@ export interface ChatRequest {
   toolsJson: string;
   toolChoice: 'none' | 'auto' | 'required' | { name: string } | undefined;
   seed: number | undefined;
+  /** The defaultable sampling fields the request gave. */
+  sampling: Sampling;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -113,6 +121,13 @@ export function parseChatRequest(raw: string): ChatRequest {
     });
   }
   const toolChoice = parseToolChoice(body, tools);
+  const sampling: Sampling = {};
+  for (const k of DEFAULTABLE_SAMPLING) {
+    const v = body[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number') throw badRequest(`${k}: Input should be a valid number`, k);
+    sampling[k] = v;
+  }
   return {
     model: typeof body.model === 'string' ? body.model : undefined,
     messages: messages as ChatMessage[],
@@ -123,5 +138,6 @@ export function parseChatRequest(raw: string): ChatRequest {
     toolsJson: tools ? JSON.stringify(body.tools) : '',
     toolChoice,
     seed: typeof body.seed === 'number' ? body.seed : undefined,
+    sampling,
   };
 }

@@ -12,7 +12,7 @@ import { EngineQueue, sleep, type LatencyModel } from './latency';
 import { SimMetrics } from './metrics';
 import { planRequest, type PlannerSettings, type ServedModel } from './planner';
 import { isProfile, PROFILES } from './profiles';
-import { parseChatRequest, VllmError, badRequest } from './request';
+import { parseChatRequest, VllmError, badRequest, type Sampling } from './request';
 import { route, type Routes } from './router';
 import { Draw } from './rng';
 import { ENGINE_DEAD, hex32, writeFull, writeStream, type Outcome, type StreamEnv } from './stream';
@@ -44,6 +44,9 @@ export interface SimulatorOptions {
   maxImagesPerPrompt?: number;
   /** --allowed-local-media-path, as given (vLLM checks it exists at startup). */
   allowedLocalMediaPath?: string;
+  /** Sampling defaults of the server (--generation-config auto reads them
+   * from the model folder's generation_config.json). */
+  samplingDefaults?: Sampling;
   /** Seconds an idle connection is kept (VLLM_HTTP_TIMEOUT_KEEP_ALIVE). */
   keepAliveS?: number;
   /** Called once when the engine dies (fault die-after); the fake vllm exits. */
@@ -127,7 +130,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const maxModelLen = opts.maxModelLen ?? 32_768;
   const settings: PlannerSettings = {
     seed: opts.seed, tokensPerDelta: opts.tokensPerDelta ?? 4, maxModelLen, maxImagesPerPrompt: opts.maxImagesPerPrompt ?? 999,
-    allowedLocalMediaPath: opts.allowedLocalMediaPath, serverParse: opts.serverParse === true,
+    allowedLocalMediaPath: opts.allowedLocalMediaPath, serverParse: opts.serverParse === true, samplingDefaults: opts.samplingDefaults ?? {},
   };
   const env: StreamEnv = { latency, faults: engine.faults, tokensPerDelta: settings.tokensPerDelta, isDead: () => engine.dead };
   const routes: Routes = {
