@@ -16,7 +16,7 @@ import { assistantMessage, historyEntries } from '../src/run/history';
 import type { ExtractedToolCall } from '../src/extract/types';
 import { tmpDir } from './helpers/cli';
 import { startSimulator as startSim } from '../src/backends/sim/server';
-import { verificationPrompt } from '../src/run/prompts';
+import { verificationPrompt } from '../src/protocol/prompts';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 
 const call = (over: Partial<ExtractedToolCall>): ExtractedToolCall => ({ name: 'check_scene_prior', arguments: { predicted_scene: 'flooded' }, status: 'ok', repairs: [], raw: '', source: 'server', ...over });
