@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { COMMANDS, type CommandEntry } from './commands/index';
 import type { Command, OptionSpec } from './command';
 import { TceError, UsageError, errorMessage } from '../util/errors';
+import { escapeControl } from '../util/text';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -37,12 +38,14 @@ export function mainHelp(): string {
   ].join('\n');
 }
 
+/** Messages quote dataset values and server replies: control characters
+ * are shown escaped, never sent to the terminal. */
 function printError(e: unknown): void {
   const hint = e instanceof TceError ? e.hint : undefined;
-  process.stderr.write(`tce: error: ${errorMessage(e).split('\n')[0]}\n`);
-  const rest = errorMessage(e).split('\n').slice(1);
-  if (rest.length) process.stderr.write(rest.map((l) => `  ${l}`).join('\n') + '\n');
-  if (hint) process.stderr.write(`hint: ${hint}\n`);
+  const lines = errorMessage(e).split('\n').map((l) => escapeControl(l, { oneLine: true }));
+  process.stderr.write(`tce: error: ${lines[0]}\n`);
+  if (lines.length > 1) process.stderr.write(lines.slice(1).map((l) => `  ${l}`).join('\n') + '\n');
+  if (hint) process.stderr.write(`hint: ${escapeControl(hint, { oneLine: true })}\n`);
 }
 
 export async function main(argv: string[]): Promise<number> {

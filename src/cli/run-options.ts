@@ -7,6 +7,7 @@ import { EXIT_INTERRUPTED } from './interrupts';
 import { UsageError } from '../util/errors';
 import type { LoadedConfig } from '../config/load';
 import { preflightRunPaths } from '../store/preflight';
+import { escapeControl } from '../util/text';
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   ...CONFIG_OPTION,
@@ -61,7 +62,7 @@ export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<
     livePredict: false,
     gate: false,
     load: true,
-    log: (l) => { if (!quiet) process.stderr.write(`${l}\n`); },
+    log: (l) => { if (!quiet) process.stderr.write(`${escapeControl(l)}\n`); },
     ...o,
   };
 }

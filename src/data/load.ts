@@ -18,19 +18,39 @@ export interface ExperimentData {
   synthetic: boolean;
 }
 
-function readGreedy(file: string, config: Config): Map<number, GreedyPrediction> {
+const GT_FIELDS = ['sceneGt', 'longActionGt', 'latActionGt'] as const;
+
+/** Samples whose ground truth the dataset and the database state differently
+ * (fields both give); the metrics would depend on which one is read. */
+function checkGroundTruthAgrees(samples: Sample[], scSamples: Sample[], dataSource: string, dbFile: string): void {
+  const byId = new Map(scSamples.map((s) => [s.sampleId, s]));
+  const diffs: string[] = [];
+  let count = 0;
+  for (const s of samples) {
+    const o = byId.get(s.sampleId);
+    if (!o) continue;
+    const f = GT_FIELDS.find((k) => s[k] !== null && o[k] !== null && s[k] !== o[k]);
+    if (f === undefined) continue;
+    count++;
+    if (diffs.length < 3) diffs.push(`sample_id ${s.sampleId} ${f}: ${JSON.stringify(s[f])} vs ${JSON.stringify(o[f])}`);
+  }
+  if (count) throw new TceError('GT_MISMATCH', `${dataSource} and ${dbFile} disagree on the ground truth of ${count} of ${samples.length} samples (${diffs.join('; ')}${count > 3 ? '; ...' : ''})`, 'the two files must come from the same dataset version; check dataset.mapping and dataset.selfConsistency.columns');
+}
+
+/** The greedy baseline from the self-consistency database: every sample
+ * needs its prediction (ids only in the database are ignored), and both
+ * sources must agree on ground truth. */
+function readBaseline(file: string, config: Config, samples: Sample[], dataSource: string): Map<number, GreedyPrediction> {
   const sc = config.dataset.selfConsistency;
   const opts: { table?: string; experimentId?: string; columns?: Record<string, string> } = { table: sc.table, columns: sc.columns };
   if (sc.experimentId !== undefined) opts.experimentId = sc.experimentId;
-  return readSelfConsistencyDb(file, opts).greedy;
-}
-
-/** Every sample needs its baseline prediction; ids only in the database are ignored. */
-function checkGreedyCoverage(samples: Sample[], greedy: Map<number, GreedyPrediction>, dbFile: string): void {
-  const missing = samples.filter((s) => !greedy.has(s.sampleId)).map((s) => s.sampleId);
+  const read = readSelfConsistencyDb(file, opts);
+  const missing = samples.filter((s) => !read.greedy.has(s.sampleId)).map((s) => s.sampleId);
   if (missing.length) {
-    throw new TceError('DATA_MISMATCH', `${dbFile}: no greedy prediction for ${missing.length} of ${samples.length} samples (sample_id ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`, 'point dataset.selfConsistencyDb at the database of this dataset, or map sample_id to the right column');
+    throw new TceError('DATA_MISMATCH', `${file}: no greedy prediction for ${missing.length} of ${samples.length} samples (sample_id ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`, 'point dataset.selfConsistencyDb at the database of this dataset, or map sample_id to the right column');
   }
+  checkGroundTruthAgrees(samples, read.samples, dataSource, file);
+  return read.greedy;
 }
 
 export async function loadExperimentData(config: Config, opts: { log?: (l: string) => void } = {}): Promise<ExperimentData> {
@@ -41,16 +61,14 @@ export async function loadExperimentData(config: Config, opts: { log?: (l: strin
     await ensureFixture({ outDir: dir, seed: config.seed, log });
     const samples = readMdsSamples(path.join(dir, FIXTURE_MDS_DIR), ds.mapping, { validateHashes: ds.validateHashes });
     const dbFile = ds.selfConsistencyDb ?? path.join(dir, FIXTURE_SC_DB);
-    const greedy = readGreedy(dbFile, config);
-    checkGreedyCoverage(samples, greedy, dbFile);
+    const greedy = readBaseline(dbFile, config, samples, path.join(dir, FIXTURE_MDS_DIR));
     return { samples, greedy, source: `synthetic SceneIQ fixture (seed ${config.seed}) in ${dir}`, synthetic: true };
   }
   if (ds.path === undefined) throw new TceError('CONFIG_INVALID', `dataset.source is '${ds.source}' but dataset.path is not set`, `set dataset.path to the ${ds.source === 'mds' ? 'MDS folder (with index.json)' : 'JSONL manifest'}`);
   const samples = ds.source === 'mds' ? readMdsSamples(ds.path, ds.mapping, { validateHashes: ds.validateHashes }) : readJsonlSamples(ds.path, ds.mapping);
   let greedy = new Map<number, GreedyPrediction>();
   if (ds.selfConsistencyDb !== undefined) {
-    greedy = readGreedy(ds.selfConsistencyDb, config);
-    checkGreedyCoverage(samples, greedy, ds.selfConsistencyDb);
+    greedy = readBaseline(ds.selfConsistencyDb, config, samples, ds.path);
   } else {
     log('no dataset.selfConsistencyDb: no greedy baseline; predictions must be generated');
   }

@@ -7,6 +7,7 @@ import type { Sample } from '../domain/sample';
 import type { NdArray, ImageBytes, OpaqueBytes, PilImage } from './mds/encodings';
 import { PNG } from 'pngjs';
 import { TceError } from '../util/errors';
+import { escapeControl } from '../util/text';
 
 export const SAMPLE_FIELDS = ['sample_id', 'chum_uri', 'scene_type_gt', 'long_action_gt', 'lat_action_gt', 'fine_class', 'odd_label', 'location', 'waypoints_gt', 'image'] as const;
 export type SampleField = (typeof SAMPLE_FIELDS)[number];
@@ -41,7 +42,7 @@ export function toText(v: unknown, field: string): string | null {
 export function toScene(v: unknown, field: string): Sample['sceneGt'] {
   const s = toText(v, field);
   if (s === null) return null;
-  if (!isScene(s)) throw new FieldError(field, `'${s}' is not a scene (${SCENES.join(', ')}, or null)`);
+  if (!isScene(s)) throw new FieldError(field, `'${escapeControl(s, { oneLine: true })}' is not a scene (${SCENES.join(', ')}, or null)`);
   return s;
 }
 
@@ -73,7 +74,11 @@ export function toWaypoints(v: unknown, field: string): Array<[number, number]> 
     const a = v as NdArray;
     if (a.shape.length !== 2 || a.shape[1] !== 2) throw new FieldError(field, `expected an ndarray of shape (N, 2), found shape (${a.shape.join(', ')})`);
     const out: Array<[number, number]> = [];
-    for (let i = 0; i < a.shape[0]!; i++) out.push([Number(a.data[2 * i]), Number(a.data[2 * i + 1])]);
+    for (let i = 0; i < a.shape[0]!; i++) {
+      const p: [number, number] = [Number(a.data[2 * i]), Number(a.data[2 * i + 1])];
+      if (!p.every(Number.isFinite)) throw new FieldError(field, `waypoint ${i} is [${p.join(', ')}]: expected finite numbers`);
+      out.push(p);
+    }
     return out;
   }
   if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number' && Number.isFinite(x)))) {

@@ -31,6 +31,7 @@ import { RoleRuntimes } from './role-runtimes';
 import { SuiteImages } from './suite-images';
 import { runPhase, type PhaseContext, type PlannedExperiment } from './suite-phase';
 import { TceError } from '../util/errors';
+import { stripCredentialsDeep } from '../util/text';
 
 export interface Shard {
   index: number;
@@ -85,8 +86,9 @@ export class SuiteAbandoned extends TceError {
 /** The parts of the config that change results (as marked in the schema)
  * and of the run's selection: a resumed suite must match them. */
 export function resultsConfig(c: Config, o: Pick<SuiteOptions, 'limit' | 'shard' | 'livePredict'>): unknown {
+  // Stored in experiments.config_json and the Arrow files: no URL passwords.
   return {
-    ...resultsView(ConfigSchema, c),
+    ...stripCredentialsDeep(resultsView(ConfigSchema, c)),
     limit: o.limit ?? null,
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     livePredict: o.livePredict,

@@ -14,6 +14,7 @@ import { storedRequest, type ChatMessage, type TurnParams } from './chat-request
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { assistantMessage, historyEntries } from './history';
 import type { Stated } from '../protocol/definitions';
+import { stripUrlCredentials } from '../util/text';
 
 export interface LoopContext {
   experimentId: string;
@@ -142,7 +143,7 @@ export async function runToolLoop(
       sample_id: ctx.sampleId,
       turn_index: turnIndex,
       stage,
-      endpoint: ctx.client.endpoint.baseUrl,
+      endpoint: stripUrlCredentials(ctx.client.endpoint.baseUrl),
       request_json: storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model),
       response_text: r ? r.text : null,
       reasoning_text: r && r.reasoning ? r.reasoning : null,

@@ -150,7 +150,8 @@ export async function main(argv: string[]): Promise<void> {
     models: [{ servedModelName: served, profile: profileFor(model, served), root: model }],
     faults,
     serverParse: flags.has('--enable-auto-tool-choice') && flags.has('--tool-call-parser'),
-    ...(flags.has('--api-key') ? { apiKey: flags.get('--api-key')! } : {}),
+    // vLLM reads the key from --api-key or, as tce passes it, VLLM_API_KEY.
+    ...(flags.has('--api-key') ? { apiKey: flags.get('--api-key')! } : process.env.VLLM_API_KEY ? { apiKey: process.env.VLLM_API_KEY } : {}),
     maxModelLen: Number(flags.get('--max-model-len') ?? 32768),
     ...(dottedImage !== undefined ? { maxImagesPerPrompt: Number(dottedImage) } : lim.image !== undefined ? { maxImagesPerPrompt: lim.image } : {}),
     ...(media !== undefined ? { allowedLocalMediaPath: media } : {}),

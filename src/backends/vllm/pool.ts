@@ -15,6 +15,7 @@ import { isGroupAlive, stopGroup, track, untrack } from './reaper';
 import { memoryShare, vllmServeArgs, waves } from './serve-args';
 import { SERVER_KEEP_ALIVE_S } from '../keep-alive';
 import { mediaFolder } from '../../config/media-folder';
+import { forgetServer, liveRecordedServers, recordServer } from './server-record';
 
 export interface PoolServer {
   role: ModelRole;
@@ -46,6 +47,15 @@ export class VllmPool {
     }
     this.exe = exe;
     this.log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+    this.reportOrphans();
+  }
+
+  /** Servers an earlier driver of this run started and never stopped (it
+   * was killed): they still hold their GPUs, so say so before starting more. */
+  private reportOrphans(): void {
+    for (const o of liveRecordedServers(this.opts.runDir)) {
+      this.log(`warning: vllm serve for ${o.role} (pid ${o.pid}, port ${o.port}) from an earlier driver of this run is still running and holds GPU memory; stop it with \`kill -- -${o.pid}\` if it is not in use`);
+    }
   }
 
   private model(role: ModelRole): ModelConfig {
@@ -103,13 +113,15 @@ export class VllmPool {
     fs.mkdirSync(this.opts.runDir, { recursive: true });
     const logFile = path.resolve(this.opts.runDir, `vllm-${role}.log`);
     const fd = fs.openSync(logFile, 'a');
-    const args = vllmServeArgs(m, v, port, apiKey, this.config.seed, this.config.run.parseMode === 'server', this.config.dataset.imageMode === 'file' ? mediaFolder(this.config) : null);
+    const args = vllmServeArgs(m, v, port, this.config.seed, this.config.run.parseMode === 'server', this.config.dataset.imageMode === 'file' ? mediaFolder(this.config) : null);
     let child: ChildProcess;
     try {
       child = spawn(this.exe, args, {
         // Idle keep-alive well above the client's (CLIENT_KEEP_ALIVE_MS), so the
         // client always closes an idle socket first (vLLM's default is 5 s).
-        env: { ...process.env, CUDA_VISIBLE_DEVICES: String(m.gpuId), VLLM_CACHE_ROOT: cacheRoot, VLLM_HTTP_TIMEOUT_KEEP_ALIVE: String(SERVER_KEEP_ALIVE_S), ...m.env },
+        env: { ...process.env, CUDA_VISIBLE_DEVICES: String(m.gpuId), VLLM_CACHE_ROOT: cacheRoot, VLLM_HTTP_TIMEOUT_KEEP_ALIVE: String(SERVER_KEEP_ALIVE_S), ...m.env,
+          // The key goes in the environment, not argv, where `ps` would show it.
+          VLLM_API_KEY: apiKey },
         stdio: ['ignore', fd, fd],
         // Own process group, so stopping it takes vLLM's engine workers too.
         detached: true,
@@ -119,6 +131,7 @@ export class VllmPool {
     }
     if (child.pid === undefined) throw new TceError('VLLM_SPAWN', `could not start ${this.exe} for ${role}`);
     track(child.pid);
+    recordServer(this.opts.runDir, { role, pid: child.pid, port });
     this.log(`starting ${role}: ${m.servedModelName} on GPU ${m.gpuId}, port ${port} (log: ${logFile})`);
     const server = {
       role, pid: child.pid, logFile, exit: null, child,
@@ -174,6 +187,7 @@ export class VllmPool {
     this.servers.delete(role);
     if (isGroupAlive(s.pid)) await stopGroup(s.pid);
     untrack(s.pid);
+    forgetServer(this.opts.runDir, s.pid);
   }
 
   /** Stops every server, waiting until their process groups are gone. */

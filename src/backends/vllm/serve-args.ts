@@ -1,6 +1,7 @@
 // The argument array of one `vllm serve` (never a shell string): model path,
-// our port/host/key, then the flags from config, then the model's extra
-// vllmArgs verbatim.
+// our port/host, then the flags from config, then the model's extra
+// vllmArgs verbatim. The API key is not an argument (anyone can read argv
+// with ps): the pool passes it as VLLM_API_KEY in the environment.
 import type { Config, ModelConfig } from '../../config/schema';
 
 /** The value of `--name V` or `--name=V` in an argument list (the last one
@@ -29,12 +30,11 @@ export function generationConfig(model: ModelConfig): string {
 }
 
 /** `mediaDir`: the real path of the image folder in file image mode. */
-export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'], port: number, apiKey: string, seed: number, serverParse: boolean, mediaDir: string | null = null): string[] {
+export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'], port: number, seed: number, serverParse: boolean, mediaDir: string | null = null): string[] {
   const args = [
     'serve', model.path,
     '--host', '127.0.0.1',
     '--port', String(port),
-    '--api-key', apiKey,
     '--served-model-name', model.servedModelName,
     '--max-model-len', String(vllm.maxModelLen),
     '--gpu-memory-utilization', String(vllm.gpuMemoryUtilization),
