@@ -54,7 +54,7 @@ test('item 3: file mode passes the real path of the image folder itself, and ref
   const cfg = parseConfig({ backend: { kind: 'vllm', vllm: { allowedLocalMediaPath: path.join(dir, 'link') } }, dataset: { imageMode: 'file' } }, 'test');
   const folder = mediaFolder(cfg);
   assert.equal(folder, path.join(fs.realpathSync(dir), 'real', 'tce-images'));
-  const args = vllmServeArgs(cfg.models.verifier_2b, cfg.backend.vllm, 8000, 'k', 42, false, folder);
+  const args = vllmServeArgs(cfg.models.verifier_2b, cfg.backend.vllm, 8000, 42, false, folder);
   assert.equal(flagValue(args, '--allowed-local-media-path'), folder);
   // vLLM's check accepts a file written there and would refuse the symlinked value.
   fs.writeFileSync(path.join(folder, 'a.png'), 'x');
@@ -81,7 +81,7 @@ test('items 5 and 6: every sampling parameter explicit, max_completion_tokens, -
   assert.deepEqual([body['top_p'], body['top_k'], body['min_p'], body['repetition_penalty']], [1, -1, 0, 1]);
   const cfg = parseConfig({ backend: { kind: 'vllm', vllm: { limitMmPerPrompt: { image: 1 } } } }, 'test');
   cfg.models.verifier_2b.vllmArgs = ['--gpu-memory-utilization=0.4'];
-  const args = vllmServeArgs(cfg.models.verifier_2b, cfg.backend.vllm, 8000, 'k', 42, false);
+  const args = vllmServeArgs(cfg.models.verifier_2b, cfg.backend.vllm, 8000, 42, false);
   assert.equal(flagValue(args, '--generation-config'), 'vllm');
   assert.deepEqual(JSON.parse(flagValue(args, '--limit-mm-per-prompt')!), { image: 1, video: 0 });
   assert.equal(flagValue(args, '--allowed-local-media-path'), undefined, 'data-url mode needs no media path');
