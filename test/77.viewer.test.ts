@@ -15,6 +15,7 @@ import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { ViewStore } from '../src/view/view-store';
 import { startViewServer, type ViewServer } from '../src/view/server';
 import { datasetImages } from '../src/view/images';
+import { ListCache } from '../src/view/list-cache';
 import { loadConfig } from '../src/config/load';
 import { highlightCalls } from '../src/view/pages/sample-page';
 import { t as textHtml } from '../src/view/html';
@@ -70,8 +71,10 @@ before(async () => {
 
 let server: ViewServer | null = null;
 let store: ViewStore | null = null;
+let lists: ListCache | null = null;
 after(async () => {
   await server?.close();
+  await lists?.close();
   store?.close();
 });
 
@@ -79,7 +82,9 @@ async function viewer(): Promise<ViewServer> {
   if (server) return server;
   store = ViewStore.open(dbFile);
   const config = loadConfig({ file: cfgFile }).config;
-  server = await startViewServer({ store, images: datasetImages(config), note: null });
+  lists = new ListCache(store);
+  server = await startViewServer({ store, lists, images: datasetImages(config), note: null });
+  lists.prewarm(); // as `tce view` does: page requests must still get through, ahead of the queue
   return server;
 }
 

@@ -10,10 +10,11 @@ import { conditionPage } from './pages/condition-page';
 import { samplePage, type SampleNav } from './pages/sample-page';
 import type { ImageSource } from './images';
 import type { ViewStore } from './view-store';
+import type { ListCache } from './list-cache';
 
 export interface Reply { status: number; type: string; body: string | Uint8Array; cache?: string }
 
-export interface ViewContext { store: ViewStore; images: ImageSource; note: string | null }
+export interface ViewContext { store: ViewStore; lists: ListCache; images: ImageSource; note: string | null }
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -27,16 +28,16 @@ function syntheticBanner(ctx: ViewContext): string {
   return synthetic ? banner(true, provenanceLine({ synthetic, backends: [...new Set(es.map((e) => e.backend ?? 'unknown'))].sort() })) : '';
 }
 
-function conditionRoute(ctx: ViewContext, id: string, q: URLSearchParams): Reply {
+async function conditionRoute(ctx: ViewContext, id: string, q: URLSearchParams): Promise<Reply> {
   const e = ctx.store.experiment(id);
   if (!e) return notFound(`no analysed experiment '${id}' in this database`);
-  const rows = ctx.store.list(e);
+  const rows = await ctx.lists.get(e);
   const f = parseFilter(q);
   const p = pageOf(applyFilter(rows, f), f.page);
   return { status: 200, type: HTML, body: conditionPage(e, f, p, filterOptions(rows), rows.length, syntheticBanner(ctx)) };
 }
 
-function sampleRoute(ctx: ViewContext, idText: string, q: URLSearchParams): Reply {
+async function sampleRoute(ctx: ViewContext, idText: string, q: URLSearchParams): Promise<Reply> {
   if (!/^\d{1,15}$/.test(idText)) return notFound(`'${idText}' is not a sample id`);
   const id = Number(idText);
   const v = sampleView(ctx.store, id);
@@ -45,7 +46,7 @@ function sampleRoute(ctx: ViewContext, idText: string, q: URLSearchParams): Repl
   const e = ctx.store.experiment(q.get('c') ?? '');
   if (e) {
     const f = parseFilter(q);
-    const filtered = applyFilter(ctx.store.list(e), f);
+    const filtered = applyFilter(await ctx.lists.get(e), f);
     nav = { experimentId: e.experiment_id, label: e.label, query: { c: e.experiment_id, ...filterQuery(f) }, ...neighbours(filtered, id), total: filtered.length };
   }
   const sha = v.meta?.image_sha256 ?? null;

@@ -1,7 +1,7 @@
-// The viewer's read-only handle on the database, with the per-condition
-// sample lists cached. A run may still be writing (WAL): `PRAGMA
-// data_version` changes whenever another connection commits, and then every
-// cache is dropped, so pages never show a stale list.
+// The viewer's read-only handle on the database. A run may still be
+// writing (WAL): `PRAGMA data_version` changes whenever another connection
+// commits, and then the cached experiment list is dropped. The per-condition
+// sample lists are built here but cached by list-cache.ts (in a worker).
 import { openDb, type DB } from '../store/db';
 import { latestSchemaVersion } from '../store/schema';
 import { selectExperiments, type ExperimentInfo } from '../analysis/load';
@@ -28,7 +28,6 @@ export interface Experiment extends ExperimentInfo { label: string }
 export class ViewStore {
   private version = -1;
   private experiments: Experiment[] | null = null;
-  private lists = new Map<string, ListRow[]>();
 
   constructor(readonly db: DB) {}
 
@@ -45,18 +44,18 @@ export class ViewStore {
     return v < latestSchemaVersion() ? `${this.db.name}: schema version ${v} (current ${latestSchemaVersion()}): the viewer's indexes are missing, pages may be slow; \`tce create-db --db ${this.db.name}\` migrates it` : null;
   }
 
-  private fresh(): void {
-    const v = this.db.pragma('data_version', { simple: true }) as number;
-    if (v !== this.version) {
-      this.version = v;
-      this.experiments = null;
-      this.lists.clear();
-    }
+  /** Changes whenever another connection commits (SQLite's data_version). */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   /** The analysed experiments (newest per condition and size), in report order. */
   conditions(): Experiment[] {
-    this.fresh();
+    const v = this.dataVersion();
+    if (v !== this.version) {
+      this.version = v;
+      this.experiments = null;
+    }
     this.experiments ??= selectExperiments(this.db).map((e) => ({ ...e, label: conditionLabel(e.condition_name, e.verifier_size) }));
     return this.experiments;
   }
@@ -69,18 +68,29 @@ export class ViewStore {
     return this.conditions().find((e) => e.condition_name === BASELINE)?.experiment_id ?? null;
   }
 
+  /** What a condition's list depends on: its predictions and tool calls
+   * and the baseline's predictions (the flips). Rows are only ever added or
+   * replaced (new ids), so count and max id change with any write. */
+  fingerprint(e: Experiment): string {
+    const q = (table: string, id: string | null): string => {
+      if (id === null) return '-';
+      const r = this.db.prepare(`SELECT count(*) AS n, max(id) AS m FROM ${table} WHERE experiment_id = ?`).get(id) as { n: number; m: number | null };
+      return `${r.n}:${r.m ?? 0}`;
+    };
+    return [q('predictions', e.experiment_id), q('tool_calls', e.experiment_id), q('predictions', this.baselineId())].join('/');
+  }
+
   /** Every sample of one condition with its flip and diagnostic tags
-   * (src/report/sample-diagnosis.ts, the same tags as the JSONL report). */
-  list(e: Experiment): ListRow[] {
-    this.fresh();
-    const hit = this.lists.get(e.experiment_id);
-    if (hit) return hit;
-    const baseline = baselineCorrectMap(this.db, { baselineId: this.baselineId() });
-    const c = { experimentId: e.experiment_id, conditionName: e.condition_name, verifierSize: e.verifier_size, label: e.label };
-    const rows: ListRow[] = [];
-    for (const d of diagnoseCondition(this.db, c, baseline, { texts: false })) rows.push(listRow(d));
-    this.lists.set(e.experiment_id, rows);
-    return rows;
+   * (src/report/sample-diagnosis.ts, the same tags as the JSONL report),
+   * read in one snapshot together with its fingerprint. */
+  buildList(e: Experiment): { fingerprint: string; rows: ListRow[] } {
+    return this.db.transaction(() => {
+      const baseline = baselineCorrectMap(this.db, { baselineId: this.baselineId() });
+      const c = { experimentId: e.experiment_id, conditionName: e.condition_name, verifierSize: e.verifier_size, label: e.label };
+      const rows: ListRow[] = [];
+      for (const d of diagnoseCondition(this.db, c, baseline, { texts: false })) rows.push(listRow(d));
+      return { fingerprint: this.fingerprint(e), rows };
+    })();
   }
 
   close(): void {

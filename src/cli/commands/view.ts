@@ -3,6 +3,7 @@ import { CONFIG_OPTION, DB_OPTION, configFrom, flag, int, str } from '../common-
 import { ViewStore } from '../../view/view-store';
 import { datasetImages, NO_IMAGES } from '../../view/images';
 import { startViewServer } from '../../view/server';
+import { ListCache } from '../../view/list-cache';
 
 // `tce view`: browse a run's samples across conditions in a local browser.
 export const viewCommand: Command = {
@@ -19,8 +20,10 @@ export const viewCommand: Command = {
     const store = ViewStore.open(str(args, 'db') ?? config.paths.db);
     const note = store.schemaNote();
     if (note) process.stderr.write(`tce view: ${note}\n`);
-    const server = await startViewServer({ store, images: flag(args, 'no-images') ? NO_IMAGES : datasetImages(config), note }, port)
-      .catch((e: Error) => { store.close(); throw e; });
+    const lists = new ListCache(store);
+    const server = await startViewServer({ store, lists, images: flag(args, 'no-images') ? NO_IMAGES : datasetImages(config), note }, port)
+      .catch(async (e: Error) => { await lists.close(); store.close(); throw e; });
+    lists.prewarm();
     process.stdout.write(`${server.url}\n`);
     process.stderr.write(`tce view: serving ${store.db.name} read-only; Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
@@ -28,6 +31,7 @@ export const viewCommand: Command = {
       process.once('SIGTERM', () => resolve());
     });
     await server.close();
+    await lists.close();
     store.close();
     return 0;
   },
