@@ -11,6 +11,8 @@ import { storedRequest } from '../src/run/chat-request';
 import type { Sample } from '../src/domain/sample';
 import type { RunWriter } from '../src/store/rows';
 import { runTasks, type ExperimentProgress, type ExperimentTask } from '../src/run/experiment';
+import { loadPromptSet } from '../src/run/prompt-set';
+import { ConfigSchema } from '../src/config/schema';
 
 test('the condition table yields the plan\'s 11 conditions with the plan\'s tools', () => {
   assert.equal(CONDITIONS.length, 11);
@@ -109,7 +111,7 @@ test('a writer that throws in append() rejects runTasks with its error, stops ne
       finish: () => Promise.resolve(),
     };
     const progress: ExperimentProgress = { experimentId: 'tc_baseline_x', conditionId: 'baseline', role: 'reused', total: 50, done: 0, resumed: 0, failed: 0, turns: 0, toolCalls: 0, startedAt: 0, firstStartMs: null, lastEndMs: null };
-    const task: ExperimentTask = { experimentId: 'tc_baseline_x', condition: conditionById('baseline'), writer, samples, totalSamples: 50, greedy: new Map(), context: null, limiter: null, image: () => ({ url: '', sha: null }), livePredict: false, progress };
+    const task: ExperimentTask = { experimentId: 'tc_baseline_x', condition: conditionById('baseline'), writer, samples, totalSamples: 50, greedy: new Map(), prompts: loadPromptSet(ConfigSchema.parse({})), context: null, limiter: null, image: () => ({ url: '', sha: null }), livePredict: false, progress };
     await assert.rejects(runTasks(samples.map((sample) => ({ task, sample })), () => 4, { aborted: false }), /disk full/);
     // give any stray rejection a chance to surface
     await new Promise((r) => setTimeout(r, 20));

@@ -20,6 +20,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'string', description: 'seed (default: config seed, 42)', valueName: 'N' },
   'client-mode': { type: 'string', description: 'native (raw bodies into the C++ engine) or openai (the openai package)', valueName: 'MODE' },
   concurrency: { type: 'string', description: 'initial in-flight requests per endpoint', valueName: 'N' },
+  predictions: { type: 'string', description: 'what the verifiers check when the baseline is not in this run: greedy, or a live baseline\'s experiment id (default: the newest live baseline in the database from `tce predict`, else greedy)', valueName: 'SRC' },
 };
 
 export function parseShard(v: string | undefined): Shard | undefined {
@@ -57,6 +58,7 @@ export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<
     limit: int(args, 'limit', { min: 1 }),
     shard: parseShard(str(args, 'shard')),
     resume: flag(args, 'resume'),
+    predictions: str(args, 'predictions'),
     force: false,
     quiet,
     livePredict: false,

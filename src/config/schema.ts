@@ -90,6 +90,20 @@ export const ConfigSchema = z.strictObject({
       faults: results(FaultsField.prefault('').describe('faults to inject, e.g. "429=0.02,drop=0.01,die-after=500" (docs/backends.md); empty = none')),
     }).prefault({}).describe('the built-in simulator (backend.kind "simulator"; synthetic)'),
   }).prefault({}).describe('where the models run'),
+  prompts: z.strictObject({
+    planVerbatim: results(z.boolean().default(false).describe('true = the plan\'s verification prompt byte for byte (no predicted-waypoint line for check_waypoint_feasibility; docs/running.md)')),
+    predictor: z.strictObject({
+      template: results(z.string().optional().describe('text file with the predictor\'s prompt (the fine-tuned checkpoint\'s own instruction); default: the built-in one (src/run/prompts.ts)')),
+      format: results(z.enum(['lines', 'json']).default('lines').describe('lines = "KEY: value" lines; json = one JSON object with the keys below')),
+      keys: z.strictObject({
+        scene: results(z.string().default('SCENE').describe('key of the scene')),
+        longAction: results(z.string().default('LONG_ACTION').describe('key of the longitudinal action')),
+        latAction: results(z.string().default('LAT_ACTION').describe('key of the lateral action')),
+        waypoints: results(z.string().nullable().default('WAYPOINTS').describe('key of the waypoint list [[x, y], ...]; null = the checkpoint gives none')),
+      }).prefault({}).describe('the keys the predictor\'s answer uses (lines: matched case-insensitively, spaces as _)'),
+      values: results(z.record(z.string(), z.string()).default({}).describe('the checkpoint\'s spellings -> ours, e.g. {"go straight": "null"}; applied before the usual normalisation')),
+    }).prefault({}).describe('the predictor\'s prompt and answer format (live baseline; the simulator\'s predictor answers in it too)'),
+  }).prefault({}).describe('prompt text and answer formats'),
   conditions: operational(z.array(z.string()).default([]).describe('condition ids to run (e.g. "oracle_8b"); empty = all 11')),
   gate: z.strictObject({
     threshold: operational(z.number().min(0).max(1).default(0.7).describe('oracle macro-F1 needed to proceed')),

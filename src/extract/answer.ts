@@ -9,7 +9,7 @@ import type { AnswerKind, FinalAnswer } from './types';
 export const INVALID = Symbol('invalid');
 export type Invalid = typeof INVALID;
 
-type Field = 'scene' | 'longAction' | 'latAction' | 'revised' | 'reason' | 'waypoints';
+export type Field = 'scene' | 'longAction' | 'latAction' | 'revised' | 'reason' | 'waypoints';
 
 /** Label (upper case, words joined by '_') → field, per answer kind. */
 const LABELS: Record<AnswerKind, Record<string, Field>> = {
@@ -86,7 +86,7 @@ function parseWaypoints(raw: string): Array<[number, number]> | Invalid {
 const LINE_RE = /^[ \t]*(?:[-*+>]|\d+[.)]|#+)?[ \t]*[*_]{0,2}[ \t]*([A-Za-z][A-Za-z _]*?)[ \t]*[*_]{0,2}[ \t]*:[ \t]*[*_]{0,2}(.*)$/;
 
 /** The waypoint list may run over several lines: take the balanced brackets. */
-function bracketSpan(text: string, from: number): string | null {
+export function bracketSpan(text: string, from: number): string | null {
   const a = text.indexOf('[', from);
   if (a < 0) return null;
   let depth = 0;
@@ -139,6 +139,12 @@ export function answerFromLines(lines: readonly AnswerLine[], text: string, kind
       raw.set(field, value);
     }
   }
+  return answerFromFields(raw, REQUIRED[kind]);
+}
+
+/** The answer from raw field values (however they were found): each value
+ * normalised to its enum, an unknown one reported as invalid. */
+export function answerFromFields(raw: ReadonlyMap<Field, string>, required: readonly Field[]): FinalAnswer {
   const ans: FinalAnswer = { status: 'ok', scene: null, longAction: null, latAction: null, revised: null, reason: null, waypoints: null, invalid: [] };
   if (raw.size === 0) return { ...ans, status: 'missing' };
   for (const [field, value] of raw) {
@@ -153,6 +159,6 @@ export function answerFromLines(lines: readonly AnswerLine[], text: string, kind
     }
   }
   if (ans.invalid.length) ans.status = 'invalid_value';
-  else if (REQUIRED[kind].some((f) => !raw.has(f))) ans.status = 'incomplete';
+  else if (required.some((f) => !raw.has(f))) ans.status = 'incomplete';
   return ans;
 }

@@ -9,6 +9,7 @@ import type { Condition } from '../protocol/conditions';
 import type { LoopContext } from './tool-loop';
 import { baselineRecord, predictSample, stagedSample, verifySample, type SampleJob } from './pipelines';
 import type { EndpointLimiter } from './limiter';
+import type { PromptSet } from './prompt-set';
 
 export interface ExperimentProgress {
   experimentId: string;
@@ -36,6 +37,7 @@ export interface ExperimentTask {
   samples: Sample[];
   totalSamples: number;
   greedy: Map<number, GreedyPrediction>;
+  prompts: PromptSet;
   /** Builds the per-sample loop context (null for the reused baseline). */
   context: ((s: Sample) => LoopContext) | null;
   limiter: EndpointLimiter | null;
@@ -61,7 +63,7 @@ function runOne(task: ExperimentTask, s: Sample): Promise<SampleRecord> {
   // The baseline is the one condition without a verifier: the greedy
   // prediction reused, or the predictor run live.
   if (!c.verifier && !task.livePredict) return Promise.resolve(baselineRecord(task.experimentId, s, task.greedy.get(s.sampleId), img.sha));
-  const job: SampleJob = { ctx: task.context!(s), condition: c, sample: s, greedy: task.greedy.get(s.sampleId), imageUrl: img.url, imageSha: img.sha };
+  const job: SampleJob = { ctx: task.context!(s), condition: c, sample: s, greedy: task.greedy.get(s.sampleId), prompts: task.prompts, imageUrl: img.url, imageSha: img.sha };
   if (!c.verifier) return predictSample(job);
   return c.pipeline === 'B' ? stagedSample(job) : verifySample(job);
 }

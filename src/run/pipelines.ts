@@ -9,8 +9,10 @@ import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { STAGE_ACTION, STAGE_SCENE, STAGE_WAYPOINTS, type Condition } from '../protocol/conditions';
 import { correctFlag, flipFlags, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
 import { runToolLoop, stripInternal, type LoopContext, type LoopResult } from './tool-loop';
-import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt } from '../protocol/prompts';
+import { STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt } from '../protocol/prompts';
 import type { ChatMessage } from './chat-request';
+import type { PromptSet } from './prompt-set';
+import { parsePredictorAnswer } from '../extract/predictor-answer';
 
 export type FinalStatus = 'ok' | 'no_final_block' | 'incomplete' | 'invalid_value' | 'max_turns' | 'server_error' | 'timeout';
 
@@ -119,6 +121,7 @@ export interface SampleJob {
   condition: Condition;
   sample: Sample;
   greedy: GreedyPrediction | undefined;
+  prompts: PromptSet;
   imageUrl: string;
   imageSha: string | null;
 }
@@ -212,7 +215,10 @@ export async function predictSample(job: SampleJob): Promise<SampleRecord> {
   const turns: Row[] = [];
   const calls: Row[] = [];
   const none: Stated = { scene: null, longAction: null, latAction: null };
-  const loop = await runToolLoop(ctx, [userWithImage(job.imageUrl, PREDICT_PROMPT)], 'predict', [], 'predict', none, { turnIndex: 0, callOrder: 0 }, turns, calls);
+  const ran = await runToolLoop(ctx, [userWithImage(job.imageUrl, job.prompts.predict)], 'predict', [], 'predict', none, { turnIndex: 0, callOrder: 0 }, turns, calls);
+  // The checkpoint's own answer format (prompts.predictor), not the stream
+  // engine's built-in predict labels.
+  const loop: LoopResult = ran.status === 'answered' ? { ...ran, answer: parsePredictorAnswer(ran.last?.text ?? '', job.prompts.predictorAnswer) } : ran;
   const fin = resolveFinal(loop, none, ['scene', 'longAction', 'latAction']);
   const st = fin.stated;
   const text = loop.last?.text ?? null;

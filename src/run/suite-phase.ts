@@ -20,6 +20,7 @@ import type { SuiteImages } from './suite-images';
 import type { ToolBatcher } from './tool-batcher';
 import type { LoopContext } from './tool-loop';
 import type { RetryPolicy } from './turn';
+import type { PromptSet } from './prompt-set';
 
 /** One experiment of the suite; its run directory is opened only when its
  * phase starts, so a gated suite leaves no empty experiments behind. */
@@ -33,7 +34,9 @@ export interface PlannedExperiment {
 export interface PhaseContext {
   config: Config;
   samples: Sample[];
+  /** The predictions Pipeline A verifies (greedy, or a live baseline's). */
   greedy: Map<number, GreedyPrediction>;
+  prompts: PromptSet;
   livePredict: boolean;
   backends: BackendSet | null;
   runtimes: RoleRuntimes;
@@ -89,6 +92,7 @@ function openTask(ctx: PhaseContext, w: PlannedExperiment): ExperimentTask {
     samples: todo,
     totalSamples: total,
     greedy: ctx.greedy,
+    prompts: ctx.prompts,
     context: rt ? loopContexts(ctx, w.cond, writer.experimentId, rt) : null,
     limiter: rt?.limiter ?? null,
     image: (s) => ctx.images.image(s),

@@ -32,6 +32,8 @@ import { SuiteImages } from './suite-images';
 import { runPhase, type PhaseContext, type PlannedExperiment } from './suite-phase';
 import { TceError } from '../util/errors';
 import { stripCredentialsDeep } from '../util/text';
+import { predictionsFromDb, predictionsFromRunDir, requireCoverage, type PredictionSource } from './verified-predictions';
+import { loadPromptSet, type PromptSet } from './prompt-set';
 
 export interface Shard {
   index: number;
@@ -49,6 +51,10 @@ export interface SuiteOptions {
   quiet: boolean;
   /** Run the predictor model instead of reusing the greedy baseline. */
   livePredict: boolean;
+  /** What Pipeline A verifies when the suite runs no baseline: 'greedy',
+   * a live baseline's experiment id, or undefined = the newest live baseline
+   * in the database, else the greedy predictions (verified-predictions.ts). */
+  predictions?: string | undefined;
   /** Apply the oracle gate between the oracle and the other conditions. */
   gate: boolean;
   /** Bulk-load into the database at the end. */
@@ -85,10 +91,12 @@ export class SuiteAbandoned extends TceError {
 
 /** The parts of the config that change results (as marked in the schema)
  * and of the run's selection: a resumed suite must match them. */
-export function resultsConfig(c: Config, o: Pick<SuiteOptions, 'limit' | 'shard' | 'livePredict'>): unknown {
+export function resultsConfig(c: Config, o: Pick<SuiteOptions, 'limit' | 'shard' | 'livePredict'>, verified: PredictionSource = 'greedy', prompts?: PromptSet): unknown {
   // Stored in experiments.config_json and the Arrow files: no URL passwords.
   return {
     ...stripCredentialsDeep(resultsView(ConfigSchema, c)),
+    verified,
+    predictorTemplateSha256: prompts?.predictTemplateSha ?? null,
     limit: o.limit ?? null,
     shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     livePredict: o.livePredict,
@@ -126,6 +134,9 @@ interface SuitePlan {
   conditions: Condition[];
   samples: Sample[];
   greedy: PhaseContext['greedy'];
+  /** What Pipeline A verifies (and flips count against). */
+  verified: PredictionSource;
+  prompts: PromptSet;
   dataSynthetic: boolean;
   stats: ToolStats;
   hash: string;
@@ -141,22 +152,23 @@ async function openPhaseContext(p: SuitePlan, res: SuiteResources, stop: PhaseCo
   res.runtimes = new RoleRuntimes(res.backends, c, createStreamEngine(c.run.clientMode === 'native' ? 'native' : 'typescript'));
   res.executor = createToolExecutor({ stats: p.stats, dispatch: c.tools.dispatch, timeoutMs: c.tools.timeoutMs });
   const images = new SuiteImages(p.samples, c);
-  return { config: c, samples: p.samples, greedy: p.greedy, livePredict: p.o.livePredict, backends: res.backends, runtimes: res.runtimes, tools: new ToolBatcher(res.executor), images, progress, stop };
+  return { config: c, samples: p.samples, greedy: p.greedy, prompts: p.prompts, livePredict: p.o.livePredict, backends: res.backends, runtimes: res.runtimes, tools: new ToolBatcher(res.executor), images, progress, stop };
 }
 
 function planExperiments(p: SuitePlan, backends: BackendSet | null, synthetic: boolean): PlannedExperiment[] {
   const o = p.o;
   const shard = o.shard ? `${o.shard.index}/${o.shard.count}` : null;
-  const facts = { config: o.config, livePredict: o.livePredict, synthetic, backendKind: backends?.kind ?? null, totalSamples: p.samples.length, configJson: JSON.stringify(resultsConfig(o.config, o)), configHash: p.hash, stats: p.stats, shard };
+  const facts = { config: o.config, livePredict: o.livePredict, synthetic, backendKind: backends?.kind ?? null, totalSamples: p.samples.length, configJson: JSON.stringify(resultsConfig(o.config, o, p.verified, p.prompts)), configHash: p.hash, stats: p.stats, shard };
   return p.conditions.map((cond) => ({ cond, row: experimentRow(cond, experimentId(cond, p.timestamp), facts), writer: null, task: null }));
 }
 
 /** The baseline and the oracle, the gate, then the rest. */
 async function runPhases(p: SuitePlan, ctx: PhaseContext, planned: PlannedExperiment[]): Promise<{ outcome: SuiteOutcome; gate: GateDecision | null }> {
   const o = p.o;
-  const first = planned.filter((w) => w.cond.name === BASELINE || w.cond.oracle);
+  let first = planned.filter((w) => w.cond.name === BASELINE || w.cond.oracle);
   const rest = planned.filter((w) => !first.includes(w));
-  await runPhase(ctx, first);
+  if (p.verified === 'live') first = await runLiveBaseline(ctx, first);
+  if (first.length) await runPhase(ctx, first);
   let gate: GateDecision | null = null;
   let outcome: SuiteOutcome = ctx.stop.aborted ? 'interrupted' : 'completed';
   const oracles = first.filter((w) => w.cond.oracle);
@@ -171,6 +183,27 @@ async function runPhases(p: SuitePlan, ctx: PhaseContext, planned: PlannedExperi
   return { outcome, gate };
 }
 
+/** A live baseline runs before anything that verifies it; the verifiers
+ * then see its predictions. Returns the rest of the first phase. */
+async function runLiveBaseline(ctx: PhaseContext, first: PlannedExperiment[]): Promise<PlannedExperiment[]> {
+  const base = first.find((w) => w.cond.name === 'baseline');
+  if (!base) return first;
+  await runPhase(ctx, [base]);
+  ctx.greedy = predictionsFromRunDir(base.writer!.dir);
+  return first.filter((w) => w !== base);
+}
+
+/** What the suite's Pipeline A verifies (verified-predictions.ts). */
+function chooseVerified(o: SuiteOptions, conditions: Condition[], samples: Sample[], greedy: PhaseContext['greedy']): { verified: PredictionSource; predictions: PhaseContext['greedy'] } {
+  if (conditions.some((x) => x.name === 'baseline')) return { verified: o.livePredict ? 'live' : 'greedy', predictions: greedy };
+  if (o.predictions === 'greedy' || !conditions.some((x) => x.verifier)) return { verified: 'greedy', predictions: greedy };
+  const live = predictionsFromDb(o.config.paths.db, o.predictions ?? null);
+  if (!live) return { verified: 'greedy', predictions: greedy };
+  requireCoverage(`live baseline ${live.experimentId}`, live.predictions, samples);
+  o.log(`verifying the live predictions of ${live.experimentId} (--predictions greedy for the greedy ones)`);
+  return { verified: `live:${live.experimentId}`, predictions: live.predictions };
+}
+
 async function plan(o: SuiteOptions): Promise<SuitePlan> {
   const c = o.config;
   const conditions = selectedConditions(o);
@@ -178,9 +211,11 @@ async function plan(o: SuiteOptions): Promise<SuitePlan> {
   const samples = selectSamples(data.samples, o.limit, o.shard);
   if (samples.length === 0) throw new TceError('NO_SAMPLES', 'no samples selected', 'check --limit / --shard and the dataset');
   const stats = await ensureToolStats(c, o.log);
-  const hash = configHash(resultsConfig(c, o));
+  const { verified, predictions } = chooseVerified(o, conditions, samples, data.greedy);
+  const prompts = loadPromptSet(c);
+  const hash = configHash(resultsConfig(c, o, verified, prompts));
   const manifest = openSuiteManifest(c.paths.runsDir, { hash, resume: o.resume, conditionIds: conditions.map((x) => x.id), log: o.log });
-  return { o, conditions, samples, greedy: data.greedy, dataSynthetic: data.synthetic, stats, hash, timestamp: manifest.timestamp, manifest };
+  return { o, conditions, samples, greedy: predictions, verified, prompts, dataSynthetic: data.synthetic, stats, hash, timestamp: manifest.timestamp, manifest };
 }
 
 /** Rejects with SuiteAbandoned once `abandon` fires, after flushing what the

@@ -14,11 +14,14 @@ import { hash32 } from './rng';
 import { countTokens, splitDeltas } from './tokenizer';
 import { ImageError, seeImage, type Sight } from './vision';
 import type { FinishReason, WireDelta } from './wire';
+import type { PredictorAnswerSpec } from '../../extract/predictor-answer';
 
 export interface ServedModel {
   name: string;
   profile: ProfileName;
   root: string;
+  /** The predictor's configured answer format (prompts.predictor). */
+  answerFormat?: PredictorAnswerSpec | undefined;
   queue: EngineQueue;
   metrics: SimMetrics;
 }
@@ -156,7 +159,7 @@ export function planRequest(req: ChatRequest, conv: Conversation, model: ServedM
   const maxTokens = req.maxTokens ?? s.maxModelLen - promptTokens;
   const cachedTokens = model.metrics.prompt(conv.texts, messageTokens, promptTokens);
   const seed = samplingSeed(s.seed, effectiveSampling(req.sampling, s.samplingDefaults));
-  const text = generate({ seed, profile: model.profile, conv, seen: sight?.seen ?? new Set(), imageHash: sight?.hash ?? 'no-image' });
+  const text = generate({ seed, profile: model.profile, conv, seen: sight?.seen ?? new Set(), imageHash: sight?.hash ?? 'no-image', answerFormat: model.answerFormat });
   const split = splitDeltas(text, s.tokensPerDelta, maxTokens);
   // vLLM runs the tool parser only with tools, a parser, and tool_choice "auto".
   const parse = s.serverParse && req.tools !== undefined && (req.toolChoice === 'auto' || req.toolChoice === undefined);

@@ -8,6 +8,7 @@ import { SCENES, isScene, isLongAction, isLatAction, type Scene, type LongAction
 import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../data/fixture/published';
 import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../../protocol/tools';
 import { Draw } from './rng';
+import { DEFAULT_PREDICTOR_ANSWER, formatPredictorAnswer, type PredictorAnswerSpec } from '../../extract/predictor-answer';
 import type { Conversation, ToolAdvice } from './conversation';
 import { MALFORMATIONS, toolCallText, type Args } from './tool-call-text';
 
@@ -24,6 +25,8 @@ export interface ProfileInput {
   /** Cues the image shows (empty without an image). */
   seen: ReadonlySet<Cue>;
   imageHash: string;
+  /** The predictor's configured answer format; default: the plan's lines. */
+  answerFormat?: PredictorAnswerSpec | undefined;
 }
 
 /** What the image looks like, before any model-specific perception. */
@@ -296,18 +299,18 @@ function predict(inp: ProfileInput): string {
   const scene = sceneOfColumn(PRED_COLUMNS[d.weighted(FINE_CONFUSION[ROW_OF_CLASS[visualClass(inp.seen)]])]!);
   if (!scene) return d.pick(['The image shows a road scene ahead of the vehicle.', 'SCENE: unclear, possibly construction', 'I cannot determine the scene from this image.']);
   const [long, lat] = drawActions(scene, d);
-  return `SCENE: ${scene}\nLONG_ACTION: ${long}\nLAT_ACTION: ${lat}\nWAYPOINTS: ${waypointList(long, lat, d)}`;
+  return formatPredictorAnswer({ scene, longAction: long, latAction: lat, waypoints: waypointList(long, lat, d) }, inp.answerFormat ?? DEFAULT_PREDICTOR_ANSWER);
 }
 
 /** The text the simulated model generates for this request. */
 export function generate(inp: ProfileInput): string {
   const { task } = inp.conv;
   if (inp.profile === 'echo') return inp.conv.texts.at(-1) ?? '';
+  // The fine-tuned predictor answers any image in its own output format,
+  // whatever its prompt says (a configured template has no marker).
+  if ((inp.profile === 'sceneiq-ft-2b' && inp.imageHash !== 'no-image') || task === 'predict') return predict(inp);
   if (task === 'other') return 'I can help with driving scene analysis. Please provide a dashcam image and the task.';
-  if (inp.profile === 'sceneiq-ft-2b' || task === 'predict') {
-    // The fine-tuned predictor only knows its own output format.
-    return predict(inp);
-  }
+  if (inp.profile === 'sceneiq-ft-2b') return predict(inp);
   const t = TRAITS[inp.profile];
   return task === 'verify' ? verify(inp, t) : staged(inp, t);
 }

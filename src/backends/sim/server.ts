@@ -19,6 +19,7 @@ import { ENGINE_DEAD, hex32, writeFull, writeStream, type Outcome, type StreamEn
 import { warmTokenizer } from './tokenizer';
 import { checkMediaRoot } from './vision';
 import { modelsBody } from './wire';
+import type { PredictorAnswerSpec } from '../../extract/predictor-answer';
 
 export type { LatencyModel } from './latency';
 export type { FaultPlan } from './faults';
@@ -31,7 +32,7 @@ export const VLLM_KEEP_ALIVE_S = 5;
 export interface SimulatorOptions {
   port?: number;
   seed: number;
-  models: Array<{ servedModelName: string; profile: string; root?: string }>;
+  models: Array<{ servedModelName: string; profile: string; root?: string; answerFormat?: PredictorAnswerSpec | undefined }>;
   latency?: LatencyModel | false;
   faults?: FaultPlan;
   tokensPerDelta?: number;
@@ -73,7 +74,7 @@ function servedModels(opts: SimulatorOptions, latency: LatencyModel | null): Map
   const models = new Map<string, ServedModel>();
   for (const m of opts.models) {
     if (!isProfile(m.profile)) throw new Error(`startSimulator: unknown profile '${m.profile}' for model '${m.servedModelName}' (known: ${PROFILES.join(', ')})`);
-    models.set(m.servedModelName, { name: m.servedModelName, profile: m.profile, root: m.root ?? m.servedModelName, queue: new EngineQueue(latency?.maxRunning ?? Number.MAX_SAFE_INTEGER), metrics: new SimMetrics() });
+    models.set(m.servedModelName, { name: m.servedModelName, profile: m.profile, root: m.root ?? m.servedModelName, answerFormat: m.answerFormat, queue: new EngineQueue(latency?.maxRunning ?? Number.MAX_SAFE_INTEGER), metrics: new SimMetrics() });
   }
   return models;
 }
