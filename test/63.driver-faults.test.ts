@@ -14,7 +14,9 @@ function runWithFaults(faults: string, extra: Record<string, unknown> = {}) {
     const cfg = writeTestConfig(dir, fixture, {
       backend: { simulator: { faults } },
       retries: { max: 6, baseDelayMs: 5, maxDelayMs: 50 },
-      run: { requestTimeoutS: 1.5 },
+      // Only stalls need a short request timeout. Elsewhere a timeout would be
+      // load on a busy machine, not the fault under test.
+      run: { requestTimeoutS: faults.includes('stall') ? 3 : 30 },
       ...extra,
     });
     const r = await tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force', '--no-report', '--conditions', 'all_tools_2b,staged_8b'], { cwd: dir });
@@ -29,7 +31,7 @@ for (const [name, spec] of [
   ['connections dropped mid-stream', 'drop=0.1'],
   ['a garbage SSE line', 'garbage=0.1'],
   ['mid-stream error events', 'mid-error=0.1'],
-  ['stalled streams (timeout, then retry)', 'stall=0.05,stall-ms=4000'],
+  ['stalled streams (timeout, then retry)', 'stall=0.05,stall-ms=8000'],
 ] as const) {
   test(`fault: ${name} — retried, every sample recorded exactly once`, async () => {
     const { db } = await runWithFaults(spec)();
