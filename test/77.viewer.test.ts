@@ -19,6 +19,8 @@ import { ListCache } from '../src/view/list-cache';
 import { loadConfig } from '../src/config/load';
 import { highlightCalls } from '../src/view/pages/sample-page';
 import { t as textHtml } from '../src/view/html';
+import { applyFilter, neighbours, pageOf, parseFilter, PAGE_SIZE } from '../src/view/condition-list';
+import type { ListRow } from '../src/view/view-store';
 
 const CHROMIUM = '/usr/bin/chromium';
 const N = 6;
@@ -95,6 +97,31 @@ test('escaping: markup, quotes and control characters stay text; call highlighti
   assert.equal(h, 'before &lt;b&gt; <mark class="tool-call">&lt;tool_call&gt;{&quot;x&quot;:&quot;&lt;i&gt;&quot;}&lt;/tool_call&gt;</mark> after');
 });
 
+test('condition lists: filters combine, sorting is stable, pages of 100, neighbours across page borders', () => {
+  const rows: ListRow[] = Array.from({ length: 250 }, (_, i) => ({
+    sample_id: i, gt: i % 5 === 0 ? null : 'nominal', fine: 'nominal_clean', long_gt: null, lat_gt: null, original: 'nominal', final: 'nominal',
+    flip: i % 2 ? 'saved' : 'stayed_correct', tags: i % 3 ? ['tool_saved'] : ['ignored_tool_warning'], tools: i % 4 ? ['check_scene_prior'] : [],
+    n_calls: i % 4 ? 1 : 0, status: 'ok', total_ms: 1000 - (i % 7), n_turns: 2,
+  }));
+  const f = parseFilter(new URLSearchParams('flip=saved&tool=check_scene_prior&sort=latency&dir=desc&page=2'));
+  const got = applyFilter(rows, f);
+  assert.ok(got.every((r) => r.flip === 'saved' && r.tools.includes('check_scene_prior')));
+  assert.equal(got.length, rows.filter((r) => r.sample_id % 2 === 1 && r.sample_id % 4 !== 0).length);
+  for (let i = 1; i < got.length; i++) {
+    const a = got[i - 1]!, b = got[i]!;
+    assert.ok(a.total_ms! > b.total_ms! || (a.total_ms === b.total_ms && a.sample_id < b.sample_id), 'latency desc, then sample id');
+  }
+  assert.equal(applyFilter(rows, parseFilter(new URLSearchParams('gt=(unlabelled)&tool=(none)'))).length, rows.filter((r) => r.gt === null && r.tools.length === 0).length);
+  assert.equal(parseFilter(new URLSearchParams('sort=__proto__&page=-3')).sort, 'sample');
+  const all = applyFilter(rows, parseFilter(new URLSearchParams('')));
+  const p3 = pageOf(all, 3);
+  assert.deepEqual([p3.page, p3.pages, p3.total, p3.rows.length, p3.rows[0]!.sample_id], [3, 3, 250, 250 - 2 * PAGE_SIZE, 200]);
+  assert.equal(pageOf(all, 99).page, 3, 'past the end: the last page');
+  assert.deepEqual(neighbours(all, 100), { prev: 99, next: 101, index: 100 });
+  assert.deepEqual(neighbours(all, 0), { prev: null, next: 1, index: 0 });
+  assert.deepEqual(neighbours(all, 999), { prev: null, next: null, index: -1 });
+});
+
 test('pages: 200 with content, CSP and no raw hostile markup; read-only, loopback only', async () => {
   const s = await viewer();
   assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -141,8 +168,12 @@ test('a database still being written: new commits show up on the next request', 
   assert.match(afterInsert, /900001/);
 });
 
-test('tce view prints its URL, serves, and stops on Ctrl-C', async () => {
-  const p = spawn(process.execPath, [TCE_BIN, 'view', '--config', cfgFile, '--db', dbFile, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+test('tce view on a database loaded from Arrow: prints its URL, serves, stops on Ctrl-C', async () => {
+  // a database loaded afresh from the run's Arrow intermediates
+  const loaded = path.join(dir, 'from-arrow.db');
+  const ld = await tce(['load', '--config', cfgFile, '--db', loaded, path.join(dir, 'tool_calling_experiment', 'runs')], { cwd: dir });
+  assert.equal(ld.status, 0, ld.stderr);
+  const p = spawn(process.execPath, [TCE_BIN, 'view', '--config', cfgFile, '--db', loaded, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   p.stderr.on('data', (b: Buffer) => { err += b.toString(); });
@@ -150,7 +181,12 @@ test('tce view prints its URL, serves, and stops on Ctrl-C', async () => {
     p.stdout.on('data', (b: Buffer) => { out += b.toString(); const m = /^(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out); if (m) resolve(m[1]!); });
     p.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
   });
-  assert.equal((await get(url)).status, 200);
+  const home = await get(url);
+  assert.equal(home.status, 200);
+  assert.match(home.text, /all_tools_8b/);
+  const cond = await get(`${url}condition/${encodeURIComponent(allTools)}`);
+  assert.equal(cond.status, 200);
+  assert.match(cond.text, new RegExp(`of ${N} \\(page 1`));
   const code = await new Promise<number | null>((resolve) => { p.once('exit', resolve); p.kill('SIGINT'); });
   assert.equal(code, 0, err);
 });

@@ -4,6 +4,7 @@ import { ViewStore } from '../../view/view-store';
 import { datasetImages, NO_IMAGES } from '../../view/images';
 import { startViewServer } from '../../view/server';
 import { ListCache } from '../../view/list-cache';
+import { UsageError } from '../../util/errors';
 
 // `tce view`: browse a run's samples across conditions in a local browser.
 export const viewCommand: Command = {
@@ -17,6 +18,7 @@ export const viewCommand: Command = {
   async run(args) {
     const { config } = configFrom(args);
     const port = int(args, 'port', { min: 0 }) ?? 0;
+    if (port > 65535) throw new UsageError(`--port must be at most 65535 (found ${port})`);
     const store = ViewStore.open(str(args, 'db') ?? config.paths.db);
     const note = store.schemaNote();
     if (note) process.stderr.write(`tce view: ${note}\n`);

@@ -45,9 +45,11 @@ function turnHtml(turn: TurnView, c: ConditionSample): string {
   const timing = `TTFT ${ms(turn.ttft_ms)} · decode ${ms(turn.decode_ms)} · turn ${ms(turn.e2e_ms)} · queue ${ms(turn.queue_wait_ms)} · tokens ${num(turn.prompt_tokens)}→${num(turn.completion_tokens)}`;
   const msgs = turn.messages.map((m) => `<div class="msg-role">${t(m.role)}${m.images ? ` + ${m.images} image${m.images > 1 ? 's' : ''}` : ''}</div><pre>${t(m.text)}</pre>`).join('');
   const prompt = turn.requestProblem ? `<p class="bad">${t(turn.requestProblem)}</p>` : msgs ? `<details${turn.turn_index > 0 ? ' open' : ''}><summary>${turn.turn_index === 0 ? 'prompt' : 'sent this turn'} (${turn.messages.length} message${turn.messages.length === 1 ? '' : 's'})</summary>${msgs}</details>` : '';
-  const reasoning = turn.reasoning_text ? `<details><summary>reasoning (${turn.reasoning_text.length} chars)</summary><pre>${t(turn.reasoning_text)}</pre></details>` : '';
+  const raws = calls.map((k) => c.calls.get(k.order)?.raw_text ?? null);
+  // A call can sit in the reasoning (call_status in_reasoning): marked there too.
+  const reasoning = turn.reasoning_text ? `<details><summary>reasoning (${turn.reasoning_text.length} chars)</summary><pre>${highlightCalls(turn.reasoning_text, raws)}</pre></details>` : '';
   return `<div class="turn" data-turn="${turn.turn_index}"><div class="turn-head"><b>turn ${turn.turn_index}</b> ${t(turn.stage)} · <span class="${turn.status === 'ok' ? 'ok' : 'bad'}">${t(turn.status)}</span>${turn.finish_reason ? ` · finish ${t(turn.finish_reason)}` : ''}${turn.retries ? ` · ${turn.retries} retries` : ''}<br><small>${timing}</small></div>`
-    + `${turn.error ? `<div class="kv bad">error: ${t(turn.error)}</div>` : ''}${prompt}${reasoning}<div class="msg-role">model</div><pre class="response">${highlightCalls(turn.response_text ?? '', calls.map((k) => c.calls.get(k.order)?.raw_text ?? null))}</pre>${calls.map((k) => callHtml(k, c)).join('')}</div>`;
+    + `${turn.error ? `<div class="kv bad">error: ${t(turn.error)}</div>` : ''}${prompt}${reasoning}<div class="msg-role">model</div><pre class="response">${highlightCalls(turn.response_text ?? '', raws)}</pre>${calls.map((k) => callHtml(k, c)).join('')}</div>`;
 }
 
 function columnHtml(c: ConditionSample, current: boolean): string {
