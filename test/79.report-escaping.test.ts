@@ -7,7 +7,7 @@ import { escapeControl, stripUrlCredentials, stripCredentialsDeep } from '../src
 
 test('L2: ESC, BEL and NUL are written visibly in Markdown and terminal text', () => {
   const md = escapeMd('a\u001b[31mred\u0007b\u0000c\u009bd');
-  assert.equal(md, 'a\\u001b\\[31mred\\u0007b\\u0000c\\u009bd');
+  assert.equal(md, 'a\\u001b[31mred\\u0007b\\u0000c\\u009bd');
   assert.doesNotMatch(md, /[\u0000-\u001f\u007f-\u009f]/);
   assert.equal(escapeControl('line1\n\tline2\u001b'), 'line1\n\tline2\\u001b');
   assert.equal(escapeControl('x\ny', { oneLine: true }), 'x\\u000ay');
@@ -21,7 +21,8 @@ test('L2: javascript:, data: and vbscript: links are dropped from Markdown, keep
     assert.match(md, /click here/);
   }
   // an ordinary link is not made clickable either: model text forms no links
-  assert.equal(escapeMd('[ok](https://example.com)'), '\\[ok\\](https://example.com)');
+  assert.equal(escapeMd('[ok](https://example.com)'), '[ok]\\(https://example.com)');
+  assert.equal(escapeMd('[simulated] Outcome 1'), '[simulated] Outcome 1', 'plain brackets stay');
 });
 
 test('L1: credentials are stripped from URLs, everything else kept', () => {

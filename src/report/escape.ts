@@ -13,10 +13,11 @@ const UNSAFE_LINK = /\[([^\]]*)\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:[^)]*
 
 /** Markdown table cells and inline text: one line, no pipes, no raw HTML,
  * control characters visible, links with unsafe schemes reduced to their
- * text and no new links formed (brackets escaped). */
+ * text and no new links formed (`](` escaped; `<...>` autolinks are already
+ * broken by the `&lt;`). */
 export function escapeMd(s: unknown): string {
   return escapeControl(String(s ?? '').replace(/[\r\n]+/g, ' '), { oneLine: true })
     .replace(UNSAFE_LINK, '$1')
     .replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/[[\]]/g, (c) => `\\${c}`);
+    .replace(/\]\(/g, ']\\(');
 }
