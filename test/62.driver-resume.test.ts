@@ -8,7 +8,9 @@ import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { rng } from './helpers/extract-fuzz';
 
-const N = 120;
+// 60 samples x 11 conditions: enough batches that a kill after the fourth
+// commit lands mid-run (and if not, the attempt is repeated, killing sooner).
+const N = 60;
 
 function committedFiles(runs: string): number {
   if (!fs.existsSync(runs)) return 0;
@@ -40,7 +42,7 @@ function snapshot(dbFile: string): Map<string, string> {
   return out;
 }
 
-test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an uninterrupted run', async () => {
+test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an uninterrupted run', async (t) => {
   const fixture = await sharedFixture();
   const clean = tmpDir('tce-resume-clean-');
   const cfgClean = writeTestConfig(clean, fixture);
@@ -69,6 +71,7 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
       process.kill(-child.pid!, 'SIGKILL');
     } catch { /* already gone: it finished */ }
     killedMidRun = (await exited) === 'SIGKILL';
+    if (!killedMidRun) t.diagnostic(`attempt ${attempt + 1}: the run finished before the kill; again, sooner`);
   }
   assert.ok(killedMidRun, 'every attempt finished before it could be killed: raise N');
 
