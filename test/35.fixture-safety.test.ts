@@ -13,6 +13,8 @@ import { FIXTURE_LOCK, FIXTURE_MARKER, claimFixtureDir, withFixtureLock } from '
 import { imageSha256, materializeImages } from '../src/data/image-payload';
 import type { Sample } from '../src/domain/sample';
 import { TceError } from '../src/util/errors';
+import { ConfigSchema } from '../src/config/schema';
+import { mediaFolder } from '../src/config/media-folder';
 
 /** Every file under `dir` with its bytes, for byte-identical comparisons. */
 function snapshot(dir: string): Map<string, Buffer> {
@@ -157,4 +159,16 @@ test('D2: a media folder that is a symlink is refused', () => {
   fs.symlinkSync(elsewhere, path.join(root, 'tce-images'));
   assert.throws(() => materializeImages([pngSample(1, 1)], path.join(root, 'tce-images')), /tce-images: is a symbolic link/);
   assert.deepEqual(fs.readdirSync(elsewhere), []);
+});
+
+test('D2: a tce-images folder replaced by a symlink is refused before any image is written', () => {
+  const root = tmpDir('tce-media-');
+  const elsewhere = path.join(root, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+  fs.mkdirSync(path.join(root, 'media'));
+  fs.symlinkSync(elsewhere, path.join(root, 'media', 'tce-images'));
+  const config = ConfigSchema.parse({ dataset: { imageMode: 'file' }, backend: { vllm: { allowedLocalMediaPath: path.join(root, 'media') } } });
+  assert.throws(() => mediaFolder(config), /tce-images: is a symbolic link/);
+  assert.deepEqual(fs.readdirSync(elsewhere), []);
+  fs.rmSync(root, { recursive: true, force: true });
 });

@@ -18,8 +18,12 @@ export function mediaFolder(c: Config): string {
   const dir = path.join(base, 'tce-images');
   try {
     fs.mkdirSync(dir, { recursive: true });
+    // The base may be a link (it is the user's choice); tce-images is tce's
+    // own folder, and a link there would send our writes somewhere else.
+    if (fs.lstatSync(dir).isSymbolicLink()) throw new TceError('MEDIA_DIR', `${dir}: is a symbolic link; tce writes images only into a real tce-images folder`, `remove the link; set ${MEDIA_FIELD} to choose where the images go`);
     return fs.realpathSync(dir);
   } catch (e) {
+    if (e instanceof TceError) throw e;
     throw new TceError('CONFIG_INVALID', `config: ${MEDIA_FIELD}: cannot make the image folder ${dir}: ${(e as Error).message}`, `point ${MEDIA_FIELD} at a folder tce may write (images go into its tce-images/ subfolder)`);
   }
 }
