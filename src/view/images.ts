@@ -17,8 +17,10 @@ export interface Image { bytes: Uint8Array; mime: 'image/png' | 'image/jpeg' }
 export interface ImageSource {
   /** The image of `sampleId` when the dataset has it with this sha256. */
   get(sampleId: number, sha256: string | null): Promise<Image | null>;
-  /** Why images are unavailable, or null. */
+  /** Why images are unavailable, or null (known once the dataset was read). */
   readonly problem: string | null;
+  /** Starts reading the dataset now rather than on the first image. */
+  preload(): void;
 }
 
 function readSamples(config: Config): Sample[] | string {
@@ -52,6 +54,7 @@ export function datasetImages(config: Config | null): ImageSource {
   };
   return {
     get problem() { return problem; },
+    preload() { void load(); },
     async get(sampleId, sha256) {
       const s = (await load()).get(sampleId);
       if (!s || !s.image || !s.imageMime) return null;
@@ -62,4 +65,4 @@ export function datasetImages(config: Config | null): ImageSource {
 }
 
 /** No dataset: every image is unavailable (tests, or a database alone). */
-export const NO_IMAGES: ImageSource = { problem: 'no dataset', async get() { return null; } };
+export const NO_IMAGES: ImageSource = { problem: 'no dataset', preload() {}, async get() { return null; } };

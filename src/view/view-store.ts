@@ -8,6 +8,9 @@ import { selectExperiments, type ExperimentInfo } from '../analysis/load';
 import { BASELINE, conditionLabel } from '../protocol/conditions';
 import { baselineCorrectMap, diagnoseCondition, type SampleDiagnosis } from '../report/sample-diagnosis';
 
+/** Made by migration 4 (src/store/schema.ts) for suite-data.ts. */
+const VIEW_INDEX = 'idx_predictions_view';
+
 /** One sample of one condition as the list page shows and filters it. */
 export interface ListRow {
   sample_id: number;
@@ -40,8 +43,10 @@ export class ViewStore {
 
   /** Older databases lack the viewer's indexes: pages work, only slower. */
   schemaNote(): string | null {
+    const has = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(VIEW_INDEX);
+    if (has) return null;
     const v = this.db.pragma('user_version', { simple: true }) as number;
-    return v < latestSchemaVersion() ? `${this.db.name}: schema version ${v} (current ${latestSchemaVersion()}): the viewer's indexes are missing, pages may be slow; \`tce create-db --db ${this.db.name}\` migrates it` : null;
+    return `${this.db.name}: schema version ${v} (current ${latestSchemaVersion()}) lacks the viewer's index ${VIEW_INDEX}: the suite page may be slow; \`tce create-db --db ${this.db.name}\` migrates it`;
   }
 
   /** Changes whenever another connection commits (SQLite's data_version). */

@@ -23,9 +23,11 @@ export const viewCommand: Command = {
     const note = store.schemaNote();
     if (note) process.stderr.write(`tce view: ${note}\n`);
     const lists = new ListCache(store);
-    const server = await startViewServer({ store, lists, images: flag(args, 'no-images') ? NO_IMAGES : datasetImages(config), note }, port)
+    const images = flag(args, 'no-images') ? NO_IMAGES : datasetImages(config);
+    const server = await startViewServer({ store, lists, images, note }, port)
       .catch(async (e: Error) => { await lists.close(); store.close(); throw e; });
     lists.prewarm();
+    images.preload();
     process.stdout.write(`${server.url}\n`);
     process.stderr.write(`tce view: serving ${store.db.name} read-only; Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
