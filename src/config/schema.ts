@@ -129,7 +129,8 @@ export const ConfigSchema = z.strictObject({
     parseMode: results(z.enum(['client', 'server']).default('client').describe('client = tool_choice "none" and parse <tool_call> text here; server = vLLM\'s hermes parser')),
     clientMode: operational(z.enum(['native', 'openai']).default('native').describe('native = raw HTTP bodies into the C++ stream engine; openai = the openai package')),
     order: operational(z.enum(['condition-major', 'sample-major']).default('condition-major').describe('sample-major sends one sample\'s conditions back to back (image cache hits)')),
-  }).prefault({}).describe('how each turn is sent'),
+    controls: operational(z.boolean().default(true).describe('also run the no_tools controls (each verifier with the same prompt and image, no tools, one turn), so every tool condition is compared with the same verifier without tools; false = skip them')),
+  }).prefault({}).describe('how each turn is sent, and which controls run'),
   tools: z.strictObject({
     crossFit: results(z.int().min(0).default(0).describe('0 = statistics from all samples (as the plan); K >= 2 = K-fold cross-fitted statistics')),
     dispatch: operational(z.enum(['auto', 'inline', 'pool']).default('auto').describe('auto = built-in tools inline (faster, see bench/tools.bench.ts), custom tools in the piscina pool')),

@@ -88,7 +88,8 @@ export function informativenessSentence(c: ConditionResult, t: ToolMetrics): str
 }
 
 export function toolExample(r: AnalysisResult): string {
-  for (const c of r.conditions) for (const t of c.tools) if (t.informativeness.warned + t.informativeness.notWarned > 0) return `Example from this run: ${informativenessSentence(c, t)}`;
+  const order = [...r.conditions.filter((c) => c.role === 'tool'), ...r.conditions.filter((c) => c.role !== 'tool')];
+  for (const c of order) for (const t of c.tools) if (t.informativeness.warned + t.informativeness.notWarned > 0) return `Example from this run: ${informativenessSentence(c, t)}`;
   return 'No tool answered in this run.';
 }
 
@@ -108,4 +109,13 @@ export function ruleExample(r: AnalysisResult): string {
   const b = baseOf(r);
   if (!x) return `No rule comparators: ${r.rulesMissing ?? 'none computed'}.`;
   return `Example from this run: ${x.rule} (${x.tools.join(' + ')}) changed ${x.changed} greedy scenes with no model, saving ${x.saves} and breaking ${x.breaks}; accuracy ${fx(x.accuracy)}, macro-F1 ${fx(x.macroF1)}${b ? ` against the baseline's ${fx(b.accuracy)} and ${fx(b.macroF1)}` : ''}.`;
+}
+
+/** Which fine class holds most of the baseline's errors, as measured. */
+export function fineClassSentence(r: AnalysisResult): string {
+  const b = baseOf(r);
+  const worst = b ? [...b.fineClass].sort((x, y) => (y.n - y.correct) - (x.n - x.correct))[0] : undefined;
+  if (!b || !worst) return 'Accuracy per fine class:';
+  const wrong = b.n - b.correct;
+  return `Accuracy per fine class (in this run ${worst.fineClass} holds ${worst.n - worst.correct} of the baseline's ${wrong} errors, ${pct(wrong ? (worst.n - worst.correct) / wrong : NaN)}):`;
 }

@@ -70,7 +70,7 @@ function section2(r: AnalysisResult, out: string[]): void {
   out.push('## 2. Headline results by condition, with controls and rule comparators', '');
   out.push('Each row is one way of producing the final scene: the greedy baseline, a verifier condition, a staged run\'s first answer (before any tool response), or a rule that applies the tools\' verdicts with no model. The "vs baseline" columns are differences on the samples both have.', '');
   out.push(m(ex.headlineExample(r)), '', condTable(r), '');
-  if (r.rulesMissing) out.push(`No rule comparators: ${m(r.rulesMissing)}.`, '');
+  out.push(m(ex.ruleExample(r)), '');
   if (r.bootstrap.resamples) out.push(`Intervals: ${r.bootstrap.resamples} paired bootstrap resamples (seed ${r.bootstrap.seed}).`, '');
   out.push(m(ex.sampleSetLine(r)), '');
   out.push(`**The incident_zone question.** ${m(ex.incidentZoneSentence(r))} The *ratio* below is how many samples a condition finally calls incident_zone per true incident_zone sample: 1x means the bias is gone, below 1x means real incidents are now missed.`, '');
@@ -133,7 +133,7 @@ function section9(r: AnalysisResult, out: string[]): void {
   out.push('Per-scene F1 (how well each scene is found):', '');
   out.push(table(['condition', ...SCENES], r.conditions.map((c) => [c.label, ...c.perClass.map((p) => fx(p.f1, 3))])), '');
   const fines = [...new Set(r.conditions.flatMap((c) => c.fineClass.map((f) => f.fineClass)))];
-  out.push('Accuracy per fine class (nominal_triggers is the root cause of the baseline\'s errors):', '');
+  out.push(m(ex.fineClassSentence(r)), '');
   out.push(table(['condition', ...fines.map(m)], r.conditions.map((c) => [c.label, ...fines.map((f) => { const row = c.fineClass.find((x) => x.fineClass === f); return row ? `${pct(row.accuracy)} (${row.saves}+/${row.breaks}-)` : '-'; })])), '');
 }
 
