@@ -14,9 +14,12 @@ import { runTasks, type ExperimentProgress, type ExperimentTask } from '../src/r
 import { loadPromptSet } from '../src/run/prompt-set';
 import { ConfigSchema } from '../src/config/schema';
 
-test('the condition table yields the plan\'s 11 conditions with the plan\'s tools', () => {
-  assert.equal(CONDITIONS.length, 11);
-  assert.deepEqual(CONDITIONS.map((c) => c.id), ['baseline', 'oracle_2b', 'oracle_8b', 'prior_only_2b', 'prior_only_8b', 'confusion_only_2b', 'confusion_only_8b', 'all_tools_2b', 'all_tools_8b', 'staged_2b', 'staged_8b']);
+test('the condition table yields the plan\'s 11 conditions with the plan\'s tools, and the no_tools controls', () => {
+  assert.equal(CONDITIONS.length, 13);
+  assert.equal(CONDITIONS.filter((c) => !c.control).length, 11);
+  assert.deepEqual(CONDITIONS.filter((c) => c.control).map((c) => [c.id, c.tools.length, c.pipeline, c.verifier]), [['no_tools_2b', 0, 'A', true], ['no_tools_8b', 0, 'A', true]]);
+  assert.deepEqual(CONDITIONS.filter((c) => c.firstAnswer).map((c) => c.id), ['staged_2b', 'staged_8b']);
+  assert.deepEqual(CONDITIONS.map((c) => c.id), ['baseline', 'oracle_2b', 'oracle_8b', 'no_tools_2b', 'no_tools_8b', 'prior_only_2b', 'prior_only_8b', 'confusion_only_2b', 'confusion_only_8b', 'all_tools_2b', 'all_tools_8b', 'staged_2b', 'staged_8b']);
   assert.deepEqual(conditionById('prior_only_8b').tools, ['check_scene_prior']);
   assert.deepEqual(conditionById('confusion_only_2b').tools, ['check_confusion_risk']);
   assert.equal(conditionById('all_tools_2b').tools.length, 4);

@@ -9,7 +9,7 @@ import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
 
 const N = 24;
 
-test('tce run: all 11 conditions end to end on the simulator (pipelines A and B)', async () => {
+test('tce run: all 11 conditions and the two no_tools controls end to end on the simulator (pipelines A and B)', async () => {
   const fixture = await sharedFixture();
   const dir = tmpDir('tce-e2e-');
   const cfg = writeTestConfig(dir, fixture);
@@ -20,20 +20,20 @@ test('tce run: all 11 conditions end to end on the simulator (pipelines A and B)
   assert.match(r.stdout, /SIMULATED/);
   const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
   const exps = db.prepare('SELECT experiment_id, condition_name, verifier_size, status, synthetic, backend FROM experiments ORDER BY experiment_id').all() as Array<Record<string, unknown>>;
-  assert.equal(exps.length, 11);
+  assert.equal(exps.length, 13);
   for (const e of exps) {
     assert.equal(e['status'], 'completed', String(e['experiment_id']));
     assert.equal(e['synthetic'], 1);
     assert.match(String(e['experiment_id']), /^tc_[a-z_]+(_[28]b)?_\d{8}_\d{6}$/);
   }
   const counts = db.prepare('SELECT experiment_id, count(*) AS n, count(DISTINCT sample_id) AS d FROM predictions GROUP BY 1').all() as Array<{ n: number; d: number }>;
-  assert.equal(counts.length, 11);
+  assert.equal(counts.length, 13);
   for (const c of counts) assert.deepEqual([c.n, c.d], [N, N]);
 
-  // every condition that offers tools made tool calls; the baseline made none
+  // every condition that offers tools made tool calls; the baseline and the no_tools controls made none
   const calls = db.prepare(`SELECT e.condition_name AS c, e.verifier_size AS s, count(t.id) AS n FROM experiments e LEFT JOIN tool_calls t ON t.experiment_id = e.experiment_id GROUP BY e.experiment_id`).all() as Array<{ c: string; s: string | null; n: number }>;
   for (const x of calls) {
-    if (x.c === 'baseline') assert.equal(x.n, 0);
+    if (x.c === 'baseline' || x.c === 'no_tools') assert.equal(x.n, 0, `${x.c}_${x.s}`);
     else assert.ok(x.n > 0, `${x.c}_${x.s} made no tool calls`);
   }
   // tools offered match the condition
@@ -48,7 +48,7 @@ test('tce run: all 11 conditions end to end on the simulator (pipelines A and B)
     offeredBy.set(o.id, e);
     for (const name of (o.req ? (JSON.parse(o.req) as { tools?: string[] }).tools ?? [] : [])) e.seen.add(name);
   }
-  assert.equal(offeredBy.size, 11);
+  assert.equal(offeredBy.size, 13);
   for (const [id, e] of offeredBy) {
     assert.deepEqual([...e.seen].sort(), [...e.enabled].sort(), `${id}: tools offered vs tools_enabled`);
     if (id.startsWith('tc_staged_')) assert.equal(e.enabled.length, 3, id);
@@ -57,7 +57,8 @@ test('tce run: all 11 conditions end to end on the simulator (pipelines A and B)
   // the stored was_revised and the reported revision_rate are one definition
   const revision = db.prepare(`SELECT m.experiment_id AS id, m.revision_rate AS rate, avg(p.was_revised) AS mean, m.n_revised AS nRevised, sum(p.was_revised) AS stored
     FROM condition_metrics m JOIN predictions p USING (experiment_id) GROUP BY m.experiment_id`).all() as Array<{ id: string; rate: number; mean: number; nRevised: number; stored: number }>;
-  assert.equal(revision.length, 11);
+  // condition_metrics also holds the staged first answers, which have no rows of their own
+  assert.equal(revision.length, 13);
   for (const r of revision) {
     assert.equal(r.stored, r.nRevised, `${r.id}: sum(was_revised) vs n_revised`);
     assert.equal(r.mean, r.rate, `${r.id}: avg(was_revised) vs revision_rate`);
@@ -113,7 +114,8 @@ test('the oracle gate stops the suite when both oracle F1 are below the threshol
   db.close();
 
   const dir2 = tmpDir('tce-gate-force-');
-  const cfg2 = writeTestConfig(dir2, fixture, { gate: { threshold: 0.999 } });
+  // run.controls false: the plan's 11 conditions only
+  const cfg2 = writeTestConfig(dir2, fixture, { gate: { threshold: 0.999 }, run: { controls: false } });
   const forced = await tce(['run', '--config', cfg2, '--limit', '12', '--quiet', '--force', '--no-report'], { cwd: dir2 });
   assert.equal(forced.status, 0, forced.stderr);
   const db2 = new Database(path.join(dir2, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });

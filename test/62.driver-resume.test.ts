@@ -83,7 +83,7 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
   const want = snapshot(path.join(clean, 'tool_calling_experiment', 'tool_calling.db'));
   const got = snapshot(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'));
   const predKeys = [...got.keys()].filter((k) => !k.includes('#call'));
-  assert.equal(predKeys.length, 11 * N);
+  assert.equal(predKeys.length, 13 * N); // 11 conditions and the two no_tools controls
   assert.equal(got.size, want.size);
   for (const [k, v] of want) assert.equal(got.get(k), v, `row ${k} differs after resume`);
 });

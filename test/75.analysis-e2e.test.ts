@@ -10,7 +10,7 @@ import { COMMANDS } from '../src/cli/commands/index';
 import { sharedFixture, writeDefaultConfig } from './helpers/fixture';
 
 const N = 12;
-const RESULTS = 11 + 2;
+const RESULTS = 13 + 2; // 11 conditions, 2 no_tools controls, 2 staged first answers
 const hasRun = COMMANDS.some((c) => c.name === 'run');
 
 test('after a driver run: a row per condition and staged first answer, the same table from Arrow, one JSONL line per sample and condition', { skip: !hasRun && 'the driver (`tce run`) is not available' }, async () => {

@@ -11,6 +11,7 @@ import { TceError } from '../util/errors';
 import { isScene } from '../domain/enums';
 import { loadToolStats, type ToolStats } from '../tools/stats';
 import { cellCode } from '../protocol/scores';
+import { conditionSpec, firstAnswerName } from '../protocol/conditions';
 import { computeCondition, rowCorrect, roleOf } from './condition';
 import { decide } from './decision';
 import { loadExperiment, selectExperiments, suiteOf, type ExperimentData } from './load';
@@ -41,11 +42,12 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
   const base = loaded.find((d) => roleOf(d.info, null) === 'baseline') ?? null;
   const baselineCorrect = base ? new Map(base.predictions.map((p) => [p.sample_id, rowCorrect(p, p.final_scene)])) : null;
   // A staged run's first answer (before any tool response) is its own
-  // result, read from the same rows: no extra model calls.
+  // result, read from the same rows: no extra model calls (protocol:
+  // conditions with firstAnswer).
   const arms: Array<{ data: ExperimentData; result: ConditionResult }> = [];
   for (const d of loaded) {
     arms.push({ data: d, result: computeCondition(d, baselineCorrect) });
-    if (d.info.pipeline === 'B') {
+    if (conditionSpec(d.info.condition_name)?.firstAnswer) {
       const fa = firstAnswerData(d);
       arms.push({ data: fa, result: computeCondition(fa, baselineCorrect, d.info.experiment_id) });
     }
@@ -76,7 +78,7 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
 /** The staged run's rows with the first answer as the final one. */
 function firstAnswerData(d: ExperimentData): ExperimentData {
   return {
-    info: { ...d.info, condition_name: `${d.info.condition_name}_first_answer`, tools_enabled: '[]', total_wall_time_s: null, throughput_samples_per_s: null },
+    info: { ...d.info, condition_name: firstAnswerName(d.info.condition_name), tools_enabled: '[]', total_wall_time_s: null, throughput_samples_per_s: null },
     predictions: d.predictions.map((p) => ({
       ...p, final_scene: p.original_scene, final_long_action: p.original_long_action, final_lat_action: p.original_lat_action,
       final_status: isScene(p.original_scene) ? 'ok' : 'unparseable', predict_time_ms: null, verify_time_ms: null, total_time_ms: null,

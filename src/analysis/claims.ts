@@ -68,7 +68,7 @@ export function planClaims(conditions: ConditionResult[], rules: RuleBaseline[],
   const baseline = conditions.find((c) => c.role === 'baseline');
   for (const c of conditions) {
     if (c.role === 'tool' && c.pipeline === 'A') {
-      const control = conditions.find((x) => x.role === 'no_tools' && x.verifierSize === c.verifierSize);
+      const control = conditions.find((x) => x.role === 'control' && x.verifierSize === c.verifierSize);
       const rule = rules.find((r) => sameTools(r.tools, c.toolsOffered));
       const missing = [!control && `no no_tools control for ${c.verifierSize ?? 'this size'}`, !rule && (rules.length ? `no rule comparator with tools ${c.toolsOffered.join('+')}` : 'no rule comparators (tool statistics not available)')].filter(Boolean).join('; ');
       plans.push({ family: 'tools_help_verifier', subject: c.label, pairs: [control && { a: c.label, b: control.label }, rule && { a: c.label, b: rule.rule }].filter((x): x is { a: string; b: string } => !!x), missing: missing || null });

@@ -2,7 +2,7 @@
 import { SCENES } from '../domain/enums';
 import { N_CELLS, N_CLASSES, OTHER, cellCode, scoresFromCells, sceneIndex } from '../protocol/scores';
 import { isCorrect, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
-import { BASELINE, ORACLE, conditionLabel } from '../protocol/conditions';
+import { conditionLabel, conditionSpec } from '../protocol/conditions';
 import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../protocol/tools';
 import { classScores, distribution } from './metrics';
 import { mcnemarExact } from './stats';
@@ -43,12 +43,14 @@ export function rowSceneRevised(p: RevisionColumns): boolean {
 
 const rate = (a: number, b: number): number => (b === 0 ? NaN : a / b);
 
-/** What a result is (see ConditionRole), by its condition name; the
- * staged first answer is derived. */
+/** What a result is (see ConditionRole), from the condition table; a
+ * first answer is derived; a name the table does not know counts as a
+ * tool condition. */
 export function roleOf(info: Pick<ExperimentInfo, 'condition_name'>, derivedFrom: string | null): ConditionRole {
   if (derivedFrom !== null) return 'first_answer';
-  const named: Record<string, ConditionRole> = { [BASELINE]: 'baseline', [ORACLE]: 'oracle', no_tools: 'no_tools' };
-  return named[info.condition_name] ?? 'tool';
+  const spec = conditionSpec(info.condition_name);
+  if (!spec) return 'tool';
+  return !spec.verifier ? 'baseline' : spec.oracle ? 'oracle' : spec.control ? 'control' : 'tool';
 }
 
 export function toolsOf(info: Pick<ExperimentInfo, 'tools_enabled'>): string[] {

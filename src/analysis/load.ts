@@ -71,9 +71,8 @@ export interface ExperimentData {
   turns: TurnRow[];
 }
 
-/** Report order: the condition table's, with the no-tools control (analysed
- * when a suite has it) after the oracle; unknown names last. */
-export const CONDITION_ORDER: readonly string[] = [BASELINE, ORACLE, 'no_tools', ...CONDITION_NAMES.filter((n) => n !== BASELINE && n !== ORACLE)];
+/** Report order: the condition table's; unknown names last. */
+export const CONDITION_ORDER: readonly string[] = CONDITION_NAMES;
 
 /** Then no size, 2B, 8B; unknown sizes last. */
 function rank(e: ExperimentInfo): [number, number] {

@@ -3,20 +3,14 @@
 // verifiers that revise some predictions after tool warnings). Every
 // experiment is marked synthetic = 1, backend 'synthetic-rows'.
 import type { DB } from '../store/db';
-import { SCENES } from '../domain/enums';
+import { SCENES, VERIFIER_SIZES } from '../domain/enums';
+import { CONDITION_TABLE, ORACLE } from '../protocol/conditions';
 import { sfc32 } from './stats';
-import { PLAN_TOOLS } from './condition';
 
+// From the condition table, size-major (2B's conditions, then 8B's).
 export const SUITE_CONDITIONS: Array<{ condition: string; size: string | null; pipeline: string; tools: string[] }> = [
-  { condition: 'baseline', size: null, pipeline: 'A', tools: [] },
-  ...['2b', '8b'].flatMap((size) => [
-    { condition: 'oracle', size, pipeline: 'A', tools: PLAN_TOOLS.map((t) => t.name) },
-    { condition: 'no_tools', size, pipeline: 'A', tools: [] },
-    { condition: 'prior_only', size, pipeline: 'A', tools: ['check_scene_prior'] },
-    { condition: 'confusion_only', size, pipeline: 'A', tools: ['check_confusion_risk'] },
-    { condition: 'all_tools', size, pipeline: 'A', tools: PLAN_TOOLS.map((t) => t.name) },
-    { condition: 'staged', size, pipeline: 'B', tools: ['check_confusion_risk', 'check_scene_action_compatibility', 'check_waypoint_feasibility'] },
-  ]),
+  ...CONDITION_TABLE.filter((c) => !c.verifier).map((c) => ({ condition: c.name, size: null, pipeline: c.pipeline, tools: [...c.tools] })),
+  ...VERIFIER_SIZES.flatMap((size) => CONDITION_TABLE.filter((c) => c.verifier).map((c) => ({ condition: c.name, size, pipeline: c.pipeline, tools: [...c.tools] }))),
 ];
 
 export function insertSyntheticSuite(db: DB, opts: { nSamples: number; seed?: number; stamp?: string }): string[] {
@@ -43,18 +37,18 @@ export function insertSyntheticSuite(db: DB, opts: { nSamples: number; seed?: nu
       VALUES (?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?)`);
   db.transaction(() => {
     for (const c of SUITE_CONDITIONS) {
-      const id = c.size ? `tc_${c.condition}_${c.size}_${stamp}` : `tc_baseline_${stamp}`;
+      const id = c.size ? `tc_${c.condition}_${c.size}_${stamp}` : `tc_${c.condition}_${stamp}`;
       ids.push(id);
       insExp.run(id, c.condition, c.pipeline, c.size, JSON.stringify(c.tools), opts.nSamples, opts.nSamples / 50);
-      const follow = c.condition === 'oracle' ? 0.8 : c.size === '8b' ? 0.35 : 0.2;
+      const follow = c.condition === ORACLE ? 0.8 : c.size === '8b' ? 0.35 : 0.2;
       for (const s of samples) {
         const original = c.pipeline === 'B' ? (rand() < 0.5 ? s.gt : pick(SCENES)) : s.greedy;
         let final = original;
         const calls: Array<{ tool: string; verdict: string; alt: string | null }> = [];
         for (const tool of c.tools) {
           const wrong = original !== s.gt;
-          const warn = c.condition === 'oracle' ? wrong : rand() < (wrong ? 0.6 : 0.15);
-          const alt = warn ? (c.condition === 'oracle' ? s.gt : pick(SCENES)) : null;
+          const warn = c.condition === ORACLE ? wrong : rand() < (wrong ? 0.6 : 0.15);
+          const alt = warn ? (c.condition === ORACLE ? s.gt : pick(SCENES)) : null;
           calls.push({ tool, verdict: warn ? 'doubtful' : 'plausible', alt });
           if (warn && alt && rand() < follow) final = alt;
         }

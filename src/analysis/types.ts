@@ -71,7 +71,7 @@ export interface ConditionStats {
 /** What a result is, read from the experiment's own row: the greedy
  * baseline (no verifier), the oracle, a condition offering tools, the
  * verifier without tools, or a staged run's first answer (derived). */
-export type ConditionRole = 'baseline' | 'oracle' | 'tool' | 'no_tools' | 'first_answer';
+export type ConditionRole = 'baseline' | 'oracle' | 'tool' | 'control' | 'first_answer';
 
 /** A rule comparator (no model): rule_baselines. */
 export interface RuleBaseline {

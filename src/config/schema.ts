@@ -104,7 +104,7 @@ export const ConfigSchema = z.strictObject({
       values: results(z.record(z.string(), z.string()).default({}).describe('the checkpoint\'s spellings -> ours, e.g. {"go straight": "null"}; applied before the usual normalisation')),
     }).prefault({}).describe('the predictor\'s prompt and answer format (live baseline; the simulator\'s predictor answers in it too)'),
   }).prefault({}).describe('prompt text and answer formats'),
-  conditions: operational(z.array(z.string()).default([]).describe('condition ids to run (e.g. "oracle_8b"); empty = all 11')),
+  conditions: operational(z.array(z.string()).default([]).describe('condition ids to run (e.g. "oracle_8b"); empty = the plan\'s 11 and the two no_tools controls (run.controls)')),
   gate: z.strictObject({
     threshold: operational(z.number().min(0).max(1).default(0.7).describe('oracle macro-F1 needed to proceed')),
   }).prefault({}).describe('the oracle gate (plan, Phase 0)'),

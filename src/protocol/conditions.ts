@@ -1,6 +1,7 @@
 // The experimental conditions as data (plan, "Experimental Conditions
 // Summary"): five verification conditions x two verifier sizes + the greedy
-// baseline = 11. Everything that differs between conditions is here,
+// baseline = 11, and the no_tools control at both sizes (the verifier with
+// the same prompt and image but no tools) = 13. Everything that differs between conditions is here,
 // including the tools each pipeline stage offers: `tools` is exactly what
 // the model is offered over a sample, and what experiments.tools_enabled
 // records.
@@ -11,9 +12,9 @@ import type { PredictionField } from './definitions';
 import { roleOf, type VerifierRole } from './roles';
 import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY, TOOL_NAMES, type ToolName } from './tools';
 
-export const CONDITION_NAMES = ['baseline', 'oracle', 'prior_only', 'confusion_only', 'all_tools', 'staged'] as const;
+export const CONDITION_NAMES = ['baseline', 'oracle', 'no_tools', 'prior_only', 'confusion_only', 'all_tools', 'staged'] as const;
 export type ConditionName = (typeof CONDITION_NAMES)[number];
-export const [BASELINE, ORACLE, PRIOR_ONLY, CONFUSION_ONLY, ALL_TOOLS, STAGED] = CONDITION_NAMES;
+export const [BASELINE, ORACLE, NO_TOOLS, PRIOR_ONLY, CONFUSION_ONLY, ALL_TOOLS, STAGED] = CONDITION_NAMES;
 
 export type Pipeline = 'A' | 'B';
 
@@ -52,23 +53,36 @@ export interface ConditionSpec {
   oracle: boolean;
   /** Whether a verifier model runs at all (not for the baseline). */
   verifier: boolean;
+  /** A control, not one of the plan's conditions: runs unless run.controls is false. */
+  control: boolean;
+  /** The model's first answer, before any tool response, is recorded
+   * (original_*) and analysed as its own result, <name>_first_answer:
+   * what the model does without the tools, at no extra model call. */
+  firstAnswer: boolean;
   question: string;
+}
+
+/** The derived result holding a condition's first answers. */
+export function firstAnswerName(name: string): string {
+  return `${name}_first_answer`;
 }
 
 type SpecBody = Omit<ConditionSpec, 'name' | 'pipeline' | 'tools' | 'stages'>;
 const pipelineA = (tools: readonly ToolName[]) => ({ pipeline: 'A' as const, tools, stages: [] as readonly Stage[] });
 const pipelineB = (stages: readonly Stage[]) => ({ pipeline: 'B' as const, tools: [...new Set(stages.flatMap((s) => s.tools))], stages });
 
+const plain = { control: false, firstAnswer: false };
 const SPECS: Record<ConditionName, SpecBody & ReturnType<typeof pipelineA | typeof pipelineB>> = {
-  [BASELINE]: { ...pipelineA([]), oracle: false, verifier: false, question: 'Existing greedy results' },
-  [ORACLE]: { ...pipelineA(TOOL_NAMES), oracle: true, verifier: true, question: 'Ceiling: can the verifier use perfect information?' },
-  [PRIOR_ONLY]: { ...pipelineA([CHECK_SCENE_PRIOR]), oracle: false, verifier: true, question: 'Does base-rate information fix incident_zone?' },
-  [CONFUSION_ONLY]: { ...pipelineA([CHECK_CONFUSION_RISK]), oracle: false, verifier: true, question: 'Does confusion awareness help?' },
-  [ALL_TOOLS]: { ...pipelineA(TOOL_NAMES), oracle: false, verifier: true, question: 'Full verify-and-revise' },
-  [STAGED]: { ...pipelineB(STAGES), oracle: false, verifier: true, question: 'Can tools replace fine-tuning?' },
+  [BASELINE]: { ...pipelineA([]), ...plain, oracle: false, verifier: false, question: 'Existing greedy results' },
+  [ORACLE]: { ...pipelineA(TOOL_NAMES), ...plain, oracle: true, verifier: true, question: 'Ceiling: can the verifier use perfect information?' },
+  [NO_TOOLS]: { ...pipelineA([]), ...plain, control: true, oracle: false, verifier: true, question: 'Control: what does the verifier do with the same prompt and image but no tools?' },
+  [PRIOR_ONLY]: { ...pipelineA([CHECK_SCENE_PRIOR]), ...plain, oracle: false, verifier: true, question: 'Does base-rate information fix incident_zone?' },
+  [CONFUSION_ONLY]: { ...pipelineA([CHECK_CONFUSION_RISK]), ...plain, oracle: false, verifier: true, question: 'Does confusion awareness help?' },
+  [ALL_TOOLS]: { ...pipelineA(TOOL_NAMES), ...plain, oracle: false, verifier: true, question: 'Full verify-and-revise' },
+  [STAGED]: { ...pipelineB(STAGES), ...plain, firstAnswer: true, oracle: false, verifier: true, question: 'Can tools replace fine-tuning?' },
 };
 
-/** The six conditions in the plan's order (also the report order). */
+/** The plan's six conditions and the no_tools control, in report order. */
 export const CONDITION_TABLE: readonly ConditionSpec[] = CONDITION_NAMES.map((name) => ({ name, ...SPECS[name] }));
 
 /** The spec of a condition name read from outside (a database row, a flag);
@@ -77,10 +91,10 @@ export function conditionSpec(name: string): ConditionSpec | undefined {
   return CONDITION_TABLE.find((c) => c.name === name);
 }
 
-/** Conditions whose tools answer from statistics (not the oracle, not the baseline). */
+/** Conditions whose tools answer from statistics (not the oracle, not the baseline, not the no-tools control). */
 export function isRealToolCondition(name: string): boolean {
   const c = conditionSpec(name);
-  return c !== undefined && c.verifier && !c.oracle;
+  return c !== undefined && c.verifier && !c.oracle && c.tools.length > 0;
 }
 
 /** One runnable condition: a spec bound to a verifier size. */
@@ -96,7 +110,7 @@ export function conditionLabel(name: string, size: string | null): string {
   return size ? `${name}_${size}` : name;
 }
 
-/** The 11 conditions, in the plan's order (baseline, then oracle first). */
+/** The 13 runnable conditions, in report order (baseline, then oracle first). */
 export const CONDITIONS: readonly Condition[] = CONDITION_TABLE.flatMap((spec): Condition[] =>
   spec.verifier
     ? VERIFIER_SIZES.map((size) => ({ ...spec, id: conditionLabel(spec.name, size), size, role: roleOf(size) }))

@@ -153,7 +153,10 @@ export async function verifySample(job: SampleJob): Promise<SampleRecord> {
   const messages: ChatMessage[] = [userWithImage(job.imageUrl, verificationPrompt(original))];
   const turns: Row[] = [];
   const calls: Row[] = [];
-  const loop = await runToolLoop(ctx, messages, 'verify', condition.tools, 'verify', original, { turnIndex: 0, callOrder: 0 }, turns, calls);
+  // Without tools (the no_tools control) the verifier has one turn: a tool
+  // call it writes anyway ends the sample (max_turns, original kept).
+  const loopCtx = condition.tools.length === 0 ? { ...ctx, maxTurns: 1 } : ctx;
+  const loop = await runToolLoop(loopCtx, messages, 'verify', condition.tools, 'verify', original, { turnIndex: 0, callOrder: 0 }, turns, calls);
   const fin = resolveFinal(loop, original, ['scene', 'longAction', 'latAction']);
   const prediction = predictionRow(ctx.experimentId, sample, {
     original: { ...original, text: greedy?.generatedText ?? null, status: greedy === undefined ? 'missing' : original.scene === null ? 'unparseable' : 'ok', waypoints: greedy?.waypoints ?? null },

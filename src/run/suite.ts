@@ -42,7 +42,7 @@ export interface Shard {
 
 export interface SuiteOptions {
   config: Config;
-  /** Condition ids to run; empty = all 11 (or config.conditions). */
+  /** Condition ids to run; empty = config.conditions, else all 13 (11 with run.controls false). */
   conditionIds: string[];
   limit?: number | undefined;
   shard?: Shard | undefined;
@@ -110,9 +110,10 @@ export function selectSamples(samples: Sample[], limit?: number, shard?: Shard):
   return s;
 }
 
+/** Named conditions, or all of them (controls unless run.controls is false). */
 function selectedConditions(o: SuiteOptions): Condition[] {
   const ids = o.conditionIds.length ? o.conditionIds : o.config.conditions;
-  return ids.length ? ids.map(conditionById) : [...CONDITIONS];
+  return ids.length ? ids.map(conditionById) : CONDITIONS.filter((c) => !c.control || o.config.run.controls);
 }
 
 /** What the suite holds open while it runs; closed in reverse. */

@@ -5,13 +5,13 @@ import { runSuiteInterruptible } from '../interrupts';
 import { analyzeAndReport } from '../../run/finish';
 
 export const runCommand: Command = {
-  description: `Runs all 11 conditions (or --conditions), oracle first; stops after the oracle when both oracle macro-F1 are below gate.threshold unless --force.
+  description: `Runs the plan's 11 conditions and the two no_tools controls (run.controls; or --conditions), oracle first; stops after the oracle when both oracle macro-F1 are below gate.threshold unless --force.
 Every finished sample is written to Arrow under paths.runsDir before it counts; a re-run (or --resume) skips what is on disk.
 At the end the runs are bulk-loaded into the database, analysed and reported.`,
   options: {
     ...RUN_OPTIONS,
     force: { type: 'boolean', description: 'run past a failed oracle gate (the decision is still recorded)' },
-    conditions: { type: 'string', description: 'comma-separated condition ids, e.g. oracle_8b,all_tools_8b (default: all 11)', valueName: 'IDS' },
+    conditions: { type: 'string', description: 'comma-separated condition ids, e.g. oracle_8b,all_tools_8b (default: all 13, or 11 with run.controls false)', valueName: 'IDS' },
     'no-report': { type: 'boolean', description: 'load into the database but skip analysis and reports' },
     'live-predict': { type: 'boolean', description: 'run the fine-tuned predictor instead of reusing the greedy baseline' },
   },

@@ -6,7 +6,7 @@ import { analyzeAndReport } from '../../run/finish';
 // `npm start`: the whole experiment on the embedded default (synthetic
 // fixture + simulator unless the config says otherwise).
 export const startCommand: Command = {
-  description: 'With no config this makes the synthetic fixture if missing, starts the built-in simulator, runs all 11 conditions on all 8,613 samples, loads the database, analyses and writes the reports. Results are labelled simulated.',
+  description: 'With no config this makes the synthetic fixture if missing, starts the built-in simulator, runs all 11 conditions and the two no_tools controls on all 8,613 samples, loads the database, analyses and writes the reports. Results are labelled simulated.',
   options: { ...RUN_OPTIONS },
   async run(args) {
     const loaded = runConfig(args);
