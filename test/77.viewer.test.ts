@@ -147,6 +147,8 @@ test('pages: 200 with content, CSP and no raw hostile markup; read-only, loopbac
   assert.equal((await get(`${s.url}sample/999999`)).status, 404);
   assert.equal((await get(`${s.url}condition/nope`)).status, 404);
   assert.equal((await get(`${s.url}sample/${hostileSample}`, { method: 'POST' })).status, 405);
+  const head = await get(s.url, { method: 'HEAD' });
+  assert.deepEqual([head.status, head.text], [200, '']);
   assert.equal(await rawStatus(s.port, `evil.example:${s.port}`), 421, 'a DNS-rebound Host is refused');
   const img = await fetch(`${s.url}image/${hostileSample}`);
   assert.equal(img.status, 200);

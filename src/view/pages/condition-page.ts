@@ -18,11 +18,11 @@ function filterForm(e: Experiment, f: ListFilter, options: Record<string, string
   return `<form class="filters" method="get" action="${a(conditionHref(e.experiment_id))}">${selects}${keep}<button type="submit">filter</button> ${link(conditionHref(e.experiment_id), 'clear')}</form>`;
 }
 
-function sortHeader(e: Experiment, f: ListFilter, key: SortKey, label: string): string {
+function sortHeader(e: Experiment, f: ListFilter, key: SortKey, label: string, cls = ''): string {
   const active = f.sort === key;
   const dir = active && f.dir === 'asc' ? 'desc' : 'asc';
   const q = { ...filterQuery(f), sort: key === 'sample' ? undefined : key, dir: dir === 'asc' ? undefined : dir };
-  return `<th>${link(conditionHref(e.experiment_id, q), `${label}${active ? (f.dir === 'asc' ? ' ▲' : ' ▼') : ''}`)}</th>`;
+  return `<th${cls ? ` class="${cls}"` : ''}>${link(conditionHref(e.experiment_id, q), `${label}${active ? (f.dir === 'asc' ? ' ▲' : ' ▼') : ''}`)}</th>`;
 }
 
 function row(r: ListRow, sampleQuery: Query): string {
@@ -42,7 +42,7 @@ function pager(e: Experiment, f: ListFilter, p: ListPage): string {
 
 export function conditionPage(e: Experiment, f: ListFilter, p: ListPage, options: Record<string, string[]>, all: number, synthetic: string): string {
   const sampleQuery: Query = { c: e.experiment_id, ...filterQuery(f) };
-  const head = `<tr>${sortHeader(e, f, 'sample', 'sample')}<th class="l">GT</th><th class="l">fine class</th><th class="l">original</th><th class="l">final</th><th class="l">flip</th><th class="l">final status</th>${sortHeader(e, f, 'turns', 'turns')}${sortHeader(e, f, 'latency', 'latency')}${sortHeader(e, f, 'calls', 'tools called')}<th class="l">tags</th></tr>`;
+  const head = `<tr>${sortHeader(e, f, 'sample', 'sample')}<th class="l">GT</th><th class="l">fine class</th><th class="l">original</th><th class="l">final</th><th class="l">flip</th><th class="l">final status</th>${sortHeader(e, f, 'turns', 'turns')}${sortHeader(e, f, 'latency', 'latency')}${sortHeader(e, f, 'calls', 'tools called', 'l')}<th class="l">tags</th></tr>`;
   const body = `${synthetic}<h1>${t(e.label)} <small>${t(e.experiment_id)}</small></h1>
 <p class="muted">pipeline ${t(e.pipeline)} · ${all} samples · backend ${t(e.backend ?? 'unknown')}</p>${filterForm(e, f, options)}${pager(e, f, p)}
 <table id="samples">${head}${p.rows.map((r) => row(r, sampleQuery)).join('')}</table>${p.total ? pager(e, f, p) : '<p>No sample matches this filter.</p>'}`;
