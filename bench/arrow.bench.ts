@@ -14,13 +14,13 @@ import { loadRuns } from '../src/store/bulk-load';
 import { scanRunDir } from '../src/store/run-dir';
 import { openDb } from '../src/store/db';
 import { syntheticRecord } from '../src/store/synthetic-records';
-import type { Row, SampleRecord } from '../src/store/rows';
+import type { AnyRow, SampleRecord } from '../src/store/rows';
 
 const SAMPLES = 5000;
 const EXP = { experiment_id: 'tc_bench_2b_20260101_000000', condition_name: 'all_tools', pipeline: 'B', config_hash: 'bench', status: 'running' };
 
-function tablesOf(recs: SampleRecord[]): Record<RunTable, { rows: Row[]; sids: number[] }> {
-  const out: Record<RunTable, { rows: Row[]; sids: number[] }> = { predictions: { rows: [], sids: [] }, turns: { rows: [], sids: [] }, tool_calls: { rows: [], sids: [] } };
+function tablesOf(recs: SampleRecord[]): Record<RunTable, { rows: AnyRow[]; sids: number[] }> {
+  const out: Record<RunTable, { rows: AnyRow[]; sids: number[] }> = { predictions: { rows: [], sids: [] }, turns: { rows: [], sids: [] }, tool_calls: { rows: [], sids: [] } };
   for (const r of recs) {
     const sid = r.prediction['sample_id'] as number;
     out.predictions.rows.push(r.prediction); out.predictions.sids.push(sid);
@@ -32,7 +32,7 @@ function tablesOf(recs: SampleRecord[]): Record<RunTable, { rows: Row[]; sids: n
 
 // The contenders get the same column arrays (sample_id and experiment_id
 // filled in) so that only the Arrow building differs.
-function columnArrays(t: RunTable, rows: Row[], sids: number[]): Record<string, unknown[]> {
+function columnArrays(t: RunTable, rows: AnyRow[], sids: number[]): Record<string, unknown[]> {
   const cols: Record<string, unknown[]> = {};
   for (const c of runTableLayouts()[t].columns) {
     cols[c.name] = c.name === 'sample_id' ? sids : c.name === 'experiment_id' ? rows.map(() => EXP.experiment_id) : rows.map((r) => r[c.name] ?? null);

@@ -10,11 +10,10 @@ import { TOOL_NAMES } from '../src/protocol/tools';
 import { extractText } from '../src/extract/extract';
 import { EndpointLimiter } from '../src/run/limiter';
 import { ToolBatcher } from '../src/run/tool-batcher';
-import { runToolLoop, type LoopContext } from '../src/run/tool-loop';
+import { newSampleLog, runToolLoop, type LoopContext } from '../src/run/tool-loop';
 import type { ChatClient, TurnOutcome } from '../src/run/turn';
 import type { StreamEngineOptions } from '../src/extract/types';
 import type { GreedyPrediction, Sample } from '../src/domain/sample';
-import type { Row } from '../src/store/rows';
 
 test('a run turn passes the offered tools: calls to other tools are not_offered, parsed = 1, known_tool = 0', async () => {
   const samples: Sample[] = [];
@@ -52,21 +51,20 @@ test('a run turn passes the offered tools: calls to other tools are not_offered,
     oracle: undefined,
     imageRef: (u) => u,
   };
-  const turns: Row[] = [];
-  const calls: Row[] = [];
+  const log = newSampleLog();
   const stated = { scene: 'incident_zone', longAction: null, latAction: null };
   try {
-    const r = await runToolLoop(ctx, [{ role: 'user', content: 'verify' }], 'verify', ['check_scene_prior'], 'verify', stated, { turnIndex: 0, callOrder: 0 }, turns, calls);
+    const r = await runToolLoop(ctx, [{ role: 'user', content: 'verify' }], 'verify', ['check_scene_prior'], 'verify', stated, { turnIndex: 0, callOrder: 0 }, log);
     assert.equal(r.status, 'answered');
   } finally {
     await executor.close();
   }
   assert.deepEqual(seen.map((o) => o.offeredTools), [['check_scene_prior'], ['check_scene_prior']]);
   assert.deepEqual(seen[0]!.knownTools, TOOL_NAMES);
-  const row = (name: string) => calls.find((c) => c['tool_name'] === name)!;
+  const row = (name: string) => log.calls.find((c) => c.tool_name === name)!;
   const ok = row('check_scene_prior');
-  assert.deepEqual([ok['call_status'], ok['parsed'], ok['known_tool'], ok['executed_ok']], ['function_eq', 1, 1, 1]);
+  assert.deepEqual([ok.call_status, ok.parsed, ok.known_tool, ok.executed_ok], ['function_eq', 1, 1, 1]);
   const off = row('check_confusion_risk');
-  assert.deepEqual([off['call_status'], off['parsed'], off['known_tool'], off['executed_ok']], ['not_offered', 1, 0, 0]);
-  assert.match(String(off['tool_result_json']), /not available here/);
+  assert.deepEqual([off.call_status, off.parsed, off.known_tool, off.executed_ok], ['not_offered', 1, 0, 0]);
+  assert.match(String(off.tool_result_json), /not available here/);
 });

@@ -4,8 +4,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir, hasPython3 } from './helpers/cli';
-import { openDb, tableColumns } from '../src/store/db';
-import { latestSchemaVersion } from '../src/store/schema';
+import { migrate, openDb, tableColumns } from '../src/store/db';
+import { MIGRATIONS, latestSchemaVersion } from '../src/store/schema';
+import { DECLARED_TABLES, type ColumnDecl } from '../src/store/tables';
+import { runTableLayouts } from '../src/store/arrow-schema';
 import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
 
 const PLAN_COLUMNS: Record<string, string[]> = {
@@ -67,4 +69,63 @@ test('the plan\'s first two validation commands run verbatim (python3 + sqlite3)
     const p = spawnSync('python3', ['-c', snippet], { cwd: dir, encoding: 'utf8' });
     assert.equal(p.status, 0, p.stderr);
   }
+});
+
+// The run tables are declared once (src/store/tables.ts); the database the
+// migrations build (the plan's verbatim DDL included) must match them.
+interface Info { name: string; type: string; notnull: number; dflt_value: string | null; pk: number }
+
+function expected(name: string, c: ColumnDecl): Info {
+  // SQLite reports DEFAULT (expr) without its parentheses.
+  const dflt = /DEFAULT (?:\((.*)\)|('[^']*'|\S+))/.exec(c.extra ?? '')?.slice(1).find((x) => x !== undefined) ?? null;
+  return { name, type: c.kind.toUpperCase(), notnull: c.notNull ? 1 : 0, dflt_value: dflt, pk: /PRIMARY KEY/.test(c.extra ?? '') ? 1 : 0 };
+}
+
+test('the migrated database has exactly the declared columns, in order, with their types, NOT NULL, defaults and keys', () => {
+  const db = new Database(':memory:');
+  try {
+    migrate(db, ':memory:');
+    for (const t of DECLARED_TABLES) {
+      const got = db.prepare('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid').all(t.name) as Info[];
+      assert.deepEqual(got, Object.entries(t.columns).map(([n, c]) => expected(n, c)), `table ${t.name}`);
+    }
+  } finally {
+    db.close();
+  }
+});
+
+test('the plan\'s verbatim DDL (migration 1) matches the declarations of its tables', () => {
+  const db = new Database(':memory:');
+  try {
+    db.exec(MIGRATIONS.find((m) => m.version === 1)!.sql);
+    for (const t of DECLARED_TABLES.filter((x) => x.since === 1)) {
+      const got = db.prepare('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid').all(t.name) as Info[];
+      assert.deepEqual(got, Object.entries(t.columns).filter(([, c]) => c.since === 1).map(([n, c]) => expected(n, c)), `table ${t.name}`);
+    }
+  } finally {
+    db.close();
+  }
+});
+
+test('every declared column and table comes with a migration', () => {
+  const versions = new Set(MIGRATIONS.map((m) => m.version));
+  for (const t of DECLARED_TABLES) {
+    assert.ok(versions.has(t.since), `${t.name}: since ${t.since}`);
+    for (const [n, c] of Object.entries(t.columns)) {
+      assert.ok(versions.has(c.since), `${t.name}.${n}: since ${c.since} has no migration`);
+      assert.ok(c.since >= t.since, `${t.name}.${n}: older than its table`);
+    }
+  }
+});
+
+test('the Arrow layout is the declared columns the driver writes', () => {
+  const l = runTableLayouts();
+  assert.deepEqual(l.turns.columns.slice(0, 4), [
+    { name: 'experiment_id', kind: 'text', required: true },
+    { name: 'sample_id', kind: 'integer', required: true },
+    { name: 'turn_index', kind: 'integer', required: true },
+    { name: 'stage', kind: 'text', required: true },
+  ]);
+  for (const t of Object.values(l)) assert.ok(!t.columns.some((c) => c.name === 'id' || c.name === 'created_at'));
+  assert.equal(l.predictions.columns.length, 41);
 });

@@ -15,17 +15,20 @@ import { TceError } from '../src/util/errors';
 
 const EXP: ExperimentRow = { experiment_id: 'tc_roundtrip_2b_20260101_000000', condition_name: 'all_tools', pipeline: 'B', config_hash: 'h1', status: 'running', seed: 42 };
 
+/** A row seen as what it might be at run time (rows can come from files). */
+const loose = (row: object): Record<string, unknown> => row as Record<string, unknown>;
+
 function records(): SampleRecord[] {
   const recs = Array.from({ length: 40 }, (_, i) => syntheticRecord(i));
   // Edge cases the generator does not make: every cell NULL, a 2 MB text,
   // astral and combining characters, an empty blob.
   const empty = syntheticRecord(1000);
-  for (const k of Object.keys(empty.prediction)) if (k !== 'sample_id') empty.prediction[k] = null;
+  for (const k of Object.keys(empty.prediction)) if (k !== 'sample_id') loose(empty.prediction)[k] = null;
   recs.push(empty);
   const big = syntheticRecord(1001);
-  big.prediction['final_generated_text'] = 'e\u0301\ud834\udd1e\u0000'.repeat(400_000);
-  big.turns[0]!['chunk_times'] = new Uint8Array(0);
-  big.turns[0]!['response_text'] = '\u{1F600}'.repeat(10_000);
+  big.prediction.final_generated_text = 'e\u0301\ud834\udd1e\u0000'.repeat(400_000);
+  big.turns[0]!.chunk_times = new Uint8Array(0);
+  big.turns[0]!.response_text = '\u{1F600}'.repeat(10_000);
   recs.push(big);
   return recs;
 }
@@ -123,13 +126,13 @@ test('readRunDir returns every committed row column-wise with NULLs, and the fil
 test('bad rows are refused naming the sample, table and column', async () => {
   const w = openRunWriter(tmpDir(), EXP);
   const cases: Array<[(r: SampleRecord) => void, RegExp]> = [
-    [(r) => { r.prediction['no_such_column'] = 1; }, /sample 2 predictions row 0: predictions has no column 'no_such_column'/],
-    [(r) => { r.prediction['final_scene'] = 5; }, /sample 2 predictions row 0: column final_scene: expected text or null, got number 5/],
-    [(r) => { r.turns[0]!['retries'] = 1.5; }, /sample 2 turns row 0: column retries: expected an integer/],
-    [(r) => { r.turns[1]!['sample_id'] = 4; }, /sample 2 turns row 1: column sample_id: expected 2/],
-    [(r) => { r.toolCalls[0]!['experiment_id'] = 'other'; }, /sample 2 tool_calls row 0: column experiment_id/],
-    [(r) => { r.turns[0]!['chunk_times'] = 'text'; }, /column chunk_times: expected bytes/],
-    [(r) => { r.toolCalls[1]!['tool_name'] = null; }, /sample 2 tool_calls row 1: column tool_name: expected a value \(the column is NOT NULL\), got null/],
+    [(r) => { loose(r.prediction)['no_such_column'] = 1; }, /sample 2 predictions row 0: predictions has no column 'no_such_column'/],
+    [(r) => { loose(r.prediction)['final_scene'] = 5; }, /sample 2 predictions row 0: column final_scene: expected text or null, got number 5/],
+    [(r) => { loose(r.turns[0]!)['retries'] = 1.5; }, /sample 2 turns row 0: column retries: expected an integer/],
+    [(r) => { loose(r.turns[1]!)['sample_id'] = 4; }, /sample 2 turns row 1: column sample_id: expected 2/],
+    [(r) => { loose(r.toolCalls[0]!)['experiment_id'] = 'other'; }, /sample 2 tool_calls row 0: column experiment_id/],
+    [(r) => { loose(r.turns[0]!)['chunk_times'] = 'text'; }, /column chunk_times: expected bytes/],
+    [(r) => { loose(r.toolCalls[1]!)['tool_name'] = null; }, /sample 2 tool_calls row 1: column tool_name: expected a value \(the column is NOT NULL\), got null/],
   ];
   for (const [spoil, re] of cases) {
     const w2 = openRunWriter(tmpDir(), EXP);
@@ -141,6 +144,6 @@ test('bad rows are refused naming the sample, table and column', async () => {
     assert.throws(() => w2.append(syntheticRecord(5)), re);
     assert.equal(w2.doneSampleIds().size, 0);
   }
-  assert.throws(() => w.append({ prediction: { sample_id: 'x' }, turns: [], toolCalls: [] }), /predictions.sample_id: expected an integer/);
+  assert.throws(() => w.append({ prediction: { sample_id: 'x' }, turns: [], toolCalls: [] } as unknown as SampleRecord), /predictions.sample_id: expected an integer/);
   assert.throws(() => openRunWriter(tmpDir(), { ...EXP, experiment_id: '../escape' }), /not usable as a directory name/);
 });

@@ -3,39 +3,40 @@
 // representations of the very same rows.
 import type { DB } from '../store/db';
 import { openRunWriter } from '../store/run-writer';
-import type { Row, SampleRecord } from '../store/rows';
+import type { SampleRecord, StoredExperiment, StoredPrediction, StoredToolCall, StoredTurn } from '../store/rows';
 
-const strip = (r: Row): Row => {
+/** A stored row without the columns the database fills. */
+function strip<T extends { id: unknown; created_at: unknown }>(r: T): Omit<T, 'id' | 'created_at'> {
   const { id: _id, created_at: _c, ...rest } = r;
   return rest;
-};
+}
 
 export async function writeRunsFromDb(db: DB, runsDir: string): Promise<string[]> {
-  const exps = db.prepare('SELECT * FROM experiments ORDER BY experiment_id').all() as Row[];
+  const exps = db.prepare('SELECT * FROM experiments ORDER BY experiment_id').all() as StoredExperiment[];
   const dirs: string[] = [];
   for (const e of exps) {
-    const id = e['experiment_id'] as string;
+    const id = e.experiment_id!;
     const { created_at: _c, ...row } = e;
-    const w = openRunWriter(runsDir, row);
-    const turns = groupBy(db.prepare('SELECT * FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index').all(id) as Row[]);
-    const calls = groupBy(db.prepare('SELECT * FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order').all(id) as Row[]);
-    for (const p of db.prepare('SELECT * FROM predictions WHERE experiment_id = ? ORDER BY sample_id').iterate(id) as Iterable<Row>) {
-      const sid = p['sample_id'] as number;
+    const experiment = { ...row, experiment_id: id };
+    const w = openRunWriter(runsDir, experiment);
+    const turns = groupBy(db.prepare('SELECT * FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index').all(id) as StoredTurn[]);
+    const calls = groupBy(db.prepare('SELECT * FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order').all(id) as StoredToolCall[]);
+    for (const p of db.prepare('SELECT * FROM predictions WHERE experiment_id = ? ORDER BY sample_id').iterate(id) as Iterable<StoredPrediction>) {
+      const sid = p.sample_id;
       const rec: SampleRecord = { prediction: strip(p), turns: (turns.get(sid) ?? []).map(strip), toolCalls: (calls.get(sid) ?? []).map(strip) };
       w.append(rec);
     }
-    await w.finish(row);
+    await w.finish(experiment);
     dirs.push(w.dir);
   }
   return dirs;
 }
 
-function groupBy(rows: Row[]): Map<number, Row[]> {
-  const m = new Map<number, Row[]>();
+function groupBy<T extends { sample_id: number }>(rows: T[]): Map<number, T[]> {
+  const m = new Map<number, T[]>();
   for (const r of rows) {
-    const sid = r['sample_id'] as number;
-    let l = m.get(sid);
-    if (!l) m.set(sid, (l = []));
+    let l = m.get(r.sample_id);
+    if (!l) m.set(r.sample_id, (l = []));
     l.push(r);
   }
   return m;

@@ -2,67 +2,23 @@
 // table and experiment, rows in a fixed order so every path (DB or Arrow
 // bulk-loaded into memory) sums in the same order and gives identical numbers.
 import type { DB } from '../store/db';
+import type { StoredExperiment, StoredPrediction, StoredToolCall, StoredTurn } from '../store/rows';
 import { TceError } from '../util/errors';
 import { VERIFIER_SIZES } from '../domain/enums';
 import { BASELINE, CONDITION_NAMES, ORACLE } from '../protocol/conditions';
 
-export interface ExperimentInfo {
-  experiment_id: string;
-  condition_name: string;
-  pipeline: string;
-  verifier_size: string | null;
-  backend: string | null;
-  synthetic: number | null;
-  created_at: string;
-  total_samples: number | null;
-  total_wall_time_s: number | null;
-  throughput_samples_per_s: number | null;
-  tools_enabled: string | null;
-  tool_stats_mode: string | null;
-  tool_stats_sha256: string | null;
-}
+// The columns the analysis reads, picked from the table declarations.
+export type ExperimentInfo = Pick<StoredExperiment, 'experiment_id' | 'condition_name' | 'pipeline' | 'verifier_size' | 'backend' | 'synthetic' | 'created_at'
+  | 'total_samples' | 'total_wall_time_s' | 'throughput_samples_per_s' | 'tools_enabled' | 'tool_stats_mode' | 'tool_stats_sha256'>;
 
-export interface PredictionRow {
-  sample_id: number;
-  chum_uri: string | null;
-  scene_type_gt: string | null;
-  fine_class: string | null;
-  original_scene: string | null;
-  original_long_action: string | null;
-  original_lat_action: string | null;
-  final_scene: string | null;
-  final_long_action: string | null;
-  final_lat_action: string | null;
-  long_action_gt: string | null;
-  lat_action_gt: string | null;
-  final_status: string | null;
-  predict_time_ms: number | null;
-  verify_time_ms: number | null;
-  total_time_ms: number | null;
-  original_waypoints_json: string | null;
-}
+export type PredictionRow = Pick<StoredPrediction, 'sample_id' | 'chum_uri' | 'scene_type_gt' | 'fine_class' | 'original_scene' | 'original_long_action'
+  | 'original_lat_action' | 'final_scene' | 'final_long_action' | 'final_lat_action' | 'long_action_gt' | 'lat_action_gt' | 'final_status'
+  | 'predict_time_ms' | 'verify_time_ms' | 'total_time_ms' | 'original_waypoints_json'>;
 
-export interface ToolCallRow {
-  sample_id: number;
-  tool_name: string;
-  tool_result_json: string | null;
-  model_revised_after: number | null;
-  call_status: string | null;
-  parsed: number | null;
-  known_tool: number | null;
-  required_args_present: number | null;
-  schema_valid: number | null;
-  executed_ok: number | null;
-}
+export type ToolCallRow = Pick<StoredToolCall, 'sample_id' | 'tool_name' | 'tool_result_json' | 'model_revised_after' | 'call_status' | 'parsed'
+  | 'known_tool' | 'required_args_present' | 'schema_valid' | 'executed_ok'>;
 
-export interface TurnRow {
-  ttft_ms: number | null;
-  decode_ms: number | null;
-  e2e_ms: number | null;
-  queue_wait_ms: number | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-}
+export type TurnRow = Pick<StoredTurn, 'ttft_ms' | 'decode_ms' | 'e2e_ms' | 'queue_wait_ms' | 'prompt_tokens' | 'completion_tokens'>;
 
 export interface ExperimentData {
   info: ExperimentInfo;

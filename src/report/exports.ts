@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DB } from '../store/db';
 import { writeError } from '../store/durable-file';
+import type { StoredToolCall } from '../store/rows';
 import { openAiTools } from '../tools/registry';
 
 export interface ExportStats { file: string; written: number; skipped: Record<string, number> }
@@ -140,7 +141,7 @@ function withOut(file: string, body: (out: JsonlOut, skipped: Record<string, num
   return { file, written: out.written, skipped };
 }
 
-interface CallRow { tool_name: string; tool_arguments_json: string | null; parsed: number; known_tool: number; required_args_present: number; schema_valid: number; executed_ok: number }
+type CallRow = Pick<StoredToolCall, 'tool_name' | 'tool_arguments_json' | 'parsed' | 'known_tool' | 'required_args_present' | 'schema_valid' | 'executed_ok'>;
 
 export function exportSft(db: DB, file: string, opts: { includeIncorrect?: boolean; images?: ImageMode; experimentIds?: string[] } = {}): ExportStats {
   const callsOf = db.prepare(`SELECT tool_name, tool_arguments_json, parsed, known_tool, required_args_present, schema_valid, executed_ok

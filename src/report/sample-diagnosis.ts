@@ -3,6 +3,7 @@
 // against the greedy baseline, and diagnostic tags. The JSONL report is
 // these records; the insights report picks its examples from them.
 import type { DB } from '../store/db';
+import type { StoredPrediction, StoredToolCall } from '../store/rows';
 import type { AnalysisResult, ConditionResult } from '../analysis/types';
 import { rowCorrect, rowRevised, rowSceneRevised } from '../analysis/condition';
 import { isWarning } from '../analysis/load';
@@ -32,20 +33,13 @@ export interface SampleDiagnosis {
   time: { total_ms: number | null; n_turns: number | null };
 }
 
-interface PredRow {
-  sample_id: number; chum_uri: string | null;
-  scene_type_gt: string | null; long_action_gt: string | null; lat_action_gt: string | null; fine_class: string | null;
-  original_scene: string | null; original_long_action: string | null; original_lat_action: string | null; original_status: string | null; original_generated_text: string | null;
-  final_scene: string | null; final_long_action: string | null; final_lat_action: string | null; final_status: string | null; final_error: string | null; final_generated_text: string | null;
-  revision_reason: string | null; total_time_ms: number | null; n_turns: number | null;
-}
+type PredRow = Pick<StoredPrediction, 'sample_id' | 'chum_uri' | 'scene_type_gt' | 'long_action_gt' | 'lat_action_gt' | 'fine_class'
+  | 'original_scene' | 'original_long_action' | 'original_lat_action' | 'original_status' | 'original_generated_text'
+  | 'final_scene' | 'final_long_action' | 'final_lat_action' | 'final_status' | 'final_error' | 'final_generated_text'
+  | 'revision_reason' | 'total_time_ms' | 'n_turns'>;
 
-interface CallRow {
-  sample_id: number; tool_call_order: number; turn_index: number | null; tool_name: string;
-  tool_arguments_json: string | null; tool_result_json: string | null; call_status: string | null;
-  parsed: number | null; known_tool: number | null; required_args_present: number | null; schema_valid: number | null; executed_ok: number | null;
-  error: string | null; model_revised_after: number | null;
-}
+type CallRow = Pick<StoredToolCall, 'sample_id' | 'tool_call_order' | 'turn_index' | 'tool_name' | 'tool_arguments_json' | 'tool_result_json' | 'call_status'
+  | 'parsed' | 'known_tool' | 'required_args_present' | 'schema_valid' | 'executed_ok' | 'error' | 'model_revised_after'>;
 
 /** Malformed JSON from a model or tool is kept as its raw text. */
 function parseLoose(text: string | null): unknown {

@@ -107,7 +107,7 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
           task.progress.done++;
           task.progress.turns += rec.turns.length;
           task.progress.toolCalls += rec.toolCalls.length;
-          const st = rec.prediction['final_status'];
+          const st = rec.prediction.final_status;
           if (st === 'server_error' || st === 'timeout') task.progress.failed++;
           pendingFlush.add(task);
           if (++sinceFlush >= FLUSH_EVERY || Date.now() - lastFlush >= FLUSH_INTERVAL_MS) void flushAll().catch(rejectAll);

@@ -16,9 +16,9 @@ export function decideGate(oracleDirs: string[], threshold: number, force: boole
   const oracles = oracleDirs.map((dir) => {
     const run = readRunDir(dir);
     const p = run.tables.predictions;
-    const pred = Array.from(p.columns['final_scene'] as ArrayLike<string | null>);
-    const gt = Array.from(p.columns['scene_type_gt'] as ArrayLike<string | null>);
-    return { experimentId: String(run.experiment['experiment_id']), macroF1: sceneMacroF1(gt, pred), samples: p.length };
+    const pred = Array.from(p.columns.final_scene);
+    const gt = Array.from(p.columns.scene_type_gt);
+    return { experimentId: run.experiment.experiment_id, macroF1: sceneMacroF1(gt, pred), samples: p.length };
   });
   const best = Math.max(...oracles.map((x) => x.macroF1));
   const pass = gatePasses(oracles.map((x) => x.macroF1), threshold);

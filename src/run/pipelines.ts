@@ -3,12 +3,12 @@
 // staged turns with the base model alone; the baseline is the greedy
 // prediction itself (or the predictor model, run live).
 import type { GreedyPrediction, Sample } from '../domain/sample';
-import type { Row, SampleRecord } from '../store/rows';
+import type { PredictionRow, SampleRecord } from '../store/rows';
 import type { FinalAnswer } from '../extract/types';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { STAGE_ACTION, STAGE_SCENE, STAGE_WAYPOINTS, type Condition } from '../protocol/conditions';
 import { correctFlag, flipFlags, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
-import { runToolLoop, stripInternal, type LoopContext, type LoopResult } from './tool-loop';
+import { newSampleLog, runToolLoop, type LoopContext, type LoopResult, type SampleLog } from './tool-loop';
 import { STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt } from '../protocol/prompts';
 import type { ChatMessage } from './chat-request';
 import type { PromptSet } from './prompt-set';
@@ -16,7 +16,7 @@ import { parsePredictorAnswer } from '../extract/predictor-answer';
 
 export type FinalStatus = 'ok' | 'no_final_block' | 'incomplete' | 'invalid_value' | 'max_turns' | 'server_error' | 'timeout';
 
-function gtColumns(s: Sample): Row {
+function gtColumns(s: Sample): Pick<PredictionRow, 'chum_uri' | 'scene_type_gt' | 'long_action_gt' | 'lat_action_gt' | 'odd_label' | 'fine_class' | 'location'> {
   return {
     chum_uri: s.chumUri,
     scene_type_gt: s.sceneGt,
@@ -35,7 +35,7 @@ export interface PredictionParts {
   timing: { predictMs: number | null; verifyMs: number | null; queueWaitMs: number | null; ttftMs: number | null; decodeMs: number | null; promptTokens: number | null; completionTokens: number | null; retries: number | null; nTurns: number; nToolCalls: number };
 }
 
-export function predictionRow(experimentId: string, s: Sample, p: PredictionParts, imageSha: string | null): Row {
+export function predictionRow(experimentId: string, s: Sample, p: PredictionParts, imageSha: string | null): PredictionRow {
   const o = p.original;
   const f = p.final;
   // Flips are against the greedy baseline's scene (DESIGN.md).
@@ -130,7 +130,7 @@ function userWithImage(imageUrl: string, text: string): ChatMessage {
   return { role: 'user', content: [{ type: 'image_url', image_url: { url: imageUrl } }, { type: 'text', text }] };
 }
 
-function timingOf(loops: LoopResult[], turns: Row[], calls: Row[], predictMs: number | null): PredictionParts['timing'] {
+function timingOf(loops: LoopResult[], log: SampleLog, predictMs: number | null): PredictionParts['timing'] {
   const sum = (f: (l: LoopResult) => number) => loops.reduce((a, l) => a + f(l), 0);
   return {
     predictMs,
@@ -141,8 +141,8 @@ function timingOf(loops: LoopResult[], turns: Row[], calls: Row[], predictMs: nu
     promptTokens: sum((l) => l.sums.promptTokens),
     completionTokens: sum((l) => l.sums.completionTokens),
     retries: sum((l) => l.sums.retries),
-    nTurns: turns.length,
-    nToolCalls: calls.length,
+    nTurns: log.turns.length,
+    nToolCalls: log.calls.length,
   };
 }
 
@@ -151,27 +151,25 @@ export async function verifySample(job: SampleJob): Promise<SampleRecord> {
   const { ctx, condition, sample, greedy } = job;
   const original = greedyStated(greedy);
   const messages: ChatMessage[] = [userWithImage(job.imageUrl, verificationPrompt(original))];
-  const turns: Row[] = [];
-  const calls: Row[] = [];
+  const log = newSampleLog();
   // Without tools (the no_tools control) the verifier has one turn: a tool
   // call it writes anyway ends the sample (max_turns, original kept).
   const loopCtx = condition.tools.length === 0 ? { ...ctx, maxTurns: 1 } : ctx;
-  const loop = await runToolLoop(loopCtx, messages, 'verify', condition.tools, 'verify', original, { turnIndex: 0, callOrder: 0 }, turns, calls);
+  const loop = await runToolLoop(loopCtx, messages, 'verify', condition.tools, 'verify', original, { turnIndex: 0, callOrder: 0 }, log);
   const fin = resolveFinal(loop, original, ['scene', 'longAction', 'latAction']);
   const prediction = predictionRow(ctx.experimentId, sample, {
     original: { ...original, text: greedy?.generatedText ?? null, status: greedy === undefined ? 'missing' : original.scene === null ? 'unparseable' : 'ok', waypoints: greedy?.waypoints ?? null },
     final: { ...fin.stated, text: loop.last?.text ?? null, status: fin.status, error: fin.error, reason: fin.answer?.reason ?? null, waypoints: null },
     greedyScene: original.scene,
-    timing: timingOf([loop], turns, calls, null),
+    timing: timingOf([loop], log, null),
   }, job.imageSha);
-  return { prediction, turns: stripInternal(turns), toolCalls: calls };
+  return { prediction, turns: log.turns, toolCalls: log.calls };
 }
 
 /** Pipeline B: the base model predicts in three staged turns, one tool each. */
 export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
   const { ctx, sample, greedy } = job;
-  const turns: Row[] = [];
-  const calls: Row[] = [];
+  const log = newSampleLog();
   const loops: LoopResult[] = [];
   const none: Stated = { scene: null, longAction: null, latAction: null };
   let current: Stated = none;
@@ -184,7 +182,7 @@ export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
   for (const st of job.condition.stages) {
     const prompt = st.name === STAGE_SCENE ? STAGED_SCENE_PROMPT : st.name === STAGE_ACTION ? stagedActionPrompt(isScene(current.scene) ? current.scene : null) : stagedWaypointPrompt(isScene(current.scene) ? current.scene : null, current.longAction);
     messages.push(st.name === STAGE_SCENE ? userWithImage(job.imageUrl, prompt) : { role: 'user', content: prompt });
-    const loop = await runToolLoop(ctx, messages, st.name, st.tools, st.name, current, pos, turns, calls);
+    const loop = await runToolLoop(ctx, messages, st.name, st.tools, st.name, current, pos, log);
     loops.push(loop);
     pos = { turnIndex: loop.nextTurnIndex, callOrder: loop.nextCallOrder };
     // "Original" of a staged sample = what the base model said in the
@@ -204,21 +202,20 @@ export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
     if (loop.status === 'server_error' || loop.status === 'timeout') break;
   }
   const prediction = predictionRow(ctx.experimentId, sample, {
-    original: { ...original, text: turns[0]?.['response_text'] as string | null ?? null, status: original.scene === null ? 'unparseable' : 'ok', waypoints: null },
+    original: { ...original, text: log.turns[0]?.response_text ?? null, status: original.scene === null ? 'unparseable' : 'ok', waypoints: null },
     final: { ...current, text: loops[loops.length - 1]?.last?.text ?? null, status, error, reason: null, waypoints },
     greedyScene: greedy?.scene ?? null,
-    timing: timingOf(loops, turns, calls, null),
+    timing: timingOf(loops, log, null),
   }, job.imageSha);
-  return { prediction, turns: stripInternal(turns), toolCalls: calls };
+  return { prediction, turns: log.turns, toolCalls: log.calls };
 }
 
 /** Condition 0 run live: the predictor model on the image (no tools). */
 export async function predictSample(job: SampleJob): Promise<SampleRecord> {
   const { ctx, sample } = job;
-  const turns: Row[] = [];
-  const calls: Row[] = [];
+  const log = newSampleLog();
   const none: Stated = { scene: null, longAction: null, latAction: null };
-  const ran = await runToolLoop(ctx, [userWithImage(job.imageUrl, job.prompts.predict)], 'predict', [], 'predict', none, { turnIndex: 0, callOrder: 0 }, turns, calls);
+  const ran = await runToolLoop(ctx, [userWithImage(job.imageUrl, job.prompts.predict)], 'predict', [], 'predict', none, { turnIndex: 0, callOrder: 0 }, log);
   // The checkpoint's own answer format (prompts.predictor), not the stream
   // engine's built-in predict labels.
   const loop: LoopResult = ran.status === 'answered' ? { ...ran, answer: parsePredictorAnswer(ran.last?.text ?? '', job.prompts.predictorAnswer) } : ran;
@@ -231,7 +228,7 @@ export async function predictSample(job: SampleJob): Promise<SampleRecord> {
     original: { ...st, text, status: fin.status === 'ok' ? 'ok' : fin.status, waypoints: wp },
     final: { ...st, text, status: fin.status, error: fin.error, reason: null, waypoints: wp },
     greedyScene: st.scene,
-    timing: { ...timingOf([loop], turns, calls, predictMs), verifyMs: null },
+    timing: { ...timingOf([loop], log, predictMs), verifyMs: null },
   }, job.imageSha);
-  return { prediction, turns: stripInternal(turns), toolCalls: calls };
+  return { prediction, turns: log.turns, toolCalls: log.calls };
 }

@@ -6,8 +6,8 @@ import { performance } from 'node:perf_hooks';
 import type { AnswerKind, ExtractedToolCall, FinalAnswer, StreamResult } from '../extract/types';
 import { ACCEPTED_CALL_STATUSES } from '../extract/types';
 import type { OracleTruth } from '../tools/types';
-import type { Row } from '../store/rows';
-import type { ChatClient, RetryPolicy } from './turn';
+import type { ToolCallRow, TurnRow } from '../store/rows';
+import type { ChatClient, RetryPolicy, TurnOutcome } from './turn';
 import type { EndpointLimiter } from './limiter';
 import type { ToolBatcher } from './tool-batcher';
 import { storedRequest, type ChatMessage, type TurnParams } from './chat-request';
@@ -74,10 +74,92 @@ export const UNREADABLE_TOOL_NAME = '<unparsed>';
 
 const UNPARSED_RESPONSE = JSON.stringify({ error: 'could not parse the tool call', expected: '<tool_call>{"name": "<tool name>", "arguments": {...}}</tool_call>' });
 
+type LoopSums = LoopResult['sums'];
+
+/** Waits for a slot on the endpoint (continuations first), then sends. */
+async function sendTurn(ctx: LoopContext, messages: ChatMessage[], params: TurnParams, kind: AnswerKind, isContinuation: boolean): Promise<{ outcome: TurnOutcome; queueWait: number }> {
+  const q0 = performance.now();
+  await ctx.limiter.acquire(isContinuation);
+  const queueWait = performance.now() - q0;
+  try {
+    const outcome = await ctx.client.turn(messages, params, { knownTools: ctx.knownTools, offeredTools: params.toolNames, answerKind: kind }, ctx.retry);
+    return { outcome, queueWait };
+  } finally {
+    ctx.limiter.release();
+  }
+}
+
+function addTiming(sums: LoopSums, outcome: TurnOutcome, queueWait: number): void {
+  const r = outcome.result;
+  sums.queueWaitMs += queueWait;
+  sums.e2eMs += outcome.timing.e2eMs;
+  sums.decodeMs += outcome.timing.decodeMs ?? 0;
+  sums.retries += outcome.retries;
+  if (sums.firstTtftMs === null && outcome.timing.ttftMs !== null) sums.firstTtftMs = outcome.timing.ttftMs;
+  if (r?.usage) {
+    sums.promptTokens += r.usage.promptTokens;
+    sums.completionTokens += r.usage.completionTokens;
+  }
+}
+
+function turnRow(ctx: LoopContext, stage: string, turnIndex: number, requestJson: string, outcome: TurnOutcome, queueWait: number, after: Stated): TurnRow {
+  const r = outcome.result;
+  const chunks = outcome.timing.chunkOffsetsMs;
+  return {
+    experiment_id: ctx.experimentId,
+    sample_id: ctx.sampleId,
+    turn_index: turnIndex,
+    stage,
+    endpoint: stripUrlCredentials(ctx.client.endpoint.baseUrl),
+    request_json: requestJson,
+    response_text: r ? r.text : null,
+    reasoning_text: r && r.reasoning ? r.reasoning : null,
+    finish_reason: r ? r.finishReason : null,
+    status: outcome.status,
+    error: outcome.error,
+    retries: outcome.retries,
+    queue_wait_ms: queueWait,
+    ttft_ms: outcome.timing.ttftMs,
+    decode_ms: outcome.timing.decodeMs,
+    e2e_ms: outcome.timing.e2eMs,
+    prompt_tokens: r?.usage?.promptTokens ?? null,
+    completion_tokens: r?.usage?.completionTokens ?? null,
+    chunk_times: new Uint8Array(chunks.buffer, chunks.byteOffset, chunks.byteLength),
+    stated_scene: after.scene,
+    stated_long_action: after.longAction,
+    stated_lat_action: after.latAction,
+  };
+}
+
+/** Records on each call of the previous turn whether the model's statement
+ * changed after it (known only once the next turn has answered). */
+function settleCalls(rows: ToolCallRow[], before: Stated, after: Stated): void {
+  for (const row of rows) {
+    const ch = firstChange(before, after);
+    row.model_revised_after = ch ? 1 : 0;
+    row.revised_field = ch?.field ?? null;
+    row.old_value = ch?.old ?? null;
+    row.new_value = ch?.now ?? null;
+  }
+}
+
+/** The rows one sample's loops produce, and the loops' own bookkeeping
+ * (kept beside the rows, never in them). */
+export interface SampleLog {
+  turns: TurnRow[];
+  calls: ToolCallRow[];
+  /** Messages the last turn sent: the next turn stores only what is new. */
+  lastSent: number;
+}
+
+export function newSampleLog(): SampleLog {
+  return { turns: [], calls: [], lastSent: 0 };
+}
+
 /**
  * Runs turns until the model answers. `messages` is extended in place.
- * `turns` and `calls` receive the rows. `stated` is the prediction before
- * the loop (what revisions are measured against).
+ * `log` receives the rows. `stated` is the prediction before the loop (what
+ * revisions are measured against).
  */
 export async function runToolLoop(
   ctx: LoopContext,
@@ -87,11 +169,11 @@ export async function runToolLoop(
   kind: AnswerKind,
   stated: Stated,
   start: { turnIndex: number; callOrder: number },
-  turns: Row[],
-  calls: Row[],
+  log: SampleLog,
 ): Promise<LoopResult> {
+  const { turns, calls } = log;
   const params: TurnParams = { ...ctx.baseParams, tools: ctx.openAiTools(toolNames), toolNames };
-  const sums = { queueWaitMs: 0, e2eMs: 0, decodeMs: 0, promptTokens: 0, completionTokens: 0, retries: 0, firstTtftMs: null as number | null };
+  const sums: LoopSums = { queueWaitMs: 0, e2eMs: 0, decodeMs: 0, promptTokens: 0, completionTokens: 0, retries: 0, firstTtftMs: null };
   const statedAfter: Stated[] = [];
   let current = stated;
   let turnIndex = start.turnIndex;
@@ -100,77 +182,25 @@ export async function runToolLoop(
   let firstCallScene: string | null = null;
   // Calls made in the previous turn wait for the next turn's statement to
   // know whether the model revised after them.
-  let pendingCalls: Row[] = [];
-  let before = current;
-  const settle = (after: Stated | null) => {
-    for (const row of pendingCalls) {
-      if (after === null) continue;
-      const ch = firstChange(before, after);
-      row['model_revised_after'] = ch ? 1 : 0;
-      row['revised_field'] = ch?.field ?? null;
-      row['old_value'] = ch?.old ?? null;
-      row['new_value'] = ch?.now ?? null;
-    }
-    pendingCalls = [];
-  };
+  let pendingCalls: ToolCallRow[] = [];
 
   for (let t = 0; t < ctx.maxTurns; t++) {
-    const isContinuation = turnIndex > 0;
-    const q0 = performance.now();
-    await ctx.limiter.acquire(isContinuation);
-    const queueWait = performance.now() - q0;
-    const from = turns.length === 0 ? 0 : messagesSentBefore(turns);
-    let outcome;
-    try {
-      outcome = await ctx.client.turn(messages, params, { knownTools: ctx.knownTools, offeredTools: toolNames, answerKind: kind }, ctx.retry);
-    } finally {
-      ctx.limiter.release();
-    }
+    // The previous turn's messages, its reply and the tool messages after
+    // it were stored with it; this turn stores what is new.
+    const from = log.lastSent;
+    const { outcome, queueWait } = await sendTurn(ctx, messages, params, kind, turnIndex > 0);
     const r = outcome.result;
-    sums.queueWaitMs += queueWait;
-    sums.e2eMs += outcome.timing.e2eMs;
-    sums.decodeMs += outcome.timing.decodeMs ?? 0;
-    sums.retries += outcome.retries;
-    if (sums.firstTtftMs === null && outcome.timing.ttftMs !== null) sums.firstTtftMs = outcome.timing.ttftMs;
-    if (r?.usage) {
-      sums.promptTokens += r.usage.promptTokens;
-      sums.completionTokens += r.usage.completionTokens;
-    }
+    addTiming(sums, outcome, queueWait);
     const answer = r ? r.finalAnswer : null;
     const after = answer ? statedFrom(current, answer) : current;
-    turns.push({
-      experiment_id: ctx.experimentId,
-      sample_id: ctx.sampleId,
-      turn_index: turnIndex,
-      stage,
-      endpoint: stripUrlCredentials(ctx.client.endpoint.baseUrl),
-      request_json: storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model),
-      response_text: r ? r.text : null,
-      reasoning_text: r && r.reasoning ? r.reasoning : null,
-      finish_reason: r ? r.finishReason : null,
-      status: outcome.status,
-      error: outcome.error,
-      retries: outcome.retries,
-      queue_wait_ms: queueWait,
-      ttft_ms: outcome.timing.ttftMs,
-      decode_ms: outcome.timing.decodeMs,
-      e2e_ms: outcome.timing.e2eMs,
-      prompt_tokens: r?.usage?.promptTokens ?? null,
-      completion_tokens: r?.usage?.completionTokens ?? null,
-      chunk_times: new Uint8Array(outcome.timing.chunkOffsetsMs.buffer, outcome.timing.chunkOffsetsMs.byteOffset, outcome.timing.chunkOffsetsMs.byteLength),
-      stated_scene: after.scene,
-      stated_long_action: after.longAction,
-      stated_lat_action: after.latAction,
-      // messages sent in this turn (internal, stripped before storage)
-      __messages: messages.length,
-    });
+    turns.push(turnRow(ctx, stage, turnIndex, storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model), outcome, queueWait, after));
+    log.lastSent = messages.length;
     turnIndex++;
     if (!r) {
-      settle(null);
       return { status: outcome.status === 'timeout' ? 'timeout' : 'server_error', error: outcome.error, last: null, answer: null, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
     }
-    settle(after);
-    before = after;
+    settleCalls(pendingCalls, current, after);
+    pendingCalls = [];
     current = after;
     statedAfter.push(after);
     if (t === 0 && firstStated === null && answer && (answer.scene !== null || answer.longAction !== null)) firstStated = after;
@@ -197,13 +227,6 @@ export async function runToolLoop(
   }
   // The last turn still called tools: the budget is spent.
   return { status: 'max_turns', error: null, last: null, answer: null, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
-}
-
-function messagesSentBefore(turns: Row[]): number {
-  // Number of messages the previous turn sent plus its assistant reply and
-  // the tool messages that followed are all new in this turn.
-  const prev = turns[turns.length - 1]!;
-  return Number(prev['__messages']);
 }
 
 interface CallResponse {
@@ -233,7 +256,7 @@ async function executeCall(ctx: LoopContext, c: ExtractedToolCall, offered: read
   return { responseJson: o.responseJson, validity: o.validity, timeUs: o.timeUs };
 }
 
-function callRow(ctx: LoopContext, c: ExtractedToolCall, order: number, turnIndex: number, resp: CallResponse | null): Row {
+function callRow(ctx: LoopContext, c: ExtractedToolCall, order: number, turnIndex: number, resp: CallResponse | null): ToolCallRow {
   const b = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
   let argsJson: string | null = null;
   if (c.arguments !== null && c.arguments !== undefined) {
@@ -263,10 +286,4 @@ function callRow(ctx: LoopContext, c: ExtractedToolCall, order: number, turnInde
     error: resp ? resp.validity.error : 'reasoning, not a call',
     tool_time_us: resp?.timeUs ?? null,
   };
-}
-
-/** Removes the loop's internal bookkeeping before rows are stored. */
-export function stripInternal(turns: Row[]): Row[] {
-  for (const t of turns) delete t['__messages'];
-  return turns;
 }

@@ -46,13 +46,13 @@ export function predictionsFromRows(rows: Rows): Map<number, GreedyPrediction> {
   return out;
 }
 
-const COLUMNS = ['sample_id', 'original_scene', 'original_long_action', 'original_lat_action', 'original_waypoints_json', 'original_generated_text'];
+const COLUMNS = ['sample_id', 'original_scene', 'original_long_action', 'original_lat_action', 'original_waypoints_json', 'original_generated_text'] as const;
 
 /** The predictions of a run directory (this suite's live baseline). */
 export function predictionsFromRunDir(dir: string): Map<number, GreedyPrediction> {
   const p = readRunDir(dir).tables.predictions;
   const rows: Rows = [];
-  for (let i = 0; i < p.length; i++) rows.push(Object.fromEntries(COLUMNS.map((c) => [c, p.columns[c]![i] ?? null])));
+  for (let i = 0; i < p.length; i++) rows.push(Object.fromEntries(COLUMNS.map((c) => [c, p.columns[c][i] ?? null])));
   return predictionsFromRows(rows);
 }
 

@@ -3,7 +3,7 @@
 // buffers by hand (research/perf_baselines.md §2), so both directions work
 // on the raw value, offset and validity buffers.
 import { Binary, Float64, RecordBatch, Struct, Table, Type, Utf8, makeData, tableFromIPC, tableToIPC, type Data } from 'apache-arrow';
-import type { Cell, Row } from './rows';
+import type { AnyRow, Cell } from './rows';
 import type { ColumnKind, ColumnSpec, TableLayout } from './arrow-schema';
 import { TceError } from '../util/errors';
 
@@ -31,7 +31,7 @@ function bitmap(n: number): Uint8Array {
   return new Uint8Array((n + 7) >> 3);
 }
 
-function varWidth(rows: readonly Row[], { name, kind, required }: ColumnSpec & { kind: 'text' | 'blob' }, at: RowLocator): Data {
+function varWidth(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec & { kind: 'text' | 'blob' }, at: RowLocator): Data {
   const n = rows.length;
   const valid = bitmap(n);
   const offsets = new Int32Array(n + 1);
@@ -68,7 +68,7 @@ function varWidth(rows: readonly Row[], { name, kind, required }: ColumnSpec & {
   return makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? valid : null, valueOffsets: offsets, data: buf.subarray(0, pos) } as never);
 }
 
-function numeric(rows: readonly Row[], { name, kind, required }: ColumnSpec, at: RowLocator, fill?: ArrayLike<number>): Data {
+function numeric(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec, at: RowLocator, fill?: ArrayLike<number>): Data {
   const n = rows.length;
   const valid = bitmap(n);
   const values = new Float64Array(n);
@@ -103,7 +103,7 @@ function constantText(n: number, value: string): Data {
 
 /** Encodes rows as one record batch in an Arrow IPC file. Every key of
  * every row must be a column of the table; a missing key is NULL. */
-export function encodeRows(layout: TableLayout, rows: readonly Row[], fill: RowFill, at: RowLocator): Uint8Array {
+export function encodeRows(layout: TableLayout, rows: readonly AnyRow[], fill: RowFill, at: RowLocator): Uint8Array {
   const known = new Set(layout.columns.map((c) => c.name));
   for (let i = 0; i < rows.length; i++) {
     for (const k in rows[i]!) if (!known.has(k)) throw new TceError('RUN_ROW_INVALID', `${at(i)}: ${layout.table} has no column '${k}'`, 'row keys are the database column names exactly');

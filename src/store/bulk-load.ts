@@ -8,7 +8,7 @@ import type { Cells } from './arrow-columns';
 import { readExperimentFile, EXPERIMENT_FILE } from './run-dir';
 import { readRunBatches, type RunBatch } from './run-reader';
 import { tableColumns, type DB } from './db';
-import type { Cell, ExperimentRow } from './rows';
+import type { AnyRow, Cell, ExperimentRow } from './rows';
 import { TceError } from '../util/errors';
 import { writeError } from './durable-file';
 
@@ -49,23 +49,23 @@ function mergeExperimentRows(copies: Copy[]): ExperimentRow {
   const first = copies[0]!;
   const row: ExperimentRow = { ...first.row };
   for (const c of copies.slice(1)) {
-    if ((c.row['config_hash'] ?? null) !== (first.row['config_hash'] ?? null)) {
-      throw new TceError('LOAD_CONFLICT', `experiment ${String(row['experiment_id'])}: ${first.file} has config_hash ${String(first.row['config_hash'])} but ${c.file} has ${String(c.row['config_hash'])}`, 'these are different runs that share an experiment id; load them into different databases');
+    if ((c.row.config_hash ?? null) !== (first.row.config_hash ?? null)) {
+      throw new TceError('LOAD_CONFLICT', `experiment ${String(row.experiment_id)}: ${first.file} has config_hash ${String(first.row.config_hash)} but ${c.file} has ${String(c.row.config_hash)}`, 'these are different runs that share an experiment id; load them into different databases');
     }
   }
   if (copies.length === 1) return row;
-  const shards = [...new Set(copies.map((c) => c.row['shard']).filter((s): s is string => typeof s === 'string'))].sort();
+  const shards = [...new Set(copies.map((c) => c.row.shard).filter((s): s is string => typeof s === 'string'))].sort();
   if (shards.length > 1) {
-    row['shard'] = shards.join(',');
-    const totals = copies.map((c) => c.row['total_samples']);
-    if (totals.every((t) => typeof t === 'number')) row['total_samples'] = (totals as number[]).reduce((s, t) => s + t, 0);
+    row.shard = shards.join(',');
+    const totals = copies.map((c) => c.row.total_samples);
+    if (totals.every((t) => typeof t === 'number')) row.total_samples = (totals as number[]).reduce((s, t) => s + t, 0);
   }
-  for (const k of ['total_wall_time_s', 'predict_wall_time_s', 'verify_wall_time_s']) {
+  for (const k of ['total_wall_time_s', 'predict_wall_time_s', 'verify_wall_time_s'] as const) {
     const ts = copies.map((c) => c.row[k]).filter((t): t is number => typeof t === 'number');
     if (ts.length) row[k] = Math.max(...ts);
   }
-  const unfinished = copies.find((c) => c.row['status'] !== 'completed');
-  if (unfinished) row['status'] = unfinished.row['status'] ?? null;
+  const unfinished = copies.find((c) => c.row.status !== 'completed');
+  if (unfinished) row.status = unfinished.row.status;
   return row;
 }
 
@@ -121,7 +121,7 @@ function upsertExperiment(db: DB, row: ExperimentRow, file: string): void {
   const sql = `INSERT INTO experiments (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`
     + (updates.length ? ` ON CONFLICT(experiment_id) DO UPDATE SET ${updates.join(', ')}` : ' ON CONFLICT(experiment_id) DO NOTHING');
   try {
-    db.prepare(sql).run(...cols.map((c) => row[c]));
+    db.prepare(sql).run(...cols.map((c) => (row as AnyRow)[c]));
   } catch (e) {
     throw new TceError('LOAD_FAILED', `${file}: cannot store the experiments row: ${(e as Error).message}`);
   }

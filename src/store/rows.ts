@@ -1,20 +1,24 @@
-// Rows as the driver produces them: keys are the database column names
-// exactly (snake_case), so the Arrow intermediates and the bulk load need no
-// mapping. `id` and `created_at` are never set by the driver.
+// Rows as the driver produces them: typed from the table declarations
+// (tables.ts), keys are the database column names exactly (snake_case), so
+// the Arrow intermediates and the bulk load need no mapping, and a
+// misspelled column is a compile error. `id` and `created_at` are never set
+// by the driver.
+import type { ExperimentRow, PredictionRow, ToolCallRow, TurnRow } from './tables';
+
+export type { ExperimentRow, PredictionRow, ToolCallRow, TurnRow, StoredExperiment, StoredPrediction, StoredToolCall, StoredTurn } from './tables';
 
 export type Cell = string | number | null | Uint8Array;
-export type Row = Record<string, Cell>;
+/** A row of any run table, for the code that treats every table alike
+ * (Arrow encoding, bulk load); absent = NULL. */
+export type AnyRow = Readonly<Record<string, Cell | undefined>>;
 
 /** Everything one finished sample of one experiment produced. A sample is
  * done only when its SampleRecord is on disk. */
 export interface SampleRecord {
-  prediction: Row;   // table predictions
-  turns: Row[];      // table turns
-  toolCalls: Row[];  // table tool_calls
+  prediction: PredictionRow;
+  turns: TurnRow[];
+  toolCalls: ToolCallRow[];
 }
-
-/** One experiment's row in `experiments` (column names as in the table). */
-export type ExperimentRow = Row;
 
 export interface RunWriter {
   readonly experimentId: string;

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_TABLES, type RunTable } from './arrow-schema';
 import type { ExperimentRow } from './rows';
+import { EXPERIMENTS, type ColumnDecl } from './tables';
 import { TMP_SUFFIX } from './durable-file';
 import { TceError } from '../util/errors';
 
@@ -49,12 +50,20 @@ export function readExperimentFile(dir: string): ExperimentRow {
     throw new TceError('RUN_DIR_INVALID', `${file}: not valid JSON: ${(e as Error).message}`);
   }
   if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new TceError('RUN_DIR_INVALID', `${file}: expected a JSON object (the experiments row)`);
+  // The file is outside input: checked against the experiments declaration.
+  const columns: Readonly<Record<string, ColumnDecl>> = EXPERIMENTS.columns;
   for (const [k, v] of Object.entries(row)) {
-    if (v !== null && typeof v !== 'string' && typeof v !== 'number') throw new TceError('RUN_DIR_INVALID', `${file}: field ${k}: expected a string, number or null`);
+    const c = columns[k];
+    if (!c || c.dbOwned) throw new TceError('RUN_DIR_INVALID', `${file}: field ${k} is not a column of experiments`);
+    const want = c.kind === 'text' ? 'string' : 'number';
+    if (v !== null && typeof v !== want) throw new TceError('RUN_DIR_INVALID', `${file}: field ${k}: expected a ${want} or null`);
   }
-  const id = (row as ExperimentRow)['experiment_id'];
-  if (typeof id !== 'string' || id === '') throw new TceError('RUN_DIR_INVALID', `${file}: field experiment_id: missing or not a string`);
-  return row as ExperimentRow;
+  const r = row as ExperimentRow;
+  if (typeof r.experiment_id !== 'string' || r.experiment_id === '') throw new TceError('RUN_DIR_INVALID', `${file}: field experiment_id: missing or not a string`);
+  for (const [k, c] of Object.entries(columns)) {
+    if (c.notNull && !c.dbOwned && (row as Record<string, unknown>)[k] == null) throw new TceError('RUN_DIR_INVALID', `${file}: field ${k}: missing (the column is NOT NULL)`);
+  }
+  return r;
 }
 
 function parseMarker(file: string, batch: number): CommitMarker {

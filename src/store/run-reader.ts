@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
 import { decodeTable, materialize, type DecodeOptions, type DecodedTable } from './arrow-columns';
 import { EXPERIMENT_FILE, readExperimentFile, scanRunDir } from './run-dir';
-import type { Cell, ExperimentRow } from './rows';
+import type { Cell, ExperimentRow, PredictionRow, ToolCallRow, TurnRow } from './rows';
 import { TceError } from '../util/errors';
 
 export interface RunBatch {
@@ -27,9 +27,15 @@ export function readRunBatches(dir: string, opts: DecodeOptions = {}): RunBatch[
   });
 }
 
+/** A table column-wise: one array per declared column, NULL as null. */
+export interface TableColumns<R> {
+  columns: { [K in keyof R]-?: ArrayLike<Exclude<R[K], undefined> | null> };
+  length: number;
+}
+
 export interface RunDirContents {
   experiment: ExperimentRow;
-  tables: Record<RunTable, { columns: Record<string, ArrayLike<Cell>>; length: number }>;
+  tables: { predictions: TableColumns<PredictionRow>; turns: TableColumns<TurnRow>; tool_calls: TableColumns<ToolCallRow> };
 }
 
 /** The experiment row and every committed row of each table, column-wise. */
@@ -37,14 +43,15 @@ export function readRunDir(dir: string): RunDirContents {
   const experiment = readExperimentFile(dir);
   const batches = readRunBatches(dir);
   const layouts = runTableLayouts();
-  const tables = {} as RunDirContents['tables'];
+  const tables: Record<string, { columns: Record<string, ArrayLike<Cell>>; length: number }> = {};
   for (const t of RUN_TABLES) {
     const length = batches.reduce((s, b) => s + b.tables[t].length, 0);
     const columns: Record<string, ArrayLike<Cell>> = {};
     for (const c of layouts[t].columns) columns[c.name] = materialize(batches.map((b) => b.tables[t].cells[c.name]!));
     tables[t] = { columns, length };
   }
-  return { experiment, tables };
+  // Every declared column was decoded (the layout is the declaration).
+  return { experiment, tables: tables as unknown as RunDirContents['tables'] };
 }
 
 const isRunDir = (p: string): boolean => fs.existsSync(path.join(p, EXPERIMENT_FILE));

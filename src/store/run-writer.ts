@@ -9,7 +9,7 @@ import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
 import { decodeTable, encodeRows } from './arrow-columns';
 import { EXPERIMENT_FILE, LOCK_FILE, batchName, readExperimentFile, scanRunDir, type CommitMarker } from './run-dir';
 import { syncDir, writeDurable, writeDurableSync } from './durable-file';
-import type { ExperimentRow, Row, RunWriter, SampleRecord } from './rows';
+import type { AnyRow, ExperimentRow, RunWriter, SampleRecord } from './rows';
 import { TceError } from '../util/errors';
 
 export interface RunWriterOptions {
@@ -45,7 +45,8 @@ function acquireLock(dir: string): string {
 }
 
 function checkExperimentRow(row: ExperimentRow, what: string): string {
-  const id = row['experiment_id'];
+  // Checked at run time too: the row may come from a file.
+  const id: unknown = row.experiment_id;
   if (typeof id !== 'string' || !SAFE_ID.test(id)) throw new TceError('RUN_ROW_INVALID', `${what}: experiment_id ${JSON.stringify(id)} is not usable as a directory name (letters, digits, '.', '_', '-')`);
   for (const [k, v] of Object.entries(row)) {
     if (v !== null && typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) throw new TceError('RUN_ROW_INVALID', `${what}: experiment ${id}: field ${k}: expected a string, finite number or null`);
@@ -77,7 +78,7 @@ class ArrowRunWriter implements RunWriter {
   append(rec: SampleRecord): void {
     if (this.failure) throw this.failure;
     if (this.finished) throw new TceError('RUN_FINISHED', `${this.dir}: append after finish`);
-    const sid = rec.prediction['sample_id'];
+    const sid: unknown = rec.prediction.sample_id;
     if (typeof sid !== 'number' || !Number.isSafeInteger(sid)) throw new TceError('RUN_ROW_INVALID', `experiment ${this.experimentId}: predictions.sample_id: expected an integer, got ${JSON.stringify(sid)}`);
     if (this.done.has(sid) || this.queued.has(sid)) throw new TceError('RUN_SAMPLE_TWICE', `experiment ${this.experimentId} sample ${sid}: appended twice`, 'skip the ids in doneSampleIds() when resuming');
     this.queue.push(rec);
@@ -94,7 +95,7 @@ class ArrowRunWriter implements RunWriter {
   async finish(experiment: ExperimentRow): Promise<void> {
     await this.flush();
     checkExperimentRow(experiment, path.join(this.dir, EXPERIMENT_FILE));
-    if (experiment['experiment_id'] !== this.experimentId) throw new TceError('RUN_ROW_INVALID', `${this.dir}: finish() got experiment ${String(experiment['experiment_id'])}`);
+    if (experiment.experiment_id !== this.experimentId) throw new TceError('RUN_ROW_INVALID', `${this.dir}: finish() got experiment ${String(experiment.experiment_id)}`);
     this.experiment = { ...this.experiment, ...experiment };
     await writeDurable(path.join(this.dir, EXPERIMENT_FILE), JSON.stringify(this.experiment, null, 1) + '\n');
     await syncDir(this.dir);
@@ -108,10 +109,10 @@ class ArrowRunWriter implements RunWriter {
     if (recs.length === 0) return;
     this.queue = [];
     const batch = this.nextBatch++;
-    const rows: Record<RunTable, Row[]> = { predictions: [], turns: [], tool_calls: [] };
+    const rows: Record<RunTable, AnyRow[]> = { predictions: [], turns: [], tool_calls: [] };
     const sids: Record<RunTable, number[]> = { predictions: [], turns: [], tool_calls: [] };
     for (const r of recs) {
-      const sid = r.prediction['sample_id'] as number;
+      const sid = r.prediction.sample_id;
       rows.predictions.push(r.prediction); sids.predictions.push(sid);
       for (const t of r.turns) { rows.turns.push(t); sids.turns.push(sid); }
       for (const c of r.toolCalls) { rows.tool_calls.push(c); sids.tool_calls.push(sid); }

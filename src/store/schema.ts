@@ -1,3 +1,5 @@
+import { declaredMigrationSql } from './tables';
+
 // The experiment database. Migration 1 is the plan's schema verbatim
 // (spec 000, "SQLite Schema Design"); later migrations only add tables and
 // columns, never rename the plan's, so the plan's validation commands keep
@@ -115,90 +117,10 @@ export interface Migration {
   sql: string;
 }
 
-/** Columns added to the plan's tables, as (table, column DDL). */
-const TCE_COLUMNS: Array<[string, string]> = [
-  // experiments: provenance, so synthetic runs are always labelled
-  ['experiments', 'verifier_size TEXT'],
-  ['experiments', 'backend TEXT'],
-  ['experiments', 'synthetic INTEGER'],
-  ['experiments', 'config_json TEXT'],
-  ['experiments', 'config_hash TEXT'],
-  ['experiments', 'tool_stats_mode TEXT'],
-  ['experiments', 'tool_stats_sha256 TEXT'],
-  ['experiments', 'shard TEXT'],
-  ['experiments', 'finished_at TEXT'],
-  ['experiments', 'error TEXT'],
-  // predictions: how each sample ended, and its cost
-  ['predictions', 'original_status TEXT'],
-  ['predictions', 'original_waypoints_json TEXT'],
-  ['predictions', 'final_status TEXT'],
-  ['predictions', 'final_error TEXT'],
-  ['predictions', 'final_waypoints_json TEXT'],
-  ['predictions', 'n_turns INTEGER'],
-  ['predictions', 'n_tool_calls INTEGER'],
-  ['predictions', 'prompt_tokens INTEGER'],
-  ['predictions', 'completion_tokens INTEGER'],
-  ['predictions', 'queue_wait_ms REAL'],
-  ['predictions', 'ttft_ms REAL'],
-  ['predictions', 'decode_ms REAL'],
-  ['predictions', 'retries INTEGER'],
-  ['predictions', 'image_sha256 TEXT'],
-  // tool_calls: extraction status and the validity record of spec 002
-  ['tool_calls', 'turn_index INTEGER'],
-  ['tool_calls', 'call_status TEXT'],
-  ['tool_calls', 'repairs_json TEXT'],
-  ['tool_calls', 'source TEXT'],
-  ['tool_calls', 'raw_text TEXT'],
-  ['tool_calls', 'parsed INTEGER'],
-  ['tool_calls', 'known_tool INTEGER'],
-  ['tool_calls', 'required_args_present INTEGER'],
-  ['tool_calls', 'schema_valid INTEGER'],
-  ['tool_calls', 'executed_ok INTEGER'],
-  ['tool_calls', 'error TEXT'],
-  ['tool_calls', 'tool_time_us REAL'],
-  // condition_metrics: the plan's own validation command selects these
-  ['condition_metrics', 'condition_name TEXT'],
-  ['condition_metrics', 'verifier_size TEXT'],
-];
-
-const TCE_TABLES_SQL = `
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    experiment_id TEXT NOT NULL,
-    sample_id INTEGER NOT NULL,
-    turn_index INTEGER NOT NULL,
-    stage TEXT NOT NULL,
-    endpoint TEXT,
-    request_json TEXT,
-    response_text TEXT,
-    reasoning_text TEXT,
-    finish_reason TEXT,
-    status TEXT NOT NULL,
-    error TEXT,
-    retries INTEGER,
-    queue_wait_ms REAL,
-    ttft_ms REAL,
-    decode_ms REAL,
-    e2e_ms REAL,
-    prompt_tokens INTEGER,
-    completion_tokens INTEGER,
-    chunk_times BLOB,
-    stated_scene TEXT,
-    stated_long_action TEXT,
-    stated_lat_action TEXT,
-    created_at TEXT NOT NULL DEFAULT (datetime('now')),
-    UNIQUE(experiment_id, sample_id, turn_index)
-);
-CREATE INDEX IF NOT EXISTS idx_turns_exp ON turns(experiment_id, sample_id);
-
-CREATE TABLE IF NOT EXISTS run_decisions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL DEFAULT (datetime('now')),
-    kind TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    details_json TEXT
-);
-`;
+// Migration 2 adds tce's own columns and tables, derived from the run
+// tables' declarations (tables.ts), and these two for the plan's own
+// validation command (condition_metrics is the analysis's table).
+const CONDITION_METRICS_LABELS = ['condition_name TEXT', 'verifier_size TEXT'];
 
 // Migration 3 (analysis, src/analysis/write-tables.ts fills these): the
 // plan's condition_metrics keeps its columns; what the analysis adds goes
@@ -298,12 +220,16 @@ CREATE TABLE IF NOT EXISTS decision_comparisons (
 );
 `;
 
-export const MIGRATIONS: Migration[] = [
+// Each migration's own text, then what the run tables' declarations add in
+// that version (a declared column with `since: N` needs migration N here).
+// Migration 1 is the plan's text alone; a test checks it against the
+// declarations.
+const TEXT_MIGRATIONS: Migration[] = [
   { version: 1, description: 'the plan\'s schema', sql: PLAN_SCHEMA_SQL },
   {
     version: 2,
     description: 'tce: provenance, statuses, validity, turns, decisions',
-    sql: TCE_COLUMNS.map(([t, c]) => `ALTER TABLE ${t} ADD COLUMN ${c};`).join('\n') + TCE_TABLES_SQL,
+    sql: CONDITION_METRICS_LABELS.map((c) => `ALTER TABLE condition_metrics ADD COLUMN ${c};`).join('\n'),
   },
   {
     version: 3,
@@ -320,9 +246,11 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 6,
     description: 'tce: the sampling parameters each experiment sent (all of them, explicitly)',
-    sql: 'ALTER TABLE experiments ADD COLUMN sampling_json TEXT;',
+    sql: '', // experiments.sampling_json, declared in tables.ts
   },
 ];
+
+export const MIGRATIONS: Migration[] = TEXT_MIGRATIONS.map((m) => ({ ...m, sql: [m.version === 1 ? '' : declaredMigrationSql(m.version), m.sql].filter((x) => x.trim()).join('\n') }));
 
 /** Later stages append migrations here (one entry each, never edit old ones). */
 export function registerMigration(m: Migration): void {

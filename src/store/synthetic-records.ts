@@ -3,7 +3,7 @@
 // its type, with NULLs, non-ASCII text and blobs mixed in, so a column
 // added to the schema is exercised without editing this file.
 import { runTableLayouts, type RunTable } from './arrow-schema';
-import type { Cell, Row, SampleRecord } from './rows';
+import type { Cell, PredictionRow, SampleRecord, ToolCallRow, TurnRow } from './rows';
 
 // Keys that identify a row; the writer fills experiment_id and sample_id.
 const ORDER_COLUMN: Partial<Record<RunTable, string>> = { turns: 'turn_index', tool_calls: 'tool_call_order' };
@@ -14,8 +14,8 @@ export interface SyntheticOptions {
   textChars?: number;
 }
 
-function fillRow(table: RunTable, sid: number, k: number, opts: SyntheticOptions): Row {
-  const row: Row = {};
+function fillRow(table: RunTable, sid: number, k: number, opts: SyntheticOptions): Record<string, Cell> {
+  const row: Record<string, Cell> = {};
   const layout = runTableLayouts()[table];
   layout.columns.forEach((c, ci) => {
     if (c.name === 'experiment_id' || c.name === 'sample_id') return;
@@ -39,11 +39,12 @@ function fillRow(table: RunTable, sid: number, k: number, opts: SyntheticOptions
 
 /** A synthetic finished sample: sid % 4 turns and sid % 3 tool calls. */
 export function syntheticRecord(sid: number, opts: SyntheticOptions = {}): SampleRecord {
-  const prediction = fillRow('predictions', sid, 0, opts);
-  prediction['sample_id'] = sid;
+  // Filled column by column from the layout, so typed only here; the
+  // writer checks every cell against the schema anyway.
+  const prediction = { ...fillRow('predictions', sid, 0, opts), sample_id: sid } as unknown as PredictionRow;
   return {
     prediction,
-    turns: Array.from({ length: sid % 4 }, (_, k) => fillRow('turns', sid, k, opts)),
-    toolCalls: Array.from({ length: sid % 3 }, (_, k) => fillRow('tool_calls', sid, k, opts)),
+    turns: Array.from({ length: sid % 4 }, (_, k) => fillRow('turns', sid, k, opts) as unknown as TurnRow),
+    toolCalls: Array.from({ length: sid % 3 }, (_, k) => fillRow('tool_calls', sid, k, opts) as unknown as ToolCallRow),
   };
 }
