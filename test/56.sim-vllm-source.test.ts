@@ -11,7 +11,8 @@ import { HermesStreamParser, partialTagOverlap, toolArgs } from '../src/backends
 import { streamSteps } from '../src/backends/sim/planner';
 import { checkMediaRoot, localFile, purePosixPath } from '../src/backends/sim/vision';
 import { startSimulator, VLLM_KEEP_ALIVE_S } from '../src/backends/sim/server';
-import { TCE_BIN, tmpDir } from './helpers/cli';
+import { ROOT, TCE_BIN, tmpDir } from './helpers/cli';
+import { deltaChunk, roleChunk, usageChunk } from '../src/backends/sim/wire';
 
 type Call = { id?: string; name: string; args: string };
 /** Assembles the streamed steps as a client does. */
@@ -139,4 +140,25 @@ test('tce serve-sim + curl: the second <tool_call> block has bad JSON', { skip: 
   } finally {
     child.kill('SIGTERM');
   }
+});
+
+// The research notes live beside the repository (../shared), not in it.
+const FACTS = path.join(ROOT, '..', 'shared', 'research', 'vllm_facts.md');
+test('wire encoders reproduce the verbatim vLLM chunks of shared/research/vllm_facts.md §5.2', { skip: fs.existsSync(FACTS) ? false : `${FACTS} not present` }, () => {
+  const facts = fs.readFileSync(FACTS, 'utf8');
+  const line = (start: string) => facts.split('\n').find((l) => l.startsWith(start))! + '\n\n';
+  const a = { id: 'chatcmpl-edcac873c27143ddad0085ebab042a40', created: 1760073516, model: 'Qwen/Qwen3-Next-80B-A3B-Instruct', fingerprint: null };
+  const role = line('data: {"id":"chatcmpl-edcac873c27143ddad0085ebab042a40","object":"chat.completion.chunk","created":1760073516,"model":"Qwen/Qwen3-Next-80B-A3B-Instruct","choices":[{"index":0,"delta":{"role"');
+  // The capture predates prompt_text, which current serving.py passes explicitly (so it is written).
+  assert.equal(roleChunk(a), role.replace('"prompt_token_ids":null}', '"prompt_token_ids":null,"prompt_text":null}'));
+  assert.equal(deltaChunk(a, { content: 'Hello' }, null), line('data: {"id":"chatcmpl-edcac873c27143ddad0085ebab042a40","object":"chat.completion.chunk","created":1760073516,"model":"Qwen/Qwen3-Next-80B-A3B-Instruct","choices":[{"index":0,"delta":{"content":"Hello"}'));
+  const b = { id: 'chatcmpl-13ce8a4b-…', created: 1776779614, model: 'Qwen/Qwen3.5-35B-A3B-FP8', fingerprint: null };
+  assert.equal(deltaChunk(b, { content: '\n}' }, 'stop'), line('data: {"id":"chatcmpl-13ce8a4b-…"'));
+  assert.equal(usageChunk({ ...a, id: 'chatcmpl-…' }, { promptTokens: 1234, completionTokens: 66 }).slice(0, -2),
+    'data: {"id":"chatcmpl-…","object":"chat.completion.chunk","created":1760073516,"model":"Qwen/Qwen3-Next-80B-A3B-Instruct","choices":[],"usage":{"prompt_tokens":1234,"total_tokens":1300,"completion_tokens":66}}');
+  // With a fingerprint set, only the final message carries it.
+  const f = { ...a, fingerprint: 'fp_x' };
+  assert.ok(usageChunk(f, { promptTokens: 1, completionTokens: 1 }).includes(',"system_fingerprint":"fp_x"}'));
+  assert.ok(!deltaChunk(f, { content: 'x' }, 'stop').includes('system_fingerprint'));
+  assert.ok(deltaChunk(f, { content: 'x' }, 'stop', false).includes('"system_fingerprint":"fp_x"'));
 });

@@ -48,6 +48,9 @@ export interface SimulatorOptions {
   /** Sampling defaults of the server (--generation-config auto reads them
    * from the model folder's generation_config.json). */
   samplingDefaults?: Sampling;
+  /** Stamp system_fingerprint on final messages, as the newest vLLM does
+   * with --fingerprint-mode (off by default: the key is absent). */
+  systemFingerprint?: boolean;
   /** Seconds an idle connection is kept (VLLM_HTTP_TIMEOUT_KEEP_ALIVE). */
   keepAliveS?: number;
   /** Called once when the engine dies (fault die-after); the fake vllm exits. */
@@ -133,7 +136,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     seed: opts.seed, tokensPerDelta: opts.tokensPerDelta ?? 4, maxModelLen, maxImagesPerPrompt: opts.maxImagesPerPrompt ?? 999,
     allowedLocalMediaPath: opts.allowedLocalMediaPath, serverParse: opts.serverParse === true, samplingDefaults: opts.samplingDefaults ?? {},
   };
-  const env: StreamEnv = { latency, faults: engine.faults, tokensPerDelta: settings.tokensPerDelta, isDead: () => engine.dead };
+  const env: StreamEnv = { latency, faults: engine.faults, tokensPerDelta: settings.tokensPerDelta, isDead: () => engine.dead, fingerprint: opts.systemFingerprint === true };
   const routes: Routes = {
     apiKey: opts.apiKey,
     health: () => (engine.dead ? 503 : 200),

@@ -21,17 +21,19 @@ export interface StreamEnv {
   faults: FaultPlan;
   tokensPerDelta: number;
   isDead: () => boolean;
+  /** Stamp a system_fingerprint (vLLM: --fingerprint-mode; off by default). */
+  fingerprint: boolean;
 }
 
 export type Outcome = 'stop' | 'length' | 'tool_calls' | 'abort' | 'error';
 
 /** The SSE events of a plan, in order, without [DONE]. */
-/** The simulator's stand-in for vLLM's system_fingerprint (its real format
- * was not verified at the source): fixed per served model. */
-export const fingerprint = (model: string) => `fp_tce_sim_${createHash('sha1').update(model).digest('hex').slice(0, 10)}`;
+/** The simulator's stand-in for vLLM's system_fingerprint when enabled (its
+ * real format was not verified at the source): fixed per served model. */
+const fingerprint = (env: StreamEnv, model: string) => (env.fingerprint ? `fp_tce_sim_${createHash('sha1').update(model).digest('hex').slice(0, 10)}` : null);
 
-export function planEvents(p: Plan): string[] {
-  const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name, fingerprint: fingerprint(p.model.name) };
+export function planEvents(p: Plan, env: StreamEnv): string[] {
+  const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name, fingerprint: fingerprint(env, p.model.name) };
   const out = [roleChunk(ids)];
   for (const s of p.steps) out.push(deltaChunk(ids, s.delta, s.finish, p.req.includeUsage));
   if (p.req.includeUsage) out.push(usageChunk(ids, { promptTokens: p.promptTokens, completionTokens: p.completionTokens }));
@@ -58,7 +60,7 @@ async function faultAt(res: http.ServerResponse, fault: Exclude<StreamFault, nul
 
 /** Streams a plan; returns how the request ended (for /metrics). */
 export async function writeStream(res: http.ServerResponse, p: Plan, fault: StreamFault, t0: number, env: StreamEnv): Promise<Outcome> {
-  const evs = planEvents(p);
+  const evs = planEvents(p, env);
   const { latency } = env;
   if (!latency && fault === null && !env.isDead()) {
     p.model.metrics.firstToken((performance.now() - t0) / 1000);
@@ -102,7 +104,7 @@ export async function writeFull(res: http.ServerResponse, p: Plan, env: StreamEn
   const release = latency ? await p.model.queue.admit(p.promptTokens + p.completionTokens) : () => {};
   try {
     if (latency) await sleep(((p.promptTokens - p.cachedTokens) / latency.prefillTokensPerS) * 1000 + p.imageMiss * latency.imageMs + latency.decodeMsPerToken * p.completionTokens);
-    const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name, fingerprint: fingerprint(p.model.name) };
+    const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name, fingerprint: fingerprint(env, p.model.name) };
     const calls = p.full.calls.map((c) => ({ ...c, id: `chatcmpl-tool-${hex32()}` }));
     res.writeHead(200, JSON_HEADERS);
     res.end(completionBody(ids, p.full.content, calls, p.full.finish, { promptTokens: p.promptTokens, completionTokens: p.completionTokens }));

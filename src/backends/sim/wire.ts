@@ -23,9 +23,11 @@ export interface ChunkIds {
   id: string;
   created: number;
   model: string;
-  /** serving.py stamps self.system_fingerprint on the final message: the
-   * usage chunk, or the finishing chunk when there is no usage chunk. */
-  fingerprint: string;
+  /** serving.py stamps self.system_fingerprint on the final message (the
+   * usage chunk, or the finishing chunk when there is no usage chunk) when
+   * it is set (--fingerprint-mode in the newest trees); null: not set, and
+   * exclude_none leaves the key out. */
+  fingerprint: string | null;
 }
 
 export interface Usage {
@@ -55,13 +57,14 @@ function deltaJson(d: WireDelta): string {
  * fingerprint when no usage chunk follows). */
 export function deltaChunk(c: ChunkIds, d: WireDelta, finish: FinishReason | null, usageFollows = true): string {
   const tail = finish === null ? '"finish_reason":null,"token_ids":null' : `"finish_reason":"${finish}","stop_reason":null,"token_ids":null`;
-  const fp = finish !== null && !usageFollows ? `,"system_fingerprint":${JSON.stringify(c.fingerprint)}` : '';
+  const fp = finish !== null && !usageFollows && c.fingerprint !== null ? `,"system_fingerprint":${JSON.stringify(c.fingerprint)}` : '';
   return `${head(c)}{"index":0,"delta":${deltaJson(d)},"logprobs":null,${tail}}]${fp}}\n\n`;
 }
 
 /** The usage chunk (model_dump_json(exclude_unset=True, exclude_none=True)). */
 export function usageChunk(c: ChunkIds, u: Usage): string {
-  return `${head(c)}],"usage":{"prompt_tokens":${u.promptTokens},"total_tokens":${u.promptTokens + u.completionTokens},"completion_tokens":${u.completionTokens}},"system_fingerprint":${JSON.stringify(c.fingerprint)}}\n\n`;
+  const fp = c.fingerprint !== null ? `,"system_fingerprint":${JSON.stringify(c.fingerprint)}` : '';
+  return `${head(c)}],"usage":{"prompt_tokens":${u.promptTokens},"total_tokens":${u.promptTokens + u.completionTokens},"completion_tokens":${u.completionTokens}}${fp}}\n\n`;
 }
 
 export const DONE = 'data: [DONE]\n\n';
