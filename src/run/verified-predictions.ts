@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import type { GreedyPrediction, Sample } from '../domain/sample';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
-import type { Cell } from '../store/rows';
+import type { StoredPrediction } from '../store/rows';
 import { readRunDir } from '../store/run-reader';
 import { openDb } from '../store/db';
 import { TceError } from '../util/errors';
@@ -17,10 +17,11 @@ import { TceError } from '../util/errors';
  * suite's own live baseline), or `live:<experiment id>` from the database. */
 export type PredictionSource = 'greedy' | 'live' | `live:${string}`;
 
-type Rows = Array<Record<string, Cell>>;
+const COLUMNS = ['sample_id', 'original_scene', 'original_long_action', 'original_lat_action', 'original_waypoints_json', 'original_generated_text'] as const;
+type Rows = Array<Pick<StoredPrediction, (typeof COLUMNS)[number]>>;
 
-function waypointsOf(v: Cell): Array<[number, number]> | null {
-  if (typeof v !== 'string') return null;
+function waypointsOf(v: string | null): Array<[number, number]> | null {
+  if (v === null) return null;
   try {
     return JSON.parse(v) as Array<[number, number]>;
   } catch {
@@ -32,27 +33,26 @@ function waypointsOf(v: Cell): Array<[number, number]> | null {
 export function predictionsFromRows(rows: Rows): Map<number, GreedyPrediction> {
   const out = new Map<number, GreedyPrediction>();
   for (const r of rows) {
-    const id = Number(r['sample_id']);
-    const s = r['original_scene'], l = r['original_long_action'], a = r['original_lat_action'];
+    const id = r.sample_id;
+    const s = r.original_scene, l = r.original_long_action, a = r.original_lat_action;
     out.set(id, {
       sampleId: id,
       scene: typeof s === 'string' && isScene(s) ? s : null,
       longAction: typeof l === 'string' && isLongAction(l) ? l : null,
       latAction: typeof a === 'string' && isLatAction(a) ? a : null,
-      waypoints: waypointsOf(r['original_waypoints_json'] ?? null),
-      generatedText: typeof r['original_generated_text'] === 'string' ? r['original_generated_text'] : '',
+      waypoints: waypointsOf(r.original_waypoints_json),
+      generatedText: r.original_generated_text ?? '',
     });
   }
   return out;
 }
 
-const COLUMNS = ['sample_id', 'original_scene', 'original_long_action', 'original_lat_action', 'original_waypoints_json', 'original_generated_text'] as const;
 
 /** The predictions of a run directory (this suite's live baseline). */
 export function predictionsFromRunDir(dir: string): Map<number, GreedyPrediction> {
   const p = readRunDir(dir).tables.predictions;
   const rows: Rows = [];
-  for (let i = 0; i < p.length; i++) rows.push(Object.fromEntries(COLUMNS.map((c) => [c, p.columns[c][i] ?? null])));
+  for (let i = 0; i < p.length; i++) rows.push(Object.fromEntries(COLUMNS.map((c) => [c, p.columns[c][i] ?? null])) as Rows[number]);
   return predictionsFromRows(rows);
 }
 

@@ -223,7 +223,7 @@ export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadRe
   const groups = new Map<string, Copy[]>();
   for (const dir of [...new Set(dirs.map((d) => path.resolve(d)))].sort()) {
     const row = readExperimentFile(dir);
-    const id = row['experiment_id'] as string;
+    const id = row.experiment_id;
     let list = groups.get(id);
     if (!list) groups.set(id, (list = []));
     list.push({ dir, file: path.join(dir, EXPERIMENT_FILE), row });

@@ -150,8 +150,8 @@ export function openRunWriter(runsDir: string, experiment: ExperimentRow, opts: 
     let row = experiment;
     if (fs.existsSync(expFile)) {
       const old = readExperimentFile(dir);
-      const was = old['config_hash'] ?? null;
-      const now = experiment['config_hash'] ?? null;
+      const was = old.config_hash ?? null;
+      const now = experiment.config_hash ?? null;
       if (was !== now) {
         throw new TceError('RUN_CONFIG_MISMATCH', `${expFile}: experiment ${id} was started with config_hash ${String(was)}; this run has ${String(now)}`, 'resume with the original config, or start a new experiment id');
       }
