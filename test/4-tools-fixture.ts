@@ -4,7 +4,7 @@
 // out by hand). Not a test file itself.
 import { SCENES, type LatAction, type LongAction, type Scene } from '../src/domain/enums';
 import type { GreedyPrediction, Sample } from '../src/domain/sample';
-import { FINE_CONFUSION, FINE_ROWS, GT_ACTIONS, PRED_COLUMNS, SCENE_OF_ROW } from '../src/data/fixture/published';
+import { FINE_CONFUSION, FINE_ROWS, GT_ACTIONS, PRED_COLUMNS, SCENE_OF_ROW } from '../src/domain/published-figures';
 
 export function sample(sampleId: number, sceneGt: Scene | null, longActionGt: LongAction | null = 'null', latActionGt: LatAction | null = 'null', waypointsGt: Array<[number, number]> | null = null): Sample {
   return { sampleId, chumUri: null, sceneGt, longActionGt, latActionGt, fineClass: null, oddLabel: null, location: null, waypointsGt, image: null, imageMime: null };

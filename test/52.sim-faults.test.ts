@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator, type Simulator, type FaultPlan } from '../src/backends/sim/server';
 import { parseFaultSpec } from '../src/config/faults';
+import { TceError, UsageError } from '../src/util/errors';
+import { tce } from './helpers/cli';
 import { scrapeMetrics } from '../src/backends/metrics-scrape';
 import { PREDICT_PROMPT } from '../src/protocol/prompts';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
@@ -25,7 +27,13 @@ const chat = (s: Simulator, stream = true) => fetch(`${s.baseUrl}/chat/completio
 test('fault spec parsing names the bad item', () => {
   assert.deepEqual(parseFaultSpec('429=0.5,drop=0.1,stall-ms=20,die-after=3,health-down'), { statusRates: { 429: 0.5 }, dropRate: 0.1, stallMs: 20, dieAfter: 3, healthDown: true });
   assert.throws(() => parseFaultSpec('429=2'), /bad fault item '429=2'/);
-  assert.throws(() => parseFaultSpec('boom'), /bad fault item 'boom'/);
+  assert.throws(() => parseFaultSpec('boom'), (e: unknown) => e instanceof TceError && !(e instanceof UsageError) && e.code === 'FAULT_SPEC' && /bad fault item 'boom'/.test(e.message));
+});
+
+test('a bad --faults flag of tce serve-sim is a usage error (exit 2); the config layer itself throws no CLI error', async () => {
+  const r = await tce(['serve-sim', '--faults', 'boom']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--faults: bad fault item 'boom'/);
 });
 
 test('status faults: 429, 500 and 503 with vLLM error bodies', async () => {

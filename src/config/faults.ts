@@ -4,7 +4,7 @@
 // at load time under the field's name. The simulator consumes the parsed
 // FaultPlan (src/backends/sim/faults.ts draws from it).
 import { z } from 'zod';
-import { UsageError } from '../util/errors';
+import { TceError } from '../util/errors';
 
 const rate = z.number().min(0).max(1);
 const count = z.int().nonnegative();
@@ -63,7 +63,7 @@ function readFaultSpec(spec: string): { plan: FaultPlan } | { badItem: string } 
 /** Parses "429=0.1,drop=0.05,die-after=100" into a FaultPlan. */
 export function parseFaultSpec(spec: string, source = '--faults'): FaultPlan {
   const r = readFaultSpec(spec);
-  if ('badItem' in r) throw new UsageError(`${source}: bad fault item '${r.badItem}'`, FAULT_SPEC_HELP);
+  if ('badItem' in r) throw new TceError('FAULT_SPEC', `${source}: bad fault item '${r.badItem}'`, FAULT_SPEC_HELP);
   return r.plan;
 }
 

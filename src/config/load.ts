@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigSchema, type Config } from './schema';
 import { TceError } from '../util/errors';
+import { formatPath, parseJsonFile } from '../util/json-file';
 
 export const DEFAULT_CONFIG_PATH = 'tool_calling_experiment/config.json';
 
@@ -17,10 +18,6 @@ function describeFound(root: unknown, path: PropertyKey[]): string {
   const shown = JSON.stringify(v);
   const kind = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
   return `${kind} ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`;
-}
-
-export function formatPath(path: PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('') || '(root)';
 }
 
 /** Validates a raw config object; on failure names the file, the field path,
@@ -89,12 +86,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const file = opts.file ?? (fs.existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
   let raw: Record<string, unknown> = {};
   if (file !== undefined) {
-    const text = readConfigText(file);
-    try {
-      raw = JSON.parse(text) as Record<string, unknown>;
-    } catch (e) {
-      throw new TceError('CONFIG_INVALID', `${file}: not valid JSON: ${(e as Error).message}`);
-    }
+    raw = parseJsonFile(file, z.unknown(), 'CONFIG_INVALID', { read: readConfigText }) as Record<string, unknown>;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       throw new TceError('CONFIG_INVALID', `${file}: (root): expected an object (found ${describeFound(raw, [])})`);
     }

@@ -7,7 +7,7 @@ import type { GreedyPrediction, Sample } from '../domain/sample';
 import { TceError } from '../util/errors';
 import { readMdsSamples } from './mds-source';
 import { readJsonlSamples } from './jsonl-source';
-import { readSelfConsistencyDb } from './self-consistency';
+import { readSelfConsistencyDb, type ReadScOptions } from './self-consistency';
 import { FIXTURE_MDS_DIR, FIXTURE_SC_DB, ensureFixture } from './fixture/synth';
 
 export interface ExperimentData {
@@ -37,14 +37,29 @@ function checkGroundTruthAgrees(samples: Sample[], scSamples: Sample[], dataSour
   if (count) throw new TceError('GT_MISMATCH', `${dataSource} and ${dbFile} disagree on the ground truth of ${count} of ${samples.length} samples (${diffs.join('; ')}${count > 3 ? '; ...' : ''})`, 'the two files must come from the same dataset version; check dataset.mapping and dataset.selfConsistency.columns');
 }
 
+/** The importer's options from the config (table, greedy experiment id, column names). */
+export function selfConsistencyOptions(config: Config): ReadScOptions {
+  const sc = config.dataset.selfConsistency;
+  const opts: ReadScOptions = { table: sc.table, columns: sc.columns };
+  if (sc.experimentId !== undefined) opts.experimentId = sc.experimentId;
+  return opts;
+}
+
+/** The configured self_consistency.db, else the synthetic fixture's. */
+export function selfConsistencyDbPath(config: Config): string {
+  return config.dataset.selfConsistencyDb ?? path.join(config.paths.fixtureDir, FIXTURE_SC_DB);
+}
+
+/** Samples and greedy predictions of a self_consistency.db, read as the config says. */
+export function readSelfConsistency(file: string, config: Config): { samples: Sample[]; greedy: Map<number, GreedyPrediction> } {
+  return readSelfConsistencyDb(file, selfConsistencyOptions(config));
+}
+
 /** The greedy baseline from the self-consistency database: every sample
  * needs its prediction (ids only in the database are ignored), and both
  * sources must agree on ground truth. */
 function readBaseline(file: string, config: Config, samples: Sample[], dataSource: string): Map<number, GreedyPrediction> {
-  const sc = config.dataset.selfConsistency;
-  const opts: { table?: string; experimentId?: string; columns?: Record<string, string> } = { table: sc.table, columns: sc.columns };
-  if (sc.experimentId !== undefined) opts.experimentId = sc.experimentId;
-  const read = readSelfConsistencyDb(file, opts);
+  const read = readSelfConsistency(file, config);
   const missing = samples.filter((s) => !read.greedy.has(s.sampleId)).map((s) => s.sampleId);
   if (missing.length) {
     throw new TceError('DATA_MISMATCH', `${file}: no greedy prediction for ${missing.length} of ${samples.length} samples (sample_id ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`, 'point dataset.selfConsistencyDb at the database of this dataset, or map sample_id to the right column');
@@ -60,7 +75,7 @@ export async function loadExperimentData(config: Config, opts: { log?: (l: strin
     const dir = config.paths.fixtureDir;
     await ensureFixture({ outDir: dir, seed: config.seed, log });
     const samples = readMdsSamples(path.join(dir, FIXTURE_MDS_DIR), ds.mapping, { validateHashes: ds.validateHashes });
-    const dbFile = ds.selfConsistencyDb ?? path.join(dir, FIXTURE_SC_DB);
+    const dbFile = selfConsistencyDbPath(config);
     const greedy = readBaseline(dbFile, config, samples, path.join(dir, FIXTURE_MDS_DIR));
     return { samples, greedy, source: `synthetic SceneIQ fixture (seed ${config.seed}) in ${dir}`, synthetic: true };
   }

@@ -1,17 +1,57 @@
-// Tool statistics for a run: built from the self-consistency data when the
-// file is missing or was built from another source or mode, loaded otherwise.
+// Tool statistics for a run or `tce build-tools`: computed (src/tools) from
+// the self-consistency data (src/data), built when the file is missing or was
+// built from another source or mode, loaded otherwise. Also the ground truth
+// for the oracle variant of `tce tool`. This layer composes data and tools,
+// which do not import each other.
 import fs from 'node:fs';
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema';
-import { loadToolStats, type ToolStats } from '../tools/stats';
-import { buildToolStatsFile, defaultToolSource } from '../tools/source';
+import { readSelfConsistency, selfConsistencyDbPath } from '../data/load';
+import { ensureFixture, FIXTURE_SC_DB } from '../data/fixture/synth';
+import { computeToolStats, loadToolStats, writeToolStats, type ToolStats } from '../tools/stats';
+import type { OracleTruth } from '../tools/types';
+import { TceError } from '../util/errors';
+
+function sha256File(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+export interface BuildOptions {
+  from: string;
+  out: string;
+  crossFit: number;
+  seed: number;
+  config: Config;
+  /** Generate the synthetic fixture first when `from` is its default path and missing. */
+  synthesizeIfMissing?: boolean;
+}
+
+export async function buildToolStatsFile(o: BuildOptions): Promise<ToolStats> {
+  if (!fs.existsSync(o.from)) {
+    const fixtureDb = path.resolve(o.config.paths.fixtureDir, FIXTURE_SC_DB);
+    if (o.synthesizeIfMissing && path.resolve(o.from) === fixtureDb) await ensureFixture({ outDir: o.config.paths.fixtureDir, seed: o.config.seed });
+    else throw new TceError('TOOL_SOURCE_MISSING', `${o.from}: no such file`, 'pass --from with the self_consistency.db to build from');
+  }
+  const { samples, greedy } = readSelfConsistency(o.from, o.config);
+  const stats = computeToolStats(samples, greedy, { crossFit: o.crossFit, seed: o.seed, source: { file: o.from, sha256: sha256File(o.from) } });
+  writeToolStats(o.out, stats);
+  return stats;
+}
+
+export function oracleTruthFor(file: string, sampleId: number, config: Config): OracleTruth {
+  const { samples } = readSelfConsistency(file, config);
+  const s = samples.find((x) => x.sampleId === sampleId);
+  if (!s) throw new TceError('SAMPLE_NOT_FOUND', `${file}: no sample with sample_id ${sampleId}`);
+  return { scene: s.sceneGt, longAction: s.longActionGt, latAction: s.latActionGt, firstWaypoint: s.waypointsGt?.[0] ?? null };
+}
 
 export async function ensureToolStats(c: Config, log: (l: string) => void): Promise<ToolStats> {
-  const src = defaultToolSource(c);
+  const src = selfConsistencyDbPath(c);
   const mode = c.tools.crossFit >= 2 ? `cross_fit_${c.tools.crossFit}` : 'in_sample';
   if (fs.existsSync(c.paths.toolStats) && fs.existsSync(src)) {
     const s = loadToolStats(c.paths.toolStats);
-    const sha = createHash('sha256').update(fs.readFileSync(src)).digest('hex');
+    const sha = sha256File(src);
     if (s.source?.sha256 === sha && s.mode === mode) return s;
     log(`tool statistics in ${c.paths.toolStats} are stale (other source or mode); rebuilding`);
   }

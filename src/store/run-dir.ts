@@ -14,7 +14,9 @@ import { RUN_TABLES, type RunTable } from './arrow-schema';
 import type { ExperimentRow } from './rows';
 import { EXPERIMENTS, type ColumnDecl } from './tables';
 import { TMP_SUFFIX } from './durable-file';
+import { z } from 'zod';
 import { TceError } from '../util/errors';
+import { parseJsonFile } from '../util/json-file';
 
 export const EXPERIMENT_FILE = 'experiment.json';
 export const LOCK_FILE = 'writer.lock';
@@ -37,19 +39,12 @@ export function batchName(batch: number, part: RunTable | 'commit'): string {
   return `b${String(batch).padStart(6, '0')}.${part}.${part === 'commit' ? 'json' : 'arrow'}`;
 }
 
+/** experiment.json: a JSON object, then checked field by field against the experiments declaration. */
+const ExperimentFileSchema = z.record(z.string(), z.unknown(), 'expected a JSON object (the experiments row)');
+
 export function readExperimentFile(dir: string): ExperimentRow {
   const file = path.join(dir, EXPERIMENT_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TceError('RUN_DIR_INVALID', `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'is this a tce run directory?');
-  }
-  let row: unknown;
-  try { row = JSON.parse(text); } catch (e) {
-    throw new TceError('RUN_DIR_INVALID', `${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new TceError('RUN_DIR_INVALID', `${file}: expected a JSON object (the experiments row)`);
+  const row = parseJsonFile(file, ExperimentFileSchema, 'RUN_DIR_INVALID', { readHint: 'is this a tce run directory?' });
   // The file is outside input: checked against the experiments declaration.
   const columns: Readonly<Record<string, ColumnDecl>> = EXPERIMENTS.columns;
   for (const [k, v] of Object.entries(row)) {
@@ -66,15 +61,18 @@ export function readExperimentFile(dir: string): ExperimentRow {
   return r;
 }
 
+const count = z.number().refine(Number.isSafeInteger, 'expected an integer');
+const MarkerSchema = z.object({
+  batch: count,
+  samples: count,
+  files: z.object(Object.fromEntries(RUN_TABLES.map((t) => [t, z.object({ file: z.string(), rows: count, bytes: count })])) as Record<RunTable, z.ZodObject<{ file: z.ZodString; rows: typeof count; bytes: typeof count }>>),
+});
+
 function parseMarker(file: string, batch: number): CommitMarker {
-  let m: CommitMarker;
-  try { m = JSON.parse(fs.readFileSync(file, 'utf8')) as CommitMarker; } catch (e) {
-    throw new TceError('RUN_DIR_INVALID', `${file}: unreadable commit marker: ${(e as Error).message}`);
-  }
-  if (m?.batch !== batch || typeof m.files !== 'object' || m.files === null) throw new TceError('RUN_DIR_INVALID', `${file}: commit marker does not describe batch ${batch}`);
+  const m = parseJsonFile(file, MarkerSchema, 'RUN_DIR_INVALID') as CommitMarker;
+  if (m.batch !== batch) throw new TceError('RUN_DIR_INVALID', `${file}: commit marker does not describe batch ${batch}`);
   for (const t of RUN_TABLES) {
-    const f = m.files[t];
-    if (!f || f.file !== batchName(batch, t) || !Number.isSafeInteger(f.rows) || !Number.isSafeInteger(f.bytes)) throw new TceError('RUN_DIR_INVALID', `${file}: field files.${t}: missing or malformed`);
+    if (m.files[t].file !== batchName(batch, t)) throw new TceError('RUN_DIR_INVALID', `${file}: field files.${t}: names ${m.files[t].file}, expected ${batchName(batch, t)}`);
   }
   return m;
 }

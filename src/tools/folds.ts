@@ -3,7 +3,7 @@
 // and seed give the same folds (and the same tool_stats.json bytes).
 import { SCENES } from '../domain/enums';
 import type { Sample } from '../domain/sample';
-import { Rng } from '../data/fixture/rng';
+import { Rng } from '../util/rng';
 
 export interface FoldAssignment {
   /** Ascending sample ids. */

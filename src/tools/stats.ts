@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LAT_ACTIONS, LONG_ACTIONS, SCENES, type Scene } from '../domain/enums';
 import type { GreedyPrediction, Sample } from '../domain/sample';
-import { formatPath } from '../config/load';
+import { z } from 'zod';
+import { formatPath, parseJsonFile } from '../util/json-file';
 import { TceError } from '../util/errors';
 import { assignFolds } from './folds';
 import { summarize } from './summary';
@@ -167,18 +168,8 @@ export function writeToolStats(file: string, stats: ToolStats): void {
 }
 
 export function loadToolStats(file: string): ToolStats {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TceError('TOOL_STATS_UNREADABLE', `cannot read tool statistics ${file}: ${(e as Error).message}`, 'build them with `tce build-tools`');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new TceError('TOOL_STATS_INVALID', `${file}: not valid JSON: ${(e as Error).message}`, 'rebuild with `tce build-tools`');
-  }
+  // The schema check is parseToolStats's (shared with statistics not read from a file).
+  const raw = parseJsonFile(file, z.unknown(), 'TOOL_STATS_INVALID', { readCode: 'TOOL_STATS_UNREADABLE', readHint: 'build them with `tce build-tools`', hint: 'rebuild with `tce build-tools`' });
   return parseToolStats(raw, file);
 }
 

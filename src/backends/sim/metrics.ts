@@ -5,7 +5,7 @@
 // a float ("3.0", Go-style exponents). Plus its prefix and mm caches:
 // a prompt shares KV with an earlier one up to the longest message prefix
 // seen before, and an image is a processor-cache hit when seen before.
-import { hash32 } from './rng';
+import { hash32 } from '../../util/rng';
 import { BoundedCache } from './bounded-cache';
 
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];

@@ -5,9 +5,9 @@
 // request always gets the same answer.
 import type { Cue } from '../../domain/scene-cues';
 import { SCENES, isScene, isLongAction, isLatAction, type Scene, type LongAction, type LatAction } from '../../domain/enums';
-import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../data/fixture/published';
+import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../domain/published-figures';
 import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../../protocol/tools';
-import { Draw } from './rng';
+import { Rng } from '../../util/rng';
 import { DEFAULT_PREDICTOR_ANSWER, formatPredictorAnswer, type PredictorAnswerSpec } from '../../extract/predictor-answer';
 import type { Conversation, ToolAdvice } from './conversation';
 import { MALFORMATIONS, toolCallText, type Args } from './tool-call-text';
@@ -54,22 +54,22 @@ type ActionRow = readonly [LongAction, LatAction, number];
 const ACTIONS = {} as Record<Scene, readonly ActionRow[]>;
 for (const scene of SCENES) ACTIONS[scene] = GT_ACTIONS[scene].filter((r): r is ActionRow => isLongAction(r[0]) && isLatAction(r[1]));
 
-function drawActions(scene: Scene, d: Draw): [LongAction, LatAction] {
+function drawActions(scene: Scene, d: Rng): [LongAction, LatAction] {
   const rows = ACTIONS[scene];
-  const [l, a] = rows[d.weighted(rows.map((r) => r[2]))]!;
+  const [l, a] = rows[d.weightedIndex(rows.map((r) => r[2]))]!;
   return [l, a];
 }
 const typicalActions = (scene: Scene): [LongAction, LatAction] => [ACTIONS[scene][0]![0], ACTIONS[scene][0]![1]];
 
 /** First waypoint (x forward, y left, metres) a model would give for an action. */
-function firstWaypoint(long: LongAction | null, lat: LatAction | null, d: Draw): [number, number] {
+function firstWaypoint(long: LongAction | null, lat: LatAction | null, d: Rng): [number, number] {
   const x = long === 'stop' ? 0.15 : long === 'slowdown' ? 1.1 : long === 'proceed' ? 2.4 : 1.9;
   const y = lat === 'lc_left' ? 0.35 : lat === 'lc_right' ? -0.35 : 0;
   const r = (v: number) => Math.round(v * 100) / 100;
   return [r(x * (0.85 + 0.3 * d.next())), r(y + (d.next() - 0.5) * 0.06)];
 }
 
-function waypointList(long: LongAction, lat: LatAction, d: Draw): string {
+function waypointList(long: LongAction, lat: LatAction, d: Rng): string {
   const [x, y] = firstWaypoint(long, lat, d);
   const decay = long === 'stop' ? 0.5 : long === 'slowdown' ? 0.9 : 1.0;
   const pts: string[] = [];
@@ -129,7 +129,7 @@ interface Belief {
   decisive: boolean;
 }
 
-function believe(seen: ReadonlySet<Cue>, t: VerifierTraits, d: Draw): Belief {
+function believe(seen: ReadonlySet<Cue>, t: VerifierTraits, d: Rng): Belief {
   const perceived = new Set<Cue>();
   for (const c of seen) if (!d.chance(t.missCue)) perceived.add(c);
   switch (visualClass(perceived)) {
@@ -147,7 +147,7 @@ const field = (text: string, label: string): string | null => {
   return m ? m[1]! : null;
 };
 
-function toolArgs(name: string, scene: Scene, long: LongAction, lat: LatAction, d: Draw): Args {
+function toolArgs(name: string, scene: Scene, long: LongAction, lat: LatAction, d: Rng): Args {
   switch (name) {
     case CHECK_SCENE_PRIOR:
     case CHECK_CONFUSION_RISK:
@@ -170,7 +170,7 @@ const PREAMBLES = [
 ];
 
 /** One or more tool calls in the model's style; `null` when it decides to call none. */
-function writeCalls(names: string[], args: (n: string) => Args, t: VerifierTraits, d: Draw): string {
+function writeCalls(names: string[], args: (n: string) => Args, t: VerifierTraits, d: Rng): string {
   const parts: string[] = [d.pick(PREAMBLES)];
   for (const n of names) {
     const bad = d.chance(t.malformRate) ? MALFORMATIONS[Math.floor(d.next() * MALFORMATIONS.length)]! : null;
@@ -181,7 +181,7 @@ function writeCalls(names: string[], args: (n: string) => Args, t: VerifierTrait
   return parts.join('\n');
 }
 
-function chooseTools(offered: string[], t: VerifierTraits, d: Draw): string[] {
+function chooseTools(offered: string[], t: VerifierTraits, d: Rng): string[] {
   const chosen = offered.filter((n) => d.chance(t.callRate[n] ?? DEFAULT_CALL_RATE));
   if (offered.length > 0 && d.chance(t.unknownToolRate)) chosen.push('check_scene_type');
   return chosen;
@@ -199,7 +199,7 @@ function worstAdvice(advice: ToolAdvice[]): { verdict: ToolAdvice['verdict']; al
 }
 
 /** The verifier's scene after reading the tool responses (or none). */
-function decideScene(shown: Scene | null, eyes: Belief, advice: ToolAdvice[], t: VerifierTraits, d: Draw): { scene: Scene; why: string } {
+function decideScene(shown: Scene | null, eyes: Belief, advice: ToolAdvice[], t: VerifierTraits, d: Rng): { scene: Scene; why: string } {
   const oracle = advice.find((a) => a.isCorrect !== null);
   if (oracle) {
     if (oracle.isCorrect === false && isScene(oracle.trueScene) && d.chance(t.followOracle)) return { scene: oracle.trueScene, why: 'the verification tool reported the predicted scene is wrong' };
@@ -230,7 +230,7 @@ function forgetful(scene: Scene): string {
 function verify(inp: ProfileInput, t: VerifierTraits): string {
   const { conv } = inp;
   const key = `${inp.seed}|${inp.profile}|${inp.imageHash}|${conv.taskText}`;
-  const eyes = believe(inp.seen, t, new Draw(key + '|eyes'));
+  const eyes = believe(inp.seen, t, Rng.keyed(key + '|eyes'));
   const rawScene = field(conv.taskText, '- Scene type');
   const shown = isScene(rawScene) ? rawScene : null;
   const rawLong = field(conv.taskText, '- Longitudinal action');
@@ -239,11 +239,11 @@ function verify(inp: ProfileInput, t: VerifierTraits): string {
   const long0: LongAction = isLongAction(rawLong) ? rawLong : typicalActions(argScene)[0];
   const lat0: LatAction = isLatAction(rawLat) ? rawLat : typicalActions(argScene)[1];
   if (conv.advice.length === 0 && conv.assistantTurns === 0) {
-    const d = new Draw(key + '|calls');
+    const d = Rng.keyed(key + '|calls');
     const names = chooseTools(conv.offered, t, d);
     if (names.length > 0) return writeCalls(names, (n) => toolArgs(n, argScene, long0, lat0, d), t, d);
   }
-  const d = new Draw(`${key}|final|${conv.responseTexts.join('\u0001')}`);
+  const d = Rng.keyed(`${key}|final|${conv.responseTexts.join('\u0001')}`);
   if (conv.advice.some((a) => a.error) && conv.assistantTurns < 2 && conv.offered.length > 0 && d.chance(t.retryAfterError)) {
     const n = conv.offered[0]!;
     return `The tool call failed; let me try again.\n${toolCallText(n, toolArgs(n, argScene, long0, lat0, d), null)}`;
@@ -260,8 +260,8 @@ function verify(inp: ProfileInput, t: VerifierTraits): string {
 function staged(inp: ProfileInput, t: VerifierTraits): string {
   const { conv } = inp;
   const key = `${inp.seed}|${inp.profile}|${inp.imageHash}|${conv.taskText}`;
-  const eyes = believe(inp.seen, t, new Draw(`${inp.seed}|${inp.profile}|${inp.imageHash}|eyes`));
-  const d = new Draw(`${key}|${conv.responseTexts.join('\u0001')}`);
+  const eyes = believe(inp.seen, t, Rng.keyed(`${inp.seed}|${inp.profile}|${inp.imageHash}|eyes`));
+  const d = Rng.keyed(`${key}|${conv.responseTexts.join('\u0001')}`);
   const sceneInPrompt = field(conv.taskText, 'The scene is');
   const scene: Scene = isScene(sceneInPrompt) ? sceneInPrompt : eyes.scene;
   const mayCall = conv.advice.length === 0 && conv.assistantTurns === 0;
@@ -278,7 +278,7 @@ function staged(inp: ProfileInput, t: VerifierTraits): string {
   }
   const rawLong = field(conv.taskText, 'the longitudinal action is');
   if (conv.task === 'stageAction') {
-    let [long, lat] = drawActions(scene, new Draw(key + '|actions'));
+    let [long, lat] = drawActions(scene, Rng.keyed(key + '|actions'));
     if (mayCall && conv.offered.includes(CHECK_SCENE_ACTION_COMPATIBILITY) && d.chance(t.callRate[CHECK_SCENE_ACTION_COMPATIBILITY] ?? DEFAULT_CALL_RATE)) {
       return call(CHECK_SCENE_ACTION_COMPATIBILITY, { scene, long_action: long, lat_action: lat });
     }
@@ -286,7 +286,7 @@ function staged(inp: ProfileInput, t: VerifierTraits): string {
     return `LONG_ACTION: ${long}\nLAT_ACTION: ${lat}`;
   }
   const long: LongAction = isLongAction(rawLong) ? rawLong : typicalActions(scene)[0];
-  let [x, y] = firstWaypoint(long, 'null', new Draw(key + '|wp'));
+  let [x, y] = firstWaypoint(long, 'null', Rng.keyed(key + '|wp'));
   if (mayCall && conv.offered.includes(CHECK_WAYPOINT_FEASIBILITY) && d.chance(t.callRate[CHECK_WAYPOINT_FEASIBILITY] ?? DEFAULT_CALL_RATE)) {
     return call(CHECK_WAYPOINT_FEASIBILITY, { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y });
   }
@@ -295,8 +295,8 @@ function staged(inp: ProfileInput, t: VerifierTraits): string {
 }
 
 function predict(inp: ProfileInput): string {
-  const d = new Draw(`${inp.seed}|${inp.profile}|${inp.imageHash}|${inp.conv.taskText}`);
-  const scene = sceneOfColumn(PRED_COLUMNS[d.weighted(FINE_CONFUSION[ROW_OF_CLASS[visualClass(inp.seen)]])]!);
+  const d = Rng.keyed(`${inp.seed}|${inp.profile}|${inp.imageHash}|${inp.conv.taskText}`);
+  const scene = sceneOfColumn(PRED_COLUMNS[d.weightedIndex(FINE_CONFUSION[ROW_OF_CLASS[visualClass(inp.seen)]])]!);
   if (!scene) return d.pick(['The image shows a road scene ahead of the vehicle.', 'SCENE: unclear, possibly construction', 'I cannot determine the scene from this image.']);
   const [long, lat] = drawActions(scene, d);
   return formatPredictorAnswer({ scene, longAction: long, latAction: lat, waypoints: waypointList(long, lat, d) }, inp.answerFormat ?? DEFAULT_PREDICTOR_ANSWER);

@@ -14,7 +14,7 @@ import { planRequest, type PlannerSettings, type ServedModel } from './planner';
 import { isProfile, PROFILES } from './profiles';
 import { parseChatRequest, VllmError, badRequest, type Sampling } from './request';
 import { route, type Routes } from './router';
-import { Draw } from './rng';
+import { Rng } from '../../util/rng';
 import { ENGINE_DEAD, hex32, writeFull, writeStream, type Outcome, type StreamEnv } from './stream';
 import { warmTokenizer } from './tokenizer';
 import { checkMediaRoot } from './vision';
@@ -112,7 +112,7 @@ function chatHandler(models: Map<string, ServedModel>, engine: Engine, settings:
     // the simulated models cannot, so these are refused rather than faked.
     if (chatReq.toolChoice === 'required' || typeof chatReq.toolChoice === 'object') throw badRequest('tce simulator: tool_choice "required" and named tool_choice (structured outputs in vLLM) are not simulated', 'tool_choice');
     if (engine.faults.dieAfter !== undefined && n >= engine.faults.dieAfter) engine.die();
-    const draw = new Draw(`${settings.seed}|fault|${n}`);
+    const draw = Rng.keyed(`${settings.seed}|fault|${n}`);
     const status = drawStatusFault(engine.faults, draw.next());
     if (status) throw statusError(status);
     if (engine.dead && !chatReq.stream) throw new VllmError(500, 'InternalServerError', ENGINE_DEAD);

@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { CONFIG_OPTION, configFrom, int, str } from '../common-options';
-import { buildToolStatsFile, defaultToolSource } from '../../tools/source';
+import { buildToolStatsFile } from '../../run/tool-stats';
+import { selfConsistencyDbPath } from '../../data/load';
 
 export const buildToolsCommand: Command = {
   description: 'Class frequencies, the greedy baseline\'s confusion matrix in both directions, GT scene-action co-occurrence and first-waypoint percentiles per (scene, long_action). --cross-fit K also writes K-fold statistics so a sample\'s tool answers never use its own fold. Same input, same bytes.',
@@ -14,7 +15,7 @@ export const buildToolsCommand: Command = {
   async run(args) {
     const { config } = configFrom(args);
     const crossFit = int(args, 'cross-fit', { min: 0 }) ?? config.tools.crossFit;
-    const from = str(args, 'from') ?? defaultToolSource(config);
+    const from = str(args, 'from') ?? selfConsistencyDbPath(config);
     const out = str(args, 'out') ?? config.paths.toolStats;
     const stats = await buildToolStatsFile({ from, out, crossFit, seed: int(args, 'seed') ?? config.seed, config, synthesizeIfMissing: str(args, 'from') === undefined });
     const t = stats.all;

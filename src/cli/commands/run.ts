@@ -2,7 +2,7 @@ import type { Command } from '../command';
 import { flag, str } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
-import { analyzeAndReport } from '../../run/finish';
+import { analyzeAndReport } from '../analyze-and-report';
 
 export const runCommand: Command = {
   description: `Runs the plan's 11 conditions and the two no_tools controls (run.controls; or --conditions), oracle first; stops after the oracle when both oracle macro-F1 are below gate.threshold unless --force.

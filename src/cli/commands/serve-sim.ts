@@ -3,6 +3,17 @@ import { CONFIG_OPTION, configFrom, flag, int, str } from '../common-options';
 import { startSimulator } from '../../backends/sim/server';
 import { DEFAULT_LATENCY } from '../../backends/sim/latency';
 import { parseFaultSpec, FAULT_SPEC_HELP } from '../../config/faults';
+import { TceError, UsageError } from '../../util/errors';
+
+/** A bad --faults value is wrong usage (exit 2). */
+function faultsFlag(spec: string): ReturnType<typeof parseFaultSpec> {
+  try {
+    return parseFaultSpec(spec);
+  } catch (e) {
+    if (e instanceof TceError && e.code === 'FAULT_SPEC') throw new UsageError(e.message, e.hint);
+    throw e;
+  }
+}
 
 // `tce serve-sim`: the built-in simulator in the foreground, serving the
 // three configured models on one port, for curl and for other clients.
@@ -24,7 +35,7 @@ export const serveSimCommand: Command = {
       // Plus the scripted 'echo' model (replies with the last message's text).
       models: [...Object.values(config.models).map((m) => ({ servedModelName: m.servedModelName, profile: m.profile, root: m.path })), { servedModelName: 'echo', profile: 'echo' }],
       latency: flag(args, 'latency') ? DEFAULT_LATENCY : false,
-      ...(spec ? { faults: parseFaultSpec(spec) } : {}),
+      ...(spec ? { faults: faultsFlag(spec) } : {}),
       tokensPerDelta: config.backend.simulator.tokensPerDelta,
       serverParse: flag(args, 'server-parse'),
       maxModelLen: config.backend.vllm.maxModelLen,

@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
-import { analyzeAndReport } from '../../run/finish';
+import { analyzeAndReport } from '../analyze-and-report';
 
 // `npm start`: the whole experiment on the embedded default (synthetic
 // fixture + simulator unless the config says otherwise).

@@ -4,7 +4,7 @@ import { UsageError } from '../../util/errors';
 import { createToolExecutor } from '../../tools/executor';
 import { TOOL_NAMES } from '../../protocol/tools';
 import { loadToolStats } from '../../tools/stats';
-import { oracleTruthFor } from '../../tools/source';
+import { oracleTruthFor } from '../../run/tool-stats';
 import type { ToolInvocation } from '../../tools/types';
 
 export const toolCommand: Command = {

@@ -1,9 +1,9 @@
 // index.json of an MDS dataset (version 2), validated once at the edge.
 // The key set is the reference library's exactly: it passes every key as a
 // constructor argument, so extra keys would not load there either.
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseJsonFile } from '../../util/json-file';
 import { TceError } from '../../util/errors';
 import { parsePythonJson } from './python-json';
 import { codecFor, MdsValueError, type Codec } from './encodings';
@@ -48,8 +48,10 @@ export interface MdsIndex {
   total: number;
 }
 
+const INDEX_HINT = 'index.json must be the version-2 index the MosaicML Streaming writer produces';
+
 function fail(file: string, where: string, msg: string): never {
-  throw new TceError('MDS_INDEX', `${file}: ${where}${msg}`, 'index.json must be the version-2 index the MosaicML Streaming writer produces');
+  throw new TceError('MDS_INDEX', `${file}: ${where}${msg}`, INDEX_HINT);
 }
 
 /** Resolves a shard basename against the dataset root, refusing paths that
@@ -63,23 +65,10 @@ export function shardPath(root: string, basename: string, indexFile: string, sha
 
 export function readMdsIndex(root: string): MdsIndex {
   const file = path.join(root, 'index.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TceError('MDS_NOT_FOUND', `${file}: cannot read the MDS index (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'pass the folder that holds index.json');
-  }
-  let raw: unknown;
-  try {
-    raw = parsePythonJson(text);
-  } catch (e) {
-    fail(file, '', `not valid JSON (${(e as Error).message})`);
-  }
-  const top = IndexSchema.safeParse(raw);
-  if (!top.success) fail(file, `${top.error.issues[0]!.path.join('.') || '(root)'}: `, top.error.issues[0]!.message);
+  const top = parseJsonFile(file, IndexSchema, 'MDS_INDEX', { readCode: 'MDS_NOT_FOUND', readHint: 'pass the folder that holds index.json', hint: INDEX_HINT, parse: parsePythonJson });
   const shards: ShardEntry[] = [];
   let total = 0;
-  top.data.shards.forEach((s, i) => {
+  top.shards.forEach((s, i) => {
     const r = ShardSchema.safeParse(s);
     if (!r.success) {
       const iss = r.error.issues[0]!;

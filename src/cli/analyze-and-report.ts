@@ -1,6 +1,6 @@
 // After a suite: the analysis into condition_metrics and the reports.
 import type { Config } from '../config/schema';
-import type { SuiteResult } from './suite';
+import type { SuiteResult } from '../run/suite';
 import { openDb } from '../store/db';
 import { analyzeDb, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
 import { writeReports, summaryTable } from '../report/write-reports';
