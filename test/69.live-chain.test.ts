@@ -5,7 +5,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
-import { parsePredictorAnswer, formatPredictorAnswer, type PredictorAnswerSpec } from '../src/extract/predictor-answer';
+import { parsePredictorAnswer } from '../src/extract/predictor-answer';
+import { formatPredictorAnswer, type PredictorAnswerSpec } from '../src/protocol/predictor-answer';
 
 const N = 20;
 // A checkpoint that answers in JSON with its own keys and spellings.

@@ -9,7 +9,7 @@ import { DEFAULT_LATENCY } from './sim/latency';
 import type { BackendSet, Endpoint, ModelRole } from './types';
 import { VllmPool } from './vllm/pool';
 import { checkFileModeConfig, mediaFolder } from '../config/media-folder';
-import { predictorAnswerSpec } from '../run/prompt-set';
+import { predictorAnswerSpec } from '../protocol/predictor-answer';
 
 export { scrapeMetrics } from './metrics-scrape';
 
@@ -38,7 +38,7 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
       const apiKey = `tce-sim-${randomBytes(8).toString('hex')}`;
       const sim = await startSimulator({
         seed: config.seed,
-        models: [{ servedModelName: m.servedModelName, profile: m.profile, root: m.path, ...(role === 'predictor' ? { answerFormat: predictorAnswerSpec(config) } : {}) }],
+        models: [{ servedModelName: m.servedModelName, profile: m.profile, root: m.path, ...(role === 'predictor' ? { answerFormat: predictorAnswerSpec(config.prompts.predictor) } : {}) }],
         latency: sc.latency ? { ...DEFAULT_LATENCY, maxRunning: Math.min(DEFAULT_LATENCY.maxRunning, config.backend.vllm.maxNumSeqs) } : false,
         tokensPerDelta: sc.tokensPerDelta,
         faults: sc.faults,

@@ -1,24 +1,8 @@
-// The predictor's answer format, from config (prompts.predictor): a real
-// fine-tuned checkpoint answers in whatever format it was trained on, so its
-// keys, its layout (KEY: value lines or one JSON object) and its value
-// spellings are declared, not assumed. The same spec writes the simulated
-// predictor's answers, so a simulated run exercises the configured parser.
+// Reads a predictor's answer in the configured format
+// (src/protocol/predictor-answer.ts declares the format and writes it).
+import type { PredictorAnswerSpec } from '../protocol/predictor-answer';
 import type { FinalAnswer } from './types';
 import { answerFromFields, bracketSpan, scanAnswerLines, type Field } from './answer';
-
-export interface PredictorAnswerSpec {
-  format: 'lines' | 'json';
-  keys: { scene: string; longAction: string; latAction: string; waypoints: string | null };
-  /** The checkpoint's spelling -> ours (before the usual normalisation). */
-  values: Record<string, string>;
-}
-
-/** The plan's format: SCENE / LONG_ACTION / LAT_ACTION / WAYPOINTS lines. */
-export const DEFAULT_PREDICTOR_ANSWER: PredictorAnswerSpec = {
-  format: 'lines',
-  keys: { scene: 'SCENE', longAction: 'LONG_ACTION', latAction: 'LAT_ACTION', waypoints: 'WAYPOINTS' },
-  values: {},
-};
 
 const REQUIRED: readonly Field[] = ['scene', 'longAction', 'latAction'];
 const labelOf = (k: string): string => k.trim().toUpperCase().replace(/[ \t]+/g, '_');
@@ -85,23 +69,4 @@ export function parsePredictorAnswer(text: string, spec: PredictorAnswerSpec): F
   if (raw.size === 0) return { status: 'missing', scene: null, longAction: null, latAction: null, revised: null, reason: null, waypoints: null, invalid: [] };
   for (const [f, v] of raw) if (f !== 'waypoints') raw.set(f, mapValue(spec, v));
   return answerFromFields(raw, REQUIRED);
-}
-
-export interface PredictorValues {
-  scene: string;
-  longAction: string;
-  latAction: string;
-  /** The list as JSON text, [[x, y], ...]. */
-  waypoints: string;
-}
-
-/** Writes an answer in the configured format (the simulated predictor's
- * output), using the checkpoint's spellings where the spec maps them. */
-export function formatPredictorAnswer(v: PredictorValues, spec: PredictorAnswerSpec): string {
-  const theirs = (ours: string): string => Object.entries(spec.values).find(([, o]) => o === ours)?.[0] ?? ours;
-  const k = spec.keys;
-  const fields: Array<[string, string]> = [[k.scene, theirs(v.scene)], [k.longAction, theirs(v.longAction)], [k.latAction, theirs(v.latAction)]];
-  if (k.waypoints !== null) fields.push([k.waypoints, v.waypoints]);
-  if (spec.format === 'json') return JSON.stringify(Object.fromEntries(fields.map(([key, val]) => [key, key === k.waypoints ? JSON.parse(val) as unknown : val])));
-  return fields.map(([key, val]) => `${key}: ${val}`).join('\n');
 }

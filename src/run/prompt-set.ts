@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema';
-import type { PredictorAnswerSpec } from '../extract/predictor-answer';
+import { predictorAnswerSpec, type PredictorAnswerSpec } from '../protocol/predictor-answer';
 import { TceError } from '../util/errors';
 import { PREDICT_PROMPT } from '../protocol/prompts';
 
@@ -16,11 +16,6 @@ export interface PromptSet {
   predictTemplateSha: string | null;
   predictorAnswer: PredictorAnswerSpec;
   planVerbatim: boolean;
-}
-
-export function predictorAnswerSpec(c: Config): PredictorAnswerSpec {
-  const p = c.prompts.predictor;
-  return { format: p.format, keys: { ...p.keys }, values: { ...p.values } };
 }
 
 export function loadPromptSet(c: Config): PromptSet {
@@ -37,7 +32,7 @@ export function loadPromptSet(c: Config): PromptSet {
   return {
     predict,
     predictTemplateSha: file === undefined ? null : createHash('sha256').update(predict).digest('hex'),
-    predictorAnswer: predictorAnswerSpec(c),
+    predictorAnswer: predictorAnswerSpec(c.prompts.predictor),
     planVerbatim: c.prompts.planVerbatim,
   };
 }

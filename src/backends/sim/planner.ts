@@ -10,11 +10,11 @@ import { generate, type ProfileName } from './profiles';
 import { hermesParse, type ParsedCall } from './hermes';
 import { HermesStreamParser } from './hermes-stream';
 import { badRequest, DEFAULTABLE_SAMPLING, type ChatRequest, type Sampling } from './request';
-import { hash32 } from './rng';
+import { hash32 } from '../../util/rng';
 import { countTokens, splitDeltas } from './tokenizer';
 import { ImageError, seeImage, type Sight } from './vision';
 import type { FinishReason, WireDelta } from './wire';
-import type { PredictorAnswerSpec } from '../../extract/predictor-answer';
+import type { PredictorAnswerSpec } from '../../protocol/predictor-answer';
 
 export interface ServedModel {
   name: string;

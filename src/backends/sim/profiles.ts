@@ -8,7 +8,7 @@ import { SCENES, isScene, isLongAction, isLatAction, type Scene, type LongAction
 import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../domain/published-figures';
 import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../../protocol/tools';
 import { Rng } from '../../util/rng';
-import { DEFAULT_PREDICTOR_ANSWER, formatPredictorAnswer, type PredictorAnswerSpec } from '../../extract/predictor-answer';
+import { DEFAULT_PREDICTOR_ANSWER, formatPredictorAnswer, type PredictorAnswerSpec } from '../../protocol/predictor-answer';
 import type { Conversation, ToolAdvice } from './conversation';
 import { MALFORMATIONS, toolCallText, type Args } from './tool-call-text';
 

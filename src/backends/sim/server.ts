@@ -19,7 +19,7 @@ import { ENGINE_DEAD, hex32, writeFull, writeStream, type Outcome, type StreamEn
 import { warmTokenizer } from './tokenizer';
 import { checkMediaRoot } from './vision';
 import { modelsBody } from './wire';
-import type { PredictorAnswerSpec } from '../../extract/predictor-answer';
+import type { PredictorAnswerSpec } from '../../protocol/predictor-answer';
 
 export type { LatencyModel } from './latency';
 export type { FaultPlan } from './faults';
