@@ -14,7 +14,8 @@ import { cellCode } from '../protocol/scores';
 import { conditionSpec, firstAnswerName } from '../protocol/conditions';
 import { computeCondition, rowCorrect, roleOf } from './condition';
 import { decide } from './decision';
-import { loadExperiment, selectExperiments, suiteOf, type ExperimentData } from './load';
+import { loadExperiment, selectExperiments, suiteKey, type ExperimentData } from './load';
+import { checkOneSuite, checkSamplesPresent } from './suite-check';
 import { runPaired, type Arm, type Job, type JobResult, type PairedOptions } from './paired';
 import { judgeClaims, pairsOf, planClaims, type Claim } from './claims';
 import { RULES, rulePredictions } from './rule-baselines';
@@ -33,12 +34,16 @@ export interface AnalyzeOptions {
   gateThreshold?: number;
   /** The tool statistics the run used: needed for the rule comparators. */
   toolStats?: ToolStats | null;
+  /** Analyse a suite some of whose samples are absent (shards not loaded). */
+  allowPartial?: boolean;
 }
 
 export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const infos = selectExperiments(db, opts.experimentIds);
   if (infos.length === 0) throw new TceError('NO_EXPERIMENTS', `${db.name}: experiments: no experiments to analyse`, 'run `tce start` (or `tce run`) first, or pass --from-arrow DIR');
+  checkOneSuite(db.name, infos);
   const loaded = infos.map((i) => loadExperiment(db, i));
+  if (!opts.allowPartial) checkSamplesPresent(loaded);
   const base = loaded.find((d) => roleOf(d.info, null) === 'baseline') ?? null;
   const baselineCorrect = base ? new Map(base.predictions.map((p) => [p.sample_id, rowCorrect(p, p.final_scene)])) : null;
   // A staged run's first answer (before any tool response) is its own
@@ -71,7 +76,7 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
     sizeComparison: paired.sizes,
     decision: decide(conditions, paired.claims, opts.gateThreshold ?? 0.7, synthetic),
     toolStatsModes: [...new Set(infos.map((i) => i.tool_stats_mode).filter((m): m is string => m !== null))].sort(),
-    suite: infos.every((i) => suiteOf(i.experiment_id) === suiteOf(infos[0]!.experiment_id)) ? suiteOf(infos[0]!.experiment_id) || null : null,
+    suite: suiteKey(infos[0]!) || null,
   };
 }
 

@@ -9,7 +9,8 @@ import { BASELINE, CONDITION_NAMES, ORACLE } from '../protocol/conditions';
 
 // The columns the analysis reads, picked from the table declarations.
 export type ExperimentInfo = Pick<StoredExperiment, 'experiment_id' | 'condition_name' | 'pipeline' | 'verifier_size' | 'backend' | 'synthetic' | 'created_at'
-  | 'total_samples' | 'total_wall_time_s' | 'throughput_samples_per_s' | 'tools_enabled' | 'tool_stats_mode' | 'tool_stats_sha256'>;
+  | 'total_samples' | 'total_wall_time_s' | 'throughput_samples_per_s' | 'tools_enabled' | 'tool_stats_mode' | 'tool_stats_sha256'
+  | 'suite_id' | 'suite_samples' | 'shard'>;
 
 export type PredictionRow = Pick<StoredPrediction, 'sample_id' | 'chum_uri' | 'scene_type_gt' | 'fine_class' | 'original_scene' | 'original_long_action'
   | 'original_lat_action' | 'final_scene' | 'final_long_action' | 'final_lat_action' | 'long_action_gt' | 'lat_action_gt' | 'final_status'
@@ -46,6 +47,11 @@ export function suiteOf(experimentId: string): string {
   return /_(\d{8}[_T]\d{6})$/.exec(experimentId)?.[1] ?? '';
 }
 
+/** The suite of an experiment: its stored suite id, else from its id. */
+export function suiteKey(e: Pick<ExperimentInfo, 'experiment_id' | 'suite_id'>): string {
+  return e.suite_id ?? suiteOf(e.experiment_id);
+}
+
 /** The experiments to analyse, in report order: those with at least one
  * prediction (an experiment that has just started has nothing to say).
  * Without explicit ids, the newest suite is taken and only its experiments
@@ -53,7 +59,7 @@ export function suiteOf(experimentId: string): string {
  * suites, run with different data or settings, are never compared. */
 export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
   const all = db.prepare(`SELECT experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, created_at,
-      total_samples, total_wall_time_s, throughput_samples_per_s, tools_enabled, tool_stats_mode, tool_stats_sha256 FROM experiments e
+      total_samples, total_wall_time_s, throughput_samples_per_s, tools_enabled, tool_stats_mode, tool_stats_sha256, suite_id, suite_samples, shard FROM experiments e
       WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.experiment_id = e.experiment_id)
       ORDER BY created_at, experiment_id`).all() as ExperimentInfo[];
   let chosen: ExperimentInfo[];
@@ -67,11 +73,11 @@ export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
     // Newest = loaded last; suites loaded in the same second: the later run.
     let suite: string | null = null, at = '';
     for (const e of all) {
-      const sx = suiteOf(e.experiment_id);
+      const sx = suiteKey(e);
       if (suite === null || e.created_at > at || (e.created_at === at && sx > suite)) { suite = sx; at = e.created_at; }
     }
     const newest = new Map<string, ExperimentInfo>();
-    for (const e of all) if (suiteOf(e.experiment_id) === suite) newest.set(`${e.condition_name}\u0000${e.verifier_size ?? ''}`, e);
+    for (const e of all) if (suiteKey(e) === suite) newest.set(`${e.condition_name}\u0000${e.verifier_size ?? ''}`, e);
     chosen = [...newest.values()];
   }
   return chosen.sort((a, b) => {

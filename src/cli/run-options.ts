@@ -12,6 +12,7 @@ import { escapeControl } from '../util/text';
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   ...CONFIG_OPTION,
   limit: { type: 'string', description: 'only the first N samples (pilot runs: pilot small, scale by N only)', valueName: 'N' },
+  suite: { type: 'string', description: 'suite id shared by all shards (default: the SLURM job id; sharded elsewhere: config hash + UTC date)', valueName: 'ID' },
   shard: { type: 'string', description: 'this node\'s share of the samples, e.g. 0/4 (merge with `tce load`)', valueName: 'I/N' },
   resume: { type: 'boolean', description: 'continue the unfinished suite with the same configuration (a plain re-run does too)' },
   quiet: { type: 'boolean', short: 'q', description: 'no progress display' },
@@ -57,6 +58,7 @@ export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<
     conditionIds: [],
     limit: int(args, 'limit', { min: 1 }),
     shard: parseShard(str(args, 'shard')),
+    suite: str(args, 'suite'),
     resume: flag(args, 'resume'),
     predictions: str(args, 'predictions'),
     force: false,

@@ -33,6 +33,10 @@ export interface SuiteFacts {
   configHash: string;
   stats: Pick<ToolStats, 'mode' | 'source'>;
   shard: string | null;
+  /** The suite every shard shares (the end of the experiment ids). */
+  suiteId: string;
+  /** The whole suite's sample ids, before sharding, as ranges. */
+  suiteSamples: string;
 }
 
 /** The sampling parameters every request of the experiment sends (all of
@@ -69,6 +73,8 @@ export function experimentRow(cond: Condition, id: string, f: SuiteFacts): Exper
     tool_stats_mode: f.stats.mode,
     tool_stats_sha256: f.stats.source?.sha256 ?? null,
     shard: f.shard,
+    suite_id: f.suiteId,
+    suite_samples: f.suiteSamples,
   };
 }
 

@@ -37,6 +37,8 @@ export interface PhaseContext {
   /** The predictions Pipeline A verifies (greedy, or a live baseline's). */
   greedy: Map<number, GreedyPrediction>;
   prompts: PromptSet;
+  /** This node's share, i/n (null: unsharded): names its run directories. */
+  shard: string | null;
   livePredict: boolean;
   backends: BackendSet | null;
   runtimes: RoleRuntimes;
@@ -79,7 +81,8 @@ function loopContexts(ctx: PhaseContext, cond: Condition, experimentId: string, 
 /** Opens the experiment's run directory; resume skips what is on disk. */
 function openTask(ctx: PhaseContext, w: PlannedExperiment): ExperimentTask {
   const total = ctx.samples.length;
-  const writer = openRunWriter(ctx.config.paths.runsDir, w.row);
+  const id = String(w.row['experiment_id']);
+  const writer = openRunWriter(ctx.config.paths.runsDir, w.row, ctx.shard ? { dirName: `${id}.shard-${ctx.shard.replace('/', '-of-')}` } : {});
   w.writer = writer;
   const done = writer.doneSampleIds();
   const todo = ctx.samples.filter((s) => !done.has(s.sampleId));

@@ -34,6 +34,8 @@ import { TceError } from '../util/errors';
 import { stripCredentialsDeep } from '../util/text';
 import { predictionsFromDb, predictionsFromRunDir, requireCoverage, type PredictionSource } from './verified-predictions';
 import { loadPromptSet, type PromptSet } from './prompt-set';
+import { chooseSuiteId } from './suite-id';
+import { encodeRanges } from '../util/sample-ranges';
 
 export interface Shard {
   index: number;
@@ -46,6 +48,8 @@ export interface SuiteOptions {
   conditionIds: string[];
   limit?: number | undefined;
   shard?: Shard | undefined;
+  /** The suite id all shards share (suite-id.ts for the default). */
+  suite?: string | undefined;
   resume: boolean;
   force: boolean;
   quiet: boolean;
@@ -91,17 +95,19 @@ export class SuiteAbandoned extends TceError {
 
 /** The parts of the config that change results (as marked in the schema)
  * and of the run's selection: a resumed suite must match them. */
-export function resultsConfig(c: Config, o: Pick<SuiteOptions, 'limit' | 'shard' | 'livePredict'>, verified: PredictionSource = 'greedy', prompts?: PromptSet): unknown {
+export function resultsConfig(c: Config, o: Pick<SuiteOptions, 'limit' | 'livePredict'>, verified: PredictionSource = 'greedy', prompts?: PromptSet): unknown {
   // Stored in experiments.config_json and the Arrow files: no URL passwords.
   return {
     ...stripCredentialsDeep(resultsView(ConfigSchema, c)),
     verified,
     predictorTemplateSha256: prompts?.predictTemplateSha ?? null,
+    // The shard is not here: every shard of a suite has the same config.
     limit: o.limit ?? null,
-    shard: o.shard ? `${o.shard.index}/${o.shard.count}` : null,
     livePredict: o.livePredict,
   };
 }
+
+const shardText = (s: Shard | undefined): string | null => (s ? `${s.index}/${s.count}` : null);
 
 export function selectSamples(samples: Sample[], limit?: number, shard?: Shard): Sample[] {
   let s = [...samples].sort((a, b) => a.sampleId - b.sampleId);
@@ -134,6 +140,8 @@ interface SuitePlan {
   o: SuiteOptions;
   conditions: Condition[];
   samples: Sample[];
+  /** The whole suite's selection before sharding (ranges). */
+  suiteSamples: string;
   greedy: PhaseContext['greedy'];
   /** What Pipeline A verifies (and flips count against). */
   verified: PredictionSource;
@@ -153,13 +161,13 @@ async function openPhaseContext(p: SuitePlan, res: SuiteResources, stop: PhaseCo
   res.runtimes = new RoleRuntimes(res.backends, c, createStreamEngine(c.run.clientMode === 'native' ? 'native' : 'typescript'));
   res.executor = createToolExecutor({ stats: p.stats, dispatch: c.tools.dispatch, timeoutMs: c.tools.timeoutMs });
   const images = new SuiteImages(p.samples, c);
-  return { config: c, samples: p.samples, greedy: p.greedy, prompts: p.prompts, livePredict: p.o.livePredict, backends: res.backends, runtimes: res.runtimes, tools: new ToolBatcher(res.executor), images, progress, stop };
+  return { config: c, samples: p.samples, greedy: p.greedy, prompts: p.prompts, shard: shardText(p.o.shard), livePredict: p.o.livePredict, backends: res.backends, runtimes: res.runtimes, tools: new ToolBatcher(res.executor), images, progress, stop };
 }
 
 function planExperiments(p: SuitePlan, backends: BackendSet | null, synthetic: boolean): PlannedExperiment[] {
   const o = p.o;
-  const shard = o.shard ? `${o.shard.index}/${o.shard.count}` : null;
-  const facts = { config: o.config, livePredict: o.livePredict, synthetic, backendKind: backends?.kind ?? null, totalSamples: p.samples.length, configJson: JSON.stringify(resultsConfig(o.config, o, p.verified, p.prompts)), configHash: p.hash, stats: p.stats, shard };
+  const shard = shardText(o.shard);
+  const facts = { config: o.config, livePredict: o.livePredict, synthetic, backendKind: backends?.kind ?? null, totalSamples: p.samples.length, configJson: JSON.stringify(resultsConfig(o.config, o, p.verified, p.prompts)), configHash: p.hash, stats: p.stats, shard, suiteId: p.timestamp, suiteSamples: p.suiteSamples };
   return p.conditions.map((cond) => ({ cond, row: experimentRow(cond, experimentId(cond, p.timestamp), facts), writer: null, task: null }));
 }
 
@@ -209,14 +217,16 @@ async function plan(o: SuiteOptions): Promise<SuitePlan> {
   const c = o.config;
   const conditions = selectedConditions(o);
   const data = await loadExperimentData(c, { log: o.log });
-  const samples = selectSamples(data.samples, o.limit, o.shard);
+  const selection = selectSamples(data.samples, o.limit);
+  const samples = selectSamples(selection, undefined, o.shard);
   if (samples.length === 0) throw new TceError('NO_SAMPLES', 'no samples selected', 'check --limit / --shard and the dataset');
   const stats = await ensureToolStats(c, o.log);
   const { verified, predictions } = chooseVerified(o, conditions, samples, data.greedy);
   const prompts = loadPromptSet(c);
   const hash = configHash(resultsConfig(c, o, verified, prompts));
-  const manifest = openSuiteManifest(c.paths.runsDir, { hash, resume: o.resume, conditionIds: conditions.map((x) => x.id), log: o.log });
-  return { o, conditions, samples, greedy: predictions, verified, prompts, dataSynthetic: data.synthetic, stats, hash, timestamp: manifest.timestamp, manifest };
+  const suiteId = chooseSuiteId({ suite: o.suite, sharded: o.shard !== undefined, hash, env: process.env });
+  const manifest = openSuiteManifest(c.paths.runsDir, { hash, resume: o.resume, conditionIds: conditions.map((x) => x.id), log: o.log, suiteId, shard: shardText(o.shard) });
+  return { o, conditions, samples, suiteSamples: encodeRanges(selection.map((s) => s.sampleId)), greedy: predictions, verified, prompts, dataSynthetic: data.synthetic, stats, hash, timestamp: manifest.timestamp, manifest };
 }
 
 /** Rejects with SuiteAbandoned once `abandon` fires, after flushing what the

@@ -15,6 +15,9 @@ import { TceError } from '../util/errors';
 export interface RunWriterOptions {
   /** Samples queued before a flush starts by itself (default 256). */
   flushRows?: number;
+  /** The run directory's name under runsDir (default: the experiment id;
+   * a shard's copy adds its shard, so shards may share one runs folder). */
+  dirName?: string;
 }
 
 const DEFAULT_FLUSH_ROWS = 256;
@@ -142,7 +145,9 @@ export function openRunWriter(runsDir: string, experiment: ExperimentRow, opts: 
   const flushRows = opts.flushRows ?? DEFAULT_FLUSH_ROWS;
   if (!Number.isSafeInteger(flushRows) || flushRows < 1) throw new TypeError(`openRunWriter: options.flushRows must be a positive integer (got ${String(flushRows)})`);
   const id = checkExperimentRow(experiment, runsDir);
-  const dir = path.resolve(runsDir, id);
+  const name = opts.dirName ?? id;
+  if (!SAFE_ID.test(name)) throw new TceError('RUN_ROW_INVALID', `${runsDir}: run directory name ${JSON.stringify(name)} is not safe`);
+  const dir = path.resolve(runsDir, name);
   fs.mkdirSync(dir, { recursive: true });
   const lockFile = acquireLock(dir);
   try {

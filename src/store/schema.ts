@@ -248,6 +248,11 @@ const TEXT_MIGRATIONS: Migration[] = [
     description: 'tce: the sampling parameters each experiment sent (all of them, explicitly)',
     sql: '', // experiments.sampling_json, declared in tables.ts
   },
+  {
+    version: 7,
+    description: 'tce: the suite id shared by all shards, and the suite\'s whole sample selection (names missing shards\' samples)',
+    sql: '', // experiments.suite_id and suite_samples, declared in tables.ts
+  },
 ];
 
 export const MIGRATIONS: Migration[] = TEXT_MIGRATIONS.map((m) => ({ ...m, sql: [m.version === 1 ? '' : declaredMigrationSql(m.version), m.sql].filter((x) => x.trim()).join('\n') }));

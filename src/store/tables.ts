@@ -76,6 +76,9 @@ export const EXPERIMENTS = table('experiments', 1, {
   error: text2,
   // the sampling parameters each experiment sent (all of them, explicitly)
   sampling_json: { kind: 'text', since: 6 },
+  // the suite id all shards share, and the suite's whole selection (ranges)
+  suite_id: { kind: 'text', since: 7 },
+  suite_samples: { kind: 'text', since: 7 },
 });
 
 export const PREDICTIONS = table('predictions', 1, {

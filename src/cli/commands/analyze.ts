@@ -14,6 +14,7 @@ export const ANALYSIS_OPTIONS: Command['options'] = {
   bootstrap: { type: 'string', description: 'bootstrap resamples for the 95% intervals, 0 = none (default 10000)', valueName: 'N' },
   seed: { type: 'string', description: 'bootstrap seed (default: the config seed)', valueName: 'N' },
   workers: { type: 'string', description: 'bootstrap worker threads (default: CPU count)', valueName: 'N' },
+  partial: { type: 'boolean', description: 'analyse a suite whose samples are not all loaded (shards missing); by default that is an error naming them' },
   experiment: { type: 'string', multiple: true, description: 'analyse only these experiment ids (repeatable; default: newest of each condition)', valueName: 'ID' },
 };
 
@@ -34,6 +35,7 @@ export async function analysisFrom(args: ParsedArgs, defaultBootstrap = 10_000):
     toolStats: toolStatsIfPresent(config.paths.toolStats),
     ...(workers !== undefined ? { workers } : {}),
     ...(ids.length ? { experimentIds: ids } : {}),
+    ...(args.values['partial'] === true ? { allowPartial: true } : {}),
   };
   if (arrow.length) {
     const { db, result } = await analyzeArrow(arrow, opts);

@@ -20,7 +20,9 @@ At the end the runs are bulk-loaded into the database, analysed and reported.`,
     const ids = str(args, 'conditions')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
     const o = suiteOptions(args, loaded, { conditionIds: ids, force: flag(args, 'force'), gate: true, livePredict: flag(args, 'live-predict') });
     const r = await runSuiteInterruptible(o);
-    if (!flag(args, 'no-report') && r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
+    // One shard is part of a suite: it is analysed once every shard is loaded.
+    if (o.shard) o.log(`shard ${o.shard.index}/${o.shard.count} of suite ${r.timestamp}: analyse after \`tce load\` of every shard's run folder`);
+    else if (!flag(args, 'no-report') && r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
   },
