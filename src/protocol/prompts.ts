@@ -18,14 +18,27 @@ export interface PredictionShown {
 
 const shown = (v: string | null): string => v ?? 'unparseable';
 
-/** The plan's "Verification Prompt Template (Pipeline A)". */
-export function verificationPrompt(p: PredictionShown): string {
+/** The label of the one line the verification prompt adds when the
+ * waypoint tool is offered (the simulator reads it back). */
+export const WAYPOINT_LINE_LABEL = '- Predicted first waypoint';
+
+/** The line that shows the predicted waypoints. A deviation from the plan's
+ * text: without it check_waypoint_feasibility can only be called with
+ * made-up coordinates. None when the prediction has no waypoints. */
+export function waypointLine(w: ReadonlyArray<readonly [number, number]> | null | undefined): string | null {
+  if (!w || w.length === 0) return null;
+  return `${WAYPOINT_LINE_LABEL}: (${w[0]![0]}, ${w[0]![1]}); all waypoints: ${JSON.stringify(w)}`;
+}
+
+/** The plan's "Verification Prompt Template (Pipeline A)"; `extraLine`
+ * (waypointLine) follows the lateral action when given. */
+export function verificationPrompt(p: PredictionShown, extraLine: string | null = null): string {
   return `You are a driving scene verification system. A prediction model has analyzed dashcam images and made predictions about the scene. Your job is to verify these predictions using the provided tools, then output your corrected predictions.
 
 The model predicted:
 - Scene type: ${shown(p.scene)}
 - Longitudinal action: ${shown(p.longAction)}
-- Lateral action: ${shown(p.latAction)}
+- Lateral action: ${shown(p.latAction)}${extraLine === null ? '' : `\n${extraLine}`}
 
 Use the available tools to check whether these predictions are reasonable. After checking, provide your final corrected predictions in this exact format:
 

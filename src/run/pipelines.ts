@@ -9,7 +9,8 @@ import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { STAGE_ACTION, STAGE_SCENE, STAGE_WAYPOINTS, type Condition } from '../protocol/conditions';
 import { correctFlag, flipFlags, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
 import { newSampleLog, runToolLoop, type LoopContext, type LoopResult, type SampleLog } from './tool-loop';
-import { STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt } from '../protocol/prompts';
+import { STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt, waypointLine } from '../protocol/prompts';
+import { CHECK_WAYPOINT_FEASIBILITY } from '../protocol/tools';
 import type { ChatMessage } from './chat-request';
 import type { PromptSet } from './prompt-set';
 import { parsePredictorAnswer } from '../extract/predictor-answer';
@@ -150,7 +151,10 @@ function timingOf(loops: LoopResult[], log: SampleLog, predictMs: number | null)
 export async function verifySample(job: SampleJob): Promise<SampleRecord> {
   const { ctx, condition, sample, greedy } = job;
   const original = greedyStated(greedy);
-  const messages: ChatMessage[] = [userWithImage(job.imageUrl, verificationPrompt(original))];
+  // The waypoint tool needs the predicted waypoints to check (a deviation
+  // from the plan's text; prompts.planVerbatim leaves it out).
+  const extra = !job.prompts.planVerbatim && condition.tools.includes(CHECK_WAYPOINT_FEASIBILITY) ? waypointLine(greedy?.waypoints) : null;
+  const messages: ChatMessage[] = [userWithImage(job.imageUrl, verificationPrompt(original, extra))];
   const log = newSampleLog();
   // Without tools (the no_tools control) the verifier has one turn: a tool
   // call it writes anyway ends the sample (max_turns, original kept).

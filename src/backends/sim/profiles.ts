@@ -7,6 +7,7 @@ import type { Cue } from '../../domain/scene-cues';
 import { SCENES, isScene, isLongAction, isLatAction, type Scene, type LongAction, type LatAction } from '../../domain/enums';
 import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../domain/published-figures';
 import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../../protocol/tools';
+import { WAYPOINT_LINE_LABEL } from '../../protocol/prompts';
 import { Rng } from '../../util/rng';
 import { DEFAULT_PREDICTOR_ANSWER, formatPredictorAnswer, type PredictorAnswerSpec } from '../../protocol/predictor-answer';
 import type { Conversation, ToolAdvice } from './conversation';
@@ -147,7 +148,13 @@ const field = (text: string, label: string): string | null => {
   return m ? m[1]! : null;
 };
 
-function toolArgs(name: string, scene: Scene, long: LongAction, lat: LatAction, d: Rng): Args {
+/** The first waypoint the verification prompt shows, when it shows one. */
+function shownWaypoint(text: string): [number, number] | null {
+  const m = new RegExp(`${WAYPOINT_LINE_LABEL}: \\((-?[\\d.eE+-]+), (-?[\\d.eE+-]+)\\)`).exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+function toolArgs(name: string, scene: Scene, long: LongAction, lat: LatAction, d: Rng, shown: [number, number] | null = null): Args {
   switch (name) {
     case CHECK_SCENE_PRIOR:
     case CHECK_CONFUSION_RISK:
@@ -155,7 +162,9 @@ function toolArgs(name: string, scene: Scene, long: LongAction, lat: LatAction, 
     case CHECK_SCENE_ACTION_COMPATIBILITY:
       return { scene, long_action: long, lat_action: lat };
     case CHECK_WAYPOINT_FEASIBILITY: {
-      const [x, y] = firstWaypoint(long, lat, d);
+      // The prompt's waypoint when it shows one; else one made up (the
+      // plan's prompt has none to check).
+      const [x, y] = shown ?? firstWaypoint(long, lat, d);
       return { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y };
     }
     default:
@@ -241,7 +250,8 @@ function verify(inp: ProfileInput, t: VerifierTraits): string {
   if (conv.advice.length === 0 && conv.assistantTurns === 0) {
     const d = Rng.keyed(key + '|calls');
     const names = chooseTools(conv.offered, t, d);
-    if (names.length > 0) return writeCalls(names, (n) => toolArgs(n, argScene, long0, lat0, d), t, d);
+    const wp = shownWaypoint(conv.taskText);
+    if (names.length > 0) return writeCalls(names, (n) => toolArgs(n, argScene, long0, lat0, d, wp), t, d);
   }
   const d = Rng.keyed(`${key}|final|${conv.responseTexts.join('\u0001')}`);
   if (conv.advice.some((a) => a.error) && conv.assistantTurns < 2 && conv.offered.length > 0 && d.chance(t.retryAfterError)) {
