@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import { measure, type BenchModule, type ScenarioResult } from './harness';
 import { openDb } from '../src/store/db';
 import { analyzeArrow, analyzeDb } from '../src/analysis/analyze';
-import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
-import { writeRunsFromDb } from '../src/analysis/db-to-runs';
+import { insertSyntheticSuite } from '../test/support/synthetic-suite';
+import { writeRunsFromDb } from '../test/support/db-to-runs';
 import { defaultWorkers } from '../src/analysis/bootstrap-pool';
 
 const SAMPLES = 8613;

@@ -1,7 +1,7 @@
 // Arrow intermediates: building the per-flush IPC files (hand-filled
 // buffers vs apache-arrow's builders) and loading run directories into
 // SQLite (column-wise vs apache-arrow row proxies). Rows are synthetic
-// (src/store/synthetic-records.ts) in the live schema's shape.
+// (test/support/synthetic-records.ts) in the live schema's shape.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { openRunWriter } from '../src/store/run-writer';
 import { loadRuns } from '../src/store/bulk-load';
 import { scanRunDir } from '../src/store/run-dir';
 import { openDb } from '../src/store/db';
-import { syntheticRecord } from '../src/store/synthetic-records';
+import { syntheticRecord } from '../test/support/synthetic-records';
 import type { AnyRow, SampleRecord } from '../src/store/rows';
 
 const SAMPLES = 5000;

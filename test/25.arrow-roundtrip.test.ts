@@ -9,7 +9,7 @@ import { RUN_TABLES, runTableLayouts } from '../src/store/arrow-schema';
 import { openRunWriter } from '../src/store/run-writer';
 import { readRunDir } from '../src/store/run-reader';
 import { loadRuns } from '../src/store/bulk-load';
-import { syntheticRecord } from '../src/store/synthetic-records';
+import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow, SampleRecord } from '../src/store/rows';
 import { TceError } from '../src/util/errors';
 

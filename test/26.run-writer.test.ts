@@ -5,7 +5,7 @@ import path from 'node:path';
 import { tmpDir } from './helpers/cli';
 import { openRunWriter } from '../src/store/run-writer';
 import { readRunDir } from '../src/store/run-reader';
-import { syntheticRecord } from '../src/store/synthetic-records';
+import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow } from '../src/store/rows';
 
 const EXP: ExperimentRow = { experiment_id: 'tc_prior_only_8b_20260101_000000', condition_name: 'prior_only', pipeline: 'B', config_hash: 'abc', status: 'running' };

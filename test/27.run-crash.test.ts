@@ -12,7 +12,7 @@ import { readRunDir } from '../src/store/run-reader';
 import { scanRunDir } from '../src/store/run-dir';
 import { loadRuns } from '../src/store/bulk-load';
 import { openDb } from '../src/store/db';
-import { syntheticRecord } from '../src/store/synthetic-records';
+import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow } from '../src/store/rows';
 
 const EXP: ExperimentRow = { experiment_id: 'tc_crash_2b_20260101_000000', condition_name: 'baseline', pipeline: 'A', config_hash: 'crash', status: 'running' };

@@ -7,7 +7,7 @@ import { openDb, type DB } from '../src/store/db';
 import { openRunWriter } from '../src/store/run-writer';
 import { listRunDirs } from '../src/store/run-reader';
 import { loadRuns } from '../src/store/bulk-load';
-import { syntheticRecord } from '../src/store/synthetic-records';
+import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow, SampleRecord } from '../src/store/rows';
 
 const EXP: ExperimentRow = { experiment_id: 'tc_all_tools_2b_20260101_000000', condition_name: 'all_tools', pipeline: 'B', config_hash: 'h', status: 'running' };

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tce, tmpDir } from './helpers/cli';
 import { openRunWriter } from '../src/store/run-writer';
-import { syntheticRecord } from '../src/store/synthetic-records';
+import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow } from '../src/store/rows';
 
 const EXP: ExperimentRow = { experiment_id: 'tc_all_tools_2b_20260101_000000', condition_name: 'all_tools', pipeline: 'B', config_hash: 'h', status: 'running' };

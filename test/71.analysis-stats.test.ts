@@ -5,7 +5,7 @@ import { analyzeDb, writeConditionMetrics } from '../src/analysis/analyze';
 import { mcnemarExact, bootstrapChunk, compressPatterns, percentileInterval } from '../src/analysis/stats';
 import { runBootstrap, column } from '../src/analysis/bootstrap-pool';
 import { cellCode } from '../src/protocol/scores';
-import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
+import { insertSyntheticSuite } from './support/synthetic-suite';
 import { decide } from '../src/analysis/decision';
 import type { ConditionResult as C } from '../src/analysis/types';
 import type { Claim } from '../src/analysis/claims';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { openDb, type DB } from '../src/store/db';
 import { analyzeDb } from '../src/analysis/analyze';
-import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
+import { insertSyntheticSuite } from './support/synthetic-suite';
 import { writeReports, summaryTable } from '../src/report/write-reports';
 import { escapeHtml } from '../src/report/escape';
 import { tmpDir } from './helpers/cli';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDb } from '../src/store/db';
-import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
+import { insertSyntheticSuite } from './support/synthetic-suite';
 import { tce, tmpDir } from './helpers/cli';
 
 function suiteDb(n: number): { dir: string; file: string } {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openDb, type DB } from '../src/store/db';
 import { analyzeArrow, analyzeDb } from '../src/analysis/analyze';
-import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
-import { writeRunsFromDb } from '../src/analysis/db-to-runs';
+import { insertSyntheticSuite } from './support/synthetic-suite';
+import { writeRunsFromDb } from './support/db-to-runs';
 import { tce, tmpDir } from './helpers/cli';
 
 /** The same synthetic suite as a database file and as Arrow run folders. */

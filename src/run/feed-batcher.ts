@@ -6,9 +6,6 @@ import type { StreamEngine } from '../extract/types';
 export class FeedBatcher {
   private pending: Array<{ handle: number; chunk: Uint8Array; timeMs: number }> = [];
   private scheduled = false;
-  /** Number of feed() calls and chunks fed, for the run record and the bench. */
-  calls = 0;
-  chunks = 0;
 
   constructor(private readonly engine: StreamEngine) {}
 
@@ -26,8 +23,6 @@ export class FeedBatcher {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.calls++;
-    this.chunks += batch.length;
     this.engine.feed(batch);
   }
 }

@@ -6,8 +6,6 @@ export class ToolBatcher {
   private pending: Array<{ inv: ToolInvocation; resolve: (o: ToolOutcome) => void }> = [];
   private scheduled = false;
   private nextId = 1;
-  batches = 0;
-  calls = 0;
 
   constructor(private readonly executor: ToolExecutor) {}
 
@@ -27,8 +25,6 @@ export class ToolBatcher {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    this.batches++;
-    this.calls += batch.length;
     let outcomes: ToolOutcome[];
     try {
       outcomes = await this.executor.executeBatch(batch.map((b) => b.inv));

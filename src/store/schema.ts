@@ -255,14 +255,8 @@ const TEXT_MIGRATIONS: Migration[] = [
   },
 ];
 
-export const MIGRATIONS: Migration[] = TEXT_MIGRATIONS.map((m) => ({ ...m, sql: [m.version === 1 ? '' : declaredMigrationSql(m.version), m.sql].filter((x) => x.trim()).join('\n') }));
-
-/** Later stages append migrations here (one entry each, never edit old ones). */
-export function registerMigration(m: Migration): void {
-  if (MIGRATIONS.some((x) => x.version === m.version)) throw new Error(`migration ${m.version} registered twice`);
-  MIGRATIONS.push(m);
-  MIGRATIONS.sort((a, b) => a.version - b.version);
-}
+// A new migration is one more entry of TEXT_MIGRATIONS (never edit old ones).
+export const MIGRATIONS: readonly Migration[] = TEXT_MIGRATIONS.map((m) => ({ ...m, sql: [m.version === 1 ? '' : declaredMigrationSql(m.version), m.sql].filter((x) => x.trim()).join('\n') }));
 
 export function latestSchemaVersion(): number {
   return MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -150,10 +150,6 @@ export function tableFor(stats: ToolStats, sampleId: number): StatsTable {
   return f === null ? stats.all : stats.crossFit!.tables[f]!;
 }
 
-export function ratioValue(r: Ratio): number | null {
-  return r.of === 0 ? null : r.count / r.of;
-}
-
 /** Deterministic bytes: objects are built in a fixed key order above, so
  * JSON.stringify is stable; the file ends with a newline. */
 export function serializeToolStats(stats: ToolStats): string {

@@ -3,6 +3,7 @@ import { int, str, configFrom } from '../common-options';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
 import { verifierOverrides } from '../verifier-model';
+import { STAGED, conditionLabel } from '../../protocol/conditions';
 
 export const stagedCommand: Command = {
   options: {
@@ -13,7 +14,7 @@ export const stagedCommand: Command = {
   async run(args) {
     const { size, overrides } = verifierOverrides(configFrom(args).config, str(args, 'verifier-model'), int(args, 'gpu-id', { min: 0 }));
     const loaded = runConfig(args, overrides);
-    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: [`staged_${size}`] }));
+    const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: [conditionLabel(STAGED, size)] }));
     printRunSummary(r, loaded.config.paths.db);
     return suiteExit(r);
   },

@@ -2,8 +2,8 @@
 // output): every column of the live schema gets a deterministic value of
 // its type, with NULLs, non-ASCII text and blobs mixed in, so a column
 // added to the schema is exercised without editing this file.
-import { runTableLayouts, type RunTable } from './arrow-schema';
-import type { Cell, PredictionRow, SampleRecord, ToolCallRow, TurnRow } from './rows';
+import { runTableLayouts, type RunTable } from '../../src/store/arrow-schema';
+import type { Cell, PredictionRow, SampleRecord, ToolCallRow, TurnRow } from '../../src/store/rows';
 
 // Keys that identify a row; the writer fills experiment_id and sample_id.
 const ORDER_COLUMN: Partial<Record<RunTable, string>> = { turns: 'turn_index', tool_calls: 'tool_call_order' };

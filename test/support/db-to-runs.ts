@@ -1,9 +1,9 @@
 // Writes experiments of a database out as Arrow run folders with the
 // driver's RunWriter. The bench and the DB-vs-Arrow test use it to get both
 // representations of the very same rows.
-import type { DB } from '../store/db';
-import { openRunWriter } from '../store/run-writer';
-import type { SampleRecord, StoredExperiment, StoredPrediction, StoredToolCall, StoredTurn } from '../store/rows';
+import type { DB } from '../../src/store/db';
+import { openRunWriter } from '../../src/store/run-writer';
+import type { SampleRecord, StoredExperiment, StoredPrediction, StoredToolCall, StoredTurn } from '../../src/store/rows';
 
 /** A stored row without the columns the database fills. */
 function strip<T extends { id: unknown; created_at: unknown }>(r: T): Omit<T, 'id' | 'created_at'> {

@@ -2,10 +2,10 @@
 // shaped like a real suite (greedy baseline biased toward incident_zone,
 // verifiers that revise some predictions after tool warnings). Every
 // experiment is marked synthetic = 1, backend 'synthetic-rows'.
-import type { DB } from '../store/db';
-import { SCENES, VERIFIER_SIZES } from '../domain/enums';
-import { CONDITION_TABLE, ORACLE } from '../protocol/conditions';
-import { sfc32 } from './stats';
+import type { DB } from '../../src/store/db';
+import { SCENES, VERIFIER_SIZES } from '../../src/domain/enums';
+import { CONDITION_TABLE, ORACLE } from '../../src/protocol/conditions';
+import { sfc32 } from '../../src/analysis/stats';
 
 // From the condition table, size-major (2B's conditions, then 8B's).
 export const SUITE_CONDITIONS: Array<{ condition: string; size: string | null; pipeline: string; tools: string[] }> = [
