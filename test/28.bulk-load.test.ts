@@ -99,7 +99,11 @@ test('a large load drops the secondary indexes and rebuilds them in the same tra
   const before = indexes();
   const lines: string[] = [];
   loadRuns(db, [dir], { log: (l) => lines.push(l) });
-  assert.match(lines.join('\n'), /predictions: 3 indexes dropped for the load and rebuilt after it/);
+  // Every secondary index the migrations made on predictions (the plan's
+  // three, the viewer's covering one, ...), not the UNIQUE constraint's own.
+  const secondary = (db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'predictions' AND sql IS NOT NULL`).get() as { n: number }).n;
+  assert.ok(secondary >= 3);
+  assert.match(lines.join('\n'), new RegExp(`predictions: ${secondary} indexes dropped for the load and rebuilt after it`));
   assert.deepEqual(indexes(), before);
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   db.close();
