@@ -8,7 +8,7 @@ import { SCENES } from '../domain/enums';
 import { escapeMd as m } from './escape';
 import { fx, ms, pct, provenanceLine, pval, signed } from './format';
 import type { SampleDiagnosis } from './sample-diagnosis';
-import { RARE_REVISION_RATE, GOOD_REVISION_ACCURACY, claimSentence } from '../analysis/decision';
+import { RARE_REVISION_RATE, GOOD_REVISION_ACCURACY, comparisonSentence } from '../analysis/decision';
 import { FAMILY_QUESTIONS, type Family } from '../analysis/claims';
 import { formatCi } from '../analysis/numbers';
 import { incidentZoneBias, incidentZoneHeadline } from '../analysis/incident-zone';
@@ -153,7 +153,10 @@ function section10(r: AnalysisResult, out: string[]): void {
     const claims = d.claims.filter((c) => c.family === family);
     if (!claims.length) continue;
     out.push(`**${m(FAMILY_QUESTIONS[family])}**`, '');
-    for (const cl of claims) out.push(`- ${m(claimSentence(cl))}`);
+    for (const cl of claims) {
+      out.push(`- **${m(cl.subject)}: ${cl.holds === true ? 'holds' : cl.holds === false ? 'does not hold' : `not judged${cl.missing ? ` (${m(cl.missing)})` : ''}`}**`);
+      for (const c of cl.comparisons) out.push(`  - ${m(comparisonSentence(c))}`);
+    }
     out.push('');
   }
   out.push(`**Recommendation${d.simulated ? ' (simulated: checks the pipeline, not the model)' : ''}:** ${d.recommendation}`, '');
