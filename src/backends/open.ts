@@ -6,7 +6,7 @@ import { TceError } from '../util/errors';
 import { scrapeMetrics } from './metrics-scrape';
 import { startSimulator, type Simulator } from './sim/server';
 import { DEFAULT_LATENCY } from './sim/latency';
-import type { BackendSet, Endpoint, ModelRole } from './types';
+import type { BackendSet, Endpoint, ModelRole, ServerMetrics } from './types';
 import { VllmPool } from './vllm/pool';
 import { checkFileModeConfig, mediaFolder } from '../config/media-folder';
 import { predictorAnswerSpec } from '../protocol/predictor-answer';
@@ -19,10 +19,14 @@ export interface OpenOptions {
   log?: (line: string) => void;
 }
 
-function metricsOf(endpoints: BackendSet['endpoints']) {
-  return (role: ModelRole) => {
-    const e = endpoints[role];
-    return e ? scrapeMetrics(e.baseUrl, e.apiKey, e.model) : Promise.resolve(null);
+function metricsOf(endpoints: BackendSet['endpoints'], replicas: BackendSet['replicas'] = {}) {
+  return async (role: ModelRole) => {
+    const list = replicas[role] ?? (endpoints[role] ? [endpoints[role]] : []);
+    const all = await Promise.all(list.map((e) => scrapeMetrics(e.baseUrl, e.apiKey, e.model)));
+    const seen = all.filter((m): m is ServerMetrics => m !== null);
+    if (seen.length <= 1) return seen[0] ?? null;
+    // Replicas: the role's queue is the sum of theirs (the limiter is per role).
+    return { ...seen[0]!, waiting: seen.reduce((s, m) => s + m.waiting, 0), running: seen.reduce((s, m) => s + m.running, 0) };
   };
 }
 
@@ -66,13 +70,13 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
 
 function openEndpoints(config: Config, opts: OpenOptions): BackendSet {
   const endpoints: BackendSet['endpoints'] = {};
-  config.backend.endpoints.forEach((e, i) => {
-    if (endpoints[e.model]) {
-      throw new TceError('CONFIG_INVALID', `config: backend.endpoints[${i}].model: '${e.model}' is listed twice`, 'spread one model over several servers behind a load balancer, or run one driver shard per server (docs/backends.md)');
-    }
+  const replicas: NonNullable<BackendSet['replicas']> = {};
+  config.backend.endpoints.forEach((e) => {
+    // A role listed several times has replicas: turns are spread over them.
     const ep: Endpoint = { role: e.model, baseUrl: e.url.replace(/\/+$/, ''), apiKey: e.apiKey, model: e.servedModelName ?? config.models[e.model].servedModelName };
     if (e.maxInFlight !== undefined) ep.maxInFlight = e.maxInFlight;
-    endpoints[e.model] = ep;
+    endpoints[e.model] ??= ep;
+    (replicas[e.model] ??= []).push(ep);
   });
   const missing = opts.roles.filter((r) => !endpoints[r]);
   if (missing.length > 0) {
@@ -81,7 +85,8 @@ function openEndpoints(config: Config, opts: OpenOptions): BackendSet {
   if (config.dataset.imageMode === 'file') {
     opts.log?.(`file image mode: each server must share this filesystem and run with --allowed-local-media-path ${mediaFolder(config)} (that exact path: vLLM does not resolve it)`);
   }
-  return { kind: 'endpoints', synthetic: false, endpoints, metrics: metricsOf(endpoints), close: async () => {} };
+  for (const [role, list] of Object.entries(replicas)) if (list.length > 1) opts.log?.(`${role}: ${list.length} replicas (${list.map((x) => x.baseUrl).join(', ')}), least in-flight with conversation affinity`);
+  return { kind: 'endpoints', synthetic: false, endpoints, replicas, metrics: metricsOf(endpoints, replicas), close: async () => {} };
 }
 
 async function openPool(config: Config, opts: OpenOptions): Promise<BackendSet> {

@@ -31,6 +31,9 @@ export interface BackendSet {
   /** True when results are not from real models (the simulator). */
   synthetic: boolean;
   endpoints: Partial<Record<ModelRole, Endpoint>>;
+  /** Every server of a role when it has several (data-parallel replicas;
+   * the first is `endpoints[role]`). */
+  replicas?: Partial<Record<ModelRole, Endpoint[]>>;
   /** Reads /metrics of the server behind an endpoint; null when it has none. */
   metrics(role: ModelRole): Promise<ServerMetrics | null>;
   /** Brings up the servers of `roles` when not all models fit the GPUs at

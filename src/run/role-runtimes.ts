@@ -2,7 +2,8 @@
 // the role's endpoint, and the loop that feeds the server's queue length
 // (/metrics) back into the limiter.
 import type { Config } from '../config/schema';
-import type { BackendSet, ModelRole } from '../backends/types';
+import type { BackendSet, Endpoint, ModelRole } from '../backends/types';
+import { ReplicaChatClient } from './replica-client';
 import type { StreamEngine } from '../extract/types';
 import { EndpointLimiter } from './limiter';
 import { FeedBatcher } from './feed-batcher';
@@ -39,7 +40,9 @@ export class RoleRuntimes {
     if (have) void have.client.close().catch(() => undefined);
     const cap = ep.maxInFlight ?? Infinity;
     const limiter = have?.limiter ?? new EndpointLimiter({ initial: Math.min(c.concurrency.initial, cap), min: c.concurrency.min, max: Math.min(c.concurrency.max, cap), targetWaiting: c.concurrency.adaptive ? c.concurrency.targetWaiting : null });
-    const client: ChatClient = c.run.clientMode === 'native' ? new NativeChatClient(ep, this.engine, this.batcher, c.concurrency.max) : new OpenAIChatClient(ep);
+    const one = (e: Endpoint): ChatClient => (c.run.clientMode === 'native' ? new NativeChatClient(e, this.engine, this.batcher, c.concurrency.max) : new OpenAIChatClient(e));
+    const replicas = this.backends?.replicas?.[role] ?? [];
+    const client: ChatClient = replicas.length > 1 ? new ReplicaChatClient(replicas.map(one)) : one(ep);
     const rt: RoleRuntime = { role, client, limiter, waiting: null };
     this.byRole.set(role, rt);
     return rt;

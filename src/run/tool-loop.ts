@@ -110,7 +110,7 @@ function turnRow(ctx: LoopContext, stage: string, turnIndex: number, requestJson
     sample_id: ctx.sampleId,
     turn_index: turnIndex,
     stage,
-    endpoint: stripUrlCredentials(ctx.client.endpoint.baseUrl),
+    endpoint: stripUrlCredentials(outcome.endpoint ?? ctx.client.endpoint.baseUrl),
     request_json: requestJson,
     response_text: r ? r.text : null,
     reasoning_text: r && r.reasoning ? r.reasoning : null,

@@ -30,6 +30,8 @@ export interface TurnOutcome {
   error: string | null;
   retries: number;
   timing: TurnTiming;
+  /** The server that answered, when the client spreads over replicas. */
+  endpoint?: string;
 }
 
 export interface RetryPolicy {
