@@ -1,0 +1,79 @@
+// The continuous-batching engine model's arithmetic, by hand: step times
+// from decode and prefill tokens, a continuation's prefix-cache hit, the
+// mm cache, and recompute preemption when the KV cache is full. Virtual
+// time only; nothing here is timed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineModel, type EngineConstants, type EngineRequest } from '../src/backends/sim/engine-model';
+
+const C: EngineConstants = {
+  label: 'hand', stepBaseMs: 1, decodeMsPerSeq: 0.5, kvReadMsPer1kTokens: 1, prefillMsPerToken: 0.01, visionMsPerImage: 5,
+  kvCapacityTokens: 64, blockTokens: 4, maxNumSeqs: 8, maxBatchedTokens: 100, mmCacheItems: 2,
+};
+
+function req(id: number, conversation: string, promptTokens: number, outputTokens: number, image: string | null = null): EngineRequest {
+  return { id, conversation, sharedKey: 'sys', sharedTokens: 4, promptTokens, outputTokens, image, imageTokens: image ? 8 : 0 };
+}
+
+const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} != ${b}`);
+
+test('step time: a prefill step with its image, then a decode step', () => {
+  const e = new EngineModel(C);
+  e.submit(req(1, 'conv', 20, 2, 'img'));
+  const s1 = e.step();
+  // 1 base + 20 prefill tokens x 0.01 + one image x 5; the step samples the first token.
+  close(s1.ms, 1 + 0.2 + 5);
+  assert.equal(s1.prefillTokens, 20);
+  assert.deepEqual(s1.finished, []);
+  const s2 = e.step();
+  // 1 base + one decoding sequence x 0.5 + 20 KV tokens read x 1/1000.
+  close(s2.ms, 1 + 0.5 + 0.02);
+  assert.equal(s2.decodeSeqs, 1);
+  assert.deepEqual(s2.finished.map((r) => r.id), [1]);
+  assert.ok(e.idle);
+  assert.equal(e.step().ms, 0);
+});
+
+test('a continuation re-uses its conversation prefix; the image is not encoded again', () => {
+  const e = new EngineModel(C);
+  e.submit(req(1, 'conv', 20, 2, 'img'));
+  e.step(); e.step();
+  // Next turn: 20 prompt + 2 generated + 8 new tokens.
+  e.submit(req(2, 'conv', 30, 1, 'img'));
+  const s = e.step();
+  // Cached: the 4 shared tokens and 17 own ones (20 computed + 1 decoded - 4 shared); 9 prefilled.
+  assert.equal(s.prefillTokens, 9);
+  close(s.ms, 1 + 9 * 0.01);
+  assert.equal(e.stats.prefixQueryTokens, 20 + 30);
+  assert.equal(e.stats.prefixHitTokens, 21);
+  assert.equal(e.stats.imagesEncoded, 1);
+  assert.equal(e.stats.mmQueries, 2);
+  assert.equal(e.stats.mmHits, 1);
+  // Another conversation only hits the shared prefix.
+  e.submit(req(3, 'other', 12, 1));
+  assert.equal(e.step().prefillTokens, 8);
+});
+
+test('a full KV cache preempts the newest sequence, which is recomputed and finishes later', () => {
+  const e = new EngineModel(C);
+  // 16 blocks of 4: each sequence owns 24 prompt tokens (6 blocks) past the 1 shared block.
+  e.submit(req(1, 'a', 28, 20));
+  e.submit(req(2, 'b', 28, 20));
+  const order: number[] = [];
+  for (let i = 0; i < 100 && e.stats.preemptions === 0; i++) order.push(...e.step().finished.map((r) => r.id));
+  assert.equal(e.stats.preemptions, 1);
+  assert.equal(e.runningCount, 1);
+  assert.equal(e.waitingCount, 1);
+  assert.equal(order.length, 0);
+  for (let i = 0; i < 200 && !e.idle; i++) order.push(...e.step().finished.map((r) => r.id));
+  assert.ok(e.idle);
+  assert.deepEqual(order, [1, 2]);
+  // The preempted sequence's parked blocks made its recomputation a prefix hit.
+  assert.ok(e.stats.prefixHitTokens > 0);
+});
+
+test('a request larger than the KV cache is an error, not a hang', () => {
+  const e = new EngineModel(C);
+  e.submit(req(1, 'big', 200, 1));
+  assert.throws(() => e.step(), /does not fit in the KV cache/);
+});
