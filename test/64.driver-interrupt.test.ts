@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { readRunDir } from '../src/store/run-reader';
 
 test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are marked interrupted; resume completes', async () => {
   const fixture = await sharedFixture();
@@ -46,4 +47,32 @@ test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are mar
   db2.close();
   assert.equal(status, 'completed', 'the reloaded experiment row reflects the finished run');
   assert.deepEqual(rows, { n: 300, d: 300, e: 1 });
+});
+
+test('a second Ctrl-C flushes what is finished and exits 130 at once; the run directory stays readable', async () => {
+  const fixture = await sharedFixture();
+  const dir = tmpDir('tce-sigint2-');
+  const cfg = writeTestConfig(dir, fixture, { backend: { simulator: { latency: true } } });
+  const runs = path.join(dir, 'tool_calling_experiment', 'runs');
+  const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const expDir = () => (fs.existsSync(runs) ? fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b')) : undefined);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const d = expDir();
+    if (d && fs.readdirSync(path.join(runs, d)).some((f) => f.endsWith('.commit.json'))) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGINT');
+  const heard = Date.now() + 30_000;
+  while (!/interrupt: no new samples/.test(err) && Date.now() < heard) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, err);
+  assert.match(err, /second interrupt: flushing and exiting/);
+  // The committed batches are whole (reading checks each against its
+  // commit marker) and a resume starts from them.
+  const run = readRunDir(path.join(runs, expDir()!));
+  assert.ok(run.tables.predictions.length > 0 && run.tables.predictions.length < 300, `${run.tables.predictions.length} samples on disk`);
 });
