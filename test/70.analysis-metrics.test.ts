@@ -18,7 +18,7 @@ const FIXTURE: Array<[string | null, number[]]> = [
 ];
 
 export function insertExperiment(db: DB, id: string, condition: string, size: string | null, rows: Array<{ gt: string | null; original: string | null; final: string | null; fine?: string | null; sid?: number }>): void {
-  db.prepare(`INSERT INTO experiments (experiment_id, condition_name, pipeline, verifier_size, backend, synthetic) VALUES (?, ?, 'A', ?, 'test', 1)`).run(id, condition, size);
+  db.prepare(`INSERT INTO experiments (experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, status) VALUES (?, ?, 'A', ?, 'test', 1, 'completed')`).run(id, condition, size);
   const ins = db.prepare(`INSERT INTO predictions (experiment_id, sample_id, scene_type_gt, fine_class, original_scene, final_scene, final_status, total_time_ms) VALUES (?, ?, ?, ?, ?, ?, 'ok', ?)`);
   db.transaction(() => rows.forEach((r, i) => ins.run(id, r.sid ?? i, r.gt, r.fine ?? r.gt, r.original, r.final, 100 + (i % 50))))();
 }

@@ -46,7 +46,8 @@ test('reports: one JSONL line per sample and condition, ten sections, a decision
   for (let i = 1; i <= 10; i++) assert.match(md, new RegExp(`^## ${i}\\. `, 'm'), `section ${i}`);
   assert.match(md, /^\*\*\[simulated: checks the pipeline, not the model\] Outcome [1-4]: /m);
   assert.match(md, /\*\*Sample \d+\*\*/); // real examples
-  assert.match(md.split('\n')[1]!, /^> Tool statistics: /);
+  assert.match(md.split('\n')[1]!, /^> \*\*Failed samples: none/, 'failed samples are counted in the first lines');
+  assert.match(md.split('\n')[2]!, /^> Tool statistics: /);
   // every section opens with an example from this run
   for (const sec of md.split(/^## /m).slice(1, 11)) assert.match(sec, /Example from this run|\*\*Sample \d+\*\*|_No such samples/, sec.slice(0, 60));
   // each claim names its comparison, metric, interval and Holm-corrected p

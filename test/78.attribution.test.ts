@@ -105,7 +105,7 @@ const ALL = ['check_scene_prior', 'check_scene_action_compatibility', 'check_way
 type Row = { sid: number; gt: string; original: string; final: string };
 
 function insert(db: DB, id: string, condition: string, size: string | null, pipeline: string, tools: string[], rows: Row[]): void {
-  db.prepare(`INSERT INTO experiments (experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, tools_enabled) VALUES (?, ?, ?, ?, 'test', 1, ?)`).run(id, condition, pipeline, size, JSON.stringify(tools));
+  db.prepare(`INSERT INTO experiments (experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, tools_enabled, status) VALUES (?, ?, ?, ?, 'test', 1, ?, 'completed')`).run(id, condition, pipeline, size, JSON.stringify(tools));
   const ins = db.prepare(`INSERT INTO predictions (experiment_id, sample_id, scene_type_gt, fine_class, original_scene, final_scene, final_status) VALUES (?, ?, ?, ?, ?, ?, 'ok')`);
   db.transaction(() => rows.forEach((r) => ins.run(id, r.sid, r.gt, r.gt, r.original, r.final)))();
 }

@@ -36,12 +36,18 @@ export interface AnalyzeOptions {
   toolStats?: ToolStats | null;
   /** Analyse a suite some of whose samples are absent (shards not loaded). */
   allowPartial?: boolean;
+  /** run.maxFailedShare: above it a condition counts as failed (no decision). */
+  maxFailedShare?: number;
 }
 
 export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const infos = selectExperiments(db, opts.experimentIds);
   if (infos.length === 0) throw new TceError('NO_EXPERIMENTS', `${db.name}: experiments: no experiments to analyse`, 'run `tce start` (or `tce run`) first, or pass --from-arrow DIR');
   checkOneSuite(db.name, infos);
+  const running = infos.filter((i) => i.status === 'running');
+  if (running.length && !opts.allowPartial) {
+    throw new TceError('RUNNING', `${db.name}: experiments still running: ${running.map((i) => i.experiment_id).join(', ')}`, 'wait for the run to finish, resume it (`tce run --resume`), or pass --partial to analyse what is there (labelled partial, no decision)');
+  }
   const loaded = infos.map((i) => loadExperiment(db, i));
   if (!opts.allowPartial) checkSamplesPresent(loaded);
   const base = loaded.find((d) => roleOf(d.info, null) === 'baseline') ?? null;
@@ -74,7 +80,8 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
     rules: ruled.arms.map((r) => r.rule),
     rulesMissing: ruled.missing,
     sizeComparison: paired.sizes,
-    decision: decide(conditions, paired.claims, opts.gateThreshold ?? 0.7, synthetic),
+    decision: decide(conditions, paired.claims, opts.gateThreshold ?? 0.7, synthetic, opts.maxFailedShare),
+    partial: infos.some((i) => i.status === 'running'),
     toolStatsModes: [...new Set(infos.map((i) => i.tool_stats_mode).filter((m): m is string => m !== null))].sort(),
     suite: suiteKey(infos[0]!) || null,
   };
@@ -88,6 +95,7 @@ function firstAnswerData(d: ExperimentData): ExperimentData {
       ...p, final_scene: p.original_scene, final_long_action: p.original_long_action, final_lat_action: p.original_lat_action,
       final_status: isScene(p.original_scene) ? 'ok' : 'unparseable', predict_time_ms: null, verify_time_ms: null, total_time_ms: null,
     })),
+    failed: d.failed,
     toolCalls: [],
     turns: [],
   };
@@ -107,7 +115,7 @@ function ruleArms(base: ExperimentData | null, baselineCorrect: Map<number, bool
     const data: ExperimentData = {
       info: { ...base.info, experiment_id: spec.rule, condition_name: spec.rule, pipeline: 'rule', verifier_size: null, backend: 'rule (no model)', tools_enabled: JSON.stringify(spec.tools), total_wall_time_s: null, throughput_samples_per_s: null },
       predictions: base.predictions.map((p) => ({ ...p, final_scene: byId.get(p.sample_id) ?? p.original_scene })),
-      toolCalls: [], turns: [],
+      failed: base.failed, toolCalls: [], turns: [],
     };
     const c = computeCondition(data, baselineCorrect);
     const rule: RuleBaseline = {

@@ -147,6 +147,7 @@ export function computeCondition(d: ExperimentData, baselineCorrect: Map<number,
     synthetic: info.synthetic === 1,
     backend: info.backend,
     n, nLabelled: n - t.nUnlabelled, nUnlabelled: t.nUnlabelled, nUnparseable: t.nUnparseable,
+    nFailed: d.failed.length, nPlanned: info.total_samples ?? null, runStatus: info.status ?? null,
     correct: s.correct,
     accuracy: s.accuracy,
     accuracyLabelled: rate(s.correct, n - t.nUnlabelled),
@@ -163,7 +164,7 @@ export function computeCondition(d: ExperimentData, baselineCorrect: Map<number,
     warnedSamples: warned.size, warnedOriginalWrong, warnedRevised, originalWrong, originalWrongWarned,
     actions: { longAccuracy: rate(t.longOk, n), latAccuracy: rate(t.latOk, n), jointAccuracy: rate(t.jointOk, n) },
     validity,
-    finalStatus: sortKeys(t.finalStatus),
+    finalStatus: sortKeys(withFailed(t.finalStatus, d.failed)),
     latency: latencyOf(d),
     stats: null,
   };
@@ -185,6 +186,13 @@ function latencyOf(d: ExperimentData): Latency {
     turns: t.length,
     throughputSamplesPerS: throughput,
   };
+}
+
+/** The status counts include the failed samples (kept out of every other number). */
+function withFailed(counts: Record<string, number>, failed: ExperimentData['failed']): Record<string, number> {
+  const out = { ...counts };
+  for (const f of failed) { const st = f.final_status ?? 'unknown'; out[st] = (out[st] ?? 0) + 1; }
+  return out;
 }
 
 function sortKeys(o: Record<string, number>): Record<string, number> {

@@ -6,6 +6,7 @@ import type { ConditionResult, Decision } from './types';
 import { gatePasses } from '../protocol/gate';
 import { ALPHA, type Claim, type Comparison } from './claims';
 import { fixed as f, formatCi, formatP, signed } from './numbers';
+import { MAX_FAILED_SHARE, refusals } from './readiness';
 
 export const SIGNIFICANCE = ALPHA;
 /** Below this revision rate the model "rarely revises" (outcome 3). */
@@ -54,8 +55,18 @@ function noGainOutcome(real: ConditionResult[]): { outcome: 2 | 3; reason: strin
     : 'and no tool\'s warnings pick out wrong originals better than chance (every tool is uninformative)' };
 }
 
-export function decide(conditions: ConditionResult[], claims: Claim[], gateThreshold: number, synthetic = false): Decision {
+export function decide(conditions: ConditionResult[], claims: Claim[], gateThreshold: number, synthetic = false, maxFailedShare = MAX_FAILED_SHARE): Decision {
   const gate = gateOf(conditions, gateThreshold);
+  const sizeClaims = claims.filter((c) => c.family === 'size_matters');
+  const sizeMatters = sizeClaims.some((c) => c.comparisons.some((x) => x.verdict === 'better' || x.verdict === 'worse'));
+  const refused = refusals(conditions, gate.gatePassed, maxFailedShare);
+  if (refused.length) {
+    return {
+      gateThreshold, oracleF1: gate.oracleF1, gatePassed: gate.gatePassed, outcome: null, refused, outcomeTitle: NO_DECISION_TITLE, reasons: [gate.reason, ...refused], bestReal: null,
+      claims, simulated: synthetic, sizeMatters, sizeReasons: sizeClaims.map(claimSentence),
+      recommendation: 'Run or rerun the conditions named above (`tce run --resume` reruns failed samples), then analyse again.',
+    };
+  }
   const reasons: string[] = [gate.reason];
   const baseF1 = conditions.find((c) => c.role === 'baseline')?.macroF1 ?? NaN;
   const real = conditions.filter((c) => c.role === 'tool');
@@ -82,24 +93,24 @@ export function decide(conditions: ConditionResult[], claims: Claim[], gateThres
       : 'no tool condition could be compared with its controls');
     reasons.push(x.reason);
   }
-  const sizeClaims = claims.filter((c) => c.family === 'size_matters');
-  const sizeMatters = sizeClaims.some((c) => c.comparisons.some((x) => x.verdict === 'better' || x.verdict === 'worse'));
   return {
-    gateThreshold, oracleF1: gate.oracleF1, gatePassed: gate.gatePassed, outcome, outcomeTitle: OUTCOME_TITLES[outcome], reasons, bestReal,
+    gateThreshold, oracleF1: gate.oracleF1, gatePassed: gate.gatePassed, outcome, refused: [], outcomeTitle: OUTCOME_TITLES[outcome], reasons, bestReal,
     claims, simulated: synthetic,
     sizeMatters, sizeReasons: sizeClaims.map(claimSentence),
     recommendation: RECOMMENDATIONS[outcome],
   };
 }
 
-export const OUTCOME_TITLES: Record<Decision['outcome'], string> = {
+export const NO_DECISION_TITLE = 'No decision: a condition the decision needs is missing, incomplete or failed';
+
+export const OUTCOME_TITLES: Record<1 | 2 | 3 | 4, string> = {
   1: 'Oracle ceiling low: stop, the model cannot self-correct even with perfect information',
   2: 'Oracle high, real tools do not help: the tools are not informative enough',
   3: 'Real tools carry the signal but the model rarely acts on it',
   4: 'Real tools help and the model revises correctly: a viable path',
 };
 
-const RECOMMENDATIONS: Record<Decision['outcome'], string> = {
+const RECOMMENDATIONS: Record<1 | 2 | 3 | 4, string> = {
   1: 'Do not pursue tool calling for this model/task; retrain (e.g. rebalance nominal_triggers vs incident_zone) instead.',
   2: 'Iterate on tool design (sharper, per-sample evidence rather than base rates) before spending more GPU time on verification runs.',
   3: 'Replace model-driven revision by a rule-based post-processor that applies the tools\' verdicts directly, or train the verifier to follow them.',

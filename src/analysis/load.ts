@@ -6,9 +6,10 @@ import type { StoredExperiment, StoredPrediction, StoredToolCall, StoredTurn } f
 import { TceError } from '../util/errors';
 import { VERIFIER_SIZES } from '../domain/enums';
 import { BASELINE, CONDITION_NAMES, ORACLE } from '../protocol/conditions';
+import { isFailedStatus } from '../protocol/definitions';
 
 // The columns the analysis reads, picked from the table declarations.
-export type ExperimentInfo = Pick<StoredExperiment, 'experiment_id' | 'condition_name' | 'pipeline' | 'verifier_size' | 'backend' | 'synthetic' | 'created_at'
+export type ExperimentInfo = Pick<StoredExperiment, 'experiment_id' | 'condition_name' | 'pipeline' | 'verifier_size' | 'backend' | 'synthetic' | 'created_at' | 'status'
   | 'total_samples' | 'total_wall_time_s' | 'throughput_samples_per_s' | 'tools_enabled' | 'tool_stats_mode' | 'tool_stats_sha256'
   | 'suite_id' | 'suite_samples' | 'shard'>;
 
@@ -23,7 +24,10 @@ export type TurnRow = Pick<StoredTurn, 'ttft_ms' | 'decode_ms' | 'e2e_ms' | 'que
 
 export interface ExperimentData {
   info: ExperimentInfo;
+  /** Samples with an answer (failed samples are not here: see failed). */
   predictions: PredictionRow[];
+  /** Sample ids whose requests failed: no answer, in no metric. */
+  failed: Array<{ sample_id: number; final_status: string | null }>;
   toolCalls: ToolCallRow[];
   turns: TurnRow[];
 }
@@ -58,7 +62,7 @@ export function suiteKey(e: Pick<ExperimentInfo, 'experiment_id' | 'suite_id'>):
  * (the newest of each condition and size within it): results of two
  * suites, run with different data or settings, are never compared. */
 export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
-  const all = db.prepare(`SELECT experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, created_at,
+  const all = db.prepare(`SELECT experiment_id, condition_name, pipeline, verifier_size, backend, synthetic, created_at, status,
       total_samples, total_wall_time_s, throughput_samples_per_s, tools_enabled, tool_stats_mode, tool_stats_sha256, suite_id, suite_samples, shard FROM experiments e
       WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.experiment_id = e.experiment_id)
       ORDER BY created_at, experiment_id`).all() as ExperimentInfo[];
@@ -88,16 +92,21 @@ export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
 
 export function loadExperiment(db: DB, info: ExperimentInfo): ExperimentData {
   const id = info.experiment_id;
-  const predictions = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
+  const all = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
       final_scene, final_long_action, final_lat_action, long_action_gt, lat_action_gt, final_status,
       predict_time_ms, verify_time_ms, total_time_ms, original_waypoints_json
       FROM predictions WHERE experiment_id = ? ORDER BY sample_id`).all(id) as PredictionRow[];
+  const answered = all.filter((p) => !isFailedStatus(p.final_status));
   const toolCalls = db.prepare(`SELECT sample_id, tool_name, tool_result_json, model_revised_after, call_status, parsed, known_tool,
       required_args_present, schema_valid, executed_ok
       FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`).all(id) as ToolCallRow[];
   const turns = db.prepare(`SELECT ttft_ms, decode_ms, e2e_ms, queue_wait_ms, prompt_tokens, completion_tokens
       FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index`).all(id) as TurnRow[];
-  return { info, predictions, toolCalls, turns };
+  // A failed sample's tool calls (from turns before the failure) belong to
+  // no answer either.
+  const failed = all.filter((p) => isFailedStatus(p.final_status)).map((p) => ({ sample_id: p.sample_id, final_status: p.final_status }));
+  const gone = new Set(failed.map((f) => f.sample_id));
+  return { info, predictions: answered, failed, toolCalls: gone.size ? toolCalls.filter((c) => !gone.has(c.sample_id)) : toolCalls, turns };
 }
 
 /** A tool response's verdict, or null when it has none or is not JSON

@@ -24,7 +24,8 @@ export function checkSamplesPresent(loaded: readonly ExperimentData[]): void {
   for (const d of loaded) {
     const expected = d.info.suite_samples === null ? null : decodeRanges(d.info.suite_samples);
     if (!expected) continue;
-    const have = new Set(d.predictions.map((p) => p.sample_id));
+    // A failed sample is present (counted as failed), not absent.
+    const have = new Set([...d.predictions.map((p) => p.sample_id), ...d.failed.map((f) => f.sample_id)]);
     const missing = expected.filter((id) => !have.has(id));
     if (missing.length === 0) continue;
     if (example.length === 0) example = missing;

@@ -102,7 +102,15 @@ export interface ConditionResult {
   derivedFrom: string | null;
   synthetic: boolean;
   backend: string | null;
+  /** Samples with an answer: every metric, interval and test is over these. */
   n: number; nLabelled: number; nUnlabelled: number; nUnparseable: number;
+  /** Samples whose requests failed (server error, timeout): no answer, left
+   * out of every metric, counted here. */
+  nFailed: number;
+  /** Samples the experiment was to run (experiments.total_samples), when recorded. */
+  nPlanned: number | null;
+  /** The experiment's stored status (completed, interrupted, running). */
+  runStatus: string | null;
   correct: number;
   /** correct / n (all samples: the plan's denominator). */
   accuracy: number;
@@ -155,8 +163,11 @@ export interface Decision {
   oracleF1: Record<string, number>;
   /** null when no oracle condition was analysed (ceiling unknown). */
   gatePassed: boolean | null;
-  /** The plan's Decision Points, 1-4. */
-  outcome: 1 | 2 | 3 | 4;
+  /** The plan's Decision Points, 1-4; null when no decision is drawn
+   * (a needed condition missing, incomplete or failed: see refused). */
+  outcome: 1 | 2 | 3 | 4 | null;
+  /** Why no decision is drawn, one line per condition (empty when one is). */
+  refused: string[];
   outcomeTitle: string;
   /** Why, with the numbers. */
   reasons: string[];
@@ -183,6 +194,8 @@ export interface AnalysisResult {
   decision: Decision;
   /** How the tool statistics were built: in_sample or cross_fit_K, per analysed experiment's record. */
   toolStatsModes: string[];
+  /** Experiments still running were analysed (--partial): the numbers are partial, no decision. */
+  partial: boolean;
   /** The suite analysed (the run timestamp shared by its experiment ids), when one. */
   suite: string | null;
 }

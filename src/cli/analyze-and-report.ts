@@ -8,7 +8,7 @@ import { writeReports, summaryTable } from '../report/write-reports';
 export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: string) => void, quiet: boolean): Promise<string[]> {
   const db = openDb(c.paths.db);
   try {
-    const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, toolStats: toolStatsIfPresent(c.paths.toolStats) });
+    const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, maxFailedShare: c.run.maxFailedShare, toolStats: toolStatsIfPresent(c.paths.toolStats) });
     writeConditionMetrics(db, a);
     const { files } = writeReports(db, a, { outDir: c.paths.reportsDir });
     if (!quiet) process.stdout.write(summaryTable(a) + '\n');

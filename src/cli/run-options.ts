@@ -8,6 +8,8 @@ import { UsageError } from '../util/errors';
 import type { LoadedConfig } from '../config/load';
 import { preflightRunPaths } from '../store/preflight';
 import { escapeControl } from '../util/text';
+import type { Config } from '../config/schema';
+import { failureLines, suiteFailures } from '../run/failures';
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   ...CONFIG_OPTION,
@@ -71,18 +73,29 @@ export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<
   };
 }
 
-export function printRunSummary(r: SuiteResult, dbFile: string): void {
+/** Prints the suite's summary, failed samples counted; returns the exit
+ * code: 130 when interrupted, 1 when a condition has more failed samples
+ * than run.maxFailedShare, else 0. */
+export function printRunSummary(r: SuiteResult, c: Config): number {
+  const dbFile = c.paths.db;
+  const failures = suiteFailures(dbFile, r.experimentIds);
+  const over = failures.filter((x) => x.share > c.run.maxFailedShare);
   const label = r.synthetic ? ' (SIMULATED models, SYNTHETIC data)' : '';
   process.stdout.write([
     `suite ${r.timestamp}: ${r.outcome}${label}`,
     `  ${r.experimentIds.length} experiments, ${r.turns} model turns, ${r.toolCalls} tool calls, ${r.wallSeconds.toFixed(1)} s, backend ${r.backend}`,
     ...(r.gate ? [`  ${r.gate.summary}`] : []),
+    ...failureLines(failures, c.run.maxFailedShare),
     `  database: ${dbFile}`,
     `  Arrow runs: ${r.runDirs.length ? r.runDirs[0]!.replace(/[^/\\]+$/, '') : '-'}`,
   ].join('\n') + '\n');
+  if (r.outcome === 'interrupted') return EXIT_INTERRUPTED;
+  if (over.length) {
+    process.stderr.write(`tce: error: ${over.length} condition(s) failed (more than run.maxFailedShare ${c.run.maxFailedShare} of samples without an answer): ${over.map((x) => `${x.label} ${x.failed}/${x.samples}`).join(', ')}; rerun them with \`tce run --resume\`\n`);
+    return EXIT_FAILED;
+  }
+  return 0;
 }
 
-/** Exit code for a finished suite: interrupted runs exit 130 like a shell. */
-export function suiteExit(r: SuiteResult): number {
-  return r.outcome === 'interrupted' ? EXIT_INTERRUPTED : 0;
-}
+/** A condition had more failed samples than run.maxFailedShare. */
+export const EXIT_FAILED = 1;

@@ -49,3 +49,13 @@ export function flipFlags(gt: string | null, referenceScene: string | null, fina
   const now = isCorrect(gt, finalScene);
   return { savedFlag: !was && now ? 1 : 0, brokenFlag: was && !now ? 1 : 0 };
 }
+
+/** Final statuses of a sample whose requests failed (the server or the
+ * network, not the model): the sample has no answer. It is not a wrong
+ * answer and not "the original stands": it is left out of every metric,
+ * counted apart, and rerun by `tce run --resume`. */
+export const FAILED_STATUSES: readonly string[] = ['server_error', 'timeout'];
+
+export function isFailedStatus(status: string | null | undefined): boolean {
+  return status !== null && status !== undefined && FAILED_STATUSES.includes(status);
+}

@@ -34,10 +34,23 @@ export function sampleSetLine(r: AnalysisResult): string {
       : 'Every comparison uses the same samples for its point estimate, interval and test; none were left out.');
 }
 
-/** The decision line; synthetic runs say the decision checks the pipeline only. */
+/** The decision line; synthetic runs say the decision checks the pipeline
+ * only; with no decision, which conditions stand in the way. */
 export function decisionLine(r: AnalysisResult): string {
   const d = r.decision;
-  return `${d.simulated ? `[${SIMULATED_MARK}] ` : ''}Outcome ${d.outcome}: ${d.outcomeTitle}.`;
+  const sim = d.simulated ? `[${SIMULATED_MARK}] ` : '';
+  if (d.outcome === null) return `${sim}${d.outcomeTitle}: ${d.refused.join('; ')}.`;
+  return `${sim}Outcome ${d.outcome}: ${d.outcomeTitle}.`;
+}
+
+/** Failed samples (no answer: server errors, timeouts) per condition, and
+ * whether the numbers are partial; first in every report. */
+export function failureLine(r: AnalysisResult): string {
+  const failed = r.conditions.filter((c) => c.role !== 'first_answer' && c.nFailed > 0);
+  const head = r.partial ? 'PARTIAL: experiments still running were analysed (--partial); no decision. ' : '';
+  if (failed.length === 0) return `${head}Failed samples: none (every sample has an answer).`;
+  return `${head}FAILED samples (server errors or timeouts: no answer, left out of every metric, rerun with \`tce run --resume\`): `
+    + failed.map((c) => `${c.label} ${c.nFailed} of ${c.n + c.nFailed}`).join(', ') + '.';
 }
 
 export function sampleExample(d: SampleDiagnosis | undefined): string {

@@ -100,7 +100,7 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
 pre{white-space:pre-wrap;background:#f6f8fa;padding:6px;font-size:12px;max-height:200px;overflow:auto}.tag{background:#eee;border-radius:4px;padding:0 4px;font-size:11px}
 .grid{display:flex;flex-wrap:wrap;gap:8px}.explain{margin:4px 0}.example{margin:4px 0 10px;color:#444;font-style:italic}tr.rule td{background:#f4f4f4}
 ${CHART_CSS}</style></head><body>
-<p class="banner" id="provenance">${e(provenanceLine(r))}<br><small>${e(ex.toolStatsLine(r))}</small></p>
+<p class="banner" id="provenance">${e(provenanceLine(r))}<br><b>${e(ex.failureLine(r))}</b><br><small>${e(ex.toolStatsLine(r))}</small></p>
 <h1>Tool-calling verification report</h1>
 ${decisionHtml(r)}
 <h2>Conditions, controls and rule comparators</h2>${intro('Each row is one way of producing the final scene: the greedy baseline, a verifier condition, a staged run\'s first answer (before any tool response), or a rule applying the tools\' verdicts with no model. Differences are on the samples both sides have.', ex.headlineExample(r))}${conditionRows(r)}<p>${e(ex.sampleSetLine(r))}</p><p>${e(ex.ruleExample(r))}</p>

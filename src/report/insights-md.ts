@@ -164,7 +164,7 @@ function section10(r: AnalysisResult, out: string[]): void {
 
 export function insightsMarkdown(r: AnalysisResult, e: Examples): string {
   const out: string[] = [];
-  out.push(`> ${provenanceLine(r)}`, `> ${m(ex.toolStatsLine(r))}`, '', '# Tool-Calling Verification: Insights Report', '');
+  out.push(`> ${provenanceLine(r)}`, `> **${m(ex.failureLine(r))}**`, `> ${m(ex.toolStatsLine(r))}`, '', '# Tool-Calling Verification: Insights Report', '');
   out.push(`**Decision: ${m(ex.decisionLine(r))}** ${r.decision.recommendation}`, '');
   section1(r, e, out);
   section2(r, out);

@@ -4,7 +4,7 @@ import type { AnalysisResult } from '../analysis/types';
 import { fx, pct, pval, provenanceLine, signed } from './format';
 import { incidentZoneHeadline } from '../analysis/incident-zone';
 import { formatCi } from '../analysis/numbers';
-import { decisionLine, toolStatsLine } from './explain';
+import { decisionLine, failureLine, toolStatsLine } from './explain';
 
 function claimLines(r: AnalysisResult): string[] {
   return r.decision.claims.map((cl) => {
@@ -36,6 +36,7 @@ export function summaryTable(r: AnalysisResult): string {
   const d = r.decision;
   const out = [
     provenanceLine(r),
+    failureLine(r),
     toolStatsLine(r),
     r.bootstrap.resamples ? `95% intervals: ${r.bootstrap.resamples} paired bootstrap resamples, seed ${r.bootstrap.seed}; "~" = that metric's difference from the baseline is within noise.` : 'No bootstrap (--bootstrap 0).',
     line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line),

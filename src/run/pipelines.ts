@@ -7,7 +7,7 @@ import type { PredictionRow, SampleRecord } from '../store/rows';
 import type { FinalAnswer } from '../extract/types';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { STAGE_ACTION, STAGE_SCENE, STAGE_WAYPOINTS, type Condition } from '../protocol/conditions';
-import { correctFlag, flipFlags, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
+import { correctFlag, flipFlags, isFailedStatus, isRevised, isSceneRevised, type Stated } from '../protocol/definitions';
 import { newSampleLog, runToolLoop, type LoopContext, type LoopResult, type SampleLog } from './tool-loop';
 import { STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt, waypointLine } from '../protocol/prompts';
 import { CHECK_WAYPOINT_FEASIBILITY } from '../protocol/tools';
@@ -39,8 +39,10 @@ export interface PredictionParts {
 export function predictionRow(experimentId: string, s: Sample, p: PredictionParts, imageSha: string | null): PredictionRow {
   const o = p.original;
   const f = p.final;
-  // Flips are against the greedy baseline's scene (DESIGN.md).
-  const fl = flipFlags(s.sceneGt, p.greedyScene, f.scene);
+  // Flips are against the greedy baseline's scene (DESIGN.md). A failed
+  // sample has no final answer: not right, not wrong, not revised, no flip.
+  const failed = isFailedStatus(f.status);
+  const fl = failed ? { savedFlag: null, brokenFlag: null } : flipFlags(s.sceneGt, p.greedyScene, f.scene);
   const t = p.timing;
   const total = t.predictMs === null && t.verifyMs === null ? null : (t.predictMs ?? 0) + (t.verifyMs ?? 0);
   return {
@@ -56,9 +58,9 @@ export function predictionRow(experimentId: string, s: Sample, p: PredictionPart
     final_long_action: f.longAction,
     final_lat_action: f.latAction,
     final_generated_text: f.text,
-    final_scene_correct: correctFlag(s.sceneGt, f.scene),
-    was_revised: isRevised(o, f) ? 1 : 0,
-    scene_was_revised: isSceneRevised(o, f) ? 1 : 0,
+    final_scene_correct: failed ? null : correctFlag(s.sceneGt, f.scene),
+    was_revised: failed ? null : isRevised(o, f) ? 1 : 0,
+    scene_was_revised: failed ? null : isSceneRevised(o, f) ? 1 : 0,
     revision_reason: f.reason,
     original_flipped_correct: fl.savedFlag,
     original_flipped_incorrect: fl.brokenFlag,
@@ -104,10 +106,14 @@ export function baselineRecord(experimentId: string, s: Sample, g: GreedyPredict
   };
 }
 
+const NOTHING: Stated = { scene: null, longAction: null, latAction: null };
+
 /** Resolves the final prediction from how the loop ended; when the verifier
- * gave no usable answer the original stands and the status says why. */
+ * gave no usable answer the original stands and the status says why. A
+ * failed request is no answer at all: nothing stands, the status says
+ * failed (the sample is left out of the metrics and rerun on --resume). */
 function resolveFinal(loop: LoopResult, fallback: Stated, fields: Array<keyof Stated>): { stated: Stated; status: FinalStatus; error: string | null; answer: FinalAnswer | null } {
-  if (loop.status === 'server_error' || loop.status === 'timeout') return { stated: fallback, status: loop.status, error: loop.error, answer: null };
+  if (loop.status === 'server_error' || loop.status === 'timeout') return { stated: NOTHING, status: loop.status, error: loop.error, answer: null };
   if (loop.status === 'max_turns') return { stated: fallback, status: 'max_turns', error: null, answer: null };
   const a = loop.answer!;
   const out: Stated = { ...fallback };
@@ -199,9 +205,11 @@ export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
     const fin = resolveFinal(loop, current, [...st.fields]);
     current = fin.stated;
     if (st.name === STAGE_WAYPOINTS) waypoints = fin.answer?.waypoints ?? null;
-    if (fin.status !== 'ok' && status === 'ok') {
+    // A failed request outranks an earlier stage's model status: the
+    // sample failed, the model is not blamed.
+    if (fin.status !== 'ok' && (status === 'ok' || isFailedStatus(fin.status))) {
       status = fin.status;
-      error = fin.error ?? `${st.name}: ${fin.status}`;
+      error = isFailedStatus(fin.status) ? `${st.name}: ${fin.error ?? fin.status}` : fin.error ?? `${st.name}: ${fin.status}`;
     }
     if (loop.status === 'server_error' || loop.status === 'timeout') break;
   }

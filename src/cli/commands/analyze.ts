@@ -1,5 +1,5 @@
 import type { Command } from '../command';
-import { CONFIG_OPTION, DB_OPTION, configFrom, int, str } from '../common-options';
+import { CONFIG_OPTION, DB_OPTION, configFrom, flag, int, str } from '../common-options';
 import { openDb } from '../../store/db';
 import { analyzeArrow, analyzeDb, toolStatsIfPresent, writeConditionMetrics, type AnalyzeOptions } from '../../analysis/analyze';
 import { summaryTable } from '../../report/summary-table';
@@ -14,7 +14,7 @@ export const ANALYSIS_OPTIONS: Command['options'] = {
   bootstrap: { type: 'string', description: 'bootstrap resamples for the 95% intervals, 0 = none (default 10000)', valueName: 'N' },
   seed: { type: 'string', description: 'bootstrap seed (default: the config seed)', valueName: 'N' },
   workers: { type: 'string', description: 'bootstrap worker threads (default: CPU count)', valueName: 'N' },
-  partial: { type: 'boolean', description: 'analyse a suite whose samples are not all loaded (shards missing); by default that is an error naming them' },
+  partial: { type: 'boolean', description: 'analyse a suite whose samples are not all loaded (shards missing) or whose experiments are still running (labelled PARTIAL; no decision); by default that is an error naming them' },
   experiment: { type: 'string', multiple: true, description: 'analyse only these experiment ids (repeatable; default: newest of each condition)', valueName: 'ID' },
 };
 
@@ -32,6 +32,7 @@ export async function analysisFrom(args: ParsedArgs, defaultBootstrap = 10_000):
     bootstrap: int(args, 'bootstrap', { min: 0 }) ?? defaultBootstrap,
     seed: int(args, 'seed') ?? config.seed,
     gateThreshold: config.gate.threshold,
+    maxFailedShare: config.run.maxFailedShare,
     toolStats: toolStatsIfPresent(config.paths.toolStats),
     ...(workers !== undefined ? { workers } : {}),
     ...(ids.length ? { experimentIds: ids } : {}),

@@ -1,6 +1,6 @@
 import type { Command } from '../command';
 import { flag } from '../common-options';
-import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
 import { BASELINE } from '../../protocol/conditions';
 
@@ -12,7 +12,6 @@ export const predictCommand: Command = {
   async run(args) {
     const loaded = runConfig(args);
     const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: [BASELINE], livePredict: !flag(args, 'reuse-greedy') }));
-    printRunSummary(r, loaded.config.paths.db);
-    return suiteExit(r);
+    return printRunSummary(r, loaded.config);
   },
 };

@@ -1,6 +1,6 @@
 import type { Command } from '../command';
 import { flag, str } from '../common-options';
-import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
 import { analyzeAndReport } from '../analyze-and-report';
 
@@ -23,7 +23,6 @@ At the end the runs are bulk-loaded into the database, analysed and reported.`,
     // One shard is part of a suite: it is analysed once every shard is loaded.
     if (o.shard) o.log(`shard ${o.shard.index}/${o.shard.count} of suite ${r.timestamp}: analyse after \`tce load\` of every shard's run folder`);
     else if (!flag(args, 'no-report') && r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
-    printRunSummary(r, loaded.config.paths.db);
-    return suiteExit(r);
+    return printRunSummary(r, loaded.config);
   },
 };

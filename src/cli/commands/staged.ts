@@ -1,6 +1,6 @@
 import type { Command } from '../command';
 import { int, str, configFrom } from '../common-options';
-import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
 import { verifierOverrides } from '../verifier-model';
 import { STAGED, conditionLabel } from '../../protocol/conditions';
@@ -15,7 +15,6 @@ export const stagedCommand: Command = {
     const { size, overrides } = verifierOverrides(configFrom(args).config, str(args, 'verifier-model'), int(args, 'gpu-id', { min: 0 }));
     const loaded = runConfig(args, overrides);
     const r = await runSuiteInterruptible(suiteOptions(args, loaded, { conditionIds: [conditionLabel(STAGED, size)] }));
-    printRunSummary(r, loaded.config.paths.db);
-    return suiteExit(r);
+    return printRunSummary(r, loaded.config);
   },
 };

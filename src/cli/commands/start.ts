@@ -1,5 +1,5 @@
 import type { Command } from '../command';
-import { RUN_OPTIONS, printRunSummary, runConfig, suiteExit, suiteOptions } from '../run-options';
+import { RUN_OPTIONS, printRunSummary, runConfig, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
 import { analyzeAndReport } from '../analyze-and-report';
 
@@ -13,7 +13,6 @@ export const startCommand: Command = {
     const o = suiteOptions(args, loaded, { gate: true });
     const r = await runSuiteInterruptible(o);
     if (r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
-    printRunSummary(r, loaded.config.paths.db);
-    return suiteExit(r);
+    return printRunSummary(r, loaded.config);
   },
 };
