@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDb } from '../src/store/db';
 import { analyzeDb } from '../src/analysis/analyze';
-import { insertSyntheticSuite } from '../src/analysis/synthetic-suite';
+import { insertSyntheticSuite } from './support/synthetic-suite';
 import { decide } from '../src/analysis/decision';
 import { summaryTable } from '../src/report/summary-table';
 import type { ConditionResult as C } from '../src/analysis/types';
