@@ -218,7 +218,14 @@ export class OpenAIChatClient implements ChatClient {
         }
         if (ch.finish_reason) finishReason = ch.finish_reason;
       }
+      // The openai package ends the iteration quietly when the signal
+      // aborts: a stream cut by requestTimeoutS (or one that stopped
+      // without a finish_reason) is a failed turn, never an ok turn with
+      // truncated text for the model to be blamed for.
+      if (signal.aborted) throw new RetryableError(`stream stalled: no completion within ${timeoutMs} ms`, null, 'timeout');
+      if (finishReason === null) throw new RetryableError('stream ended without a finish_reason (connection dropped)');
     } catch (e) {
+      if (e instanceof RetryableError) throw e;
       if (signal.aborted) throw new RetryableError(`request timed out after ${timeoutMs} ms`, null, 'timeout');
       const status = (e as { status?: number }).status;
       if (status !== undefined && status !== 429 && status < 500) throw new FatalError(`HTTP ${status}: ${(e as Error).message}`);
