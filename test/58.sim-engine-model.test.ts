@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineModel, type EngineConstants, type EngineRequest } from '../src/backends/sim/engine-model';
+import { EndpointLimiter } from '../src/run/limiter';
+import type { ServerMetrics } from '../src/backends/types';
 
 const C: EngineConstants = {
   label: 'hand', stepBaseMs: 1, decodeMsPerSeq: 0.5, kvReadMsPer1kTokens: 1, prefillMsPerToken: 0.01, visionMsPerImage: 5,
@@ -76,4 +78,19 @@ test('a request larger than the KV cache is an error, not a hang', () => {
   const e = new EngineModel(C);
   e.submit(req(1, 'big', 200, 1));
   assert.throws(() => e.step(), /does not fit in the KV cache/);
+});
+
+test('the adaptive limit stops growing once the KV cache is nearly full, and still backs off on a queue', async () => {
+  const l = new EndpointLimiter({ initial: 2, min: 1, max: 64, targetWaiting: 4 });
+  await l.acquire(false); await l.acquire(false);
+  void l.acquire(false); void l.acquire(false);
+  const m = (waiting: number, kv: number | null): ServerMetrics => ({ waiting, running: 2, kvCacheUsage: kv, prefixCacheHits: null, prefixCacheQueries: null, mmCacheHits: null, mmCacheQueries: null, preemptions: null });
+  l.adapt(m(0, 0.85));
+  assert.equal(l.limit, 2);
+  l.adapt(m(0, 0.5));
+  assert.equal(l.limit, 3);
+  l.adapt(m(0, null));
+  assert.equal(l.limit, 4);
+  l.adapt(m(10, 0.95));
+  assert.equal(l.limit, 3);
 });

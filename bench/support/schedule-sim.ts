@@ -163,22 +163,25 @@ export function lockStepPolicy(convs: Conversation[], concurrency: number): Poli
 
 /** The workload's engine time if every step ran a full batch and every
  * prefix was reused: the ideal prefill, one image encode per conversation,
- * decode at the largest batch the KV cache holds. */
+ * decode at the largest batch the KV cache holds (shared prefixes stored
+ * once, the mean own context per decoding sequence). Approximate: a mean,
+ * not a per-step optimum. */
 export function lowerBoundMs(convs: Conversation[], c: EngineConstants): number {
-  let prefill = 0, decode = 0, ctxSum = 0;
+  let prefill = 0, decode = 0, ctxSum = 0, ownCtxSum = 0, sharedTokens = 0;
   const shared = new Set<string>();
   for (const conv of convs) {
-    if (!shared.has(conv.sharedKey)) { shared.add(conv.sharedKey); prefill += conv.sharedTokens; }
+    if (!shared.has(conv.sharedKey)) { shared.add(conv.sharedKey); prefill += conv.sharedTokens; sharedTokens += conv.sharedTokens; }
     let seen = conv.sharedTokens;
     for (const t of conv.turns) {
       prefill += t.promptTokens - seen;
       decode += t.outputTokens;
-      ctxSum += t.outputTokens * (t.promptTokens + t.outputTokens / 2);
+      const ctx = t.outputTokens * (t.promptTokens + t.outputTokens / 2);
+      ctxSum += ctx;
+      ownCtxSum += ctx - t.outputTokens * conv.sharedTokens;
       seen = t.promptTokens + t.outputTokens;
     }
   }
-  const meanCtx = ctxSum / decode;
-  const batch = Math.max(1, Math.min(c.maxNumSeqs, Math.floor(c.kvCapacityTokens / meanCtx)));
+  const batch = Math.max(1, Math.min(c.maxNumSeqs, Math.floor((c.kvCapacityTokens - sharedTokens) / (ownCtxSum / decode))));
   const perDecodeToken = c.stepBaseMs / batch + c.decodeMsPerSeq;
   return prefill * c.prefillMsPerToken + convs.length * c.visionMsPerImage + decode * perDecodeToken + (ctxSum / 1000) * c.kvReadMsPer1kTokens;
 }

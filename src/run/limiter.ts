@@ -4,6 +4,9 @@
 // begin. The limit adapts to the server's own queue (vLLM /metrics).
 import type { ServerMetrics } from '../backends/types';
 
+/** vllm:kv_cache_usage_perc above which the limit stops growing. */
+const KV_FULL = 0.8;
+
 export interface LimiterOptions {
   initial: number;
   min: number;
@@ -49,11 +52,14 @@ export class EndpointLimiter {
 
   /** Adjusts the limit from a /metrics snapshot: back off when the server
    * queues more than the target, grow while it keeps up and we are the
-   * bottleneck. Additive increase, multiplicative decrease. */
+   * bottleneck. Additive increase, multiplicative decrease. No growth once
+   * the KV cache is nearly full: more sequences then only evict the cached
+   * prefixes the next turns need, or get preempted (npm run bench -- schedule). */
   adapt(m: ServerMetrics | null): void {
     if (!m || this.opts.targetWaiting === null) return;
+    const kvFull = m.kvCacheUsage !== null && m.kvCacheUsage >= KV_FULL;
     if (m.waiting > this.opts.targetWaiting) this.limit = Math.max(this.opts.min, Math.floor(this.limit * 0.85));
-    else if (this.queued > 0 && this.inFlight >= this.limit) this.limit = Math.min(this.opts.max, this.limit + Math.max(1, Math.ceil(this.limit * 0.1)));
+    else if (!kvFull && this.queued > 0 && this.inFlight >= this.limit) this.limit = Math.min(this.opts.max, this.limit + Math.max(1, Math.ceil(this.limit * 0.1)));
     this.drain();
   }
 
