@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { tce, tmpDir } from './helpers/cli';
+import { tce, tmpDir, ROOT, processMark, processesWithMark } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { startSimulator } from '../src/backends/sim/server';
 import { ReplicaChatClient } from '../src/run/replica-client';
@@ -56,4 +56,31 @@ test('two simulator replicas as endpoints of one role: both serve, every convers
   } finally {
     await Promise.all(sims.map((s) => s.close()));
   }
+});
+
+test('models.verifier_2b.gpuIds [0,1] with the fake vllm: two servers start, both serve, conversations stay put, none is left; serve-check shows both', async () => {
+  const fixture = await sharedFixture();
+  const dir = tmpDir('tce-replicas-vllm-');
+  const cfg = writeTestConfig(dir, fixture, { backend: { kind: 'vllm' }, models: { verifier_2b: { profile: 'qwen3-vl-2b', path: '/fsx/models/Qwen3-VL-2B-Instruct', servedModelName: 'qwen3-vl-2b', gpuId: 1, gpuIds: [0, 1] } } });
+  const mark = processMark();
+  const env = { ...process.env, [mark.name]: mark.value, PATH: `${path.join(ROOT, 'test', 'fake-vllm')}${path.delimiter}${process.env['PATH'] ?? ''}` };
+  const r = await tce(['run', '--config', cfg, '--limit', '24', '--conditions', 'all_tools_2b', '--no-report'], { cwd: dir, env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /starting verifier_2b: .* on GPU 0/);
+  assert.match(r.stderr, /starting verifier_2b#1: .* on GPU 1/);
+  const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
+  const per = db.prepare('SELECT endpoint, count(*) AS n FROM turns GROUP BY endpoint').all() as Array<{ endpoint: string; n: number }>;
+  assert.equal(per.length, 2, JSON.stringify(per));
+  for (const p of per) assert.ok(p.n >= 8, `${p.endpoint} got only ${p.n} turns`);
+  const split = db.prepare('SELECT count(*) AS n FROM (SELECT sample_id FROM turns GROUP BY sample_id HAVING count(DISTINCT endpoint) > 1)').get() as { n: number };
+  assert.equal(split.n, 0, 'a conversation moved between replicas');
+  const multi = db.prepare('SELECT count(*) AS n FROM (SELECT sample_id FROM turns GROUP BY sample_id HAVING count(*) > 1)').get() as { n: number };
+  assert.ok(multi.n >= 5);
+  db.close();
+  assert.deepEqual(processesWithMark(mark), []);
+  const sc = await tce(['serve-check', '--config', cfg, '--run-dir', path.join(dir, 'sc')], { cwd: dir, env });
+  assert.equal(sc.status, 0, sc.stderr + sc.stdout);
+  assert.match(sc.stdout, /^verifier_2b#0 +healthy/m);
+  assert.match(sc.stdout, /^verifier_2b#1 +healthy/m);
+  assert.deepEqual(processesWithMark(mark), [], 'serve-check left servers running');
 });

@@ -32,12 +32,13 @@ function metricsOf(endpoints: BackendSet['endpoints'], replicas: BackendSet['rep
 
 async function openSimulator(config: Config, opts: OpenOptions): Promise<BackendSet> {
   const endpoints: BackendSet['endpoints'] = {};
+  const replicas: NonNullable<BackendSet['replicas']> = {};
   const sims: Simulator[] = [];
   const sc = config.backend.simulator;
   try {
-    // One server per model, as vLLM runs one per GPU: each has its own
-    // queue and /metrics.
-    for (const role of opts.roles) {
+    // One server per model and GPU, as vLLM runs one per GPU: each has its
+    // own queue and /metrics (models.X.gpuIds: replicas).
+    for (const role of opts.roles.flatMap((r) => (config.models[r].gpuIds ?? [0]).map(() => r))) {
       const m = config.models[role];
       const apiKey = `tce-sim-${randomBytes(8).toString('hex')}`;
       const sim = await startSimulator({
@@ -54,7 +55,9 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
         ...(config.dataset.imageMode === 'file' ? { allowedLocalMediaPath: mediaFolder(config) } : {}),
       });
       sims.push(sim);
-      endpoints[role] = { role, baseUrl: sim.baseUrl, apiKey, model: m.servedModelName };
+      const ep: Endpoint = { role, baseUrl: sim.baseUrl, apiKey, model: m.servedModelName };
+      endpoints[role] ??= ep;
+      (replicas[role] ??= []).push(ep);
       opts.log?.(`simulator (synthetic) for ${role}: profile ${m.profile} at ${sim.baseUrl}`);
     }
   } catch (e) {
@@ -62,8 +65,8 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
     throw e;
   }
   return {
-    kind: 'simulator', synthetic: true, endpoints,
-    metrics: metricsOf(endpoints),
+    kind: 'simulator', synthetic: true, endpoints, replicas,
+    metrics: metricsOf(endpoints, replicas),
     close: async () => { await Promise.all(sims.map((s) => s.close())); },
   };
 }
@@ -93,11 +96,16 @@ async function openPool(config: Config, opts: OpenOptions): Promise<BackendSet> 
   checkFileModeConfig(config);
   const pool = new VllmPool(config, { runDir: opts.runDir, ...(opts.log ? { log: opts.log } : {}) });
   const endpoints: BackendSet['endpoints'] = {};
+  const replicas: NonNullable<BackendSet['replicas']> = {};
   const refresh = () => {
     for (const r of Object.keys(endpoints) as ModelRole[]) delete endpoints[r];
+    for (const r of Object.keys(replicas) as ModelRole[]) delete replicas[r];
     for (const r of opts.roles) {
       const e = pool.endpoint(r);
       if (e) endpoints[r] = e;
+      // models.X.gpuIds: one server per GPU; the client spreads over them.
+      const all = pool.replicas(r);
+      if (all.length > 1) replicas[r] = all;
     }
   };
   const plan = pool.plan(opts.roles);
@@ -105,8 +113,8 @@ async function openPool(config: Config, opts: OpenOptions): Promise<BackendSet> 
   await pool.ensure(plan[0] ?? []);
   refresh();
   return {
-    kind: 'vllm', synthetic: false, endpoints,
-    metrics: metricsOf(endpoints),
+    kind: 'vllm', synthetic: false, endpoints, replicas,
+    metrics: metricsOf(endpoints, replicas),
     async prepare(roles) {
       await pool.ensure(roles);
       refresh();

@@ -17,6 +17,7 @@ export const ModelSchema = z.strictObject({
   path: results(z.string().describe('model weights directory or HF id passed to `vllm serve`')),
   servedModelName: results(z.string().describe('name the server exposes and requests use')),
   gpuId: operational(gpuId),
+  gpuIds: operational(z.array(gpuId).min(1).optional().describe('data-parallel replicas: one server per listed GPU (instead of gpuId); turns go to the least busy, a conversation stays on its first turn\'s server')),
   env: results(z.record(z.string(), z.string()).default({}).describe('extra environment for this model\'s server')),
   vllmArgs: results(z.array(z.string()).default([]).describe('extra `vllm serve` arguments, appended verbatim as separate argv items')),
 });

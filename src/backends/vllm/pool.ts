@@ -35,8 +35,18 @@ export interface PoolOptions {
   progressMs?: number;
 }
 
+/** One server of a role: replica k on its GPU. */
+interface Unit {
+  role: ModelRole;
+  k: number;
+  gpu: number;
+}
+
+const unitKey = (u: Unit): string => (u.k === 0 ? u.role : `${u.role}#${u.k}`);
+
 export class VllmPool {
-  private servers = new Map<ModelRole, PoolServer & { child: ChildProcess }>();
+  // Keyed by unitKey: the role for its first server, role#k for replica k.
+  private servers = new Map<string, PoolServer & { child: ChildProcess }>();
   private readonly exe: string;
   private readonly log: (line: string) => void;
 
@@ -62,10 +72,26 @@ export class VllmPool {
     return this.config.models[role];
   }
 
+  /** The role's servers: one per GPU of gpuIds (replicas), else one on gpuId. */
+  private unitsOf(role: ModelRole): Unit[] {
+    const m = this.model(role);
+    return (m.gpuIds ?? [m.gpuId]).map((gpu, k) => ({ role, k, gpu }));
+  }
+
+  private alive(key: string): boolean {
+    const s = this.servers.get(key);
+    return s !== undefined && !s.exit;
+  }
+
+  /** Every live server of a role, first replica first. */
+  replicas(role: ModelRole): Endpoint[] {
+    return this.unitsOf(role).flatMap((u) => (this.alive(unitKey(u)) ? [this.servers.get(unitKey(u))!.endpoint] : []));
+  }
+
   /** The waves in which `roles` can run (all at once when they fit). */
   plan(roles: ModelRole[]): ModelRole[][] {
     const v = this.config.backend.vllm;
-    return waves(roles, (r) => this.model(r).gpuId, (r) => memoryShare(this.model(r), v));
+    return waves(roles, (r) => this.unitsOf(r).map((u) => u.gpu), (r) => memoryShare(this.model(r), v));
   }
 
   endpoint(role: ModelRole): Endpoint | undefined {
@@ -82,16 +108,16 @@ export class VllmPool {
    * `roles` must fit together (one wave of plan()). */
   async ensure(roles: ModelRole[]): Promise<void> {
     const wanted = new Set(roles);
-    const missing = roles.filter((r) => !this.endpoint(r));
+    const missing = roles.flatMap((r) => this.unitsOf(r)).filter((u) => !this.alive(unitKey(u)));
     if (missing.length === 0) return;
-    const running = [...this.servers.keys()].filter((r) => !wanted.has(r) && this.endpoint(r));
+    const running = [...new Set([...this.servers.values()].map((s) => s.role))].filter((r) => !wanted.has(r) && this.endpoint(r));
     const together = this.plan([...roles, ...running]);
     if (together.length > 1) {
       // Free the GPUs the new servers need.
       for (const r of running) await this.stop(r);
     }
     const ports = await freePorts(missing.length);
-    const starting = missing.map((r, i) => this.spawnOne(r, ports[i]!));
+    const starting = missing.map((u, i) => this.spawnOne(u, ports[i]!));
     try {
       await Promise.all(starting.map((s) => this.waitReady(s)));
     } catch (e) {
@@ -100,18 +126,20 @@ export class VllmPool {
     }
   }
 
-  private spawnOne(role: ModelRole, port: number): PoolServer & { child: ChildProcess } {
+  private spawnOne(unit: Unit, port: number): PoolServer & { child: ChildProcess } {
+    const { role, gpu } = unit;
+    const key = unitKey(unit);
     const m = this.model(role);
     const v = this.config.backend.vllm;
-    const others = gpuComputeProcesses(m.gpuId);
+    const others = gpuComputeProcesses(gpu);
     if (others && others.length > 0) {
-      this.log(`warning: GPU ${m.gpuId} already runs ${others.length} compute process(es) (${others.join('; ')}); ${role} may not fit`);
+      this.log(`warning: GPU ${gpu} already runs ${others.length} compute process(es) (${others.join('; ')}); ${key} may not fit`);
     }
     const apiKey = `tce-${randomBytes(16).toString('hex')}`;
-    const cacheRoot = path.resolve(v.cacheRoot ?? path.join(this.opts.runDir, 'vllm-cache'), role);
+    const cacheRoot = path.resolve(v.cacheRoot ?? path.join(this.opts.runDir, 'vllm-cache'), key.replace('#', '-'));
     fs.mkdirSync(cacheRoot, { recursive: true });
     fs.mkdirSync(this.opts.runDir, { recursive: true });
-    const logFile = path.resolve(this.opts.runDir, `vllm-${role}.log`);
+    const logFile = path.resolve(this.opts.runDir, `vllm-${key.replace('#', '-')}.log`);
     const fd = fs.openSync(logFile, 'a');
     const args = vllmServeArgs(m, v, port, this.config.seed, this.config.run.parseMode === 'server', this.config.dataset.imageMode === 'file' ? mediaFolder(this.config) : null);
     let child: ChildProcess;
@@ -119,7 +147,7 @@ export class VllmPool {
       child = spawn(this.exe, args, {
         // Idle keep-alive well above the client's (CLIENT_KEEP_ALIVE_MS), so the
         // client always closes an idle socket first (vLLM's default is 5 s).
-        env: { ...process.env, CUDA_VISIBLE_DEVICES: String(m.gpuId), VLLM_CACHE_ROOT: cacheRoot, VLLM_HTTP_TIMEOUT_KEEP_ALIVE: String(SERVER_KEEP_ALIVE_S), ...m.env,
+        env: { ...process.env, CUDA_VISIBLE_DEVICES: String(gpu), VLLM_CACHE_ROOT: cacheRoot, VLLM_HTTP_TIMEOUT_KEEP_ALIVE: String(SERVER_KEEP_ALIVE_S), ...m.env,
           // The key goes in the environment, not argv, where `ps` would show it.
           VLLM_API_KEY: apiKey },
         stdio: ['ignore', fd, fd],
@@ -132,19 +160,19 @@ export class VllmPool {
     if (child.pid === undefined) throw new TceError('VLLM_SPAWN', `could not start ${this.exe} for ${role}`);
     track(child.pid);
     recordServer(this.opts.runDir, { role, pid: child.pid, port });
-    this.log(`starting ${role}: ${m.servedModelName} on GPU ${m.gpuId}, port ${port} (log: ${logFile})`);
+    this.log(`starting ${key}: ${m.servedModelName} on GPU ${gpu}, port ${port} (log: ${logFile})`);
     const server = {
       role, pid: child.pid, logFile, exit: null, child,
       endpoint: { role, baseUrl: `http://127.0.0.1:${port}/v1`, apiKey, model: m.servedModelName },
     } as PoolServer & { child: ChildProcess };
     child.on('exit', (code, signal) => {
       server.exit = { code, signal };
-      if (this.servers.get(role) === server && !this.closing) {
+      if (this.servers.get(key) === server && !this.closing) {
         this.log(`error: vllm serve for ${role} exited (${signal ?? `code ${code}`}); last lines of ${logFile}:\n${logTail(logFile, 20)}`);
       }
     });
     child.on('error', () => { /* reported through exit / waitReady */ });
-    this.servers.set(role, server);
+    this.servers.set(key, server);
     return server;
   }
 
@@ -181,19 +209,22 @@ export class VllmPool {
     }
   }
 
+  /** Stops the role's servers (every replica). */
   async stop(role: ModelRole): Promise<void> {
-    const s = this.servers.get(role);
-    if (!s) return;
-    this.servers.delete(role);
-    if (isGroupAlive(s.pid)) await stopGroup(s.pid);
-    untrack(s.pid);
-    forgetServer(this.opts.runDir, s.pid);
+    const keys = [...this.servers.entries()].filter(([, s]) => s.role === role).map(([k]) => k);
+    await Promise.all(keys.map(async (k) => {
+      const s = this.servers.get(k)!;
+      this.servers.delete(k);
+      if (isGroupAlive(s.pid)) await stopGroup(s.pid);
+      untrack(s.pid);
+      forgetServer(this.opts.runDir, s.pid);
+    }));
   }
 
   /** Stops every server, waiting until their process groups are gone. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.servers.keys()].map((r) => this.stop(r)));
+    await Promise.all([...new Set([...this.servers.values()].map((s) => s.role))].map((r) => this.stop(r)));
     this.closing = false;
   }
 }

@@ -59,17 +59,18 @@ export function memoryShare(model: ModelConfig, vllm: Config['backend']['vllm'])
 
 /** Splits models into waves that fit together: per GPU the memory shares of
  * one wave add up to at most 1. Order is kept; a wave is filled greedily. */
-export function waves<T>(items: T[], gpu: (t: T) => number, share: (t: T) => number): T[][] {
+export function waves<T>(items: T[], gpu: (t: T) => number | readonly number[], share: (t: T) => number): T[][] {
   const out: Array<{ items: T[]; used: Map<number, number> }> = [];
   for (const it of items) {
-    const g = gpu(it), s = share(it);
-    let wave = out.find((w) => (w.used.get(g) ?? 0) + s <= 1 + 1e-9);
+    // A model with replicas takes its share on each of its GPUs.
+    const gs = ([] as number[]).concat(gpu(it)), s = share(it);
+    let wave = out.find((w) => gs.every((g) => (w.used.get(g) ?? 0) + s <= 1 + 1e-9));
     if (!wave) {
       wave = { items: [], used: new Map() };
       out.push(wave);
     }
     wave.items.push(it);
-    wave.used.set(g, (wave.used.get(g) ?? 0) + s);
+    for (const g of gs) wave.used.set(g, (wave.used.get(g) ?? 0) + s);
   }
   return out.map((w) => w.items);
 }

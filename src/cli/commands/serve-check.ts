@@ -3,6 +3,7 @@ import { CONFIG_OPTION, configFrom, int, str } from '../common-options';
 import { openBackends } from '../../backends/open';
 import { MODEL_ROLES, type ModelRole } from '../../protocol/roles';
 import { UsageError } from '../../util/errors';
+import type { Endpoint } from '../../backends/types';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,15 +36,20 @@ export const serveCheckCommand: Command = {
       // Models that did not fit beside the first wave: one at a time.
       const later = ROLES.filter((r) => !set.endpoints[r]);
       const check = async (role: ModelRole) => {
-        const e = set.endpoints[role];
-        if (!e) return;
+        const first = set.endpoints[role];
+        if (!first) return;
+        // Every replica of the role (models.X.gpuIds, or several endpoints).
+        const all = set.replicas?.[role] ?? [first];
+        for (const [k, e] of all.entries()) await checkOne(all.length > 1 ? `${role}#${k}` : role, e);
+      };
+      const checkOne = async (label: string, e: Endpoint) => {
         const root = e.baseUrl.replace(/\/v1$/, '');
         const health = await fetch(`${root}/health`).then((r) => r.status, () => 0);
         const models = await fetch(`${e.baseUrl}/models`, { headers: { authorization: `Bearer ${e.apiKey}` } })
           .then(async (r) => (r.ok ? ((await r.json()) as { data: Array<{ id: string }> }).data.map((d) => d.id) : []), () => [] as string[]);
         const ok = health === 200 && models.includes(e.model);
         if (!ok) failed++;
-        process.stdout.write(`${role.padEnd(12)} ${ok ? 'healthy' : 'UNHEALTHY'}  ${e.baseUrl}  model ${e.model}  /health ${health}  serves [${models.join(', ')}]${set.synthetic ? '  (simulated)' : ''}\n`);
+        process.stdout.write(`${label.padEnd(14)} ${ok ? 'healthy' : 'UNHEALTHY'}  ${e.baseUrl}  model ${e.model}  /health ${health}  serves [${models.join(', ')}]${set.synthetic ? '  (simulated)' : ''}\n`);
       };
       for (const r of ROLES) await check(r);
       for (const r of later) {
