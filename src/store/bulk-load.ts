@@ -113,6 +113,17 @@ function sampleDiff(a: BatchIndex, b: BatchIndex, sid: number): string | null {
   return null;
 }
 
+/** Two runs with one experiment id but different configurations (started
+ * in the same second, into separate run folders) are never merged into one
+ * experiment: the second load is refused, naming both hashes. Copies of one
+ * run (shards, a resumed run) share the config hash and merge as before. */
+function refuseOtherRun(db: DB, id: string, row: ExperimentRow, file: string): void {
+  const had = db.prepare('SELECT config_hash AS h FROM experiments WHERE experiment_id = ?').get(id) as { h: string | null } | undefined;
+  if (!had || had.h === null || row.config_hash === null || row.config_hash === undefined || had.h === row.config_hash) return;
+  throw new TceError('LOAD_CONFLICT', `${file}: experiment ${id} has config_hash ${String(row.config_hash)}, but ${db.name} already holds experiment ${id} with config_hash ${had.h}`,
+    'these are different runs that share an experiment id; load them into different databases (or rerun one: its id will differ)');
+}
+
 function upsertExperiment(db: DB, row: ExperimentRow, file: string): void {
   const known = new Set(tableColumns(db, 'experiments').map((c) => c.name));
   const cols = Object.keys(row);
@@ -173,6 +184,7 @@ function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take
 
 function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => void): Omit<LoadResult, 'experiments'> {
   const row = mergeExperimentRows(copies);
+  refuseOtherRun(db, id, row, copies[0]!.file);
   if (copies.length > 1) log(`${id}: merging ${copies.length} copies: ${copies.map((c) => c.dir).join(', ')}`);
   const firstSeen = new Map<number, BatchIndex>();
   // Per batch, the samples whose rows go in (first copy of each sample).
