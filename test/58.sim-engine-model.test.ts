@@ -4,9 +4,12 @@
 // time only; nothing here is timed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineModel, type EngineConstants, type EngineRequest } from '../src/backends/sim/engine-model';
+import { EngineModel, QWEN3_VL_8B_H100, type EngineConstants, type EngineRequest } from '../src/backends/sim/engine-model';
 import { EndpointLimiter } from '../src/run/limiter';
 import type { ServerMetrics } from '../src/backends/types';
+import { startSimulator } from '../src/backends/sim/server';
+import { PREDICT_PROMPT } from '../src/protocol/prompts';
+import { scenePng, dataUrl } from './fake-vllm/scene-png';
 
 const C: EngineConstants = {
   label: 'hand', stepBaseMs: 1, decodeMsPerSeq: 0.5, kvReadMsPer1kTokens: 1, prefillMsPerToken: 0.01, visionMsPerImage: 5,
@@ -93,4 +96,31 @@ test('the adaptive limit stops growing once the KV cache is nearly full, and sti
   assert.equal(l.limit, 4);
   l.adapt(m(10, 0.95));
   assert.equal(l.limit, 3);
+});
+
+test('the HTTP simulator with the engine model (opt-in) answers the same content, streamed and not, through a continuation', async () => {
+  const first = [{ role: 'system', content: 'You verify scene predictions.' }, { role: 'user', content: [{ type: 'image_url', image_url: { url: dataUrl(scenePng(['cone'])) } }, { type: 'text', text: PREDICT_PROMPT }] }];
+  const contents = async (engine: boolean): Promise<string[]> => {
+    const s = await startSimulator({ seed: 1, models: [{ servedModelName: 'p', profile: 'sceneiq-ft-2b' }], ...(engine ? { engineModel: { constants: QWEN3_VL_8B_H100, timeScale: 0.001 } } : {}) });
+    try {
+      const ask = async (messages: unknown[], stream: boolean) => {
+        const r = await fetch(`${s.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'p', stream, messages, max_tokens: 64 }) });
+        assert.equal(r.status, 200);
+        const t = await r.text();
+        if (!stream) return (JSON.parse(t) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
+        assert.ok(t.endsWith('data: [DONE]\n\n'));
+        return t.split('\n').filter((l) => l.startsWith('data: {')).map((l) => (JSON.parse(l.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '').join('');
+      };
+      const a = await ask(first, true);
+      const b = await ask([...first, { role: 'assistant', content: a }, { role: 'user', content: 'Check again.' }], false);
+      const metrics = await (await fetch(`${s.baseUrl.replace(/\/v1$/, '')}/metrics`)).text();
+      assert.match(metrics, /vllm:kv_cache_usage_perc\{[^}]*\} [0-9.e-]+/);
+      return [a, b];
+    } finally {
+      await s.close();
+    }
+  };
+  const [plain, modelled] = [await contents(false), await contents(true)];
+  assert.ok(plain[0]!.length > 0);
+  assert.deepEqual(modelled, plain);
 });

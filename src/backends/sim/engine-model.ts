@@ -59,6 +59,8 @@ interface Seq {
 
 export interface StepResult {
   ms: number;
+  /** Requests whose first token this step samples. */
+  started: EngineRequest[];
   finished: EngineRequest[];
   decodeSeqs: number;
   prefillTokens: number;
@@ -119,7 +121,7 @@ export class EngineModel {
     if (!preempted) this.admitWaiting(plan, budget);
     if (plan.size === 0) {
       if (this.running.length === 0 && this.waiting.length) throw new Error(`engine model: request ${this.waiting[0]!.req.id} does not fit in the KV cache`);
-      return { ms: 0, finished: [], decodeSeqs: 0, prefillTokens: 0 };
+      return { ms: 0, started: [], finished: [], decodeSeqs: 0, prefillTokens: 0 };
     }
     return this.execute(plan);
   }
@@ -234,7 +236,7 @@ export class EngineModel {
   private execute(plan: Map<Seq, number>): StepResult {
     const c = this.c;
     let decodeSeqs = 0, kvRead = 0, prefill = 0, images = 0;
-    const finished: EngineRequest[] = [];
+    const finished: EngineRequest[] = [], started: EngineRequest[] = [];
     for (const [s, n] of plan) {
       if (s.computed >= s.target) {
         decodeSeqs++;
@@ -247,13 +249,15 @@ export class EngineModel {
       }
       s.computed += n;
       // The step that completes a prompt also samples its first token.
-      if (s.computed >= s.target && ++s.generated >= s.req.outputTokens) finished.push(s.req);
+      if (s.computed < s.target) continue;
+      if (++s.generated === 1) started.push(s.req);
+      if (s.generated >= s.req.outputTokens) finished.push(s.req);
     }
     for (const req of finished) this.finish(req);
     const ms = c.stepBaseMs + decodeSeqs * c.decodeMsPerSeq + (kvRead / 1000) * c.kvReadMsPer1kTokens + prefill * c.prefillMsPerToken + images * c.visionMsPerImage;
     const st = this.stats;
     st.steps++; st.busyMs += ms; st.decodeTokens += decodeSeqs; st.prefillTokens += prefill; st.imagesEncoded += images;
-    return { ms, finished, decodeSeqs, prefillTokens: prefill };
+    return { ms, started, finished, decodeSeqs, prefillTokens: prefill };
   }
 
   private addShared(req: EngineRequest): void {

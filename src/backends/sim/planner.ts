@@ -4,6 +4,8 @@
 // reason). No I/O besides reading the image; the stream writer and the wire
 // encoders do the rest.
 import type { Conversation } from './conversation';
+import { engineRequest, type RealtimeEngine } from './engine-clock';
+import type { EngineRequest } from './engine-model';
 import type { EngineQueue } from './latency';
 import type { SimMetrics } from './metrics';
 import { generate, type ProfileName } from './profiles';
@@ -24,6 +26,8 @@ export interface ServedModel {
   answerFormat?: PredictorAnswerSpec | undefined;
   queue: EngineQueue;
   metrics: SimMetrics;
+  /** The continuous-batching engine model, when the simulator runs one. */
+  engine?: RealtimeEngine | undefined;
 }
 
 export interface PlannerSettings {
@@ -71,6 +75,8 @@ export interface Plan {
   cachedTokens: number;
   imageMiss: number;
   completionTokens: number;
+  /** What the engine model needs to schedule the request. */
+  engineReq: Omit<EngineRequest, 'id'> | null;
   /** The streamed deltas after the role chunk; the last one finishes. */
   steps: Step[];
   /** Non-streamed: the parsed message and its finish reason. */
@@ -170,5 +176,6 @@ export function planRequest(req: ChatRequest, conv: Conversation, model: ServedM
   const full = parsed && parsed.calls.length > 0
     ? { content: parsed.content, calls: parsed.calls, finish: 'tool_calls' as const }
     : { content: all, calls: [], finish: modelFinish };
-  return { model, req, promptTokens, cachedTokens, imageMiss, completionTokens: split.tokens, steps, full, finish };
+  const engineReq = model.engine ? engineRequest(conv.texts, messageTokens, imageTokens, sight?.hash ?? null, promptTokens, split.tokens) : null;
+  return { model, req, promptTokens, cachedTokens, imageMiss, completionTokens: split.tokens, engineReq, steps, full, finish };
 }

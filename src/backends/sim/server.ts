@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { readConversation } from './conversation';
 import { drawStatusFault, drawStreamFault, type FaultPlan } from './faults';
 import { EngineQueue, sleep, type LatencyModel } from './latency';
+import { RealtimeEngine } from './engine-clock';
+import type { EngineConstants } from './engine-model';
 import { SimMetrics } from './metrics';
 import { planRequest, type PlannerSettings, type ServedModel } from './planner';
 import { isProfile, PROFILES } from './profiles';
@@ -34,6 +36,9 @@ export interface SimulatorOptions {
   seed: number;
   models: Array<{ servedModelName: string; profile: string; root?: string; answerFormat?: PredictorAnswerSpec | undefined }>;
   latency?: LatencyModel | false;
+  /** The continuous-batching engine model (opt-in; engine-model.ts) with
+   * its time scale: modelled ms x timeScale = wall ms. */
+  engineModel?: { constants: EngineConstants; timeScale: number };
   faults?: FaultPlan;
   tokensPerDelta?: number;
   /** Act as `--enable-auto-tool-choice --tool-call-parser hermes`. */
@@ -77,7 +82,7 @@ function servedModels(opts: SimulatorOptions, latency: LatencyModel | null): Map
   const models = new Map<string, ServedModel>();
   for (const m of opts.models) {
     if (!isProfile(m.profile)) throw new Error(`startSimulator: unknown profile '${m.profile}' for model '${m.servedModelName}' (known: ${PROFILES.join(', ')})`);
-    models.set(m.servedModelName, { name: m.servedModelName, profile: m.profile, root: m.root ?? m.servedModelName, answerFormat: m.answerFormat, queue: new EngineQueue(latency?.maxRunning ?? Number.MAX_SAFE_INTEGER), metrics: new SimMetrics() });
+    models.set(m.servedModelName, { name: m.servedModelName, profile: m.profile, root: m.root ?? m.servedModelName, answerFormat: m.answerFormat, queue: new EngineQueue(latency?.maxRunning ?? Number.MAX_SAFE_INTEGER), metrics: new SimMetrics(), engine: opts.engineModel ? new RealtimeEngine(opts.engineModel.constants, opts.engineModel.timeScale) : undefined });
   }
   return models;
 }
@@ -140,7 +145,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const routes: Routes = {
     apiKey: opts.apiKey,
     health: () => (engine.dead ? 503 : 200),
-    metrics: () => [...models.values()].map((m) => m.metrics.render(m.name, { running: m.queue.running, waiting: m.queue.waitingCount, kvUsage: latency ? Math.min(1, m.queue.kvTokens / latency.kvCacheTokens) : 0 })).join(''),
+    metrics: () => [...models.values()].map((m) => m.metrics.render(m.name, m.engine
+      ? { running: m.engine.model.runningCount, waiting: m.engine.model.waitingCount, kvUsage: m.engine.model.kvUsage }
+      : { running: m.queue.running, waiting: m.queue.waitingCount, kvUsage: latency ? Math.min(1, m.queue.kvTokens / latency.kvCacheTokens) : 0 })).join(''),
     models: () => modelsBody([...models.values()], Math.floor(Date.now() / 1000), maxModelLen, hex32),
     chat: chatHandler(models, engine, settings, env),
   };
@@ -163,6 +170,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     baseUrl: `http://127.0.0.1:${port}/v1`,
     port,
     close: () => new Promise<void>((resolve) => {
+      for (const m of models.values()) m.engine?.stop();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

@@ -62,7 +62,9 @@ async function faultAt(res: http.ServerResponse, fault: Exclude<StreamFault, nul
 export async function writeStream(res: http.ServerResponse, p: Plan, fault: StreamFault, t0: number, env: StreamEnv): Promise<Outcome> {
   const evs = planEvents(p, env);
   const { latency } = env;
-  if (!latency && fault === null && !env.isDead()) {
+  const job = p.engineReq && p.model.engine ? p.model.engine.run(p.engineReq) : null;
+  if (job) await job.first;
+  if (!latency && !job && fault === null && !env.isDead()) {
     p.model.metrics.firstToken((performance.now() - t0) / 1000);
     res.writeHead(200, SSE_HEADERS);
     res.end(evs.join('') + DONE);
@@ -87,6 +89,8 @@ export async function writeStream(res: http.ServerResponse, p: Plan, fault: Stre
         const ended = await faultAt(res, fault, env);
         if (ended) return ended;
       }
+      // With the engine model the rest follows once the engine has generated it.
+      if (job && i === 2) await job.done;
       res.write(evs[i]!);
       if (i === 1) p.model.metrics.firstToken((performance.now() - t0) / 1000);
       if (latency && i >= 1 && i < evs.length - 1) await sleep(latency.decodeMsPerToken * env.tokensPerDelta);
@@ -104,6 +108,7 @@ export async function writeFull(res: http.ServerResponse, p: Plan, env: StreamEn
   const release = latency ? await p.model.queue.admit(p.promptTokens + p.completionTokens) : () => {};
   try {
     if (latency) await sleep(((p.promptTokens - p.cachedTokens) / latency.prefillTokensPerS) * 1000 + p.imageMiss * latency.imageMs + latency.decodeMsPerToken * p.completionTokens);
+    if (p.engineReq && p.model.engine) await p.model.engine.run(p.engineReq).done;
     const ids: ChunkIds = { id: `chatcmpl-${hex32()}`, created: nowS(), model: p.model.name, fingerprint: fingerprint(env, p.model.name) };
     const calls = p.full.calls.map((c) => ({ ...c, id: `chatcmpl-tool-${hex32()}` }));
     res.writeHead(200, JSON_HEADERS);
