@@ -3,7 +3,7 @@
 // them.
 import type { Config } from '../config/schema';
 import type { Sample } from '../domain/sample';
-import { imageDataUrl, imageSha256, materializeImages } from '../data/image-payload';
+import { imageDataUrl, imageSha256, materializeImages, resampleOf, setImageCacheBytes } from '../data/image-payload';
 import { mediaFolder } from '../config/media-folder';
 
 export interface SampleImage {
@@ -17,6 +17,7 @@ export class SuiteImages {
 
   constructor(samples: Sample[], private readonly config: Config) {
     const c = config;
+    setImageCacheBytes(c.dataset.imageCacheMB * 1024 * 1024);
     this.fileUrls = c.dataset.imageMode === 'file' ? materializeImages(samples, mediaFolder(c)) : null;
   }
 
@@ -27,7 +28,7 @@ export class SuiteImages {
       this.shaCache.set(s.sampleId, sha);
     }
     const budget = this.config.dataset.imagePixelBudget;
-    const url = this.fileUrls?.get(s.sampleId) ?? (s.image ? imageDataUrl(s, budget !== undefined ? { pixelBudget: budget } : {}) : '');
+    const url = this.fileUrls?.get(s.sampleId) ?? (s.image ? imageDataUrl(s, budget !== undefined ? { pixelBudget: budget, resample: resampleOf(this.config.dataset) } : {}) : '');
     return { url, sha };
   }
 

@@ -4,7 +4,7 @@ import { CONFIG_OPTION, DB_OPTION, configFrom, flag, str } from '../common-optio
 import { openDb } from '../../store/db';
 import { exportBatch, exportSft, IMAGE_REF, type ImageMode } from '../../report/exports';
 import { loadExperimentData } from '../../data/load';
-import { imageDataUrl, imageSha256 } from '../../data/image-payload';
+import { imageDataUrl, imageSha256, resampleOf } from '../../data/image-payload';
 import type { Config } from '../../config/schema';
 import { TceError, UsageError } from '../../util/errors';
 
@@ -22,7 +22,7 @@ async function inlineImages(config: Config): Promise<ImageMode> {
       const s = byId.get(Number(m[2]));
       if (!s) throw new TceError('EXPORT_IMAGE', `${data.source}: no sample_id ${m[2]} for image reference ${ref}`, 'export with --images ref, or point the config at the dataset of this run');
       if (imageSha256(s) !== m[1]) throw new TceError('EXPORT_IMAGE', `${data.source}: sample_id ${m[2]}: image sha256 differs from the one the run sent`, 'point the config at the dataset of this run, or export with --images ref');
-      return imageDataUrl(s, budget !== undefined ? { pixelBudget: budget } : {});
+      return imageDataUrl(s, budget !== undefined ? { pixelBudget: budget, resample: resampleOf(config.dataset) } : {});
     },
   };
 }
