@@ -11,6 +11,7 @@ import { tableColumns, type DB } from './db';
 import type { AnyRow, Cell, ExperimentRow } from './rows';
 import { TceError } from '../util/errors';
 import { writeError } from './durable-file';
+import { isFailedStatus } from '../protocol/definitions';
 
 export interface LoadResult {
   experiments: number;
@@ -94,6 +95,16 @@ class BatchIndex {
   }
 }
 
+/** Whether a cell holds a failed status (text arrives as UTF-8 bytes). */
+function failedCell(c: Cell | undefined): boolean {
+  return isFailedStatus(c instanceof Uint8Array ? Buffer.from(c).toString('utf8') : typeof c === 'string' ? c : null);
+}
+
+/** The sample's attempt in this batch failed (server error, timeout). */
+function failedIn(idx: BatchIndex, sid: number): boolean {
+  return failedCell(idx.b.tables.predictions.cells['final_status']!.at(idx.predRow.get(sid)!));
+}
+
 /** The first column in which two copies of a sample differ, or null. */
 function sampleDiff(a: BatchIndex, b: BatchIndex, sid: number): string | null {
   const layouts = runTableLayouts();
@@ -167,7 +178,7 @@ function insertRows(db: DB, table: RunTable, parts: Array<{ cells: Record<string
 function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take: Map<BatchIndex, Set<number>>): number {
   const cols = runTableLayouts().predictions.columns;
   const sidAt = cols.findIndex((c) => c.name === 'sample_id');
-  const rows = db.prepare(`SELECT ${cols.map((c) => `"${c.name}"`).join(', ')} FROM predictions WHERE experiment_id = ?`).raw().iterate(id) as Iterable<Cell[]>;
+  const rows = db.prepare(`SELECT ${cols.map((c) => `"${c.name}"`).join(', ')} FROM predictions WHERE experiment_id = ?`).raw().all(id) as Cell[][];
   let n = 0;
   for (const dbRow of rows) {
     const sid = dbRow[sidAt] as number;
@@ -175,6 +186,13 @@ function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take
     if (!idx) continue;
     const i = idx.predRow.get(sid)!;
     const bad = cols.findIndex((c, k) => !sameCell(dbRow[k], idx.b.tables.predictions.cells[c.name]!.at(i)));
+    const statusAt = cols.findIndex((c) => c.name === 'final_status');
+    if (bad >= 0 && failedCell(dbRow[statusAt]) && !failedIn(idx, sid)) {
+      // The database holds a failed attempt the files have since answered.
+      for (const t of ['tool_calls', 'turns', 'predictions']) db.prepare(`DELETE FROM ${t} WHERE experiment_id = ? AND sample_id = ?`).run(id, sid);
+      continue;
+    }
+    if (bad >= 0 && failedIn(idx, sid) && !failedCell(dbRow[statusAt])) { take.get(idx)!.delete(sid); n++; continue; }
     if (bad >= 0) throw new TceError('LOAD_CONFLICT', `experiment ${id} sample ${sid}: ${idx.b.paths.predictions} differs from the row already in ${db.name} (predictions.${cols[bad]!.name})`, 'the database holds another run with this experiment id; use another --db');
     take.get(idx)!.delete(sid);
     n++;
@@ -190,6 +208,7 @@ function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => 
   // Per batch, the samples whose rows go in (first copy of each sample).
   const take = new Map<BatchIndex, Set<number>>();
   let skipped = 0;
+  let retried = 0;
   for (const c of copies) {
     for (const b of readRunBatches(c.dir, { textAsBytes: true })) {
       const idx = new BatchIndex(b);
@@ -197,6 +216,10 @@ function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => 
       for (const sid of idx.predRow.keys()) {
         const prev = firstSeen.get(sid);
         if (!prev) { firstSeen.set(sid, idx); sids.add(sid); continue; }
+        // A retried sample: the answer replaces the failed attempt (which
+        // stays in its run folder); a failed attempt never replaces an answer.
+        if (failedIn(prev, sid) && !failedIn(idx, sid)) { take.get(prev)?.delete(sid); firstSeen.set(sid, idx); sids.add(sid); retried++; continue; }
+        if (failedIn(idx, sid) && !failedIn(prev, sid)) { retried++; continue; }
         const diff = sampleDiff(prev, idx, sid);
         if (diff) throw new TceError('LOAD_CONFLICT', `experiment ${id} sample ${sid}: ${prev.b.paths.predictions} and ${b.paths.predictions} hold different rows (${diff})`, 'two runs wrote the same experiment id; keep one of the copies');
         skipped++;
@@ -225,7 +248,7 @@ function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => 
       if (reindex.length) log(`${id}: ${t}: ${reindex.length} indexes dropped for the load and rebuilt after it`);
     }
   })();
-  log(`${id}: ${counts.predictions} predictions, ${counts.turns} turns, ${counts.tool_calls} tool calls loaded${skipped ? `; ${skipped} samples skipped (already loaded, or a second copy)` : ''}`);
+  log(`${id}: ${counts.predictions} predictions, ${counts.turns} turns, ${counts.tool_calls} tool calls loaded${skipped ? `; ${skipped} samples skipped (already loaded, or a second copy)` : ''}${retried ? `; ${retried} failed attempts superseded by a retry (kept in the run folder)` : ''}`);
   return { predictions: counts.predictions, turns: counts.turns, toolCalls: counts.tool_calls, skipped };
 }
 

@@ -3,6 +3,7 @@
 // each file crash-safe (durable-file.ts). A sample is done only once its
 // batch is committed, so `kill -9` at any moment loses at most the queued
 // samples, which a resumed run produces again; none is ever on disk twice.
+import { isFailedStatus } from '../protocol/definitions';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
@@ -165,13 +166,21 @@ export function openRunWriter(runsDir: string, experiment: ExperimentRow, opts: 
     const scan = scanRunDir(dir);
     for (const f of scan.leftovers) fs.rmSync(f, { force: true });
     writeDurableSync(expFile, JSON.stringify(row, null, 1) + '\n');
+    // Samples whose last attempt failed (server error, timeout) are not
+    // done: a resumed run tries them again, in a later batch, and the
+    // earlier attempts stay in the folder.
     const done = new Set<number>();
+    const failed = new Set<number>();
     for (const b of scan.committed) {
       const file = b.paths.predictions;
-      const col = decodeTable(runTableLayouts().predictions, fs.readFileSync(file), file).cells['sample_id']!;
+      const cells = decodeTable(runTableLayouts().predictions, fs.readFileSync(file), file).cells;
+      const col = cells['sample_id']!;
+      const status = cells['final_status']!;
       for (let i = 0; i < col.length; i++) {
         const sid = col.at(i) as number;
         if (done.has(sid)) throw new TceError('RUN_DIR_INVALID', `${file}: sample ${sid} is already in an earlier batch`, 'two writers shared this directory; `tce load` reports which copies differ');
+        if (isFailedStatus(status.at(i) as string | null)) { failed.add(sid); continue; }
+        failed.delete(sid);
         done.add(sid);
       }
     }
