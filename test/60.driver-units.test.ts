@@ -94,7 +94,7 @@ test('--shard and --limit select disjoint, covering subsets', () => {
 
 test('stored requests keep images as references, never their bytes', () => {
   const msgs = [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: 'data:image/png;base64,AAAA' } }, { type: 'text' as const, text: 'hi' }] }];
-  const s = storedRequest(msgs, 0, () => 'sha256:abc#sample=7', { tools: [], toolNames: [], parseMode: 'client', maxTokens: 10, temperature: 0, seed: 1 }, 'm');
+  const s = storedRequest(msgs, 0, () => 'sha256:abc#sample=7', { tools: [], toolNames: [], parseMode: 'client', maxTokens: 10, temperature: 0, seed: 1 }, 'm').json;
   assert.ok(!s.includes('base64'));
   assert.match(s, /sha256:abc#sample=7/);
 });

@@ -6,14 +6,18 @@
 //  - OpenAI Batch: every recorded request as a /v1/chat/completions line.
 // The driver stores each turn compactly (src/run/chat-request.ts): only the
 // messages the turn added (from index `messages_from`), tool names instead of
-// their schemas, images as `sha256:<hex>#sample=<id>` references. Requests
-// are rebuilt here turn by turn.
+// their schemas, images as `sha256:<hex>#sample=<id>` references, long texts
+// as parts (src/store/request-parts.ts). Requests are rebuilt here turn by
+// turn.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DB } from '../store/db';
 import { writeError } from '../store/durable-file';
 import type { StoredToolCall } from '../store/rows';
 import { openAiTools } from '../tools/registry';
+import { PartsCache, storedRequestOf } from '../store/request-parts';
+import { requestBody, type ChatMessage } from '../run/chat-request';
+import type { Endpoint } from '../backends/types';
 
 export interface ExportStats { file: string; written: number; skipped: Record<string, number> }
 
@@ -50,21 +54,26 @@ export interface RebuiltTurn {
 interface TurnRow { experiment_id: string; sample_id: number; turn_index: number; stage: string; request_json: string | null }
 
 /** Every recorded request with its conversation rebuilt from the turns before it. */
-export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?: ImageMode } = {}): Generator<RebuiltTurn> {
+export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?: ImageMode; one?: { experimentId: string; sampleId: number; upToTurn: number } } = {}): Generator<RebuiltTurn> {
   const only = opts.experimentIds && opts.experimentIds.length ? new Set(opts.experimentIds) : null;
   const images = opts.images ?? { kind: 'ref' };
   let key = '';
   let conversation: Msg[] = [];
-  for (const t of db.prepare('SELECT experiment_id, sample_id, turn_index, stage, request_json FROM turns ORDER BY experiment_id, sample_id, turn_index').iterate() as Iterable<TurnRow>) {
+  const parts = new PartsCache(db);
+  // One sample's turns (tce show-request) or all of them.
+  const o = opts.one;
+  const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json FROM turns${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
+  const it = (o ? rows.iterate(o.experimentId, o.sampleId, o.upToTurn) : rows.iterate()) as Iterable<TurnRow>;
+  for (const t of it) {
     if (only && !only.has(t.experiment_id)) continue;
     const k = `${t.experiment_id}\u0000${t.sample_id}`;
     if (k !== key) { key = k; conversation = []; }
     const base = { experiment_id: t.experiment_id, sample_id: t.sample_id, turn_index: t.turn_index, stage: t.stage };
     let stored: Stored;
     try {
-      stored = JSON.parse(t.request_json ?? 'null') as Stored;
-    } catch {
-      yield { ...base, body: null, problem: 'request_json is not JSON' };
+      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id)) as Stored;
+    } catch (e) {
+      yield { ...base, body: null, problem: (e as Error).message };
       continue;
     }
     if (!stored || typeof stored !== 'object' || !Array.isArray(stored.messages)) { yield { ...base, body: null, problem: 'request_json missing or without messages' }; continue; }
@@ -83,6 +92,20 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
     // An image that cannot be resolved throws: the user must fix the dataset path.
     yield { ...base, body: { ...params, messages: mapImages(conversation, images), ...(tools ? { tools } : {}) }, problem: null };
   }
+}
+
+/** The exact text the driver sent for a rebuilt turn (images inlined):
+ * the body goes back through the driver's own requestBody, so keys come out
+ * in the order they were sent. */
+export function sentBody(body: Record<string, unknown>): string {
+  const num = (k: string): number => {
+    const v = body[k];
+    if (typeof v !== 'number') throw new Error(`stored request has no numeric ${k}`);
+    return v;
+  };
+  const tools = Array.isArray(body['tools']) ? (body['tools'] as object[]) : [];
+  const params = { tools, toolNames: [], parseMode: body['tool_choice'] === 'auto' ? 'server' : 'client', maxTokens: num('max_completion_tokens'), temperature: num('temperature'), seed: num('seed') } as const;
+  return JSON.stringify(requestBody({ model: body['model'] } as Endpoint, body['messages'] as ChatMessage[], params, true)); // every turn streams (run/turn.ts)
 }
 
 class JsonlOut {

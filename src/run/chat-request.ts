@@ -1,5 +1,6 @@
 // The JSON body of one chat completion, and its compact stored form.
 import type { Endpoint } from '../backends/types';
+import { partOf, type PartRef } from '../store/request-parts';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
@@ -60,12 +61,21 @@ export function requestBody(ep: Endpoint, messages: readonly ChatMessage[], p: T
 }
 
 /** What is stored per turn: the messages this turn added to the
- * conversation (from index `messages_from`), images by content hash, and the
- * request parameters. The full request is the concatenation over turns. */
-export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string): string {
-  const added = messages.slice(from).map((m) => {
-    if (m.role !== 'user' || typeof m.content === 'string') return m;
-    return { ...m, content: m.content.map((part) => (part.type === 'image_url' ? { type: 'image_url', image_url: { url: imageRef(part.image_url.url) } } : part)) };
+ * conversation (from index `messages_from`), images by content hash, long
+ * texts by reference (their text in `parts`, see store/request-parts.ts),
+ * and the request parameters. The full request is the concatenation over
+ * turns; `sentBody` rebuilds it. */
+export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string): { json: string; parts: string | null } {
+  const parts: Record<string, string> = {};
+  const added = messages.slice(from).map((m): unknown => {
+    if (typeof m.content === 'string') return m.content.length < 256 ? m : { ...m, content: partOf(m.content, parts) };
+    return {
+      ...m,
+      content: m.content.map((part): ContentPart | { type: 'text'; text: string | PartRef } => (part.type === 'image_url'
+        ? { type: 'image_url', image_url: { url: imageRef(part.image_url.url) } }
+        : { type: 'text', text: partOf(part.text, parts) })),
+    };
   });
-  return JSON.stringify({ model, messages_from: from, messages: added, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, ...samplingFields(p) });
+  const json = JSON.stringify({ model, messages_from: from, messages: added, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, ...samplingFields(p), stream: true });
+  return { json, parts: Object.keys(parts).length ? JSON.stringify(parts) : null };
 }

@@ -102,7 +102,7 @@ function addTiming(sums: LoopSums, outcome: TurnOutcome, queueWait: number): voi
   }
 }
 
-function turnRow(ctx: LoopContext, stage: string, turnIndex: number, requestJson: string, outcome: TurnOutcome, queueWait: number, after: Stated): TurnRow {
+function turnRow(ctx: LoopContext, stage: string, turnIndex: number, request: { json: string; parts: string | null }, outcome: TurnOutcome, queueWait: number, after: Stated): TurnRow {
   const r = outcome.result;
   const chunks = outcome.timing.chunkOffsetsMs;
   return {
@@ -111,7 +111,8 @@ function turnRow(ctx: LoopContext, stage: string, turnIndex: number, requestJson
     turn_index: turnIndex,
     stage,
     endpoint: stripUrlCredentials(outcome.endpoint ?? ctx.client.endpoint.baseUrl),
-    request_json: requestJson,
+    request_json: request.json,
+    request_parts: request.parts,
     response_text: r ? r.text : null,
     reasoning_text: r && r.reasoning ? r.reasoning : null,
     finish_reason: r ? r.finishReason : null,

@@ -12,6 +12,7 @@ import { EXPERIMENT_FILE, LOCK_FILE, batchName, readExperimentFile, scanRunDir, 
 import { syncDir, writeDurable, writeDurableSync } from './durable-file';
 import type { AnyRow, ExperimentRow, RunWriter, SampleRecord } from './rows';
 import { TceError } from '../util/errors';
+import { dedupeBatchParts } from './request-parts';
 
 export interface RunWriterOptions {
   /** Samples queued before a flush starts by itself (default 256). */
@@ -121,6 +122,7 @@ class ArrowRunWriter implements RunWriter {
       for (const t of r.turns) { rows.turns.push(t); sids.turns.push(sid); }
       for (const c of r.toolCalls) { rows.tool_calls.push(c); sids.tool_calls.push(sid); }
     }
+    dedupeBatchParts(rows.turns as Array<{ request_parts?: string | null }>);
     const layouts = runTableLayouts();
     const files = {} as CommitMarker['files'];
     const bytes = {} as Record<RunTable, Uint8Array>;

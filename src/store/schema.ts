@@ -253,6 +253,11 @@ const TEXT_MIGRATIONS: Migration[] = [
     description: 'tce: the suite id shared by all shards, and the suite\'s whole sample selection (names missing shards\' samples)',
     sql: '', // experiments.suite_id and suite_samples, declared in tables.ts
   },
+  {
+    version: 8,
+    description: 'tce: long request texts stored once per batch (turns.request_parts)',
+    sql: '', // turns.request_parts, declared in tables.ts
+  },
 ];
 
 // A new migration is one more entry of TEXT_MIGRATIONS (never edit old ones).

@@ -181,6 +181,8 @@ export const TURNS = table('turns', 2, {
   stated_long_action: text2,
   stated_lat_action: text2,
   created_at: createdAt(2),
+  // long texts of request_json, once per batch (src/store/request-parts.ts)
+  request_parts: { kind: 'text', since: 8 },
 }, {
   constraints: ['UNIQUE(experiment_id, sample_id, turn_index)'],
   indexes: ['CREATE INDEX IF NOT EXISTS idx_turns_exp ON turns(experiment_id, sample_id);'],
@@ -239,7 +241,8 @@ export function declaredMigrationSql(version: number): string {
   }
   for (const t of DECLARED_TABLES) {
     if (t.since !== version) continue;
-    const lines = [...Object.entries(t.columns).map(([name, c]) => columnDdl(name, c)), ...(t.constraints ?? [])];
+    // Columns a later migration adds are left to its ALTER TABLE.
+    const lines = [...Object.entries(t.columns).filter(([, c]) => c.since <= version).map(([name, c]) => columnDdl(name, c)), ...(t.constraints ?? [])];
     out.push(`CREATE TABLE IF NOT EXISTS ${t.name} (\n    ${lines.join(',\n    ')}\n);`, ...(t.indexes ?? []));
   }
   return out.join('\n');

@@ -4,6 +4,7 @@
 import { rowCorrect } from '../analysis/condition';
 import { diagnoseCondition, type SampleDiagnosis } from '../report/sample-diagnosis';
 import type { Experiment, ViewStore } from './view-store';
+import { experimentParts, storedRequestOf, type Parts } from '../store/request-parts';
 
 export interface TurnView {
   turn_index: number; stage: string; status: string; error: string | null; finish_reason: string | null; retries: number | null;
@@ -52,16 +53,16 @@ function messageView(m: unknown): { role: string; text: string; images: number }
   return { role: r, text: texts.join('\n'), images };
 }
 
-export function turnView(row: TurnRow): TurnView {
+export function turnView(row: TurnRow, parts: Parts = new Map()): TurnView {
   const { request_json, ...rest } = row;
   let messages: TurnView['messages'] = [];
   let requestProblem: string | null = null;
   try {
-    const stored = JSON.parse(request_json ?? 'null') as { messages?: unknown } | null;
+    const stored = storedRequestOf(request_json, parts) as { messages?: unknown } | null;
     if (stored && Array.isArray(stored.messages)) messages = stored.messages.map(messageView).filter((m) => m.role !== 'assistant');
     else requestProblem = 'request_json has no messages';
-  } catch {
-    requestProblem = 'request_json is not JSON';
+  } catch (e) {
+    requestProblem = (e as Error).message;
   }
   return { ...rest, messages, requestProblem };
 }
@@ -71,7 +72,8 @@ function conditionSample(store: ViewStore, e: Experiment, sampleId: number, base
   const baseline = baseCorrect === undefined ? null : new Map([[sampleId, baseCorrect]]);
   const [d] = [...diagnoseCondition(store.db, c, baseline, { sampleId })];
   if (!d) return null;
-  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map(turnView);
+  const parts = experimentParts(store.db, e.experiment_id);
+  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map((r) => turnView(r, parts));
   const calls = new Map((store.db.prepare(CALLS).all(e.experiment_id, sampleId) as CallExtra[]).map((k) => [k.order, k]));
   return { e, d, turns, calls };
 }

@@ -10,7 +10,7 @@ import { TceError, UsageError } from '../../util/errors';
 
 /** Resolves the driver's image references against the configured dataset,
  * checking each image's sha256 so a different dataset cannot slip in. */
-async function inlineImages(config: Config): Promise<ImageMode> {
+export async function inlineImages(config: Config): Promise<ImageMode> {
   const data = await loadExperimentData(config);
   const byId = new Map(data.samples.map((s) => [s.sampleId, s]));
   const budget = config.dataset.imagePixelBudget;

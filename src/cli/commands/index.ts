@@ -26,6 +26,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'report', summary: 'write sample_report_data.json, TOOL_CALLING_INSIGHTS_REPORT.md and report.html', load: () => (require('./report') as typeof import('./report')).reportCommand },
   { name: 'profile', summary: 'latency report per condition: p10-p99, share under 5 s, tokens, charts (Markdown + SVG + JSON)', load: () => (require('./profile') as typeof import('./profile')).profileCommand },
   { name: 'export', summary: 'export sft (valid tool-use steps as chat JSONL, spec 002) or batch (OpenAI Batch JSONL of the requests)', load: () => (require('./export') as typeof import('./export')).exportCommand },
+  { name: 'show-request', summary: 'print the exact request body a turn sent, rebuilt from the database (images from the configured dataset)', load: () => (require('./show-request') as typeof import('./show-request')).showRequestCommand },
   { name: 'view', summary: 'browse the database in a local web viewer (127.0.0.1, read-only) until Ctrl-C', load: () => (require('./view') as typeof import('./view')).viewCommand },
   { name: 'run', summary: 'run the plan end to end: baseline, oracle gate, then every other condition (2B and 8B in parallel)', load: () => (require('./run') as typeof import('./run')).runCommand },
   { name: 'predict', summary: 'condition 0: the greedy baseline (copied with --reuse-greedy, or the predictor model run live)', load: () => (require('./predict') as typeof import('./predict')).predictCommand },

@@ -1,0 +1,90 @@
+// Stored requests keep each long text (a prompt template, a system prompt)
+// once per Arrow batch instead of once per turn: the turn's request_json
+// names it as {"$part": "<sha256>"} and the text lives in the
+// `request_parts` column ({sha: text}) of the first turn of its batch that
+// used it. The parts are content-addressed, so any copy in the experiment
+// serves. Every reader of request_json goes through `storedRequestOf`.
+import { createHash } from 'node:crypto';
+import type { DB } from './db';
+
+/** Texts shorter than this stay inline: a reference costs ~80 bytes. */
+export const PART_MIN_CHARS = 256;
+
+export type PartRef = { $part: string };
+export type Parts = Map<string, string>;
+
+export function partSha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function isRef(v: unknown): v is PartRef {
+  return !!v && typeof v === 'object' && typeof (v as PartRef).$part === 'string' && Object.keys(v).length === 1;
+}
+
+/** Replaces a long text by its reference, recording it in `parts`. */
+export function partOf(text: string, parts: Record<string, string>): string | PartRef {
+  if (text.length < PART_MIN_CHARS) return text;
+  const sha = partSha(text);
+  parts[sha] = text;
+  return { $part: sha };
+}
+
+/** Drops from each row's request_parts the parts an earlier row of the same
+ * batch already holds (a batch is written and loaded whole). */
+export function dedupeBatchParts(rows: Array<{ request_parts?: string | null }>): void {
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (!row.request_parts) continue;
+    const parts = JSON.parse(row.request_parts) as Record<string, string>;
+    const fresh: Record<string, string> = {};
+    let n = 0;
+    for (const [sha, text] of Object.entries(parts)) if (!seen.has(sha)) { seen.add(sha); fresh[sha] = text; n++; }
+    row.request_parts = n ? JSON.stringify(fresh) : null;
+  }
+}
+
+/** The parts one experiment's turns hold. */
+export function experimentParts(db: DB, experimentId: string): Parts {
+  const out: Parts = new Map();
+  const rows = db.prepare('SELECT request_parts FROM turns WHERE experiment_id = ? AND request_parts IS NOT NULL').all(experimentId) as Array<{ request_parts: string }>;
+  for (const r of rows) for (const [sha, text] of Object.entries(JSON.parse(r.request_parts) as Record<string, string>)) out.set(sha, text);
+  return out;
+}
+
+/** Per-experiment part maps, read once each. */
+export class PartsCache {
+  private readonly byExperiment = new Map<string, Parts>();
+  constructor(private readonly db: DB) {}
+  get(experimentId: string): Parts {
+    let p = this.byExperiment.get(experimentId);
+    if (!p) { p = experimentParts(this.db, experimentId); this.byExperiment.set(experimentId, p); }
+    return p;
+  }
+}
+
+function expand(v: unknown, parts: Parts): unknown {
+  if (isRef(v)) {
+    const text = parts.get(v.$part);
+    if (text === undefined) throw new Error(`request part ${v.$part} is not in the experiment's turns`);
+    return text;
+  }
+  if (Array.isArray(v)) return v.map((x) => expand(x, parts));
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = expand(x, parts);
+    return o;
+  }
+  return v;
+}
+
+/** A turn's stored request with its parts put back; throws (a plain Error
+ * with the reason) when request_json is not JSON or a part is missing. */
+export function storedRequestOf(requestJson: string | null, parts: Parts): unknown {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(requestJson ?? 'null');
+  } catch {
+    throw new Error('request_json is not JSON');
+  }
+  return expand(stored, parts);
+}

@@ -1,0 +1,85 @@
+// Stored requests are compact (long texts once per batch, images by hash,
+// tools by name) yet rebuild byte for byte: every body the server received
+// is what `tce show-request` and the rebuild print for that turn.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { tce, tmpDir } from './helpers/cli';
+import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { startSimulator } from '../src/backends/sim/server';
+import { loadConfig } from '../src/config/load';
+import { openDb } from '../src/store/db';
+import { rebuiltTurns, sentBody } from '../src/report/exports';
+import { inlineImages } from '../src/cli/commands/export';
+
+/** Forwards to `target`, keeping each chat request body as received. */
+async function recordingProxy(target: number, bodies: string[]): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.url?.endsWith('/chat/completions')) bodies.push(body.toString('utf8'));
+      const up = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      up.end(body);
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return server;
+}
+
+test('tce show-request prints the exact body the server received, from a compact store', async () => {
+  const fixture = await sharedFixture();
+  const sim = await startSimulator({ seed: 1, apiKey: 'k', models: [{ servedModelName: 'remote-8b', profile: 'qwen3-vl-8b' }] });
+  const received: string[] = [];
+  const proxy = await recordingProxy(sim.port, received);
+  const dir = tmpDir('tce-show-');
+  try {
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1`;
+    const cfg = writeTestConfig(dir, fixture, { backend: { kind: 'endpoints', endpoints: [{ model: 'verifier_8b', url, apiKey: 'k', servedModelName: 'remote-8b' }] } });
+    const r = await tce(['run', '--config', cfg, '--conditions', 'oracle_8b', '--limit', '6', '--quiet', '--no-report'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const config = loadConfig({ file: cfg }).config;
+    const raw = new Database(config.paths.db, { readonly: true });
+    const stats = raw.prepare('SELECT count(*) AS n, sum(request_parts IS NOT NULL) AS defs, max(length(request_json)) AS longest FROM turns').get() as { n: number; defs: number; longest: number };
+    const multi = raw.prepare('SELECT experiment_id, sample_id, max(turn_index) AS turn FROM turns GROUP BY experiment_id, sample_id ORDER BY turn DESC LIMIT 1').get() as { experiment_id: string; sample_id: number; turn: number };
+    raw.close();
+    assert.ok(stats.n > 6, `${stats.n} turns`);
+    // One batch: each long text (the verification prompt) is held once.
+    assert.ok(stats.defs >= 1 && stats.defs < stats.n, `${stats.defs} of ${stats.n} turns hold parts`);
+    assert.ok(stats.longest < 1500, `a stored request of ${stats.longest} chars`);
+
+    const db = openDb(config.paths.db, { create: false });
+    const images = await inlineImages(config);
+    const rebuilt: string[] = [];
+    for (const t of rebuiltTurns(db, { images })) {
+      assert.ok(t.body, `${t.sample_id}/${t.turn_index}: ${t.problem}`);
+      rebuilt.push(sentBody(t.body));
+    }
+    db.close();
+    // Every turn's body was received, and every distinct body received
+    // (a retry resends the same one) is some turn's.
+    assert.deepEqual([...new Set(rebuilt)].sort(), [...new Set(received)].sort());
+    assert.equal(rebuilt.length, stats.n);
+
+    const shown = await tce(['show-request', '--config', cfg, multi.experiment_id, String(multi.sample_id), String(multi.turn)], { cwd: dir });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.ok(multi.turn > 0, 'a sample with a tool turn');
+    assert.ok(received.includes(shown.stdout), 'show-request printed a body the server received');
+    const missing = await tce(['show-request', '--config', cfg, multi.experiment_id, String(multi.sample_id), '99'], { cwd: dir });
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /no turn 99 of sample/);
+  } finally {
+    proxy.close();
+    await sim.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
