@@ -29,18 +29,29 @@ export function partOf(text: string, parts: Record<string, string>): string | Pa
   return { $part: sha };
 }
 
-/** Drops from each row's request_parts the parts an earlier row of the same
- * batch already holds (a batch is written and loaded whole). */
-export function dedupeBatchParts(rows: Array<{ request_parts?: string | null }>): void {
+function partsObject(v: string): Record<string, string> | null {
+  try {
+    const o = JSON.parse(v) as unknown;
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return null;
+    return Object.values(o).every((x) => typeof x === 'string') ? (o as Record<string, string>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The rows of one batch with request_parts an earlier row of the batch
+ * already holds left out (a batch is written and loaded whole). Rows are
+ * copied, never changed; a value that is not a parts object is kept as is. */
+export function dedupeBatchParts<R extends { request_parts?: string | null | undefined }>(rows: readonly R[]): R[] {
   const seen = new Set<string>();
-  for (const row of rows) {
-    if (!row.request_parts) continue;
-    const parts = JSON.parse(row.request_parts) as Record<string, string>;
+  return rows.map((row) => {
+    const parts = row.request_parts ? partsObject(row.request_parts) : null;
+    if (!parts) return row;
     const fresh: Record<string, string> = {};
     let n = 0;
     for (const [sha, text] of Object.entries(parts)) if (!seen.has(sha)) { seen.add(sha); fresh[sha] = text; n++; }
-    row.request_parts = n ? JSON.stringify(fresh) : null;
-  }
+    return n === Object.keys(parts).length ? row : { ...row, request_parts: n ? JSON.stringify(fresh) : null };
+  });
 }
 
 /** The parts one experiment's turns hold. */
