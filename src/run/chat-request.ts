@@ -1,6 +1,6 @@
 // The JSON body of one chat completion, and its compact stored form.
 import type { Endpoint } from '../backends/types';
-import { partOf, type PartRef } from '../store/request-parts';
+import { partOf, type Joined } from '../store/request-parts';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
@@ -68,10 +68,13 @@ export function requestBody(ep: Endpoint, messages: readonly ChatMessage[], p: T
 export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string): { json: string; parts: string | null } {
   const parts: Record<string, string> = {};
   const added = messages.slice(from).map((m): unknown => {
-    if (typeof m.content === 'string') return m.content.length < 256 ? m : { ...m, content: partOf(m.content, parts) };
+    // Only prompts (system, user) repeat across samples; replies and tool
+    // results are the sample's own.
+    if (m.role !== 'user' && m.role !== 'system') return m;
+    if (typeof m.content === 'string') return { ...m, content: partOf(m.content, parts) };
     return {
       ...m,
-      content: m.content.map((part): ContentPart | { type: 'text'; text: string | PartRef } => (part.type === 'image_url'
+      content: m.content.map((part): ContentPart | { type: 'text'; text: string | Joined } => (part.type === 'image_url'
         ? { type: 'image_url', image_url: { url: imageRef(part.image_url.url) } }
         : { type: 'text', text: partOf(part.text, parts) })),
     };

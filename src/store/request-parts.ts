@@ -1,16 +1,22 @@
-// Stored requests keep each long text (a prompt template, a system prompt)
-// once per Arrow batch instead of once per turn: the turn's request_json
-// names it as {"$part": "<sha256>"} and the text lives in the
+// Stored requests keep each long paragraph of a prompt (the fixed parts of
+// a template) once per Arrow batch instead of once per turn: the turn's
+// request_json holds a long text as {"$join": [paragraph | {"$part":
+// "<sha256>"}, ...]} (joined by blank lines) and each long paragraph lives in the
 // `request_parts` column ({sha: text}) of the first turn of its batch that
 // used it. The parts are content-addressed, so any copy in the experiment
 // serves. Every reader of request_json goes through `storedRequestOf`.
 import { createHash } from 'node:crypto';
 import type { DB } from './db';
 
-/** Texts shorter than this stay inline: a reference costs ~80 bytes. */
+/** Texts shorter than this stay inline. */
 export const PART_MIN_CHARS = 256;
+/** Paragraphs shorter than this stay inline: a reference costs ~80 bytes. */
+export const PARAGRAPH_MIN_CHARS = 128;
 
 export type PartRef = { $part: string };
+/** A long text as its paragraphs, the long ones by reference: prompts are
+ * templates whose fixed paragraphs surround the per-sample ones. */
+export type Joined = { $join: Array<string | PartRef> };
 export type Parts = Map<string, string>;
 
 export function partSha(text: string): string {
@@ -21,12 +27,22 @@ function isRef(v: unknown): v is PartRef {
   return !!v && typeof v === 'object' && typeof (v as PartRef).$part === 'string' && Object.keys(v).length === 1;
 }
 
-/** Replaces a long text by its reference, recording it in `parts`. */
-export function partOf(text: string, parts: Record<string, string>): string | PartRef {
+function isJoined(v: unknown): v is Joined {
+  return !!v && typeof v === 'object' && Array.isArray((v as Joined).$join) && Object.keys(v).length === 1;
+}
+
+/** A long text as its paragraphs, each long one replaced by its reference
+ * and recorded in `parts`. */
+export function partOf(text: string, parts: Record<string, string>): string | Joined {
   if (text.length < PART_MIN_CHARS) return text;
-  const sha = partSha(text);
-  parts[sha] = text;
-  return { $part: sha };
+  return {
+    $join: text.split('\n\n').map((p) => {
+      if (p.length < PARAGRAPH_MIN_CHARS) return p;
+      const sha = partSha(p);
+      parts[sha] = p;
+      return { $part: sha };
+    }),
+  };
 }
 
 function partsObject(v: string): Record<string, string> | null {
@@ -73,12 +89,15 @@ export class PartsCache {
   }
 }
 
+function partText(ref: PartRef, parts: Parts): string {
+  const text = parts.get(ref.$part);
+  if (text === undefined) throw new Error(`request part ${ref.$part} is not in the experiment's turns`);
+  return text;
+}
+
 function expand(v: unknown, parts: Parts): unknown {
-  if (isRef(v)) {
-    const text = parts.get(v.$part);
-    if (text === undefined) throw new Error(`request part ${v.$part} is not in the experiment's turns`);
-    return text;
-  }
+  if (isRef(v)) return partText(v, parts);
+  if (isJoined(v)) return v.$join.map((p) => (typeof p === 'string' ? p : partText(p, parts))).join('\n\n');
   if (Array.isArray(v)) return v.map((x) => expand(x, parts));
   if (v && typeof v === 'object') {
     const o: Record<string, unknown> = {};
