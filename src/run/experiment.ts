@@ -9,6 +9,7 @@ import type { Condition } from '../protocol/conditions';
 import type { LoopContext } from './tool-loop';
 import { baselineRecord, predictSample, stagedSample, verifySample, type SampleJob } from './pipelines';
 import type { EndpointLimiter } from './limiter';
+import { ContextFailures } from './context-length';
 import type { PromptSet } from './prompt-set';
 
 export interface ExperimentProgress {
@@ -95,6 +96,7 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
     // After a failure (a full disk, say) no new samples start, and the error
     // of a sample that finishes later is not left unhandled.
     let failed = false;
+    const contextFailures = new ContextFailures();
     const rejectAll = (e: unknown): void => { failed = true; rejectRun(e); };
     const pump = (): void => {
       while (!failed && !stop.aborted && next < items.length && open < window()) {
@@ -110,6 +112,14 @@ export async function runTasks(items: Array<{ task: ExperimentTask; sample: Samp
           const st = rec.prediction.final_status;
           if (st === 'server_error' || st === 'timeout') task.progress.failed++;
           pendingFlush.add(task);
+          try {
+            contextFailures.note(rec.prediction.final_error);
+          } catch (e) {
+            // Too many prompts over the context: keep what finished, then stop.
+            failed = true;
+            void flushAll().then(() => rejectRun(e), rejectRun);
+            return;
+          }
           if (++sinceFlush >= FLUSH_EVERY || Date.now() - lastFlush >= FLUSH_INTERVAL_MS) void flushAll().catch(rejectAll);
         }).catch(rejectAll).finally(() => {
           open--;

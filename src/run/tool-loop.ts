@@ -15,6 +15,7 @@ import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { assistantMessage, historyEntries } from './history';
 import type { Stated } from '../protocol/definitions';
 import { stripUrlCredentials } from '../util/text';
+import { contextLengthNote } from './context-length';
 
 export interface LoopContext {
   experimentId: string;
@@ -198,7 +199,7 @@ export async function runToolLoop(
     log.lastSent = messages.length;
     turnIndex++;
     if (!r) {
-      return { status: outcome.status === 'timeout' ? 'timeout' : 'server_error', error: outcome.error, last: null, answer: null, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
+      return { status: outcome.status === 'timeout' ? 'timeout' : 'server_error', error: outcome.error === null ? null : contextLengthNote(outcome.error, ctx.sampleId) ?? outcome.error, last: null, answer: null, statedAfter, firstStated, firstCallScene, nextTurnIndex: turnIndex, nextCallOrder: callOrder, sums };
     }
     settleCalls(pendingCalls, current, after);
     pendingCalls = [];
