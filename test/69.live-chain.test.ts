@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { experimentParts, storedRequestOf } from '../src/store/request-parts';
 import { parsePredictorAnswer } from '../src/extract/predictor-answer';
 import { formatPredictorAnswer, type PredictorAnswerSpec } from '../src/protocol/predictor-answer';
 
@@ -56,7 +57,8 @@ test('tce predict (live, configured format) then tce verify: the verifier sees t
 
   // The predictor got the template and its JSON answers parsed.
   const req = db.prepare('SELECT request_json FROM turns WHERE experiment_id = ? LIMIT 1').get(live['experiment_id']) as R;
-  assert.ok(String(req['request_json']).includes(TEMPLATE));
+  const expanded = (exp: unknown, json: unknown): string => JSON.stringify(storedRequestOf(json as string, experimentParts(db, String(exp))));
+  assert.ok(expanded(live['experiment_id'], req['request_json']).includes(JSON.stringify(TEMPLATE).slice(1, -1)));
   const ok = db.prepare("SELECT count(*) AS n FROM predictions WHERE experiment_id = ? AND original_status = 'ok' AND original_generated_text LIKE '{\"scene_type\"%'").get(live['experiment_id']) as { n: number };
   assert.ok(ok.n >= N * 0.7, `only ${ok.n} live answers parsed`);
 
@@ -70,7 +72,7 @@ test('tce predict (live, configured format) then tce verify: the verifier sees t
     assert.equal(r['original_scene'], r['live_scene'], `sample ${String(r['sample_id'])}`);
     assert.equal(r['original_long_action'], r['live_long']);
     const first = db.prepare("SELECT request_json FROM turns WHERE experiment_id = ? AND sample_id = ? AND turn_index = 0").get(ver['experiment_id'], r['sample_id']) as R;
-    assert.ok(String(first['request_json']).includes(`- Scene type: ${String(r['live_scene'] ?? 'unparseable')}`), `sample ${String(r['sample_id'])}: the verifier did not see the live scene`);
+    assert.ok(expanded(ver['experiment_id'], first['request_json']).includes(`- Scene type: ${String(r['live_scene'] ?? 'unparseable')}`), `sample ${String(r['sample_id'])}: the verifier did not see the live scene`);
     if (r['gt'] === null) continue;
     const was = r['live_scene'] === r['gt'];
     const now = r['final_scene'] === r['gt'];

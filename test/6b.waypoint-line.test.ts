@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { verificationPrompt, waypointLine } from '../src/protocol/prompts';
+import { experimentParts, storedRequestOf } from '../src/store/request-parts';
 
 // The plan's "Verification Prompt Template (Pipeline A)", copied verbatim
 // (spec 000), placeholders filled by the test.
@@ -28,8 +29,8 @@ const plan = (s: string | null, l: string | null, a: string | null): string =>
 
 type R = Record<string, unknown>;
 
-function promptText(requestJson: string): string {
-  const req = JSON.parse(requestJson) as { messages: Array<{ content: Array<{ type: string; text?: string }> | string }> };
+function promptText(db: Database.Database, experimentId: unknown, requestJson: unknown): string {
+  const req = storedRequestOf(requestJson as string, experimentParts(db, String(experimentId))) as { messages: Array<{ content: Array<{ type: string; text?: string }> | string }> };
   const c = req.messages[0]!.content;
   return typeof c === 'string' ? c : c.find((p) => p.type === 'text')!.text!;
 }
@@ -53,7 +54,7 @@ async function run(planVerbatim: boolean): Promise<Database.Database> {
   return new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
 }
 
-const FIRST_TURNS = `SELECT e.condition_name AS cond, t.sample_id, t.request_json, b.original_scene AS s, b.original_long_action AS l, b.original_lat_action AS a, b.original_waypoints_json AS wp
+const FIRST_TURNS = `SELECT t.experiment_id AS eid, e.condition_name AS cond, t.sample_id, t.request_json, b.original_scene AS s, b.original_long_action AS l, b.original_lat_action AS a, b.original_waypoints_json AS wp
   FROM turns t JOIN experiments e USING (experiment_id)
   JOIN predictions b ON b.sample_id = t.sample_id AND b.experiment_id = (SELECT experiment_id FROM experiments WHERE condition_name = 'baseline')
   WHERE t.turn_index = 0 AND e.condition_name IN ('all_tools', 'prior_only')`;
@@ -67,7 +68,7 @@ test('all_tools prompts show the predicted waypoints and the simulated verifier 
     const wp = r['wp'] === null ? null : JSON.parse(String(r['wp'])) as Array<[number, number]>;
     const line = r['cond'] === 'all_tools' ? waypointLine(wp) : null;
     if (line) shown++;
-    assert.equal(promptText(String(r['request_json'])), verificationPrompt({ scene: r['s'] as string | null, longAction: r['l'] as string | null, latAction: r['a'] as string | null }, line), `${String(r['cond'])} sample ${String(r['sample_id'])}`);
+    assert.equal(promptText(db, r['eid'], r['request_json']), verificationPrompt({ scene: r['s'] as string | null, longAction: r['l'] as string | null, latAction: r['a'] as string | null }, line), `${String(r['cond'])} sample ${String(r['sample_id'])}`);
   }
   assert.ok(shown >= 8, `only ${shown} all_tools prompts showed waypoints`);
   const calls = db.prepare(`SELECT c.sample_id, c.tool_arguments_json AS args, b.original_waypoints_json AS wp FROM tool_calls c JOIN experiments e USING (experiment_id)
@@ -86,6 +87,6 @@ test('prompts.planVerbatim: every verification prompt is the plan\'s template, b
   const db = await run(true);
   const rows = db.prepare(FIRST_TURNS).all() as R[];
   assert.equal(rows.length, 32);
-  for (const r of rows) assert.equal(promptText(String(r['request_json'])), plan(r['s'] as string | null, r['l'] as string | null, r['a'] as string | null));
+  for (const r of rows) assert.equal(promptText(db, r['eid'], r['request_json']), plan(r['s'] as string | null, r['l'] as string | null, r['a'] as string | null));
   db.close();
 });
