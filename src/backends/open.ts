@@ -26,7 +26,9 @@ function metricsOf(endpoints: BackendSet['endpoints'], replicas: BackendSet['rep
     const seen = all.filter((m): m is ServerMetrics => m !== null);
     if (seen.length <= 1) return seen[0] ?? null;
     // Replicas: the role's queue is the sum of theirs (the limiter is per role).
-    return { ...seen[0]!, waiting: seen.reduce((s, m) => s + m.waiting, 0), running: seen.reduce((s, m) => s + m.running, 0) };
+    // The fullest KV cache decides whether the limit may still grow.
+    const kv = seen.map((m) => m.kvCacheUsage).filter((v): v is number => v !== null);
+    return { ...seen[0]!, waiting: seen.reduce((s, m) => s + m.waiting, 0), running: seen.reduce((s, m) => s + m.running, 0), kvCacheUsage: kv.length ? Math.max(...kv) : null };
   };
 }
 
