@@ -5,6 +5,7 @@
 // experiment rows, the per-role runtimes, the images and the phases. The
 // caller owns signals and exit codes: it stops the suite through
 // `signal` / `abandon`.
+import { preflightModels } from './model-preflight';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigSchema, type Config } from '../config/schema';
@@ -161,6 +162,9 @@ async function openPhaseContext(p: SuitePlan, res: SuiteResources, stop: PhaseCo
   res.runtimes = new RoleRuntimes(res.backends, c, createStreamEngine(c.run.clientMode === 'native' ? 'native' : 'typescript'));
   res.executor = createToolExecutor({ stats: p.stats, dispatch: c.tools.dispatch, timeoutMs: c.tools.timeoutMs });
   const images = new SuiteImages(p.samples, c);
+  // One request per model before any sample: a server that cannot take the
+  // run's requests fails it now, not sample by sample.
+  if (res.backends) await preflightModels(c, roles, res.runtimes, p.samples[0], p.greedy, images);
   return { config: c, samples: p.samples, greedy: p.greedy, prompts: p.prompts, shard: shardText(p.o.shard), livePredict: p.o.livePredict, backends: res.backends, runtimes: res.runtimes, tools: new ToolBatcher(res.executor), images, progress, stop };
 }
 
