@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema';
 import type { GreedyPrediction, Sample } from '../domain/sample';
 import { TceError } from '../util/errors';
-import { readMdsSamples } from './mds-source';
+import { readMdsSamples, type PickSamples } from './mds-source';
 import { readJsonlSamples } from './jsonl-source';
 import { readSelfConsistencyDb, type ReadScOptions } from './self-consistency';
 import { FIXTURE_MDS_DIR, FIXTURE_SC_DB, ensureFixture } from './fixture/synth';
@@ -51,15 +51,17 @@ export function selfConsistencyDbPath(config: Config): string {
 }
 
 /** Samples and greedy predictions of a self_consistency.db, read as the config says. */
-export function readSelfConsistency(file: string, config: Config): { samples: Sample[]; greedy: Map<number, GreedyPrediction> } {
-  return readSelfConsistencyDb(file, selfConsistencyOptions(config));
+export function readSelfConsistency(file: string, config: Config, only?: ReadonlySet<number>): { samples: Sample[]; greedy: Map<number, GreedyPrediction> } {
+  const opts = selfConsistencyOptions(config);
+  if (only) opts.only = only;
+  return readSelfConsistencyDb(file, opts);
 }
 
 /** The greedy baseline from the self-consistency database: every sample
  * needs its prediction (ids only in the database are ignored), and both
  * sources must agree on ground truth. */
-function readBaseline(file: string, config: Config, samples: Sample[], dataSource: string): Map<number, GreedyPrediction> {
-  const read = readSelfConsistency(file, config);
+function readBaseline(file: string, config: Config, samples: Sample[], dataSource: string, picked: boolean): Map<number, GreedyPrediction> {
+  const read = readSelfConsistency(file, config, picked ? new Set(samples.map((s) => s.sampleId)) : undefined);
   const missing = samples.filter((s) => !read.greedy.has(s.sampleId)).map((s) => s.sampleId);
   if (missing.length) {
     throw new TceError('DATA_MISMATCH', `${file}: no greedy prediction for ${missing.length} of ${samples.length} samples (sample_id ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`, 'point dataset.selfConsistencyDb at the database of this dataset, or map sample_id to the right column');
@@ -68,22 +70,36 @@ function readBaseline(file: string, config: Config, samples: Sample[], dataSourc
   return read.greedy;
 }
 
-export async function loadExperimentData(config: Config, opts: { log?: (l: string) => void } = {}): Promise<ExperimentData> {
+/** A JSONL manifest is read whole (it holds image paths, not images); `pick` then filters it. */
+function pickFrom(samples: Sample[], pick: PickSamples | undefined): Sample[] {
+  if (!pick) return samples;
+  const keep = pick(samples.map((s) => s.sampleId));
+  return samples.filter((s) => keep.has(s.sampleId));
+}
+
+export interface LoadDataOptions {
+  log?: (l: string) => void;
+  /** Keeps only the samples a run needs (--limit, --shard): MDS rows and
+   * baseline rows outside it are neither decoded nor validated. */
+  pick?: PickSamples;
+}
+
+export async function loadExperimentData(config: Config, opts: LoadDataOptions = {}): Promise<ExperimentData> {
   const log = opts.log ?? (() => {});
   const ds = config.dataset;
   if (ds.source === 'fixture') {
     const dir = config.paths.fixtureDir;
     await ensureFixture({ outDir: dir, seed: config.seed, log });
-    const samples = readMdsSamples(path.join(dir, FIXTURE_MDS_DIR), ds.mapping, { validateHashes: ds.validateHashes });
+    const samples = readMdsSamples(path.join(dir, FIXTURE_MDS_DIR), ds.mapping, { validateHashes: ds.validateHashes }, opts.pick);
     const dbFile = selfConsistencyDbPath(config);
-    const greedy = readBaseline(dbFile, config, samples, path.join(dir, FIXTURE_MDS_DIR));
+    const greedy = readBaseline(dbFile, config, samples, path.join(dir, FIXTURE_MDS_DIR), opts.pick !== undefined);
     return { samples, greedy, source: `synthetic SceneIQ fixture (seed ${config.seed}) in ${dir}`, synthetic: true };
   }
   if (ds.path === undefined) throw new TceError('CONFIG_INVALID', `dataset.source is '${ds.source}' but dataset.path is not set`, `set dataset.path to the ${ds.source === 'mds' ? 'MDS folder (with index.json)' : 'JSONL manifest'}`);
-  const samples = ds.source === 'mds' ? readMdsSamples(ds.path, ds.mapping, { validateHashes: ds.validateHashes }) : readJsonlSamples(ds.path, ds.mapping);
+  const samples = ds.source === 'mds' ? readMdsSamples(ds.path, ds.mapping, { validateHashes: ds.validateHashes }, opts.pick) : pickFrom(readJsonlSamples(ds.path, ds.mapping), opts.pick);
   let greedy = new Map<number, GreedyPrediction>();
   if (ds.selfConsistencyDb !== undefined) {
-    greedy = readBaseline(ds.selfConsistencyDb, config, samples, ds.path);
+    greedy = readBaseline(ds.selfConsistencyDb, config, samples, ds.path, opts.pick !== undefined);
   } else {
     log('no dataset.selfConsistencyDb: no greedy baseline; predictions must be generated');
   }

@@ -5,11 +5,34 @@
 import type { Sample } from '../domain/sample';
 import { TceError } from '../util/errors';
 import { MdsReader, type MdsReaderOptions } from './mds/reader';
-import { FieldError, SAMPLE_FIELDS, checkUniqueIds, sampleFromFields, type SampleField } from './sample-fields';
+import { FieldError, SAMPLE_FIELDS, checkUniqueIds, sampleFromFields, toSampleId, type SampleField } from './sample-fields';
 
 export type FieldMapping = Record<SampleField, string>;
 
-export function readMdsSamples(dir: string, mapping: FieldMapping, opts: MdsReaderOptions = {}): Sample[] {
+/** Chooses, from every sample_id of a dataset (in row order), the ids to load. */
+export type PickSamples = (ids: readonly number[]) => ReadonlySet<number>;
+
+/** Every row's sample_id, read from the id column alone (cheap: no images);
+ * repeats fail as they would in a full read. */
+function readIds(reader: MdsReader, dir: string, idColumn: [number, string] | undefined): number[] {
+  const ids: number[] = new Array(reader.length);
+  if (!idColumn) return ids.fill(0).map((_v, i) => i);
+  for (const { index, values } of reader.samples({ columns: [idColumn[0]] })) {
+    try {
+      ids[index] = toSampleId(values[idColumn[1]]);
+    } catch (e) {
+      if (!(e instanceof FieldError)) throw e;
+      throw new TceError('DATA_ROW', `${dir}: sample ${index}, field 'sample_id' (column '${idColumn[1]}'): ${e.message}`, 'fix the dataset, or map the field to another column in dataset.mapping');
+    }
+  }
+  checkUniqueIds(ids.map((sampleId) => ({ sampleId })), dir, 'sample');
+  return ids;
+}
+
+/** The dataset's samples through the mapping; with `pick`, only the rows
+ * whose sample_id it keeps are decoded (a --limit run does not read every
+ * image), the others are neither read nor validated. */
+export function readMdsSamples(dir: string, mapping: FieldMapping, opts: MdsReaderOptions = {}, pick?: PickSamples): Sample[] {
   const reader = MdsReader.open(dir, opts);
   if (reader.length === 0 || reader.columns.length === 0) throw new TceError('MDS_EMPTY', `${reader.index.file}: the dataset holds no samples (${reader.index.shards.length} shards)`, 'point dataset.path at the folder of the written MDS dataset');
   const cols: Array<[SampleField, number, string]> = [];
@@ -21,8 +44,10 @@ export function readMdsSamples(dir: string, mapping: FieldMapping, opts: MdsRead
     cols.push([f, j, name]);
   }
   const indices = cols.map((c) => c[1]);
+  const rows = pick ? pickedRows(reader, dir, cols, pick) : null;
   const samples: Sample[] = new Array(reader.length);
-  for (const { index, values } of reader.samples({ columns: indices })) {
+  const records = rows ? rows.map((index) => ({ index, values: reader.get(index, indices) })) : reader.samples({ columns: indices });
+  for (const { index, values } of records) {
     const fields: Partial<Record<SampleField, unknown>> = { sample_id: index };
     for (const [f, , name] of cols) fields[f] = values[name];
     try {
@@ -33,6 +58,17 @@ export function readMdsSamples(dir: string, mapping: FieldMapping, opts: MdsRead
       throw new TceError('DATA_ROW', `${dir}: sample ${index}, field '${e.field}' (column '${column}'): ${e.message}`, 'fix the dataset, or map the field to another column in dataset.mapping');
     }
   }
+  if (rows) return rows.map((i) => samples[i]!);
   checkUniqueIds(samples, dir, 'sample');
   return samples;
+}
+
+/** Row indices (ascending) of the samples `pick` keeps. */
+function pickedRows(reader: MdsReader, dir: string, cols: Array<[SampleField, number, string]>, pick: PickSamples): number[] {
+  const idCol = cols.find((c) => c[0] === 'sample_id');
+  const ids = readIds(reader, dir, idCol ? [idCol[1], idCol[2]] : undefined);
+  const keep = pick(ids);
+  const rows: number[] = [];
+  ids.forEach((id, i) => { if (keep.has(id)) rows.push(i); });
+  return rows;
 }

@@ -140,7 +140,7 @@ export function sampleFromFields(v: Partial<Record<SampleField, unknown>>): Samp
 }
 
 /** Fails on a repeated sample_id, naming both rows. */
-export function checkUniqueIds(samples: readonly Sample[], source: string, rowName = 'row'): void {
+export function checkUniqueIds(samples: ReadonlyArray<Pick<Sample, 'sampleId'>>, source: string, rowName = 'row'): void {
   const seen = new Map<number, number>();
   samples.forEach((s, i) => {
     const prev = seen.get(s.sampleId);

@@ -57,6 +57,8 @@ export interface ReadScOptions {
   experimentId?: string;
   /** Overrides, our column name -> theirs. */
   columns?: Record<string, string>;
+  /** Only these sample_ids are parsed (a --limit run); other rows are skipped unchecked. */
+  only?: ReadonlySet<number>;
 }
 
 function listSchema(db: Database.Database): string {
@@ -64,6 +66,10 @@ function listSchema(db: Database.Database): string {
   if (tables.length === 0) return 'no tables';
   return tables.map((t) => `${t}(${(db.prepare('SELECT name FROM pragma_table_info(?)').all(t) as Array<{ name: string }>).map((c) => c.name).join(', ')})`).join('; ');
 }
+
+/** A row's sample_id for the `only` filter; an invalid one (NaN) is never
+ * picked, so it is never reported either. */
+const idOf = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'number' ? v : NaN);
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
@@ -117,15 +123,18 @@ function readOpen(db: Database.Database, file: string, opts: ReadScOptions): { s
   const sql = `SELECT ${names.map((n) => `${quoteIdent(col[n]!)} AS ${quoteIdent(n)}`).join(', ')} FROM ${quoteIdent(table)}${where} ORDER BY ${quoteIdent(col.sample_id!)}`;
   const rows = db.prepare(sql).raw(true).all(...params) as unknown[][];
   if (rows.length === 0) throw new TceError('SC_EMPTY', `${file}: table '${table}' is empty (no greedy predictions)`, 'point dataset.selfConsistencyDb at the database that holds the baseline, or run `tce synth`');
-  const samples: Sample[] = new Array(rows.length);
+  const samples: Sample[] = [];
   const greedy = new Map<number, GreedyPrediction>();
+  const idAt = names.indexOf('sample_id');
+  const only = opts.only;
   rows.forEach((raw, i) => {
+    if (only && !only.has(idOf(raw[idAt]))) return;
     const r: Partial<Record<ScColumn, unknown>> = {};
     names.forEach((n, j) => { r[n] = raw[j]; });
     try {
       const fields: Partial<Record<SampleField, unknown>> = { ...r, image: null };
       const s = sampleFromFields(fields);
-      samples[i] = s;
+      samples.push(s);
       if (typeof r.generated_text !== 'string') throw new FieldError('generated_text', `expected text, found ${r.generated_text === null ? 'NULL' : typeof r.generated_text}`);
       greedy.set(s.sampleId, {
         sampleId: s.sampleId,

@@ -110,11 +110,17 @@ export function resultsConfig(c: Config, o: Pick<SuiteOptions, 'limit' | 'livePr
 
 const shardText = (s: Shard | undefined): string | null => (s ? `${s.index}/${s.count}` : null);
 
-export function selectSamples(samples: Sample[], limit?: number, shard?: Shard): Sample[] {
+/** The `limit` smallest sample ids, then every `count`-th of those from `index` on. */
+export function selectSamples<T extends Pick<Sample, 'sampleId'>>(samples: readonly T[], limit?: number, shard?: Shard): T[] {
   let s = [...samples].sort((a, b) => a.sampleId - b.sampleId);
   if (limit !== undefined) s = s.slice(0, limit);
   if (shard) s = s.filter((_, i) => i % shard.count === shard.index);
   return s;
+}
+
+/** selectSamples on bare ids, so the loader decodes only the chosen samples. */
+function selectIds(ids: readonly number[], limit?: number, shard?: Shard): number[] {
+  return selectSamples(ids.map((sampleId) => ({ sampleId })), limit, shard).map((s) => s.sampleId);
 }
 
 /** Named conditions, or all of them (controls unless run.controls is false). */
@@ -220,9 +226,13 @@ function chooseVerified(o: SuiteOptions, conditions: Condition[], samples: Sampl
 async function plan(o: SuiteOptions): Promise<SuitePlan> {
   const c = o.config;
   const conditions = selectedConditions(o);
-  const data = await loadExperimentData(c, { log: o.log });
-  const selection = selectSamples(data.samples, o.limit);
-  const samples = selectSamples(selection, undefined, o.shard);
+  let selection: number[] = [];
+  const pick = (ids: readonly number[]): Set<number> => {
+    selection = selectIds(ids, o.limit);
+    return new Set(selectIds(selection, undefined, o.shard));
+  };
+  const data = await loadExperimentData(c, { log: o.log, pick });
+  const samples = selectSamples(data.samples);
   if (samples.length === 0) throw new TceError('NO_SAMPLES', 'no samples selected', 'check --limit / --shard and the dataset');
   const stats = await ensureToolStats(c, o.log);
   const { verified, predictions } = chooseVerified(o, conditions, samples, data.greedy);
@@ -230,7 +240,7 @@ async function plan(o: SuiteOptions): Promise<SuitePlan> {
   const hash = configHash(resultsConfig(c, o, verified, prompts));
   const suiteId = chooseSuiteId({ suite: o.suite, sharded: o.shard !== undefined, hash, env: process.env });
   const manifest = openSuiteManifest(c.paths.runsDir, { hash, resume: o.resume, conditionIds: conditions.map((x) => x.id), log: o.log, suiteId, shard: shardText(o.shard) });
-  return { o, conditions, samples, suiteSamples: encodeRanges(selection.map((s) => s.sampleId)), greedy: predictions, verified, prompts, dataSynthetic: data.synthetic, stats, hash, timestamp: manifest.timestamp, manifest };
+  return { o, conditions, samples, suiteSamples: encodeRanges(selection), greedy: predictions, verified, prompts, dataSynthetic: data.synthetic, stats, hash, timestamp: manifest.timestamp, manifest };
 }
 
 /** Rejects with SuiteAbandoned once `abandon` fires, after flushing what the
