@@ -51,7 +51,7 @@ export interface RebuiltTurn {
   problem: string | null;
 }
 
-interface TurnRow { experiment_id: string; sample_id: number; turn_index: number; stage: string; request_json: string | null }
+interface TurnRow { experiment_id: string; sample_id: number; turn_index: number; stage: string; request_json: string | null; response_text: string | null }
 
 /** Every recorded request with its conversation rebuilt from the turns before it. */
 export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?: ImageMode; one?: { experimentId: string; sampleId: number; upToTurn: number } } = {}): Generator<RebuiltTurn> {
@@ -60,18 +60,21 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
   let key = '';
   let conversation: Msg[] = [];
   const parts = new PartsCache(db);
+  let prevReply: string | null = null;
   // One sample's turns (tce show-request) or all of them.
   const o = opts.one;
-  const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json FROM turns${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
+  const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json, response_text FROM turns${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
   const it = (o ? rows.iterate(o.experimentId, o.sampleId, o.upToTurn) : rows.iterate()) as Iterable<TurnRow>;
   for (const t of it) {
     if (only && !only.has(t.experiment_id)) continue;
     const k = `${t.experiment_id}\u0000${t.sample_id}`;
-    if (k !== key) { key = k; conversation = []; }
+    if (k !== key) { key = k; conversation = []; prevReply = null; }
+    const reply = prevReply;
+    prevReply = t.response_text;
     const base = { experiment_id: t.experiment_id, sample_id: t.sample_id, turn_index: t.turn_index, stage: t.stage };
     let stored: Stored;
     try {
-      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id)) as Stored;
+      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id), reply) as Stored;
     } catch (e) {
       yield { ...base, body: null, problem: (e as Error).message };
       continue;

@@ -63,13 +63,16 @@ export function requestBody(ep: Endpoint, messages: readonly ChatMessage[], p: T
 /** What is stored per turn: the messages this turn added to the
  * conversation (from index `messages_from`), images by content hash, long
  * texts by reference (their text in `parts`, see store/request-parts.ts),
+ * the echo of the previous turn's reply as {"$reply": true},
  * and the request parameters. The full request is the concatenation over
  * turns; `sentBody` rebuilds it. */
-export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string): { json: string; parts: string | null } {
+export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string, prevReply: string | null = null): { json: string; parts: string | null } {
   const parts: Record<string, string> = {};
   const added = messages.slice(from).map((m): unknown => {
     // Only prompts (system, user) repeat across samples; replies and tool
     // results are the sample's own.
+    // The previous turn's reply is its response_text: stored there only.
+    if (m.role === 'assistant' && prevReply !== null && m.content === prevReply) return { ...m, content: { $reply: true } };
     if (m.role !== 'user' && m.role !== 'system') return m;
     if (typeof m.content === 'string') return { ...m, content: partOf(m.content, parts) };
     return {

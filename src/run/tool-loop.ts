@@ -195,7 +195,7 @@ export async function runToolLoop(
     addTiming(sums, outcome, queueWait);
     const answer = r ? r.finalAnswer : null;
     const after = answer ? statedFrom(current, answer) : current;
-    turns.push(turnRow(ctx, stage, turnIndex, storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model), outcome, queueWait, after));
+    turns.push(turnRow(ctx, stage, turnIndex, storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model, turns.at(-1)?.response_text ?? null), outcome, queueWait, after));
     log.lastSent = messages.length;
     turnIndex++;
     if (!r) {

@@ -27,6 +27,10 @@ function isRef(v: unknown): v is PartRef {
   return !!v && typeof v === 'object' && typeof (v as PartRef).$part === 'string' && Object.keys(v).length === 1;
 }
 
+function isReply(v: unknown): boolean {
+  return !!v && typeof v === 'object' && (v as { $reply?: unknown }).$reply === true && Object.keys(v).length === 1;
+}
+
 function isJoined(v: unknown): v is Joined {
   return !!v && typeof v === 'object' && Array.isArray((v as Joined).$join) && Object.keys(v).length === 1;
 }
@@ -95,26 +99,31 @@ function partText(ref: PartRef, parts: Parts): string {
   return text;
 }
 
-function expand(v: unknown, parts: Parts): unknown {
+function expand(v: unknown, parts: Parts, reply: string | null): unknown {
   if (isRef(v)) return partText(v, parts);
+  if (isReply(v)) {
+    if (reply === null) throw new Error('the request echoes a previous reply, but the turn before has no response_text');
+    return reply;
+  }
   if (isJoined(v)) return v.$join.map((p) => (typeof p === 'string' ? p : partText(p, parts))).join('\n\n');
-  if (Array.isArray(v)) return v.map((x) => expand(x, parts));
+  if (Array.isArray(v)) return v.map((x) => expand(x, parts, reply));
   if (v && typeof v === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) o[k] = expand(x, parts);
+    for (const [k, x] of Object.entries(v)) o[k] = expand(x, parts, reply);
     return o;
   }
   return v;
 }
 
-/** A turn's stored request with its parts put back; throws (a plain Error
+/** A turn's stored request with its parts and `reply` (the previous turn's
+ * response_text, for {"$reply": true}) put back; throws (a plain Error
  * with the reason) when request_json is not JSON or a part is missing. */
-export function storedRequestOf(requestJson: string | null, parts: Parts): unknown {
+export function storedRequestOf(requestJson: string | null, parts: Parts, reply: string | null = null): unknown {
   let stored: unknown;
   try {
     stored = JSON.parse(requestJson ?? 'null');
   } catch {
     throw new Error('request_json is not JSON');
   }
-  return expand(stored, parts);
+  return expand(stored, parts, reply);
 }

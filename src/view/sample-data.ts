@@ -53,12 +53,12 @@ function messageView(m: unknown): { role: string; text: string; images: number }
   return { role: r, text: texts.join('\n'), images };
 }
 
-export function turnView(row: TurnRow, parts: Parts = new Map()): TurnView {
+export function turnView(row: TurnRow, parts: Parts = new Map(), prevReply: string | null = null): TurnView {
   const { request_json, ...rest } = row;
   let messages: TurnView['messages'] = [];
   let requestProblem: string | null = null;
   try {
-    const stored = storedRequestOf(request_json, parts) as { messages?: unknown } | null;
+    const stored = storedRequestOf(request_json, parts, prevReply) as { messages?: unknown } | null;
     if (stored && Array.isArray(stored.messages)) messages = stored.messages.map(messageView).filter((m) => m.role !== 'assistant');
     else requestProblem = 'request_json has no messages';
   } catch (e) {
@@ -73,7 +73,7 @@ function conditionSample(store: ViewStore, e: Experiment, sampleId: number, base
   const [d] = [...diagnoseCondition(store.db, c, baseline, { sampleId })];
   if (!d) return null;
   const parts = experimentParts(store.db, e.experiment_id);
-  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map((r) => turnView(r, parts));
+  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map((r, i, all) => turnView(r, parts, all[i - 1]?.response_text ?? null));
   const calls = new Map((store.db.prepare(CALLS).all(e.experiment_id, sampleId) as CallExtra[]).map((k) => [k.order, k]));
   return { e, d, turns, calls };
 }
