@@ -9,6 +9,7 @@ import path from 'node:path';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { readRunDir } from '../src/store/run-reader';
+import { loadConfig } from '../src/config/load';
 
 function checker(w: number, h: number): Uint8Array {
   const png = new PNG({ width: w, height: h });
@@ -64,4 +65,11 @@ test('a prompt over the context: the error names the sample, the tokens and the 
   const exp = fs.readdirSync(runs).find((f) => f.startsWith('tc_prior_only_2b'))!;
   const done = readRunDir(path.join(runs, exp)).tables.predictions.length;
   assert.ok(done >= 3 && done < 10, `${done} samples ran before the stop`);
+});
+
+test('dataset.imageMode defaults to file for spawned vLLM servers, data-url otherwise; an explicit mode stays', () => {
+  assert.equal(loadConfig({ overrides: { 'backend.kind': 'vllm' } }).config.dataset.imageMode, 'file');
+  assert.equal(loadConfig({ overrides: { 'backend.kind': 'simulator' } }).config.dataset.imageMode, 'data-url');
+  assert.equal(loadConfig({ overrides: { 'backend.kind': 'endpoints' } }).config.dataset.imageMode, 'data-url');
+  assert.equal(loadConfig({ overrides: { 'backend.kind': 'vllm', 'dataset.imageMode': 'data-url' } }).config.dataset.imageMode, 'data-url');
 });

@@ -95,12 +95,22 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const source = file ?? '(defaults)';
   const fromFile = parseConfig(raw, source);
   const overrides = Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined);
-  if (overrides.length === 0) return { config: fromFile, source };
+  const explicitMode = (raw['dataset'] as Record<string, unknown> | undefined)?.['imageMode'] !== undefined || overrides.some(([k]) => k === 'dataset.imageMode');
+  if (overrides.length === 0) return { config: imageModeDefault(fromFile, explicitMode), source };
   // Flags apply on top of the resolved file, so overriding one nested field
   // (models.verifier_8b.gpuId) keeps the defaults of its siblings.
   const merged = structuredClone(fromFile) as unknown as Record<string, unknown>;
   for (const [k, v] of overrides) setPath(merged, k, v);
-  return { config: parseConfig(merged, `${source} + command-line flags`), source };
+  return { config: imageModeDefault(parseConfig(merged, `${source} + command-line flags`), explicitMode), source };
+}
+
+/** Spawned vLLM servers read images from files by default: a data URL per
+ * request makes the server decode base64 and the client hold every image's
+ * text (real dashcam JPEGs at 8,613 samples). Unset, dataset.imageMode is
+ * "file" for backend.kind "vllm" and "data-url" otherwise. */
+function imageModeDefault(c: Config, explicit: boolean): Config {
+  if (explicit || c.backend.kind !== 'vllm') return c;
+  return { ...c, dataset: { ...c.dataset, imageMode: 'file' } };
 }
 
 export function configJsonSchema(): unknown {

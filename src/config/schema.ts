@@ -62,7 +62,7 @@ export const ConfigSchema = z.strictObject({
       experimentId: results(z.string().optional().describe('experiment_id of the greedy run when the table holds several')),
       columns: results(z.record(z.string(), z.string()).default({}).describe('overrides of column names, our name -> theirs')),
     }).prefault({}).describe('where the importer finds the greedy baseline in self_consistency.db (docs/data.md)'),
-    imageMode: results(z.enum(['data-url', 'file']).default('data-url').describe('how images travel to the server: inline data URL, or file:// path (needs allowedLocalMediaPath)')),
+    imageMode: results(z.enum(['data-url', 'file']).default('data-url').describe('how images travel to the server: inline data URL, or file:// path (needs allowedLocalMediaPath); unset: file for backend.kind "vllm", data-url otherwise')),
     imagePixelBudget: results(z.int().positive().optional().describe('downscale images above this many pixels before sending')),
     imageResample: results(z.enum(['area', 'nearest']).optional().describe('how imagePixelBudget downscales: area = mean of each covered box (photos); nearest = exact colours; default: nearest for the synthetic fixture (its simulated vision counts palette colours), area otherwise')),
     imageCacheMB: operational(z.number().positive().default(256).describe('cap on the data URLs kept in memory for reuse (least recently used dropped first)')),
