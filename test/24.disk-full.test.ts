@@ -55,8 +55,9 @@ test('C1: tce run, report and load on a full disk: tce: error: with the path, no
   const dir = tmpDir('tce-full-');
   const disk = tinyDisk(192);
   if (!disk) return t.skip('cannot mount a tmpfs here (not root)');
-  // run: the Arrow intermediates go to the tiny disk
-  const cfg = writeTestConfig(dir, fixture);
+  // run: the Arrow intermediates go to the tiny disk (the free-space
+  // preflight off, so the disk fills mid-run)
+  const cfg = writeTestConfig(dir, fixture, { run: { minFreeMiB: 0 } });
   const run = tceProcess(['run', '--config', cfg, '--runs', path.join(disk, 'runs'), '--limit', '100', '--quiet', '--conditions', 'baseline,oracle_8b,all_tools_8b'], { cwd: dir, timeout: 180_000 });
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stderr, /^tce: error: .*\/runs\/tc_[a-z0-9_]+\/b\d+\.[a-z_]+(\.arrow|\.json): cannot write: ENOSPC/m);

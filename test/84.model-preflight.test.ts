@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { preflightRunPaths } from '../src/store/preflight';
 
 test('maxModelLen 1 on the simulator: tce run --limit 20 exits non-zero before any sample, naming models.* and maxModelLen', async () => {
   const fixture = await sharedFixture();
@@ -28,4 +29,11 @@ test('maxModelLen 1 on the simulator: tce run --limit 20 exits non-zero before a
   }
   // reported for the record, not asserted (timings belong in bench/)
   process.stdout.write(`# preflight failure after ${seconds.toFixed(1)} s\n`);
+});
+
+test('preflight: too little free space for the run folder is refused with the path', () => {
+  const dir = tmpDir('tce-space-');
+  assert.throws(() => preflightRunPaths({ db: path.join(dir, 'x.db'), runsDir: path.join(dir, 'runs') }, Number.MAX_SAFE_INTEGER),
+    (e: Error) => e.message.includes(dir) && /MiB free for the run folder \(paths\.runsDir\)/.test(e.message));
+  assert.doesNotThrow(() => preflightRunPaths({ db: path.join(dir, 'x.db'), runsDir: path.join(dir, 'runs'), mediaDir: path.join(dir, 'media') }, 1));
 });

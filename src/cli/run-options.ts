@@ -7,6 +7,7 @@ import { EXIT_INTERRUPTED } from './interrupts';
 import { UsageError } from '../util/errors';
 import type { LoadedConfig } from '../config/load';
 import { preflightRunPaths } from '../store/preflight';
+import { mediaFolder } from '../config/media-folder';
 import { escapeControl } from '../util/text';
 import type { Config } from '../config/schema';
 import { failureLines, suiteFailures } from '../run/failures';
@@ -54,7 +55,8 @@ export function runConfig(args: ParsedArgs, extra: Record<string, unknown> = {})
 
 export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<SuiteOptions>): SuiteOptions {
   // Every run command passes here before runSuite: bad paths fail now, not after the run.
-  preflightRunPaths(loaded.config.paths);
+  const c = loaded.config;
+  preflightRunPaths({ db: c.paths.db, runsDir: c.paths.runsDir, mediaDir: c.dataset.imageMode === 'file' ? mediaFolder(c) : null }, c.run.minFreeMiB * 2 ** 20);
   const quiet = flag(args, 'quiet');
   return {
     config: loaded.config,

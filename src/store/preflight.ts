@@ -95,8 +95,32 @@ export function preflightDatabase(file: string): void {
 
 /** Everything a run writes before its first request: the database and the
  * run folder (Arrow intermediates). */
-export function preflightRunPaths(p: { db: string; runsDir: string }): void {
+export function preflightRunPaths(p: { db: string; runsDir: string; mediaDir?: string | null }, minFreeBytes = MIN_FREE_BYTES): void {
   preflightDatabase(p.db);
   if (fs.existsSync(p.runsDir) && !fs.statSync(p.runsDir).isDirectory()) throw new TceError('RUNS_DIR', `${p.runsDir}: is not a folder (paths.runsDir, --runs)`);
   checkFolderWritable(p.runsDir, 'the run folder', 'RUNS_DIR');
+  checkFreeSpace(p.runsDir, 'the run folder (paths.runsDir)', minFreeBytes);
+  checkFreeSpace(path.dirname(path.resolve(p.db)), 'the database (paths.db)', minFreeBytes);
+  if (p.mediaDir) {
+    checkFolderWritable(p.mediaDir, 'the media folder (file image mode)', 'MEDIA_DIR');
+    checkFreeSpace(p.mediaDir, 'the media folder (file image mode)', minFreeBytes);
+  }
+}
+
+/** Below this much free space a run would fail part-way (Arrow batches,
+ * the database load, image files): refused before the first request. */
+export const MIN_FREE_BYTES = 256 * 1024 * 1024;
+
+function checkFreeSpace(dir: string, what: string, minFreeBytes: number): void {
+  const at = existingAncestor(dir);
+  let free: number;
+  try {
+    const st = fs.statfsSync(at);
+    free = st.bavail * st.bsize;
+  } catch {
+    return; // no statfs here: the write-time disk-full errors still name the path
+  }
+  if (minFreeBytes > 0 && free < minFreeBytes) {
+    throw new TceError('DISK_SPACE', `${at}: only ${(free / 2 ** 20).toFixed(0)} MiB free for ${what}; a run needs at least ${(minFreeBytes / 2 ** 20).toFixed(0)} MiB`, 'free some space or point the path elsewhere');
+  }
 }
