@@ -21,8 +21,11 @@ try {
   known = JSON.parse(fs.readFileSync(path.join(root, '.cache', 'test', 'durations.json'), 'utf8'));
 } catch { /* first run: layer order */ }
 const cost = (f) => known[f] ?? Infinity;
+// Only files whose source still exists: a renamed or deleted test leaves its
+// old .js in dist/test (tsc never removes output), which must not run twice.
+const hasSource = (f) => fs.existsSync(path.join(root, 'test', f.replace(/\.js$/, '.ts')));
 const files = fs.readdirSync(dir)
-  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => f.endsWith('.test.js') && hasSource(f))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort()
   .sort((a, b) => cost(b) - cost(a) || (a < b ? -1 : 1))

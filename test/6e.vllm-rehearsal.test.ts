@@ -8,9 +8,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { tmpDir, ROOT, TCE_BIN } from './helpers/cli';
+import { tce, tmpDir, ROOT } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 
 const LIMIT = '12';
@@ -22,18 +21,15 @@ interface RunOut {
   dir: string;
 }
 
-/** One `tce run`, as a child process (the eight runs go concurrently). */
+/** One `tce run`, in this process (the fake vllm servers are still real
+ * subprocesses): runs take turns, but each costs no node start, module load
+ * or tokenizer load of its own. */
 async function run(kind: 'vllm' | 'simulator', parseMode: 'client' | 'server', imageMode: 'data-url' | 'file'): Promise<RunOut> {
   const dir = tmpDir(`tce-rehearsal-${kind}-${parseMode}-${imageMode}-`);
   const cfg = writeTestConfig(dir, await sharedFixture(), { backend: { kind }, run: { parseMode }, dataset: { imageMode } });
-  const args = [TCE_BIN, 'run', '--config', cfg, '--limit', LIMIT, '--conditions', CONDITIONS, '--no-report', '--quiet'];
-  const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, PATH: PATH_WITH_FAKE, FAKE_VLLM_STARTUP_MS: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
-  assert.equal(code, 0, `${kind} ${parseMode} ${imageMode}: ${stderr}`);
+  const args = ['run', '--config', cfg, '--limit', LIMIT, '--conditions', CONDITIONS, '--no-report', '--quiet'];
+  const r = await tce(args, { cwd: dir, env: { ...process.env, PATH: PATH_WITH_FAKE, FAKE_VLLM_STARTUP_MS: '0' } });
+  assert.equal(r.status, 0, `${kind} ${parseMode} ${imageMode}: ${r.stderr}`);
   return { db: new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true }), dir };
 }
 
@@ -41,10 +37,7 @@ const COMBOS = (['client', 'server'] as const).flatMap((p) => (['data-url', 'fil
 const runs = new Map<string, { real: RunOut; sim: RunOut }>();
 before(async () => {
   await sharedFixture();
-  await Promise.all(COMBOS.map(async ([p, i]) => {
-    const [real, sim] = await Promise.all([run('vllm', p, i), run('simulator', p, i)]);
-    runs.set(`${p} ${i}`, { real, sim });
-  }));
+  for (const [p, i] of COMBOS) runs.set(`${p} ${i}`, { real: await run('vllm', p, i), sim: await run('simulator', p, i) });
 });
 
 function findFiles(dir: string, re: RegExp, out: string[] = []): string[] {
