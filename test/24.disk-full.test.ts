@@ -53,7 +53,7 @@ test('C1: a read-only folder names the file', (t) => {
 test('C1: tce run, report and load on a full disk: tce: error: with the path, no stack trace, no .tmp', async (t) => {
   const fixture = await sharedFixture();
   const dir = tmpDir('tce-full-');
-  const disk = tinyDisk(192);
+  const disk = tinyDisk(64);
   if (!disk) return t.skip('cannot mount a tmpfs here (not root)');
   // run: the Arrow intermediates go to the tiny disk (the free-space
   // preflight off, so the disk fills mid-run)
@@ -66,7 +66,7 @@ test('C1: tce run, report and load on a full disk: tce: error: with the path, no
 
   // report: a complete run in a normal place, the reports onto a full disk
   const runs = path.join(dir, 'runs');
-  const ok = await tce(['run', '--config', cfg, '--runs', runs, '--limit', '40', '--quiet', '--conditions', 'baseline,oracle_8b', '--no-report'], { cwd: dir });
+  const ok = await tce(['run', '--config', cfg, '--runs', runs, '--limit', '12', '--quiet', '--conditions', 'baseline,oracle_8b', '--no-report'], { cwd: dir });
   assert.equal(ok.status, 0, ok.stderr);
   fs.rmSync(path.join(disk, 'runs'), { recursive: true, force: true });
   fill(disk);
