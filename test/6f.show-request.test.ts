@@ -54,11 +54,14 @@ test('tce show-request prints the exact body the server received, from a compact
     const stats = raw.prepare('SELECT count(*) AS n, sum(request_parts IS NOT NULL) AS defs, sum(instr(request_json, ?) > 0) AS inline, sum(instr(request_parts, ?) > 0) AS held FROM turns').get(fixed, fixed) as { n: number; defs: number; inline: number; held: number };
     const multi = raw.prepare('SELECT experiment_id, sample_id, max(turn_index) AS turn FROM turns GROUP BY experiment_id, sample_id ORDER BY turn DESC LIMIT 1').get() as { experiment_id: string; sample_id: number; turn: number };
     const echoes = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_json, '{"$reply":true}') > 0`).get() as { n: number }).n;
+    const single = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_parts, 'Scene type:') > 0`).get() as { n: number }).n;
     raw.close();
     assert.ok(stats.n > 6, `${stats.n} turns`);
     // One batch: each long text (the verification prompt) is held once.
     assert.ok(stats.defs >= 1 && stats.defs < stats.n, `${stats.defs} of ${stats.n} turns hold parts`);
     assert.equal(stats.inline, 0);
+    // A paragraph only one turn of the batch uses (the sample's own data) is inline.
+    assert.equal(single, 0);
     assert.ok(echoes > 0, 'a later turn names the previous reply instead of repeating it');
     assert.ok(stats.held >= 1 && stats.held < 6, `the fixed paragraph held ${stats.held} times for 6 samples`);
 

@@ -59,18 +59,27 @@ function partsObject(v: string): Record<string, string> | null {
   }
 }
 
-/** The rows of one batch with request_parts an earlier row of the batch
- * already holds left out (a batch is written and loaded whole). Rows are
- * copied, never changed; a value that is not a parts object is kept as is. */
-export function dedupeBatchParts<R extends { request_parts?: string | null | undefined }>(rows: readonly R[]): R[] {
+/** The rows of one batch with each part held by its first row only, and a
+ * part no other row of the batch uses (a paragraph holding the sample's own
+ * data) put back inline in request_json: a reference pays only when shared.
+ * Rows are copied, never changed; a value not of the parts form is kept. */
+export function dedupeBatchParts<R extends { request_json?: string | null | undefined; request_parts?: string | null | undefined }>(rows: readonly R[]): R[] {
+  const parsed = rows.map((row) => (row.request_parts ? partsObject(row.request_parts) : null));
+  const uses = new Map<string, number>();
+  for (const parts of parsed) for (const sha of Object.keys(parts ?? {})) uses.set(sha, (uses.get(sha) ?? 0) + 1);
   const seen = new Set<string>();
-  return rows.map((row) => {
-    const parts = row.request_parts ? partsObject(row.request_parts) : null;
+  return rows.map((row, i) => {
+    const parts = parsed[i];
     if (!parts) return row;
+    let json = row.request_json ?? '';
     const fresh: Record<string, string> = {};
     let n = 0;
-    for (const [sha, text] of Object.entries(parts)) if (!seen.has(sha)) { seen.add(sha); fresh[sha] = text; n++; }
-    return n === Object.keys(parts).length ? row : { ...row, request_parts: n ? JSON.stringify(fresh) : null };
+    for (const [sha, text] of Object.entries(parts)) {
+      const ref = `{"$part":"${sha}"}`;
+      if (uses.get(sha) === 1 && json.includes(ref)) json = json.split(ref).join(JSON.stringify(text));
+      else if (!seen.has(sha)) { seen.add(sha); fresh[sha] = text; n++; }
+    }
+    return { ...row, request_json: row.request_json === undefined || row.request_json === null ? row.request_json : json, request_parts: n ? JSON.stringify(fresh) : null };
   });
 }
 

@@ -122,7 +122,7 @@ class ArrowRunWriter implements RunWriter {
       for (const t of r.turns) { rows.turns.push(t); sids.turns.push(sid); }
       for (const c of r.toolCalls) { rows.tool_calls.push(c); sids.tool_calls.push(sid); }
     }
-    rows.turns = dedupeBatchParts(rows.turns as Array<{ request_parts?: string | null }>);
+    rows.turns = dedupeBatchParts(rows.turns as Array<{ request_json?: string | null; request_parts?: string | null }>);
     const layouts = runTableLayouts();
     const files = {} as CommitMarker['files'];
     const bytes = {} as Record<RunTable, Uint8Array>;
