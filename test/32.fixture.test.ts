@@ -170,6 +170,17 @@ test('loadExperimentData reads the fixture with images and the full greedy basel
   assert.equal(again.samples.length, 8613);
 });
 
+test('loadExperimentData with pick decodes only the kept samples, equal to the full read\'s, with their greedy predictions only', async () => {
+  const want = new Set([0, 17, 4095, 8612]);
+  let offered: readonly number[] = [];
+  const picked = await loadExperimentData(ConfigSchema.parse({ paths: { fixtureDir: dir } }), { pick: (ids) => { offered = ids; return want; } });
+  assert.equal(offered.length, 8613, 'pick sees every sample_id');
+  assert.deepEqual(picked.samples.map((s) => s.sampleId), [...want]);
+  assert.deepEqual(picked.samples, data.samples.filter((s) => want.has(s.sampleId)));
+  assert.deepEqual([...picked.greedy.keys()].sort((a, b) => a - b), [...want]);
+  for (const id of want) assert.deepEqual(picked.greedy.get(id), data.greedy.get(id));
+});
+
 test('an incomplete fixture folder is detected (missing manifest, short shard, other seed)', () => {
   assert.equal(fixtureIsComplete(dir, 42), true);
   assert.equal(fixtureIsComplete(dir, 43), false);

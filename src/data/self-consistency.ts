@@ -120,9 +120,12 @@ function readOpen(db: Database.Database, file: string, opts: ReadScOptions): { s
     throw new TceError('SC_MISMATCH', `${file}: experimentId '${opts.experimentId}' given but table '${table}' has no experiment_id column. Found: ${listSchema(db)}`, 'map experiment_id in dataset.selfConsistency.columns');
   }
   const names = Object.keys(col) as ScColumn[];
-  const sql = `SELECT ${names.map((n) => `${quoteIdent(col[n]!)} AS ${quoteIdent(n)}`).join(', ')} FROM ${quoteIdent(table)}${where} ORDER BY ${quoteIdent(col.sample_id!)}`;
-  const rows = db.prepare(sql).raw(true).all(...params) as unknown[][];
-  if (rows.length === 0) throw new TceError('SC_EMPTY', `${file}: table '${table}' is empty (no greedy predictions)`, 'point dataset.selfConsistencyDb at the database that holds the baseline, or run `tce synth`');
+  // `only`: SQLite skips the other rows (CAST: an id stored as text still matches).
+  const picked = opts.only ? `${where ? ' AND' : ' WHERE'} CAST(${quoteIdent(col.sample_id!)} AS INTEGER) IN (SELECT value FROM json_each(?))` : '';
+  const sql = `SELECT ${names.map((n) => `${quoteIdent(col[n]!)} AS ${quoteIdent(n)}`).join(', ')} FROM ${quoteIdent(table)}${where}${picked} ORDER BY ${quoteIdent(col.sample_id!)}`;
+  const rows = db.prepare(sql).raw(true).all(...params, ...(opts.only ? [JSON.stringify([...opts.only])] : [])) as unknown[][];
+  const empty = rows.length === 0 && (!opts.only || db.prepare(`SELECT 1 FROM ${quoteIdent(table)}${where} LIMIT 1`).get(...params) === undefined);
+  if (empty) throw new TceError('SC_EMPTY', `${file}: table '${table}' is empty (no greedy predictions)`, 'point dataset.selfConsistencyDb at the database that holds the baseline, or run `tce synth`');
   const samples: Sample[] = [];
   const greedy = new Map<number, GreedyPrediction>();
   const idAt = names.indexOf('sample_id');
