@@ -143,7 +143,7 @@ test('loadExperimentData: mds and jsonl sources, greedy coverage checked, missin
   await assert.rejects(loadExperimentData(ConfigSchema.parse({ dataset: { source: 'mds' } })), /dataset\.source is 'mds' but dataset\.path is not set/);
 });
 
-test('image columns: jpeg and pil become Sample images; a JPEG over the pixel budget is sent as a smaller PNG', () => {
+test('image columns: jpeg and pil become Sample images; a JPEG over the pixel budget is sent as a smaller JPEG', () => {
   const dir = path.join(tmpDir('tce-img-'), 'ds');
   const jpg = jpeg.encode({ data: Buffer.alloc(40 * 30 * 4, 90), width: 40, height: 30 }, 90).data;
   const w = new MdsWriter(dir, { columns: { j: 'jpeg', p: 'pil', scene: 'str' } });
@@ -154,9 +154,9 @@ test('image columns: jpeg and pil become Sample images; a JPEG over the pixel bu
   assert.equal(js!.imageMime, 'image/jpeg');
   assert.equal(js!.sampleId, 0);
   const url = imageDataUrl(js!, { pixelBudget: 300 });
-  const png = PNG.sync.read(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
-  assert.ok(url.startsWith('data:image/png;base64,'));
-  assert.deepEqual([png.width, png.height], [20, 15]);
+  assert.ok(url.startsWith('data:image/jpeg;base64,'));
+  const small = jpeg.decode(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
+  assert.deepEqual([small.width, small.height], [20, 15]);
   assert.ok(imageDataUrl(js!).startsWith('data:image/jpeg;base64,'));
   const [ps] = readMdsSamples(dir, { ...base, image: 'p' });
   const pil = PNG.sync.read(Buffer.from(ps!.image!));

@@ -56,13 +56,15 @@ test('the data-URL cache is bounded by bytes, least recently used dropped first'
 test('a prompt over the context: the error names the sample, the tokens and the setting; the run stops after a few', async () => {
   const fixture = await sharedFixture();
   const dir = tmpDir('tce-ctx-');
-  const cfg = writeTestConfig(dir, fixture, { backend: { vllm: { maxModelLen: 600 } } });
-  const r = await tce(['run', '--config', cfg, '--limit', '30', '--conditions', 'prior_only_2b', '--concurrency', '1', '--no-report', '--quiet'], { cwd: dir });
+  // 1320 tokens pass the model preflight (its probe needs 807 + 512) but not
+  // all_tools' later turns, which carry the tool responses: the in-run stop.
+  const cfg = writeTestConfig(dir, fixture, { backend: { vllm: { maxModelLen: 1320 } } });
+  const r = await tce(['run', '--config', cfg, '--limit', '30', '--conditions', 'all_tools_2b', '--concurrency', '1', '--no-report', '--quiet'], { cwd: dir });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /CONTEXT_TOO_LONG|3 samples failed because their prompt does not fit/);
-  assert.match(r.stderr, /sample \d+ needs \d+ prompt \+ 512 completion tokens but the server's context is 600 tokens; raise backend\.vllm\.maxModelLen/);
+  assert.match(r.stderr, /sample \d+ needs \d+ prompt \+ 512 completion tokens but the server's context is 1320 tokens; raise backend\.vllm\.maxModelLen/);
   const runs = path.join(dir, 'tool_calling_experiment', 'runs');
-  const exp = fs.readdirSync(runs).find((f) => f.startsWith('tc_prior_only_2b'))!;
+  const exp = fs.readdirSync(runs).find((f) => f.startsWith('tc_all_tools_2b'))!;
   const done = readRunDir(path.join(runs, exp)).tables.predictions.length;
   assert.ok(done >= 3 && done < 10, `${done} samples ran before the stop`);
 });
