@@ -26,13 +26,8 @@ export interface ToolExecutorOptions {
   extraModules?: readonly string[];
 }
 
-export function createToolExecutor(opts: ToolExecutorOptions): ToolExecutor {
-  const dispatch = opts.dispatch ?? 'auto';
-  const timeoutMs = opts.timeoutMs ?? 2000;
-  const extraModules = (opts.extraModules ?? []).map((f) => path.resolve(f));
-  if (!['auto', 'inline', 'pool'].includes(dispatch)) throw new TypeError(`createToolExecutor: dispatch must be 'auto', 'inline' or 'pool' (found ${String(dispatch)})`);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError(`createToolExecutor: timeoutMs must be a positive integer (found ${timeoutMs})`);
-  const tools = loadToolSet(extraModules);
+/** The piscina side of the executor: created on first use, one deadline per task. */
+function createToolPool(opts: ToolExecutorOptions, extraModules: string[], timeoutMs: number, tools: ReturnType<typeof loadToolSet>) {
   let pool: Piscina<PoolTask, ToolOutcome[]> | null = null;
   let closed = false;
 
@@ -78,6 +73,24 @@ export function createToolExecutor(opts: ToolExecutorOptions): ToolExecutor {
     }
   };
 
+  const close = async (): Promise<void> => {
+    closed = true;
+    const p = pool;
+    pool = null;
+    if (p) await p.destroy();
+  };
+  return { pooled, close };
+}
+
+export function createToolExecutor(opts: ToolExecutorOptions): ToolExecutor {
+  const dispatch = opts.dispatch ?? 'auto';
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const extraModules = (opts.extraModules ?? []).map((f) => path.resolve(f));
+  if (!['auto', 'inline', 'pool'].includes(dispatch)) throw new TypeError(`createToolExecutor: dispatch must be 'auto', 'inline' or 'pool' (found ${String(dispatch)})`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError(`createToolExecutor: timeoutMs must be a positive integer (found ${timeoutMs})`);
+  const tools = loadToolSet(extraModules);
+  const { pooled, close } = createToolPool(opts, extraModules, timeoutMs, tools);
+
   return {
     async executeBatch(calls: readonly ToolInvocation[]): Promise<ToolOutcome[]> {
       const results = new Array<ToolOutcome | undefined>(calls.length);
@@ -106,11 +119,6 @@ export function createToolExecutor(opts: ToolExecutorOptions): ToolExecutor {
       }
       return results as ToolOutcome[];
     },
-    async close(): Promise<void> {
-      closed = true;
-      const p = pool;
-      pool = null;
-      if (p) await p.destroy();
-    },
+    close,
   };
 }
