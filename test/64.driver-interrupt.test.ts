@@ -8,15 +8,16 @@ import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { readRunDir } from '../src/store/run-reader';
 
-test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are marked interrupted; resume completes', async () => {
+/** Starts `tce run` with the latency model and waits for its first committed batch. */
+async function runUntilFirstCommit(prefix: string) {
   const fixture = await sharedFixture();
-  const dir = tmpDir('tce-sigint-');
+  const dir = tmpDir(prefix);
   // The latency model makes turns take real time, so the interrupt lands mid-run.
   const cfg = writeTestConfig(dir, fixture, { backend: { simulator: { latency: true } } });
   const runs = path.join(dir, 'tool_calling_experiment', 'runs');
   const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const log = { err: '' };
+  child.stderr.on('data', (d: Buffer) => { log.err += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const commits = () => {
     const d = fs.existsSync(runs) ? fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b')) : undefined;
@@ -24,10 +25,15 @@ test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are mar
   };
   const deadline = Date.now() + 60_000;
   while (commits() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return { fixture, dir, cfg, runs, child, log, exited };
+}
+
+test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are marked interrupted; resume completes', async () => {
+  const { fixture, dir, cfg, runs, child, log, exited } = await runUntilFirstCommit('tce-sigint-');
   child.kill('SIGINT');
   const code = await exited;
-  assert.equal(code, 130, err);
-  assert.match(err, /interrupt: no new samples/);
+  assert.equal(code, 130, log.err);
+  assert.match(log.err, /interrupt: no new samples/);
   const expDir = fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b'))!;
   const exp = JSON.parse(fs.readFileSync(path.join(runs, expDir, 'experiment.json'), 'utf8')) as { status: string };
   assert.equal(exp.status, 'interrupted');
@@ -50,29 +56,16 @@ test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are mar
 });
 
 test('a second Ctrl-C flushes what is finished and exits 130 at once; the run directory stays readable', async () => {
-  const fixture = await sharedFixture();
-  const dir = tmpDir('tce-sigint2-');
-  const cfg = writeTestConfig(dir, fixture, { backend: { simulator: { latency: true } } });
-  const runs = path.join(dir, 'tool_calling_experiment', 'runs');
-  const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const expDir = () => (fs.existsSync(runs) ? fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b')) : undefined);
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const d = expDir();
-    if (d && fs.readdirSync(path.join(runs, d)).some((f) => f.endsWith('.commit.json'))) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { runs, child, log, exited } = await runUntilFirstCommit('tce-sigint2-');
   child.kill('SIGINT');
   const heard = Date.now() + 30_000;
-  while (!/interrupt: no new samples/.test(err) && Date.now() < heard) await new Promise((r) => setTimeout(r, 20));
+  while (!/interrupt: no new samples/.test(log.err) && Date.now() < heard) await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGINT');
-  assert.equal(await exited, 130, err);
-  assert.match(err, /second interrupt: flushing and exiting/);
+  assert.equal(await exited, 130, log.err);
+  assert.match(log.err, /second interrupt: flushing and exiting/);
   // The committed batches are whole (reading checks each against its
   // commit marker) and a resume starts from them.
-  const run = readRunDir(path.join(runs, expDir()!));
+  const expDir = fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b'))!;
+  const run = readRunDir(path.join(runs, expDir));
   assert.ok(run.tables.predictions.length > 0 && run.tables.predictions.length < 300, `${run.tables.predictions.length} samples on disk`);
 });
