@@ -90,7 +90,7 @@ export const ConfigSchema = z.strictObject({
     simulator: z.strictObject({
       latency: operational(z.boolean().default(false).describe('model prefill/decode time and a running-sequence capacity; off = as fast as possible')),
       tokensPerDelta: operational(z.int().positive().default(4).describe('tokens per SSE delta event')),
-      faults: results(FaultsField.prefault('').describe('faults to inject, e.g. "429=0.02,drop=0.01,die-after=500" (docs/backends.md); empty = none')),
+      faults: operational(FaultsField.prefault('').describe('faults to inject, e.g. "429=0.02,drop=0.01,die-after=500" (docs/backends.md); empty = none. Infrastructure faults only: a request either fails or gets the answer a healthy server gives, so they are not in the config hash and `--resume` without them reruns what failed')),
     }).prefault({}).describe('the built-in simulator (backend.kind "simulator"; synthetic)'),
   }).prefault({}).describe('where the models run'),
   prompts: z.strictObject({

@@ -192,7 +192,7 @@ async function runPhases(p: SuitePlan, ctx: PhaseContext, planned: PlannedExperi
   let outcome: SuiteOutcome = ctx.stop.aborted ? 'interrupted' : 'completed';
   const oracles = first.filter((w) => w.cond.oracle);
   if (!ctx.stop.aborted && o.gate && oracles.length) {
-    gate = decideGate(oracles.map((w) => w.writer!.dir), o.config.gate.threshold, o.force);
+    gate = decideGate(oracles.map((w) => w.writer!.dir), o.config.gate.threshold, o.force, o.config.run.maxFailedShare);
     o.log(gate.summary);
     recordDecision(o.config.paths.db, gate, o.load);
     if (!gate.proceed) outcome = 'gated';
@@ -320,7 +320,7 @@ function recordDecision(dbFile: string, gate: GateDecision, enabled: boolean): v
   if (!enabled) return;
   const db = openDb(dbFile);
   try {
-    db.prepare('INSERT INTO run_decisions (kind, decision, details_json) VALUES (?, ?, ?)').run('oracle_gate', gate.proceed ? (gate.forced ? 'proceed_forced' : 'proceed') : 'stop', JSON.stringify(gate));
+    db.prepare('INSERT INTO run_decisions (kind, decision, details_json) VALUES (?, ?, ?)').run('oracle_gate', !gate.judged ? 'not_judged' : gate.proceed ? (gate.forced ? 'proceed_forced' : 'proceed') : 'stop', JSON.stringify(gate));
   } finally {
     db.close();
   }
