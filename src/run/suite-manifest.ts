@@ -55,18 +55,32 @@ export interface SuiteManifestStore {
   finish(outcome: SuiteOutcome): void;
 }
 
+export interface ManifestOptions {
+  hash: string;
+  resume: boolean;
+  conditionIds: string[];
+  log: (l: string) => void;
+  suiteId?: string | null;
+  shard?: string | null;
+  /** Throws when the chosen suite id cannot be used (its experiment ids are
+   * taken in the database); called before the manifest is written, so a
+   * refused run leaves no suite behind for a later run to resume. */
+  claim?: ((suiteId: string) => void) | undefined;
+}
+
 /**
  * Opens the suite to run: an unfinished one with the same configuration
  * (always: a plain re-run continues it), with `resume` the newest finished
  * one too, else a new one. Its manifest is written as running.
  */
-export function openSuiteManifest(runsDir: string, o: { hash: string; resume: boolean; conditionIds: string[]; log: (l: string) => void; suiteId?: string | null; shard?: string | null }): SuiteManifestStore {
+export function openSuiteManifest(runsDir: string, o: ManifestOptions): SuiteManifestStore {
   const shard = o.shard ?? null;
   if (o.suiteId) return openNamedSuite(runsDir, o.suiteId, shard, o);
   const resumable = findResumable(runsDir, o.hash, shard) ?? (o.resume ? findResumable(runsDir, o.hash, shard, true) : null);
   if (o.resume && !resumable) o.log('resume: no suite with this configuration; starting a new one');
   const timestamp = resumable ?? runTimestamp();
   if (resumable) o.log(`resuming suite ${timestamp} (config ${o.hash})`);
+  o.claim?.(timestamp);
   const manifest: SuiteManifest = { timestamp, config_hash: o.hash, status: 'running', conditions: o.conditionIds, shard };
   writeManifest(runsDir, manifest);
   return { timestamp, finish: (outcome) => writeManifest(runsDir, { ...manifest, status: outcome }) };
@@ -74,7 +88,7 @@ export function openSuiteManifest(runsDir: string, o: { hash: string; resume: bo
 
 /** A suite with a given id (--suite, a SLURM job, or a sharded run): its
  * manifest is continued when it exists, and must have the same config. */
-function openNamedSuite(runsDir: string, suiteId: string, shard: string | null, o: { hash: string; conditionIds: string[]; log: (l: string) => void }): SuiteManifestStore {
+function openNamedSuite(runsDir: string, suiteId: string, shard: string | null, o: ManifestOptions): SuiteManifestStore {
   const f = manifestPath(runsDir, { timestamp: suiteId, shard });
   if (fs.existsSync(f)) {
     let old: SuiteManifest | null = null;
@@ -84,6 +98,7 @@ function openNamedSuite(runsDir: string, suiteId: string, shard: string | null, 
     }
     if (old) o.log(`continuing suite ${suiteId}${shard ? ` shard ${shard}` : ''} (config ${o.hash})`);
   }
+  o.claim?.(suiteId);
   const manifest: SuiteManifest = { timestamp: suiteId, config_hash: o.hash, status: 'running', conditions: o.conditionIds, shard };
   writeManifest(runsDir, manifest);
   return { timestamp: suiteId, finish: (outcome) => writeManifest(runsDir, { ...manifest, status: outcome }) };

@@ -22,6 +22,7 @@ import type { ToolStats } from '../tools/stats';
 import { ensureToolStats } from './tool-stats';
 import { loadRuns } from '../store/bulk-load';
 import { openDb } from '../store/db';
+import { refuseTakenExperimentIds } from '../store/preflight';
 import { BASELINE, CONDITIONS, conditionById, experimentId, type Condition } from '../protocol/conditions';
 import { ToolBatcher } from './tool-batcher';
 import { Progress, type ProgressSource } from './progress';
@@ -239,7 +240,9 @@ async function plan(o: SuiteOptions): Promise<SuitePlan> {
   const prompts = loadPromptSet(c);
   const hash = configHash(resultsConfig(c, o, verified, prompts));
   const suiteId = chooseSuiteId({ suite: o.suite, sharded: o.shard !== undefined, hash, env: process.env });
-  const manifest = openSuiteManifest(c.paths.runsDir, { hash, resume: o.resume, conditionIds: conditions.map((x) => x.id), log: o.log, suiteId, shard: shardText(o.shard) });
+  // W5: ids the database holds with another config are refused now, not at the load after the run.
+  const claim = o.load ? (id: string): void => refuseTakenExperimentIds(c.paths.db, conditions.map((x) => experimentId(x, id)), hash) : undefined;
+  const manifest = openSuiteManifest(c.paths.runsDir, { hash, resume: o.resume, conditionIds: conditions.map((x) => x.id), log: o.log, suiteId, shard: shardText(o.shard), claim });
   return { o, conditions, samples, suiteSamples: encodeRanges(selection), greedy: predictions, verified, prompts, dataSynthetic: data.synthetic, stats, hash, timestamp: manifest.timestamp, manifest };
 }
 

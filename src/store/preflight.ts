@@ -124,3 +124,25 @@ function checkFreeSpace(dir: string, what: string, minFreeBytes: number): void {
     throw new TceError('DISK_SPACE', `${at}: only ${(free / 2 ** 20).toFixed(0)} MiB free for ${what}; a run needs at least ${(minFreeBytes / 2 ** 20).toFixed(0)} MiB`, 'free some space or point the path elsewhere');
   }
 }
+
+/** Refuses a run whose experiment ids the database already holds with
+ * another config hash (a reused --suite or job id, a second run in the same
+ * second): its rows could only be refused at the load after the whole run.
+ * Same-hash ids are a resumed or sharded run and pass. Read-only. */
+export function refuseTakenExperimentIds(file: string, ids: string[], hash: string): void {
+  if (file === ':memory:' || ids.length === 0 || !fs.existsSync(file)) return;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  let taken: { id: string; h: string } | undefined;
+  try {
+    const hasTable = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'experiments'`).get();
+    if (!hasTable) return;
+    const q = db.prepare('SELECT experiment_id AS id, config_hash AS h FROM experiments WHERE experiment_id = ? AND config_hash IS NOT NULL AND config_hash != ?');
+    for (const id of ids) if ((taken = q.get(id, hash) as typeof taken)) break;
+  } finally {
+    db.close();
+  }
+  if (taken) {
+    throw new TceError('RUN_ID_TAKEN', `${file}: already holds experiment ${taken.id} with config_hash ${taken.h}; this run (config_hash ${hash}) would write the same experiment id`,
+      'two configurations never share an experiment: give this run another --suite, or another --db');
+  }
+}
