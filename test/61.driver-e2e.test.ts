@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { tce, tmpDir, hasPython3 } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
+import { PartsCache, storedParamsOf } from '../src/store/request-parts';
 
 const N = 24;
 
@@ -43,10 +44,11 @@ test('tce run: all 11 conditions and the two no_tools controls end to end on the
   // tools_enabled lists exactly the tools offered to the model over the experiment's turns
   const offered = db.prepare(`SELECT e.experiment_id AS id, e.tools_enabled AS enabled, t.request_json AS req FROM experiments e LEFT JOIN turns t USING (experiment_id)`).all() as Array<{ id: string; enabled: string; req: string | null }>;
   const offeredBy = new Map<string, { enabled: string[]; seen: Set<string> }>();
+  const parts = new PartsCache(db);
   for (const o of offered) {
     const e = offeredBy.get(o.id) ?? { enabled: JSON.parse(o.enabled) as string[], seen: new Set<string>() };
     offeredBy.set(o.id, e);
-    for (const name of (o.req ? (JSON.parse(o.req) as { tools?: string[] }).tools ?? [] : [])) e.seen.add(name);
+    for (const name of (o.req ? (storedParamsOf(o.req, parts.get(o.id))['tools'] as string[] | undefined) ?? [] : [])) e.seen.add(name);
   }
   assert.equal(offeredBy.size, 13);
   for (const [id, e] of offeredBy) {

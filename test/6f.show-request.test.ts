@@ -54,6 +54,11 @@ test('tce show-request prints the exact body the server received, from a compact
     const stats = raw.prepare('SELECT count(*) AS n, sum(request_parts IS NOT NULL) AS defs, sum(instr(request_json, ?) > 0) AS inline, sum(instr(request_parts, ?) > 0) AS held FROM turns').get(fixed, fixed) as { n: number; defs: number; inline: number; held: number };
     const multi = raw.prepare('SELECT experiment_id, sample_id, max(turn_index) AS turn FROM turns GROUP BY experiment_id, sample_id ORDER BY turn DESC LIMIT 1').get() as { experiment_id: string; sample_id: number; turn: number };
     const echoes = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_json, '{"$reply":true}') > 0`).get() as { n: number }).n;
+    // Tool results are tool_calls.tool_result_json, named by call; the
+    // parameters (sampling, tool names) are one part, not repeated per turn.
+    const calls = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_json, '{"$call":') > 0`).get() as { n: number }).n;
+    const resultsInline = (raw.prepare(`SELECT count(*) AS n FROM turns t JOIN tool_calls c USING (experiment_id, sample_id) WHERE instr(t.request_json, substr(json_quote(c.tool_result_json), 2, 40)) > 0`).get() as { n: number }).n;
+    const paramsInline = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_json, '"max_completion_tokens"') > 0`).get() as { n: number }).n;
     const single = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_parts, 'Scene type:') > 0`).get() as { n: number }).n;
     raw.close();
     assert.ok(stats.n > 6, `${stats.n} turns`);
@@ -63,6 +68,9 @@ test('tce show-request prints the exact body the server received, from a compact
     // A paragraph only one turn of the batch uses (the sample's own data) is inline.
     assert.equal(single, 0);
     assert.ok(echoes > 0, 'a later turn names the previous reply instead of repeating it');
+    assert.ok(calls > 0, 'a later turn names the tool calls it answers instead of repeating their results');
+    assert.equal(resultsInline, 0);
+    assert.equal(paramsInline, 0);
     assert.ok(stats.held >= 1 && stats.held < 6, `the fixed paragraph held ${stats.held} times for 6 samples`);
 
     const db = openDb(config.paths.db, { create: false });

@@ -15,7 +15,7 @@ import type { DB } from '../store/db';
 import { writeError } from '../store/durable-file';
 import type { StoredToolCall } from '../store/rows';
 import { openAiTools } from '../tools/registry';
-import { PartsCache, storedRequestOf } from '../store/request-parts';
+import { PartsCache, storedRequestOf, type CallResults } from '../store/request-parts';
 import { requestBody, type ChatMessage } from '../run/chat-request';
 import type { Endpoint } from '../backends/types';
 
@@ -61,6 +61,8 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
   let conversation: Msg[] = [];
   const parts = new PartsCache(db);
   let prevReply: string | null = null;
+  let results: CallResults = new Map();
+  const resultsOf = db.prepare('SELECT tool_call_order AS k, tool_result_json AS v FROM tool_calls WHERE experiment_id = ? AND sample_id = ?');
   // One sample's turns (tce show-request) or all of them.
   const o = opts.one;
   const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json, response_text FROM turns${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
@@ -68,13 +70,16 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
   for (const t of it) {
     if (only && !only.has(t.experiment_id)) continue;
     const k = `${t.experiment_id}\u0000${t.sample_id}`;
-    if (k !== key) { key = k; conversation = []; prevReply = null; }
+    if (k !== key) {
+      key = k; conversation = []; prevReply = null;
+      results = new Map((resultsOf.all(t.experiment_id, t.sample_id) as Array<{ k: number; v: string | null }>).map((r) => [r.k, r.v]));
+    }
     const reply = prevReply;
     prevReply = t.response_text;
     const base = { experiment_id: t.experiment_id, sample_id: t.sample_id, turn_index: t.turn_index, stage: t.stage };
     let stored: Stored;
     try {
-      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id), reply) as Stored;
+      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id), reply, results) as Stored;
     } catch (e) {
       yield { ...base, body: null, problem: (e as Error).message };
       continue;

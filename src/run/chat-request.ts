@@ -1,6 +1,6 @@
 // The JSON body of one chat completion, and its compact stored form.
 import type { Endpoint } from '../backends/types';
-import { partOf, type Joined } from '../store/request-parts';
+import { partOf, partSha, type Joined } from '../store/request-parts';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
@@ -60,19 +60,39 @@ export function requestBody(ep: Endpoint, messages: readonly ChatMessage[], p: T
   return body;
 }
 
+// A loop's parameters are one object for all its turns: serialised and
+// hashed once.
+const paramsCache = new WeakMap<TurnParams, Map<string, [string, string]>>();
+
+function storedParams(p: TurnParams, model: string): [string, string] {
+  let byModel = paramsCache.get(p);
+  if (!byModel) paramsCache.set(p, (byModel = new Map()));
+  let hit = byModel.get(model);
+  if (!hit) {
+    const text = JSON.stringify({ model, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, ...samplingFields(p), stream: true });
+    byModel.set(model, (hit = [partSha(text), text]));
+  }
+  return hit;
+}
+
 /** What is stored per turn: the messages this turn added to the
  * conversation (from index `messages_from`), images by content hash, long
  * texts by reference (their text in `parts`, see store/request-parts.ts),
- * the echo of the previous turn's reply as {"$reply": true},
- * and the request parameters. The full request is the concatenation over
- * turns; `sentBody` rebuilds it. */
-export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string, prevReply: string | null = null): { json: string; parts: string | null } {
+ * the echo of the previous turn's reply as {"$reply": true}, a tool
+ * message's content as {"$call": order} when `callOf` names the call whose
+ * tool_result_json it is, and the request parameters as one part
+ * ("$params"). The full request is the concatenation over turns;
+ * `sentBody` rebuilds it. */
+export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string, prevReply: string | null = null, callOf: (messageIndex: number) => number | undefined = () => undefined): { json: string; parts: string | null } {
   const parts: Record<string, string> = {};
-  const added = messages.slice(from).map((m): unknown => {
+  const added = messages.slice(from).map((m, k): unknown => {
     // Only prompts (system, user) repeat across samples; replies and tool
-    // results are the sample's own.
-    // The previous turn's reply is its response_text: stored there only.
+    // results are the sample's own, stored once in turns and tool_calls.
     if (m.role === 'assistant' && prevReply !== null && m.content === prevReply) return { ...m, content: { $reply: true } };
+    if (m.role === 'tool') {
+      const order = callOf(from + k);
+      return order === undefined ? m : { ...m, content: { $call: order } };
+    }
     if (m.role !== 'user' && m.role !== 'system') return m;
     if (typeof m.content === 'string') return { ...m, content: partOf(m.content, parts) };
     return {
@@ -82,6 +102,8 @@ export function storedRequest(messages: readonly ChatMessage[], from: number, im
         : { type: 'text', text: partOf(part.text, parts) })),
     };
   });
-  const json = JSON.stringify({ model, messages_from: from, messages: added, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, ...samplingFields(p), stream: true });
-  return { json, parts: Object.keys(parts).length ? JSON.stringify(parts) : null };
+  const [sha, params] = storedParams(p, model);
+  parts[sha] = params;
+  const json = JSON.stringify({ messages_from: from, messages: added, $params: { $part: sha } });
+  return { json, parts: JSON.stringify(parts) };
 }

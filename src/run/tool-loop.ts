@@ -152,10 +152,13 @@ export interface SampleLog {
   calls: ToolCallRow[];
   /** Messages the last turn sent: the next turn stores only what is new. */
   lastSent: number;
+  /** The call (tool_call_order) each tool message answers, by message
+   * index: its content is stored once, as that call's tool_result_json. */
+  callAt: Map<number, number>;
 }
 
 export function newSampleLog(): SampleLog {
-  return { turns: [], calls: [], lastSent: 0 };
+  return { turns: [], calls: [], lastSent: 0, callAt: new Map() };
 }
 
 /**
@@ -195,7 +198,7 @@ export async function runToolLoop(
     addTiming(sums, outcome, queueWait);
     const answer = r ? r.finalAnswer : null;
     const after = answer ? statedFrom(current, answer) : current;
-    turns.push(turnRow(ctx, stage, turnIndex, storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model, turns.at(-1)?.response_text ?? null), outcome, queueWait, after));
+    turns.push(turnRow(ctx, stage, turnIndex, storedRequest(messages, from, ctx.imageRef, params, ctx.client.endpoint.model, turns.at(-1)?.response_text ?? null, (i) => log.callAt.get(i)), outcome, queueWait, after));
     log.lastSent = messages.length;
     turnIndex++;
     if (!r) {
@@ -220,7 +223,9 @@ export async function runToolLoop(
       pendingCalls.push(row);
       firstCallScene ??= sceneArgument(c);
       const id = entries[i]!.id;
-      if (id !== null && resp.responseJson !== null) messages.push({ role: 'tool', content: resp.responseJson, tool_call_id: id });
+      if (id === null || resp.responseJson === null) return;
+      log.callAt.set(messages.length, row.tool_call_order);
+      messages.push({ role: 'tool', content: resp.responseJson, tool_call_id: id });
     });
     // Nothing answered (no calls, or none that could be replayed): the turn is the answer.
     if (!entries.some((e) => e.id !== null)) {

@@ -5,13 +5,17 @@
 // `request_parts` column ({sha: text}) of the first turn of its batch that
 // used it. The parts are content-addressed, so any copy in the experiment
 // serves. Every reader of request_json goes through `storedRequestOf`.
+// Also by reference: a tool message's content is {"$call": order}, the
+// tool_result_json of that call of the sample (tool_calls); the request's
+// parameters (model, tool names, sampling; the same for every turn of a
+// stage) are "$params": {"$part": ...}, one JSON text merged back.
 import { createHash } from 'node:crypto';
 import type { DB } from './db';
 
 /** Texts shorter than this stay inline. */
 export const PART_MIN_CHARS = 256;
-/** Paragraphs shorter than this stay inline: a reference costs ~80 bytes. */
-export const PARAGRAPH_MIN_CHARS = 128;
+/** Paragraphs shorter than this stay inline: a reference costs ~35 bytes. */
+export const PARAGRAPH_MIN_CHARS = 64;
 
 export type PartRef = { $part: string };
 /** A long text as its paragraphs, the long ones by reference: prompts are
@@ -19,8 +23,12 @@ export type PartRef = { $part: string };
 export type Joined = { $join: Array<string | PartRef> };
 export type Parts = Map<string, string>;
 
+/** A part's key: the first 80 bits of its sha256 (hex). Keys are only
+ * compared within one experiment's parts (at most some 10^5 texts), where a
+ * collision has odds below 10^-14; older databases hold the full 64 hex
+ * digits, which read the same way. */
 export function partSha(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return createHash('sha256').update(text).digest('hex').slice(0, 20);
 }
 
 function isRef(v: unknown): v is PartRef {
@@ -29,6 +37,10 @@ function isRef(v: unknown): v is PartRef {
 
 function isReply(v: unknown): boolean {
   return !!v && typeof v === 'object' && (v as { $reply?: unknown }).$reply === true && Object.keys(v).length === 1;
+}
+
+function isCall(v: unknown): v is { $call: number } {
+  return !!v && typeof v === 'object' && typeof (v as { $call?: unknown }).$call === 'number' && Object.keys(v).length === 1;
 }
 
 function isJoined(v: unknown): v is Joined {
@@ -108,31 +120,76 @@ function partText(ref: PartRef, parts: Parts): string {
   return text;
 }
 
-function expand(v: unknown, parts: Parts, reply: string | null): unknown {
+/** tool_result_json of a sample's calls, by tool_call_order. */
+export type CallResults = ReadonlyMap<number, string | null>;
+
+interface Refs { parts: Parts; reply: string | null; results: CallResults }
+
+function callResult(order: number, results: CallResults): string {
+  const text = results.get(order);
+  if (typeof text !== 'string') throw new Error(`the request holds the result of tool call ${order}, but the sample has no such call with a result`);
+  return text;
+}
+
+function expand(v: unknown, refs: Refs): unknown {
+  const { parts, reply } = refs;
   if (isRef(v)) return partText(v, parts);
+  if (isCall(v)) return callResult(v.$call, refs.results);
   if (isReply(v)) {
     if (reply === null) throw new Error('the request echoes a previous reply, but the turn before has no response_text');
     return reply;
   }
   if (isJoined(v)) return v.$join.map((p) => (typeof p === 'string' ? p : partText(p, parts))).join('\n\n');
-  if (Array.isArray(v)) return v.map((x) => expand(x, parts, reply));
+  if (Array.isArray(v)) return v.map((x) => expand(x, refs));
   if (v && typeof v === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) o[k] = expand(x, parts, reply);
+    for (const [k, x] of Object.entries(v)) o[k] = expand(x, refs);
     return o;
   }
   return v;
 }
 
-/** A turn's stored request with its parts and `reply` (the previous turn's
- * response_text, for {"$reply": true}) put back; throws (a plain Error
- * with the reason) when request_json is not JSON or a part is missing. */
-export function storedRequestOf(requestJson: string | null, parts: Parts, reply: string | null = null): unknown {
+/** The stored request with "$params" (a JSON text once expanded) merged
+ * back in as its fields. */
+function withParams(stored: unknown): unknown {
+  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return stored;
+  const { $params: params, ...rest } = stored as Record<string, unknown>;
+  if (params === undefined) return stored;
+  let fields: unknown;
+  try {
+    fields = typeof params === 'string' ? JSON.parse(params) : null;
+  } catch {
+    fields = null;
+  }
+  if (!fields || typeof fields !== 'object' || Array.isArray(fields)) throw new Error('the request\'s $params is not a JSON object');
+  return { ...(fields as Record<string, unknown>), ...rest };
+}
+
+/** A turn's stored request with its parts, `reply` (the previous turn's
+ * response_text, for {"$reply": true}), the tool results it answered with
+ * (`results`, for {"$call": order}) and its parameters put back; throws (a
+ * plain Error with the reason) when request_json is not JSON or a
+ * reference cannot be resolved. */
+export function storedRequestOf(requestJson: string | null, parts: Parts, reply: string | null = null, results: CallResults = new Map()): unknown {
   let stored: unknown;
   try {
     stored = JSON.parse(requestJson ?? 'null');
   } catch {
     throw new Error('request_json is not JSON');
   }
-  return expand(stored, parts, reply);
+  return withParams(expand(stored, { parts, reply, results }));
+}
+
+/** A turn's request parameters alone (model, tool names, sampling), without
+ * resolving its messages. */
+export function storedParamsOf(requestJson: string | null, parts: Parts): Record<string, unknown> {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(requestJson ?? 'null');
+  } catch {
+    throw new Error('request_json is not JSON');
+  }
+  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
+  const { messages: _m, ...rest } = stored as Record<string, unknown>;
+  return withParams(expand(rest, { parts, reply: null, results: new Map() })) as Record<string, unknown>;
 }

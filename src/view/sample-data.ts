@@ -4,7 +4,7 @@
 import { rowCorrect } from '../analysis/condition';
 import { diagnoseCondition, type SampleDiagnosis } from '../report/sample-diagnosis';
 import type { Experiment, ViewStore } from './view-store';
-import { experimentParts, storedRequestOf, type Parts } from '../store/request-parts';
+import { experimentParts, storedRequestOf, type CallResults, type Parts } from '../store/request-parts';
 
 export interface TurnView {
   turn_index: number; stage: string; status: string; error: string | null; finish_reason: string | null; retries: number | null;
@@ -33,7 +33,7 @@ type TurnRow = Omit<TurnView, 'messages' | 'requestProblem'> & { request_json: s
 
 const TURNS = `SELECT turn_index, stage, status, error, finish_reason, retries, queue_wait_ms, ttft_ms, decode_ms, e2e_ms, prompt_tokens, completion_tokens,
   request_json, response_text, reasoning_text FROM turns WHERE experiment_id = ? AND sample_id = ? ORDER BY turn_index`;
-const CALLS = `SELECT tool_call_order AS "order", raw_text, repairs_json AS repairs, source, tool_time_us FROM tool_calls WHERE experiment_id = ? AND sample_id = ?`;
+const CALLS = `SELECT tool_call_order AS "order", raw_text, repairs_json AS repairs, source, tool_time_us, tool_result_json AS result FROM tool_calls WHERE experiment_id = ? AND sample_id = ?`;
 const META = `SELECT chum_uri, location, odd_label, image_sha256 FROM predictions WHERE experiment_id = ? AND sample_id = ?`;
 
 /** Text and image count of a stored message; anything else is shown as JSON. */
@@ -53,12 +53,12 @@ function messageView(m: unknown): { role: string; text: string; images: number }
   return { role: r, text: texts.join('\n'), images };
 }
 
-export function turnView(row: TurnRow, parts: Parts = new Map(), prevReply: string | null = null): TurnView {
+export function turnView(row: TurnRow, parts: Parts = new Map(), prevReply: string | null = null, results: CallResults = new Map()): TurnView {
   const { request_json, ...rest } = row;
   let messages: TurnView['messages'] = [];
   let requestProblem: string | null = null;
   try {
-    const stored = storedRequestOf(request_json, parts, prevReply) as { messages?: unknown } | null;
+    const stored = storedRequestOf(request_json, parts, prevReply, results) as { messages?: unknown } | null;
     if (stored && Array.isArray(stored.messages)) messages = stored.messages.map(messageView).filter((m) => m.role !== 'assistant');
     else requestProblem = 'request_json has no messages';
   } catch (e) {
@@ -73,8 +73,10 @@ function conditionSample(store: ViewStore, e: Experiment, sampleId: number, base
   const [d] = [...diagnoseCondition(store.db, c, baseline, { sampleId })];
   if (!d) return null;
   const parts = experimentParts(store.db, e.experiment_id);
-  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map((r, i, all) => turnView(r, parts, all[i - 1]?.response_text ?? null));
-  const calls = new Map((store.db.prepare(CALLS).all(e.experiment_id, sampleId) as CallExtra[]).map((k) => [k.order, k]));
+  const callRows = store.db.prepare(CALLS).all(e.experiment_id, sampleId) as Array<CallExtra & { result: string | null }>;
+  const results = new Map(callRows.map((k) => [k.order, k.result]));
+  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map((r, i, all) => turnView(r, parts, all[i - 1]?.response_text ?? null, results));
+  const calls = new Map(callRows.map(({ result: _r, ...k }) => [k.order, k]));
   return { e, d, turns, calls };
 }
 
