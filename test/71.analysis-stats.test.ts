@@ -84,7 +84,7 @@ test('decision: the plan\'s four outcomes from hand-set numbers and claims', () 
     conditionName, verifierSize: size, label: size ? `${conditionName}_${size}` : conditionName, role, macroF1: 0.5, stats: null, net: 0, mcnemarP: 1,
     revisionRate: 0, revisionAccuracy: NaN, originalWrong: 100, originalWrongWarned: 0, warnedSamples: 0, warnedRevised: 0, tools: [], ...x,
   } as C);
-  const claim = (subject: string, holds: boolean | null): Claim => ({ family: 'tools_help_verifier', subject, holds, comparisons: [], missing: null });
+  const claim = (subject: string, holds: boolean | null): Claim => ({ family: 'tools_help_verifier', subject, holds, comparisons: [], missing: null, needs: [subject], notDrawn: null });
   const base = c('baseline', null, 'baseline', { macroF1: 0.487 });
   const lowOracle = c('oracle', '8b', 'oracle', { macroF1: 0.65 });
   const highOracle = c('oracle', '8b', 'oracle', { macroF1: 0.75 });

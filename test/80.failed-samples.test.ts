@@ -1,15 +1,21 @@
 // Issue 14, W1/W2/W8: a failed sample (server error, timeout) is no answer.
 // It is left out of every metric and comparison, counted apart and shown
-// first in the reports; the decision is refused while a condition it needs
-// is missing, incomplete or failed.
+// first in the reports; the outcome is refused while a condition it needs
+// is missing, incomplete or failed, and so is each claim that needs one
+// (the others are drawn).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDb } from '../src/store/db';
-import { analyzeDb } from '../src/analysis/analyze';
+import { analyzeDb, writeConditionMetrics } from '../src/analysis/analyze';
 import { insertSyntheticSuite } from './support/synthetic-suite';
 import { decide } from '../src/analysis/decision';
 import { summaryTable } from '../src/report/summary-table';
 import type { ConditionResult as C } from '../src/analysis/types';
+import type { Claim } from '../src/analysis/claims';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tmpDir } from './helpers/cli';
+import { REPORT_FILES, writeReports } from '../src/report/write-reports';
 
 test('failed samples: out of accuracy, F1 and flips, counted, and the decision refused naming the condition', async () => {
   const db = openDb(':memory:');
@@ -66,7 +72,7 @@ test('W8: no decision when only the oracles ran, or when the gate did not run', 
   assert.equal(onlyOracles.outcome, null, 'no "Outcome 2" from the oracles alone');
   assert.match(onlyOracles.refused.join(' '), /no tool condition/);
   const tool = c('all_tools', '8b', 'tool', { macroF1: 0.6 });
-  const claim = { family: 'tools_help_verifier' as const, subject: 'all_tools_8b', holds: true, comparisons: [], missing: null };
+  const claim = { family: 'tools_help_verifier' as const, subject: 'all_tools_8b', holds: true, comparisons: [], missing: null, needs: ['all_tools_8b'], notDrawn: null };
   const noGate = decide([c('baseline', null, 'baseline'), tool], [claim], 0.7);
   assert.equal(noGate.outcome, null, 'no "Outcome 4" with the gate NOT RUN');
   assert.match(noGate.refused.join(' '), /gate NOT RUN/);
@@ -76,4 +82,50 @@ test('W8: no decision when only the oracles ran, or when the gate did not run', 
   // sound oracles below the gate: outcome 1 needs nothing else
   assert.equal(decide([c('oracle', '8b', 'oracle', { macroF1: 0.1 })], [], 0.7).outcome, 1);
   assert.equal(decide([c('baseline', null, 'baseline'), oracles[1]!, tool], [claim], 0.7).outcome, 4);
+});
+
+test('one failed condition: its claims are not drawn (saying which and why), every other claim is; every report says so', async () => {
+  const db = openDb(':memory:');
+  insertSyntheticSuite(db, { nSamples: 120 });
+  const clean = await analyzeDb(db, { bootstrap: 200, workers: 1 });
+  const target = (db.prepare(`SELECT experiment_id AS id FROM experiments WHERE condition_name = 'staged' AND verifier_size = '8b'`).get() as { id: string }).id;
+  db.prepare(`UPDATE predictions SET final_status = 'server_error', final_scene = NULL, final_long_action = NULL, final_lat_action = NULL
+    WHERE experiment_id = ? AND sample_id IN (SELECT sample_id FROM predictions WHERE experiment_id = ? ORDER BY sample_id LIMIT 41)`).run(target, target);
+  const r = await analyzeDb(db, { bootstrap: 200, workers: 1 });
+  const why = 'failed: 34% of samples failed, 41 of 120';
+  const needsFailed = (cl: Claim): boolean => cl.needs.includes('staged_8b') || cl.needs.includes('staged_first_answer_8b');
+  const blocked = r.decision.claims.filter(needsFailed);
+  assert.deepEqual(blocked.map((c) => `${c.family} ${c.subject}`).sort(), ['size_matters staged', 'size_matters staged_first_answer', 'tools_help_base_model staged_8b', 'tools_replace_finetuning staged_8b']);
+  for (const cl of blocked) {
+    assert.equal(cl.holds, null);
+    assert.match(cl.notDrawn!, new RegExp(`needs staged(_first_answer)?_8b \\(${why}\\)`));
+    assert.ok(cl.comparisons.every((c) => c.verdict === 'not tested' && Number.isNaN(c.pHolm)), 'no verdict, out of the Holm family');
+  }
+  // every other claim is drawn, as in the clean analysis (the Holm families shrink, so only drawn-ness is compared)
+  const drawn = r.decision.claims.filter((cl) => !needsFailed(cl));
+  assert.ok(drawn.length >= 8);
+  for (const cl of drawn) {
+    assert.equal(cl.notDrawn, null, `${cl.subject} must be drawn`);
+    const before = clean.decision.claims.find((x) => x.family === cl.family && x.subject === cl.subject)!;
+    assert.equal(cl.holds === null, before.holds === null, `${cl.family} ${cl.subject}: judged as in the clean run`);
+    assert.ok(cl.comparisons.every((c) => c.verdict !== 'not tested'));
+  }
+  // the overall outcome needs every condition: not drawn, naming the failed one
+  assert.equal(r.decision.outcome, null);
+  assert.match(r.decision.refused.join(' '), /staged_8b failed: 41 of 120/);
+  // the reports say which claims are not drawn and why
+  const line = `not drawn: needs staged_8b (${why})`;
+  assert.ok(summaryTable(r).includes(`tools_replace_finetuning staged_8b: ${line}`), 'terminal summary');
+  const dir = tmpDir();
+  writeReports(db, r, { outDir: dir });
+  assert.ok(fs.readFileSync(path.join(dir, REPORT_FILES.insights), 'utf8').includes(`**staged_8b: ${line}**`), 'Markdown');
+  assert.ok(fs.readFileSync(path.join(dir, REPORT_FILES.html), 'utf8').includes(`staged_8b: ${line}`), 'HTML');
+  const records = fs.readFileSync(path.join(dir, REPORT_FILES.samples), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { label: string; condition_problem: string | null });
+  assert.ok(records.filter((x) => x.label === 'staged_8b').every((x) => x.condition_problem === why), 'JSONL: each record of the failed condition');
+  assert.ok(records.filter((x) => x.label === 'all_tools_8b').every((x) => x.condition_problem === null));
+  writeConditionMetrics(db, r);
+  const stored = db.prepare(`SELECT claim_missing AS m, verdict FROM decision_comparisons WHERE subject = 'staged_8b'`).all() as Array<{ m: string; verdict: string }>;
+  assert.equal(stored.length, 2);
+  assert.ok(stored.every((x) => x.m.startsWith(line) && x.verdict === 'not tested'), 'the database table says so too');
+  db.close();
 });

@@ -14,6 +14,7 @@ import { cellCode } from '../protocol/scores';
 import { conditionSpec, firstAnswerName } from '../protocol/conditions';
 import { computeCondition, rowCorrect, roleOf } from './condition';
 import { decide } from './decision';
+import { MAX_FAILED_SHARE, conditionIssue } from './readiness';
 import { loadExperiment, selectExperiments, suiteKey, type ExperimentData } from './load';
 import { checkOneSuite, checkSamplesPresent } from './suite-check';
 import { runPaired, type Arm, type Job, type JobResult, type PairedOptions } from './paired';
@@ -64,12 +65,14 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
     }
   }
   const conditions = arms.map((a) => a.result);
+  // A failed or incomplete condition withholds the claims that need it (and the outcome), not the others.
+  for (const c of conditions) c.problem = conditionIssue(c, opts.maxFailedShare ?? MAX_FAILED_SHARE);
   const ruled = ruleArms(base, baselineCorrect, opts.toolStats ?? null);
   const resamples = opts.bootstrap ?? 10_000;
   const seed = opts.seed ?? 42;
   const baseResult = base ? conditions.find((c) => c.role === 'baseline') ?? null : null;
   const paired = await pairAll([...arms.map((a) => ({ label: a.result.label, data: a.data })), ...ruled.arms.map((r) => ({ label: r.rule.rule, data: r.data }))],
-    conditions, ruled.arms.map((r) => r.rule), baseResult, { resamples, seed, workers: opts.workers });
+    conditions, ruled.arms.map((r) => r.rule), baseResult, { resamples, seed, workers: opts.workers }, problemsOf(conditions));
   const synthetic = conditions.some((c) => c.synthetic);
   return {
     synthetic,
@@ -132,7 +135,11 @@ interface Paired { claims: Claim[]; sizes: SizeComparison[] }
 
 /** Every interval, difference and test, each on its own sample set; fills
  * each condition's stats and each rule's intervals in place. */
-async function pairAll(armData: Array<{ label: string; data: ExperimentData }>, conditions: ConditionResult[], rules: RuleBaseline[], base: ConditionResult | null, o: PairedOptions): Promise<Paired> {
+function problemsOf(conditions: ConditionResult[]): Map<string, string> {
+  return new Map(conditions.flatMap((c) => (c.problem ? [[c.label, c.problem] as [string, string]] : [])));
+}
+
+async function pairAll(armData: Array<{ label: string; data: ExperimentData }>, conditions: ConditionResult[], rules: RuleBaseline[], base: ConditionResult | null, o: PairedOptions, problems: Map<string, string>): Promise<Paired> {
   const arms: Arm[] = armData.map(({ label, data }) => ({ label, codes: new Map(data.predictions.map((p) => [p.sample_id, cellCode(p.scene_type_gt, p.final_scene)])) }));
   const index = new Map(arms.map((a, i) => [a.label, i]));
   const plans = planClaims(conditions, rules, new Set(index.keys()));
@@ -155,7 +162,7 @@ async function pairAll(armData: Array<{ label: string; data: ExperimentData }>, 
     r.accuracyCi = own.a.accuracyCi;
     r.macroF1Ci = own.a.macroF1Ci;
   }
-  const claims = judgeClaims(plans, byKey);
+  const claims = judgeClaims(plans, byKey, problems);
   return { claims, sizes: sizeRows(claims, conditions) };
 }
 

@@ -27,18 +27,31 @@ export function comparisonSentence(c: Comparison): string {
     + `beside it, accuracy ${f(c.accuracyA)} vs ${f(c.accuracyB)}, difference ${signed(c.accuracyDiff)} (95% CI ${formatCi(c.accuracyCi)}), exact McNemar p ${formatP(c.mcnemarP)} (right only with ${c.a}: ${c.onlyA}, only with ${c.b}: ${c.onlyB})`;
 }
 
+/** A claim's state in words: drawn (holds or not), not drawn (a condition
+ * it needs failed or is incomplete) or not judged (a control missing, no bootstrap). */
+export function claimHead(cl: Claim, yes: string, no: string): string {
+  if (cl.notDrawn) return `not drawn: ${cl.notDrawn}`;
+  return cl.holds === true ? yes : cl.holds === false ? no : `not judged${cl.missing ? ` (${cl.missing})` : ''}`;
+}
+
 export function claimSentence(cl: Claim): string {
-  const head = cl.holds === true ? 'holds' : cl.holds === false ? 'does not hold' : `not judged${cl.missing ? ` (${cl.missing})` : ''}`;
+  const head = claimHead(cl, 'holds', 'does not hold');
   return `${cl.subject}: ${head}${cl.comparisons.length ? ` - ${cl.comparisons.map(comparisonSentence).join(' | ')}` : ''}`;
 }
 
+/** The gate from the oracles that can judge it: a failed or incomplete
+ * oracle's macro-F1 says nothing about the ceiling, so it passes the gate
+ * only through a sound oracle, and fails it only when every oracle is sound. */
 function gateOf(conditions: ConditionResult[], gateThreshold: number): { oracleF1: Record<string, number>; gatePassed: boolean | null; reason: string } {
   const oracle = conditions.filter((c) => c.role === 'oracle');
   const oracleF1 = Object.fromEntries(oracle.map((c) => [c.label, c.macroF1]));
-  const gatePassed = oracle.length === 0 ? null : gatePasses(oracle.map((c) => c.macroF1), gateThreshold);
+  const sound = oracle.filter((c) => !c.problem);
+  const soundPass = sound.length > 0 && gatePasses(sound.map((c) => c.macroF1), gateThreshold);
+  const gatePassed = oracle.length === 0 ? null : soundPass ? true : sound.length === oracle.length ? false : null;
+  const verdict = gatePassed === null ? 'not judged' : gatePassed ? 'passed' : 'failed';
   const reason = oracle.length === 0
     ? 'no oracle condition was analysed, so the ceiling is unknown; the outcome below assumes it would pass'
-    : `oracle macro-F1: ${oracle.map((c) => `${c.label} ${f(c.macroF1)}`).join(', ')} vs gate ${gateThreshold}: ${gatePassed ? 'passed' : 'failed'}`;
+    : `oracle macro-F1: ${oracle.map((c) => `${c.label} ${f(c.macroF1)}${c.problem ? ` (${c.problem})` : ''}`).join(', ')} vs gate ${gateThreshold}: ${verdict}`;
   return { oracleF1, gatePassed, reason };
 }
 

@@ -12,6 +12,17 @@ export function failedShare(c: Pick<ConditionResult, 'n' | 'nFailed'>): number {
   return all === 0 ? 0 : (c.nFailed ?? 0) / all;
 }
 
+/** Why no claim about this condition can be drawn, in a few words (the
+ * claims that need it say "not drawn: needs <label> (<this>)"), or null. */
+export function conditionIssue(c: ConditionResult, maxFailedShare: number): string | null {
+  const failed = c.nFailed ?? 0;
+  const share = failedShare(c);
+  if (failed > 0 && share > maxFailedShare) return `failed: ${Math.round(share * 100)}% of samples failed, ${failed} of ${c.n + failed}`;
+  if (c.runStatus === 'running' || c.runStatus === 'interrupted') return `incomplete: status ${c.runStatus}`;
+  if (c.nPlanned !== undefined && c.nPlanned !== null && c.n + failed < c.nPlanned) return `incomplete: ${c.n + failed} of ${c.nPlanned} samples`;
+  return null;
+}
+
 /** Why this condition cannot carry a decision, or null when it can. */
 export function conditionProblem(c: ConditionResult, maxFailedShare: number): string | null {
   const failed = c.nFailed ?? 0;

@@ -111,6 +111,9 @@ export interface ConditionResult {
   nPlanned: number | null;
   /** The experiment's stored status (completed, interrupted, running). */
   runStatus: string | null;
+  /** Why no claim about this condition is drawn (failed: too many failed
+   * samples; incomplete), or null: set by the analysis from run.maxFailedShare. */
+  problem?: string | null;
   correct: number;
   /** correct / n (all samples: the plan's denominator). */
   accuracy: number;

@@ -115,7 +115,7 @@ function writeComparisons(db: DB, r: AnalysisResult): void {
       insert(db, 'decision_comparisons', {
         family: c.family, subject: cl.subject, arm_a: c.a, arm_b: c.b, n_samples: c.n, left_out_json: JSON.stringify(c.leftOut),
         macro_f1_a: num(c.macroF1A), macro_f1_b: num(c.macroF1B), macro_f1_diff: num(c.macroF1Diff), macro_f1_diff_ci_low: num(c.macroF1Ci.lo), macro_f1_diff_ci_high: num(c.macroF1Ci.hi),
-        p_bootstrap: num(c.p), p_holm: num(c.pHolm), verdict: c.verdict, claim_holds: bit(cl.holds), claim_missing: cl.missing,
+        p_bootstrap: num(c.p), p_holm: num(c.pHolm), verdict: c.verdict, claim_holds: bit(cl.holds), claim_missing: cl.notDrawn ? `not drawn: ${cl.notDrawn}` : cl.missing,
         accuracy_a: num(c.accuracyA), accuracy_b: num(c.accuracyB), accuracy_diff: num(c.accuracyDiff), accuracy_diff_ci_low: num(c.accuracyCi.lo), accuracy_diff_ci_high: num(c.accuracyCi.hi),
         only_a_right: c.onlyA, only_b_right: c.onlyB, mcnemar_p: num(c.mcnemarP),
       });

@@ -8,7 +8,7 @@ import { SCENES } from '../domain/enums';
 import { escapeMd as m } from './escape';
 import { fx, ms, pct, provenanceLine, pval, signed } from './format';
 import type { SampleDiagnosis } from './sample-diagnosis';
-import { RARE_REVISION_RATE, GOOD_REVISION_ACCURACY, comparisonSentence } from '../analysis/decision';
+import { RARE_REVISION_RATE, GOOD_REVISION_ACCURACY, claimHead, comparisonSentence } from '../analysis/decision';
 import { FAMILY_QUESTIONS, type Family } from '../analysis/claims';
 import { formatCi } from '../analysis/numbers';
 import { incidentZoneBias, incidentZoneHeadline } from '../analysis/incident-zone';
@@ -154,7 +154,7 @@ function section10(r: AnalysisResult, out: string[]): void {
     if (!claims.length) continue;
     out.push(`**${m(FAMILY_QUESTIONS[family])}**`, '');
     for (const cl of claims) {
-      out.push(`- **${m(cl.subject)}: ${cl.holds === true ? 'holds' : cl.holds === false ? 'does not hold' : `not judged${cl.missing ? ` (${m(cl.missing)})` : ''}`}**`);
+      out.push(`- **${m(cl.subject)}: ${m(claimHead(cl, 'holds', 'does not hold'))}**`);
       for (const c of cl.comparisons) out.push(`  - ${m(comparisonSentence(c))}`);
     }
     out.push('');

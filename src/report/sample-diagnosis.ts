@@ -21,6 +21,9 @@ export interface SampleDiagnosis {
   /** First in every record, so `grep '"synthetic":true'` counts simulated records. */
   synthetic: boolean;
   experiment_id: string; condition: string; verifier_size: string | null; label: string;
+  /** Why no claim about this condition is drawn (failed, incomplete), or
+   * null: a record of a failed condition says so itself. */
+  condition_problem: string | null;
   sample_id: number; chum_uri: string | null;
   ground_truth: { scene: string | null; long_action: string | null; lat_action: string | null; fine_class: string | null };
   original: { scene: string | null; long_action: string | null; lat_action: string | null; status: string | null; text: string | null };
@@ -61,7 +64,7 @@ export function baselineCorrectMap(db: DB, r: Pick<AnalysisResult, 'baselineId'>
 
 /** synthetic: the record says so first; derivedFrom: a staged first
  * answer, read from that staged experiment's rows. */
-export type DiagnosedCondition = Pick<ConditionResult, 'experimentId' | 'conditionName' | 'verifierSize' | 'label'> & Partial<Pick<ConditionResult, 'synthetic' | 'derivedFrom'>>;
+export type DiagnosedCondition = Pick<ConditionResult, 'experimentId' | 'conditionName' | 'verifierSize' | 'label'> & Partial<Pick<ConditionResult, 'synthetic' | 'derivedFrom' | 'problem'>>;
 
 /** A staged run's first answer is read from the staged rows: its final
  * answer is the first one, and no tool response came before it. */
@@ -109,6 +112,7 @@ export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<
     yield {
       synthetic: c.synthetic ?? false,
       experiment_id: c.experimentId, condition: c.conditionName, verifier_size: c.verifierSize, label: c.label,
+      condition_problem: c.problem ?? null,
       sample_id: p.sample_id, chum_uri: p.chum_uri,
       ground_truth: { scene: p.scene_type_gt, long_action: p.long_action_gt, lat_action: p.lat_action_gt, fine_class: p.fine_class },
       original: { scene: p.original_scene, long_action: p.original_long_action, lat_action: p.original_lat_action, status: p.original_status, text: p.original_generated_text },

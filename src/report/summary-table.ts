@@ -5,13 +5,19 @@ import { fx, pct, pval, provenanceLine, signed } from './format';
 import { incidentZoneHeadline } from '../analysis/incident-zone';
 import { formatCi } from '../analysis/numbers';
 import { decisionLine, failureLine, toolStatsLine } from './explain';
+import { claimHead } from '../analysis/decision';
 
 function claimLines(r: AnalysisResult): string[] {
   return r.decision.claims.map((cl) => {
     const parts = cl.comparisons.map((c) => `${c.a} vs ${c.b}: dF1 ${signed(c.macroF1Diff)} [${formatCi(c.macroF1Ci)}] Holm p ${pval(c.pHolm)} ${c.verdict}; dAcc ${signed(c.accuracyDiff)} McNemar p ${pval(c.mcnemarP)} (n ${c.n})`);
-    const head = cl.holds === true ? 'yes' : cl.holds === false ? 'no' : `not judged${cl.missing ? ` (${cl.missing})` : ''}`;
+    const head = claimHead(cl, 'yes', 'no');
     return `  ${cl.family} ${cl.subject}: ${head}${parts.length ? ` - ${parts.join(' | ')}` : ''}`;
   });
+}
+
+function gateWord(d: AnalysisResult['decision']): string {
+  if (d.gatePassed !== null) return d.gatePassed ? 'PASSED' : 'FAILED';
+  return Object.keys(d.oracleF1).length ? 'NOT JUDGED (an oracle failed or is incomplete)' : 'NOT RUN';
 }
 
 export function summaryTable(r: AnalysisResult): string {
@@ -42,7 +48,7 @@ export function summaryTable(r: AnalysisResult): string {
     line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line),
     ...(rules.length ? [line(widths.map((w) => '-'.repeat(w))), ...rules.map(line)] : [`(no rule comparators: ${r.rulesMissing ?? 'none'})`]),
     '',
-    `Gate: oracle macro-F1 ${Object.entries(d.oracleF1).map(([k, v]) => `${k} ${fx(v)}`).join(', ') || 'n/a'} vs ${d.gateThreshold} -> ${d.gatePassed === null ? 'NOT RUN' : d.gatePassed ? 'PASSED' : 'FAILED'}`,
+    `Gate: oracle macro-F1 ${Object.entries(d.oracleF1).map(([k, v]) => `${k} ${fx(v)}`).join(', ') || 'n/a'} vs ${d.gateThreshold} -> ${gateWord(d)}`,
     decisionLine(r),
     'Claims (macro-F1, paired bootstrap, Holm-corrected per family; accuracy and McNemar beside):',
     ...claimLines(r),
