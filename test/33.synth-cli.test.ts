@@ -1,3 +1,9 @@
+// `tce synth`: same seed, same bytes; what it prints; inspect-dataset on what
+// it wrote. Generating the whole fixture costs seconds, so the byte
+// comparison runs on the first 300 samples (`--samples`, each sample the same
+// as in the whole fixture, checked against the shared one), and the whole
+// fixture's table is printed from the shared fixture, which test 32 checks
+// figure by figure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -5,9 +11,11 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture } from './helpers/fixture';
-import { ConfigSchema } from '../src/config/schema';
-import { loadExperimentData } from '../src/data/load';
 import { compareWithPublished, computeFigures } from '../src/data/fixture/published';
+import { FIXTURE_MAPPING, FIXTURE_MDS_DIR, FIXTURE_SC_DB, synthesizeFixture } from '../src/data/fixture/synth';
+import { readMdsSamples } from '../src/data/mds-source';
+import { readSelfConsistencyDb } from '../src/data/self-consistency';
+import { synthReport } from '../src/cli/commands/synth';
 
 function hashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -22,33 +30,69 @@ function hashes(dir: string): Record<string, string> {
   return out;
 }
 
-test('tce synth writes the same bytes as an independent generation with the same seed and prints a matching table; inspect-dataset sees 8,613 samples', async () => {
-  // The other generation is the shared fixture (seed 42), made in whichever
-  // test process needed it first, through the on-demand path.
+function readFixture(dir: string) {
+  return { samples: readMdsSamples(path.join(dir, FIXTURE_MDS_DIR), FIXTURE_MAPPING), greedy: readSelfConsistencyDb(path.join(dir, FIXTURE_SC_DB)).greedy };
+}
+
+/** The printed table as [figure, published, generated] rows. */
+function printedRows(stdout: string): string[][] {
+  return stdout.split('\n').filter((l) => /\S\s{2,}\S+\s{2,}\S+$/.test(l) && !l.startsWith('figure')).map((l) => l.trim().split(/\s{2,}/));
+}
+
+test('tce synth --samples writes the same bytes as an independent generation with the same seed, the whole fixture\'s first samples, and prints their table', async () => {
   const shared = await sharedFixture(42);
   const t = tmpDir('tce-synth-cli-');
-  const a = await tce(['synth', '--out', path.join(t, 'a'), '--seed', '42']);
+  const a = await tce(['synth', '--out', path.join(t, 'a'), '--seed', '42', '--samples', '300']);
   assert.equal(a.status, 0, a.stderr);
-  assert.match(a.stdout, /SYNTHETIC fixture, seed 42: 8613 samples/);
-  assert.match(a.stdout, /^confusion nominal_triggers -> incident_zone +2236 +2236$/m);
-  assert.match(a.stdout, /^macro-F1 \(5 classes\) +0\.4871 +0\.4871$/m);
-  assert.match(a.stdout, /all \d+ figures match FIXTURE\.md/);
+  assert.match(a.stdout, /SYNTHETIC fixture, seed 42: 300 samples/);
+  assert.match(a.stdout, /a subset \(the first 300 of 8613 samples\): FIXTURE\.md's figures hold for the whole fixture only/);
+  assert.doesNotMatch(a.stdout, /MISMATCH/, 'a subset is not judged');
+  // The other generation: the API, in this process.
+  await synthesizeFixture({ outDir: path.join(t, 'b'), seed: 42, samples: 300 });
   const ha = hashes(path.join(t, 'a'));
-  assert.ok(Object.keys(ha).length >= 5);
-  const hb = hashes(shared);
-  assert.deepEqual(hb, ha);
-  // The printed table is the independent generation's, row for row.
-  const other = await loadExperimentData(ConfigSchema.parse({ paths: { fixtureDir: shared } }));
-  const rows = compareWithPublished(computeFigures(other.samples, other.greedy));
-  const printed = a.stdout.split('\n').filter((l) => /\S\s{2,}\S+\s{2,}\S+$/.test(l) && !l.startsWith('figure'));
-  assert.deepEqual(printed.map((l) => l.trim().split(/\s{2,}/)), rows.map((r) => [r.figure, r.published, r.generated]));
+  assert.ok(Object.keys(ha).length >= 4);
+  assert.deepEqual(hashes(path.join(t, 'b')), ha);
+  // Each sample, image included, and its greedy row as in the whole fixture.
+  const sub = readFixture(path.join(t, 'a'));
+  const whole = readFixture(shared);
+  assert.equal(sub.samples.length, 300);
+  assert.deepEqual(sub.samples, whole.samples.slice(0, 300));
+  assert.deepEqual([...sub.greedy.values()], [...whole.greedy.values()].filter((g) => g.sampleId < 300));
+  // The printed table is the recomputed one, row for row.
+  const rows = compareWithPublished(computeFigures(sub.samples, sub.greedy));
+  assert.deepEqual(printedRows(a.stdout), rows.map((r) => [r.figure, r.published, r.generated]));
+  assert.ok(rows.some((r) => !r.match), 'a subset does not reproduce the published figures');
+  // A usage error, and the whole fixture is never mistaken for a subset.
+  assert.equal((await tce(['synth', '--out', path.join(t, 'c'), '--samples', '9000'])).status, 2);
+  fs.rmSync(t, { recursive: true, force: true });
+});
 
-  const ins = await tce(['inspect-dataset', path.join(t, 'a', 'mds')]);
+test('tce synth\'s table for the whole fixture: every published figure matches, exit 0; a mismatch is marked, exit 1', async () => {
+  const shared = await sharedFixture(42);
+  const { samples, greedy } = readFixture(shared);
+  const comparison = compareWithPublished(computeFigures(samples, greedy));
+  const s = { seed: 42, samples: samples.length, subset: false, mdsDir: path.join(shared, FIXTURE_MDS_DIR), selfConsistencyDb: path.join(shared, FIXTURE_SC_DB), comparison };
+  const ok = synthReport(s);
+  assert.equal(ok.status, 0);
+  assert.match(ok.text, /SYNTHETIC fixture, seed 42: 8613 samples/);
+  assert.match(ok.text, /^confusion nominal_triggers -> incident_zone +2236 +2236$/m);
+  assert.match(ok.text, /^macro-F1 \(5 classes\) +0\.4871 +0\.4871$/m);
+  assert.match(ok.text, /all \d+ figures match FIXTURE\.md/);
+  assert.deepEqual(printedRows(ok.text), comparison.map((r) => [r.figure, r.published, r.generated]));
+  const bad = synthReport({ ...s, comparison: comparison.map((r, i) => (i === 0 ? { ...r, generated: 'x', match: false } : r)) });
+  assert.equal(bad.status, 1);
+  assert.match(bad.text, / x {2}MISMATCH$/m);
+  assert.match(bad.text, new RegExp(`1 of ${comparison.length} figures differ from FIXTURE\\.md`));
+});
+
+test('inspect-dataset sees the whole fixture\'s 8,613 samples', async () => {
+  const mds = path.join(await sharedFixture(42), FIXTURE_MDS_DIR);
+  const ins = await tce(['inspect-dataset', mds]);
   assert.equal(ins.status, 0, ins.stderr);
   assert.match(ins.stdout, /8613 samples in \d+ shard/);
   assert.match(ins.stdout, /image +png\n/);
   assert.match(ins.stdout, /png image 128x96, \d+ bytes/);
-  const js = await tce(['inspect-dataset', path.join(t, 'a', 'mds'), '--json', '--all']);
+  const js = await tce(['inspect-dataset', mds, '--json', '--all']);
   assert.equal(js.status, 0, js.stderr);
   const lines = js.stdout.trim().split('\n');
   assert.equal(lines.length, 8613);
@@ -56,6 +100,5 @@ test('tce synth writes the same bytes as an independent generation with the same
   assert.equal(last.sample_id, 8612);
   assert.deepEqual(Object.keys(last.image).sort(), ['format', 'height', 'len', 'sha256', 'width']);
   assert.deepEqual(last.waypoints_gt.shape, [10, 2]);
-  assert.equal((await tce(['inspect-dataset', path.join(t, 'a', 'mds'), '--all'])).status, 2, '--all needs --json');
-  fs.rmSync(t, { recursive: true, force: true });
+  assert.equal((await tce(['inspect-dataset', mds, '--all'])).status, 2, '--all needs --json');
 });

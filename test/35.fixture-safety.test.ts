@@ -95,23 +95,33 @@ test('C3: the fixture lock makes a second holder wait, and a dead holder\'s lock
   assert.match(lines.join('\n'), /left by a process that is gone/);
 });
 
-test('C3: two processes generating the default fixture at once: one writes, the other waits and uses it', async () => {
+test('C3: two processes generating the same fixture at once: one writes, the other waits and uses it', async () => {
+  // A 1000-sample fixture (~1 s to write; the lock is the same for any size).
+  // Both processes load the generator first and start on the same signal, so
+  // the two attempts overlap however slow the machine is.
   const root = tmpDir('tce-race-');
   const dir = path.join(root, 'fixture');
-  const script = `require(${JSON.stringify(path.resolve(__dirname, '..', 'src', 'data', 'fixture', 'synth'))}).ensureFixture({ outDir: ${JSON.stringify(dir)}, seed: 42, log: (l) => console.log(l) }).then(() => console.log('done'), (e) => { console.log('failed: ' + e.message); process.exit(1); });`;
-  const run = () => new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const synth = JSON.stringify(path.resolve(__dirname, '..', 'src', 'data', 'fixture', 'synth'));
+  const script = `const { ensureFixture } = require(${synth}); console.log('ready'); process.stdin.once('data', () => ensureFixture({ outDir: ${JSON.stringify(dir)}, seed: 42, samples: 1000, log: (l) => console.log(l) }).then(() => { console.log('done'); process.exit(0); }, (e) => { console.log('failed: ' + e.message); process.exit(1); }));`;
+  const procs = [0, 1].map(() => spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const results = procs.map((p) => new Promise<{ code: number | null; out: string }>((resolve) => {
     let out = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
     p.on('close', (code) => resolve({ code, out }));
-  });
-  const [a, b] = await Promise.all([run(), run()]);
-  assert.equal(a.code, 0, a.out);
-  assert.equal(b.code, 0, b.out);
-  const generated = [a, b].filter((r) => /: generating \(seed 42\)/.test(r.out)).length;
-  assert.equal(generated, 1, `exactly one process generates\n${a.out}\n---\n${b.out}`);
-  assert.match(a.out + b.out, /another tce process is writing the fixture/);
-  assert.equal(fixtureProblem(dir, 42, { hashes: true }), null);
+  }));
+  await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
+    const onData = (d: Buffer) => { if (d.toString().includes('ready')) { p.stdout!.off('data', onData); resolve(); } };
+    p.stdout!.on('data', onData);
+  })));
+  for (const p of procs) p.stdin!.write('go\n');
+  const [a, b] = await Promise.all(results);
+  assert.equal(a!.code, 0, a!.out);
+  assert.equal(b!.code, 0, b!.out);
+  const generated = [a!, b!].filter((r) => /: generating \(seed 42\)/.test(r.out)).length;
+  assert.equal(generated, 1, `exactly one process generates\n${a!.out}\n---\n${b!.out}`);
+  assert.match(a!.out + b!.out, /another tce process is writing the fixture/);
+  assert.equal(fixtureProblem(dir, 42, { hashes: true, samples: 1000 }), null);
+  assert.match(fixtureProblem(dir, 42) ?? '', /fixture\.json is for 1000 samples, not 8613/, 'never taken for the whole fixture');
   assert.equal(fs.existsSync(path.join(dir, FIXTURE_LOCK)), false);
   fs.rmSync(root, { recursive: true, force: true });
 });

