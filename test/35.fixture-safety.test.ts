@@ -52,6 +52,12 @@ test('D1: the generator refuses a folder it did not create and leaves its files 
   assert.match(r.stderr, /tce: error: .*sceneiq: refusing to write the synthetic fixture into a folder tce did not create \(it holds mds, self_consistency\.db\)/);
   assert.deepEqual(snapshot(dir), before);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['mds', 'self_consistency.db'], 'no marker or lock left behind');
+  // the issue's reproduction: `tce run` with paths.fixtureDir on the real layout
+  const run = await tce(['run', '--config', cfg, '--limit', '5', '--quiet', '--no-report'], { cwd: path.dirname(dir) });
+  assert.notEqual(run.status, 0);
+  assert.match(run.stderr, /refusing to write the synthetic fixture into a folder tce did not create/);
+  assert.deepEqual(snapshot(dir), before, 'tce run leaves the files byte-identical');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['mds', 'self_consistency.db']);
 });
 
 test('D1: a fixture folder tce made carries its marker; an empty or new folder is claimed', async () => {
@@ -181,4 +187,35 @@ test('D2: a tce-images folder replaced by a symlink is refused before any image 
   assert.throws(() => mediaFolder(config), /tce-images: is a symbolic link/);
   assert.deepEqual(fs.readdirSync(elsewhere), []);
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('D2 end to end: links planted at every name a file-mode run writes leave their targets byte-identical', async () => {
+  const fixture = await sharedFixture();
+  const root = tmpDir('tce-d2-run-');
+  const run = async (name: string) => {
+    const media = path.join(root, name);
+    const cfg = path.join(root, `${name}.json`);
+    fs.writeFileSync(cfg, JSON.stringify({
+      paths: { fixtureDir: fixture, runsDir: path.join(root, name, 'runs'), db: path.join(root, `${name}.db`), toolStats: path.join(root, 'tool_stats.json'), reportsDir: root, experimentDir: root },
+      dataset: { imageMode: 'file' }, backend: { vllm: { allowedLocalMediaPath: media } },
+    }));
+    const r = await tce(['run', '--config', cfg, '--limit', '5', '--conditions', 'oracle_2b', '--quiet', '--no-report'], { cwd: root });
+    assert.equal(r.status, 0, r.stderr);
+    return path.join(media, 'tce-images');
+  };
+  // a first run shows the names images get (by content); a second run finds a link at each, and at each sample id's name
+  const names = fs.readdirSync(await run('scout')).filter((f) => !f.endsWith('.tmp'));
+  assert.ok(names.length >= 5);
+  const images = path.join(root, 'media', 'tce-images');
+  fs.mkdirSync(images, { recursive: true });
+  const victims = new Map<string, Buffer>();
+  for (const [i, n] of [...names, ...[0, 1, 2, 3, 4].flatMap((id) => [`${id}.png`, `${id}.jpg`])].entries()) {
+    const victim = path.join(root, `victim-${i}`);
+    victims.set(victim, Buffer.from(`user file ${i}\n`));
+    fs.writeFileSync(victim, victims.get(victim)!);
+    fs.symlinkSync(victim, path.join(images, n));
+  }
+  await run('media');
+  for (const [victim, bytes] of victims) assert.deepEqual(fs.readFileSync(victim), bytes, `${victim} is byte-identical`);
+  for (const n of names) assert.ok(fs.lstatSync(path.join(images, n)).isFile(), `${n}: the link was replaced by tce's own file`);
 });
