@@ -126,3 +126,19 @@ test('latency model: a running cap with a waiting queue that /metrics reports', 
     assert.equal(after?.waiting, 0);
   }, { latency: { maxRunning: 2, prefillTokensPerS: 100_000, imageMs: 1, decodeMsPerToken: 3, kvCacheTokens: 10_000 } });
 });
+
+test('an answer does not depend on the faults before it: the models draw per conversation, not from a shared stream', async () => {
+  const answer = async (s: Simulator): Promise<string> => {
+    for (;;) {
+      const r = await chat(s, false);
+      if (r.status === 200) return ((await r.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
+      await r.body?.cancel();
+    }
+  };
+  const healthy = await withSim({}, answer);
+  // many refused requests first, then the answer: the same text
+  await withSim({ statusRates: { 500: 0.7 } }, async (s) => {
+    for (let i = 0; i < 10; i++) await (await chat(s, false)).body?.cancel();
+    assert.equal(await answer(s), healthy);
+  });
+});
