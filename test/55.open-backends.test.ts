@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load';
 import { openBackends } from '../src/backends/open';
-import { startSimulator } from '../src/backends/sim/server';
+import { startSimulatorThread } from '../src/backends/sim/thread-host';
 import { verificationPrompt } from '../src/protocol/prompts';
 import { tmpDir } from './helpers/cli';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
@@ -33,7 +33,8 @@ test('simulator backend: synthetic, one server per model with its profile, keys 
 });
 
 test('endpoints backend: config URLs are used as given; a missing role names the field', async () => {
-  const sim = await startSimulator({ seed: 1, apiKey: 'secret', models: [{ servedModelName: 'remote-8b', profile: 'qwen3-vl-8b' }] });
+  // The simulator thread that test 1 started serves here too (one tokenizer load per process).
+  const sim = await startSimulatorThread({ seed: 1, apiKey: 'secret', models: [{ servedModelName: 'remote-8b', profile: 'qwen3-vl-8b' }] });
   try {
     const cfg = parseConfig({ backend: { kind: 'endpoints', endpoints: [{ model: 'verifier_8b', url: sim.baseUrl, apiKey: 'secret', servedModelName: 'remote-8b', maxInFlight: 8 }] } }, 'test');
     const set = await openBackends(cfg, { runDir: tmpDir(), roles: ['verifier_8b'] });
@@ -45,6 +46,18 @@ test('endpoints backend: config URLs are used as given; a missing role names the
   } finally {
     await sim.close();
   }
+});
+
+test('the simulator thread: several servers, start errors come back with their message, close frees the port', async () => {
+  await assert.rejects(startSimulatorThread({ seed: 1, models: [{ servedModelName: 'm', profile: 'no-such-profile' }] }), /unknown profile 'no-such-profile'/);
+  const [a, b] = await Promise.all([0, 1].map(() => startSimulatorThread({ seed: 1, models: [{ servedModelName: 'm', profile: 'echo' }] })));
+  assert.notEqual(a!.port, b!.port);
+  assert.equal((await fetch(`http://127.0.0.1:${a!.port}/health`)).status, 200);
+  await a!.close();
+  await a!.close();
+  await assert.rejects(fetch(`http://127.0.0.1:${a!.port}/health`));
+  assert.equal((await fetch(`http://127.0.0.1:${b!.port}/health`)).status, 200);
+  await b!.close();
 });
 
 test('a bad fault spec in the config names the field when the config loads, before any backend opens', () => {

@@ -7,7 +7,9 @@ import { verifierSize } from '../src/cli/verifier-model';
 import { parseShard } from '../src/cli/run-options';
 import { selectSamples } from '../src/run/suite';
 import { loadConfig } from '../src/config/load';
-import { storedRequest } from '../src/run/chat-request';
+import { requestBody, storedRequest, type ChatMessage, type TurnParams } from '../src/run/chat-request';
+import { streamedBodyBytes } from '../src/run/request-body';
+import { openAiTools } from '../src/tools/registry';
 import type { Sample } from '../src/domain/sample';
 import type { RunWriter } from '../src/store/rows';
 import { runTasks, type ExperimentProgress, type ExperimentTask } from '../src/run/experiment';
@@ -97,6 +99,24 @@ test('stored requests keep images as references, never their bytes', () => {
   const s = storedRequest(msgs, 0, () => 'sha256:abc#sample=7', { tools: [], toolNames: [], parseMode: 'client', maxTokens: 10, temperature: 0, seed: 1 }, 'm').json;
   assert.ok(!s.includes('base64'));
   assert.match(s, /sha256:abc#sample=7/);
+});
+
+test('the streamed body from cached parts is byte for byte JSON.stringify(requestBody), turn after turn', () => {
+  const ep = { role: 'verifier_8b' as const, baseUrl: 'http://x/v1', apiKey: 'k', model: 'qwen3-vl-8b "quoted" \u00e9' };
+  const messages: ChatMessage[] = [
+    { role: 'system', content: 'sys \u2028 "q"' },
+    { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }, { type: 'text', text: 'verify \u00fc\n' }] },
+  ];
+  const withTools: TurnParams = { tools: openAiTools(['check_scene_prior', 'check_confusion_risk']), toolNames: ['check_scene_prior', 'check_confusion_risk'], parseMode: 'client', maxTokens: 512, temperature: 0, seed: 42 };
+  const server: TurnParams = { ...withTools, parseMode: 'server', temperature: 0.7 };
+  const none: TurnParams = { tools: [], toolNames: [], parseMode: 'client', maxTokens: 64, temperature: 0, seed: 1 };
+  const same = (p: TurnParams) => assert.equal(streamedBodyBytes(ep, messages, p).toString('utf8'), JSON.stringify(requestBody(ep, messages, p, true)));
+  for (const p of [withTools, server, none]) same(p);
+  // The loop appends; earlier messages' cached bytes are reused, the new ones encoded once.
+  messages.push({ role: 'assistant', content: '<tool_call>{"name": "check_scene_prior"}</tool_call>', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'check_scene_prior', arguments: '{}' } }] });
+  messages.push({ role: 'tool', content: '{"verdict": "plausible"}', tool_call_id: 'c1' });
+  for (const p of [withTools, server, none]) same(p);
+  assert.equal(streamedBodyBytes(ep, [], none).toString(), JSON.stringify(requestBody(ep, [], none, true)));
 });
 
 test('a writer that throws in append() rejects runTasks with its error, stops new samples, and leaves no unhandled rejection', async () => {

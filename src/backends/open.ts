@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema';
 import { TceError } from '../util/errors';
 import { scrapeMetrics } from './metrics-scrape';
-import { startSimulator, type Simulator } from './sim/server';
+import type { Simulator } from './sim/server';
+import { prewarmSimulatorThread, startSimulatorThread } from './sim/thread-host';
 import { DEFAULT_LATENCY } from './sim/latency';
 import type { BackendSet, Endpoint, ModelRole, ServerMetrics } from './types';
 import { VllmPool } from './vllm/pool';
@@ -43,7 +44,8 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
     for (const role of opts.roles.flatMap((r) => (config.models[r].gpuIds ?? [0]).map(() => r))) {
       const m = config.models[role];
       const apiKey = `tce-sim-${randomBytes(8).toString('hex')}`;
-      const sim = await startSimulator({
+      // Its own thread: the driver keeps the main thread (two cores busy).
+      const sim = await startSimulatorThread({
         seed: config.seed,
         models: [{ servedModelName: m.servedModelName, profile: m.profile, root: m.path, ...(role === 'predictor' ? { answerFormat: predictorAnswerSpec(config.prompts.predictor) } : {}) }],
         latency: sc.latency ? { ...DEFAULT_LATENCY, maxRunning: Math.min(DEFAULT_LATENCY.maxRunning, config.backend.vllm.maxNumSeqs) } : false,
@@ -123,6 +125,12 @@ async function openPool(config: Config, opts: OpenOptions): Promise<BackendSet> 
     },
     close: () => pool.close(),
   };
+}
+
+/** Starts what openBackends will need early, so that it loads while the
+ * caller reads the dataset (the simulator thread and its tokenizer). */
+export function prewarmBackends(config: Config): void {
+  if (config.backend.kind === 'simulator') prewarmSimulatorThread();
 }
 
 export async function openBackends(config: Config, opts: OpenOptions): Promise<BackendSet> {

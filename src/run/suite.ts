@@ -13,7 +13,7 @@ import { resultsView } from '../config/effects';
 import { configHash } from '../config/load';
 import type { Sample } from '../domain/sample';
 import type { BackendSet } from '../backends/types';
-import { openBackends } from '../backends/open';
+import { openBackends, prewarmBackends } from '../backends/open';
 import { createStreamEngine } from '../extract/engine';
 import { loadExperimentData } from '../data/load';
 import { createToolExecutor } from '../tools/executor';
@@ -293,6 +293,8 @@ async function runPlan(p: SuitePlan, ctx: PhaseContext, synthetic: boolean, plan
 
 export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const t0 = performance.now();
+  // The simulator thread loads while the dataset does.
+  if (modelRoles(selectedConditions(o), o.livePredict).length) prewarmBackends(o.config);
   const p = await plan(o);
   const stop = o.signal && o.abandon ? AbortSignal.any([o.signal, o.abandon]) : o.signal ?? o.abandon ?? new AbortController().signal;
   let sources: ProgressSource[] = [];

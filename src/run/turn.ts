@@ -1,6 +1,6 @@
 // One turn = one streamed chat completion, with retries. The hot path posts
-// with undici and feeds raw response-body chunks to the stream engine (SSE
-// framing, JSON, <tool_call> scanning and answer parsing happen there); the
+// through undici's dispatcher and feeds raw response-body chunks to the
+// stream engine (SSE framing, JSON, <tool_call> scanning and answer parsing happen there); the
 // `openai` package is the alternative client for hosted APIs.
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -11,6 +11,8 @@ import { extractText, markNotOffered } from '../extract/extract';
 import { FeedBatcher } from './feed-batcher';
 import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
 import { CLIENT_KEEP_ALIVE_MS } from '../backends/keep-alive';
+import { dispatchTurn, DispatchFailure } from './engine-dispatch';
+import { streamedBodyBytes } from './request-body';
 
 export type TurnStatus = 'ok' | 'server_error' | 'timeout';
 
@@ -104,64 +106,51 @@ function timingFrom(sentAt: number, end: number, r: StreamResult): TurnTiming {
   };
 }
 
-/** The native hot path: undici + the stream engine. */
+/** The native hot path: undici's dispatcher + the stream engine
+ * (engine-dispatch.ts), the body from cached parts (request-body.ts). */
 export class NativeChatClient implements ChatClient {
   private readonly pool: Pool;
   private readonly path: string;
-  private readonly auth: string;
+  private readonly headers: string[];
 
   constructor(readonly endpoint: Endpoint, private readonly engine: StreamEngine, private readonly batcher: FeedBatcher, connections: number) {
     const u = new URL(endpoint.baseUrl);
     // Below vLLM's idle keep-alive: src/backends/keep-alive.ts.
     this.pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
     this.path = `${u.pathname.replace(/\/$/, '')}/chat/completions`;
-    this.auth = `Bearer ${endpoint.apiKey}`;
+    this.headers = ['content-type', 'application/json', 'authorization', `Bearer ${endpoint.apiKey}`, 'accept', 'text/event-stream'];
   }
 
   turn(messages: readonly ChatMessage[], params: TurnParams, engineOpts: StreamEngineOptions, retry: RetryPolicy): Promise<TurnOutcome> {
-    const body = JSON.stringify(requestBody(this.endpoint, messages, params, true));
+    const body = streamedBodyBytes(this.endpoint, messages, params);
     return withRetries(retry, () => this.once(body, engineOpts, retry.requestTimeoutMs));
   }
 
-  private async once(body: string, engineOpts: StreamEngineOptions, timeoutMs: number): Promise<{ result: StreamResult; timing: TurnTiming }> {
+  private async once(body: Buffer, engineOpts: StreamEngineOptions, timeoutMs: number): Promise<{ result: StreamResult; timing: TurnTiming }> {
     const sentAt = performance.now();
-    const signal = AbortSignal.timeout(timeoutMs);
     let res;
     try {
-      res = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: this.auth, accept: 'text/event-stream' },
-        body,
-        signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+      res = await dispatchTurn(this.pool, { path: this.path, headers: this.headers, body, timeoutMs }, this.engine, this.batcher, engineOpts);
     } catch (e) {
-      if (signal.aborted) throw new RetryableError(`request timed out after ${timeoutMs} ms`, null, 'timeout');
-      throw new RetryableError(`connection failed: ${(e as Error).message}`);
+      const f = e instanceof DispatchFailure ? e : new DispatchFailure((e as Error).message, false, false);
+      if (!f.started) {
+        if (f.timedOut) throw new RetryableError(`request timed out after ${timeoutMs} ms`, null, 'timeout');
+        throw new RetryableError(`connection failed: ${f.message}`);
+      }
+      if (f.timedOut) throw new RetryableError(`stream stalled: no completion within ${timeoutMs} ms`, null, 'timeout');
+      throw new RetryableError(`connection dropped mid-stream: ${f.message}`);
     }
-    if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => '');
-      const msg = errorText(res.statusCode, text);
-      if (res.statusCode === 429 || res.statusCode >= 500) {
+    if (res.status !== 200) {
+      const msg = errorText(res.status, res.errorText);
+      if (res.status === 429 || res.status >= 500) {
         const ra = Number(res.headers['retry-after']);
         throw new RetryableError(msg, Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 30_000) : null);
       }
       throw new FatalError(msg);
     }
-    const handle = this.engine.open(engineOpts);
-    try {
-      for await (const chunk of res.body) this.batcher.push(handle, chunk as Uint8Array, performance.now());
-    } catch (e) {
-      this.batcher.flush();
-      this.engine.close(handle);
-      if (signal.aborted) throw new RetryableError(`stream stalled: no completion within ${timeoutMs} ms`, null, 'timeout');
-      throw new RetryableError(`connection dropped mid-stream: ${(e as Error).message}`);
-    }
     this.batcher.flush();
     const end = performance.now();
-    const result = this.engine.finish(handle);
+    const result = this.engine.finish(res.handle);
     if (result.error) throw new RetryableError(`mid-stream error: ${result.error.message}`);
     if (!result.sawDone) throw new RetryableError('stream ended without [DONE] (connection dropped)');
     return { result, timing: timingFrom(sentAt, end, result) };

@@ -1,0 +1,38 @@
+// Worker-thread entry of the built-in simulator (thread-host.ts starts it):
+// the simulated servers get an event loop and a core of their own, so the
+// driver on the main thread never waits behind request parsing, image
+// decoding or tokenising. Same HTTP wire on 127.0.0.1 as in-thread.
+import { parentPort } from 'node:worker_threads';
+import { startSimulator, type Simulator } from './server';
+import { warmTokenizer } from './tokenizer';
+import type { HostReply, HostRequest } from './thread-host';
+
+const port = parentPort!;
+const sims = new Map<number, Simulator>();
+
+function reply(m: HostReply): void {
+  port.postMessage(m);
+}
+
+async function handle(m: HostRequest): Promise<void> {
+  if (m.op === 'start') {
+    try {
+      const sim = await startSimulator(m.opts);
+      sims.set(m.id, sim);
+      reply({ op: 'started', id: m.id, port: sim.port });
+    } catch (e) {
+      const err = e as Error & { code?: unknown; hint?: unknown };
+      reply({ op: 'failed', id: m.id, error: { name: err.name, message: err.message, code: typeof err.code === 'string' ? err.code : undefined, hint: typeof err.hint === 'string' ? err.hint : undefined } });
+    }
+    return;
+  }
+  const sim = sims.get(m.id);
+  sims.delete(m.id);
+  await sim?.close();
+  reply({ op: 'closed', id: m.id });
+}
+
+port.on('message', (m: HostRequest) => { void handle(m); });
+// The tokenizer loads while the main thread reads the dataset (the thread
+// is started before that), not when the first server is asked for.
+warmTokenizer();

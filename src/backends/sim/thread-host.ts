@@ -1,0 +1,93 @@
+// Runs simulated servers in one worker thread (sim-worker.ts) per process:
+// started on first use (or early, by prewarmSimulatorThread), kept for
+// later backend sets so the Qwen3 tokenizer loads once per process, and
+// holding the process open only while one of its servers is open.
+// Callbacks cannot cross threads, so the options that take functions
+// (onEngineDeath, accessLog: the fake `vllm serve`) stay in-thread there.
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Simulator, SimulatorOptions } from './server';
+import { TceError } from '../../util/errors';
+
+export type ThreadSimulatorOptions = Omit<SimulatorOptions, 'onEngineDeath' | 'accessLog'>;
+
+export type HostRequest = { op: 'start'; id: number; opts: ThreadSimulatorOptions } | { op: 'close'; id: number };
+export type HostReply =
+  | { op: 'started'; id: number; port: number }
+  | { op: 'failed'; id: number; error: { name: string; message: string; code: string | undefined; hint: string | undefined } }
+  | { op: 'closed'; id: number };
+
+interface Pending { resolve(r: HostReply): void; reject(e: Error): void }
+
+class SimulatorThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Servers open plus requests in flight: while > 0 the worker is ref'd. */
+  private holds = 0;
+  dead = false;
+
+  constructor() {
+    this.worker = new Worker(path.join(__dirname, 'sim-worker.js'));
+    this.worker.unref();
+    this.worker.on('message', (m: HostReply) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      p?.resolve(m);
+    });
+    const fail = (e: Error): void => {
+      this.dead = true;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`simulator thread exited (code ${code})`)));
+  }
+
+  private hold(d: 1 | -1): void {
+    this.holds += d;
+    if (this.holds === 1 && d === 1) this.worker.ref();
+    if (this.holds === 0) this.worker.unref();
+  }
+
+  private ask(m: HostRequest): Promise<HostReply> {
+    this.hold(1);
+    return new Promise<HostReply>((resolve, reject) => {
+      this.pending.set(m.id, { resolve, reject });
+      this.worker.postMessage(m);
+    }).finally(() => this.hold(-1));
+  }
+
+  async start(opts: ThreadSimulatorOptions): Promise<Simulator> {
+    const id = this.nextId++;
+    const r = await this.ask({ op: 'start', id, opts });
+    if (r.op === 'failed') throw r.error.code ? new TceError(r.error.code, r.error.message, r.error.hint) : Object.assign(new Error(r.error.message), { name: r.error.name });
+    if (r.op !== 'started') throw new Error(`simulator thread: unexpected reply ${r.op}`);
+    this.hold(1);
+    let closing: Promise<void> | null = null;
+    return {
+      baseUrl: `http://127.0.0.1:${r.port}/v1`,
+      port: r.port,
+      close: () => (closing ??= this.dead
+        ? Promise.resolve()
+        : this.ask({ op: 'close', id }).then(() => undefined, () => undefined).finally(() => this.hold(-1))),
+    };
+  }
+}
+
+let thread: SimulatorThread | null = null;
+
+function current(): SimulatorThread {
+  if (!thread || thread.dead) thread = new SimulatorThread();
+  return thread;
+}
+
+/** Starts the thread (and its tokenizer load) ahead of the first server. */
+export function prewarmSimulatorThread(): void {
+  current();
+}
+
+/** startSimulator in the shared simulator thread. */
+export function startSimulatorThread(opts: ThreadSimulatorOptions): Promise<Simulator> {
+  return current().start(opts);
+}
