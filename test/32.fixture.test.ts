@@ -104,16 +104,18 @@ test('generated text carries the parsed fields; the 12 unparseable ones vary and
   const field = (text: string, key: string) => new RegExp(`^${key}: *(.*)$`, 'm').exec(text)?.[1]?.trim();
   const kinds = new Set<string>();
   for (const g of data.greedy.values()) {
-    const scene = field(g.generatedText, 'SCENE');
+    const text = g.generatedText;
+    assert.ok(text !== null, `sample ${g.sampleId}: the fixture always has generated text`);
+    const scene = field(text, 'SCENE');
     if (g.scene === null) {
-      assert.ok(!SCENES.some((s) => g.generatedText.includes(s)), `unparseable text names a scene: ${g.generatedText}`);
+      assert.ok(!SCENES.some((s) => text.includes(s)), `unparseable text names a scene: ${text}`);
       kinds.add(scene === undefined ? 'no scene field' : scene === '' ? 'empty' : 'out of enum');
       continue;
     }
     assert.equal(scene, g.scene);
-    assert.equal(field(g.generatedText, 'LONG_ACTION'), g.longAction);
-    assert.equal(field(g.generatedText, 'LAT_ACTION'), g.latAction);
-    assert.deepEqual(JSON.parse(field(g.generatedText, 'WAYPOINTS')!), g.waypoints);
+    assert.equal(field(text, 'LONG_ACTION'), g.longAction);
+    assert.equal(field(text, 'LAT_ACTION'), g.latAction);
+    assert.deepEqual(JSON.parse(field(text, 'WAYPOINTS')!), g.waypoints);
   }
   assert.equal([...data.greedy.values()].filter((g) => g.scene === null).length, 12);
   assert.equal(kinds.size, 3);

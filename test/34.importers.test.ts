@@ -85,9 +85,11 @@ test('several experiments in one table need experimentId; an unknown one lists t
 });
 
 test('a bad row names the file, table, row, sample_id and column', () => {
-  throwsTce(() => readSelfConsistencyDb(scDb([row(0), row(1, { scene_type_gt: 'incident' })])), 'DATA_ROW', /table 'predictions', row 1 \(sample_id 1\), column 'scene_type_gt': 'incident' is not a scene/);
+  // Labels are checked per distinct value first (test 38 has the value maps).
+  throwsTce(() => readSelfConsistencyDb(scDb([row(0), row(1, { scene_type_gt: 'incident' })])), 'SC_UNMAPPED', /table 'predictions', column 'scene_type_gt': 1 value\(s\) neither in dataset\.selfConsistency\.values\.scene nor ours \(nominal, .*\): 'incident' \(1 row, sample_id 1\)$/);
   throwsTce(() => readSelfConsistencyDb(scDb([row(0, { predicted_waypoints: '[[1, "a"]]' })])), 'DATA_ROW', /row 0 \(sample_id 0\), column 'predicted_waypoints': expected \[\[x, y\], \.\.\.\]/);
-  throwsTce(() => readSelfConsistencyDb(scDb([row(0, { long_action_gt: 'brake' })])), 'DATA_ROW', /column 'long_action_gt': "brake" is not a longitudinal action/);
+  throwsTce(() => readSelfConsistencyDb(scDb([row(0, { long_action_gt: 'brake' }), row(1, { long_action_gt: 'brake' })])), 'SC_UNMAPPED', /column 'long_action_gt': 1 value\(s\) .*: 'brake' \(2 rows, first sample_id 0\)/);
+  throwsTce(() => readSelfConsistencyDb(scDb([row(0, { generated_text: null })], SC_TABLE_SQL.replace('generated_text TEXT NOT NULL', 'generated_text TEXT'))), 'DATA_ROW', /column 'generated_text': expected text, found NULL/);
   const noKey = SC_TABLE_SQL.replace('PRIMARY KEY (experiment_id, sample_id)', 'note TEXT');
   throwsTce(() => readSelfConsistencyDb(scDb([row(4), row(4)], noKey)), 'DATA_ROW', /row 1, field 'sample_id': 4 repeats row 0/);
   throwsTce(() => readSelfConsistencyDb(path.join(tmpDir(), 'missing.db')), 'SC_NOT_FOUND');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { operational, results } from './effects';
 import { FaultsField } from './faults';
+import { SelfConsistencySchema } from './self-consistency';
 import { MODEL_ROLES } from '../protocol/roles';
 
 // The one description of tool_calling_experiment/config.json. Every field
@@ -57,11 +58,7 @@ export const ConfigSchema = z.strictObject({
       waypoints_gt: results(z.string().default('waypoints_gt').describe('ground-truth waypoints, [[x, y], ...]')),
       image: results(z.string().default('image').describe('the dashcam image (jpeg/png bytes, or a path / data URL in JSONL)')),
     }).prefault({}).describe('our field name -> dataset column (MDS) or key (JSONL); "" = not in the dataset (null; sample_id then = row index)'),
-    selfConsistency: z.strictObject({
-      table: results(z.string().default('predictions').describe('table holding the greedy predictions and ground truth')),
-      experimentId: results(z.string().optional().describe('experiment_id of the greedy run when the table holds several')),
-      columns: results(z.record(z.string(), z.string()).default({}).describe('overrides of column names, our name -> theirs')),
-    }).prefault({}).describe('where the importer finds the greedy baseline in self_consistency.db (docs/data.md)'),
+    selfConsistency: SelfConsistencySchema,
     imageMode: results(z.enum(['data-url', 'file']).default('data-url').describe('how images travel to the server: inline data URL, or file:// path (needs allowedLocalMediaPath); unset: file for backend.kind "vllm", data-url otherwise')),
     imagePixelBudget: results(z.int().positive().optional().describe('downscale images above this many pixels before sending')),
     imageResample: results(z.enum(['area', 'nearest']).optional().describe('how imagePixelBudget downscales: area = mean of each covered box (photos); nearest = exact colours; default: nearest for the synthetic fixture (its simulated vision counts palette colours), area otherwise')),

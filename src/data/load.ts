@@ -37,10 +37,10 @@ function checkGroundTruthAgrees(samples: Sample[], scSamples: Sample[], dataSour
   if (count) throw new TceError('GT_MISMATCH', `${dataSource} and ${dbFile} disagree on the ground truth of ${count} of ${samples.length} samples (${diffs.join('; ')}${count > 3 ? '; ...' : ''})`, 'the two files must come from the same dataset version; check dataset.mapping and dataset.selfConsistency.columns');
 }
 
-/** The importer's options from the config (table, greedy experiment id, column names). */
+/** The importer's options from the config (table, greedy experiment id, column and value maps). */
 export function selfConsistencyOptions(config: Config): ReadScOptions {
   const sc = config.dataset.selfConsistency;
-  const opts: ReadScOptions = { table: sc.table, columns: sc.columns };
+  const opts: ReadScOptions = { table: sc.table, columns: sc.columns, values: sc.values };
   if (sc.experimentId !== undefined) opts.experimentId = sc.experimentId;
   return opts;
 }

@@ -1,36 +1,19 @@
 // The self_consistency.db importer: ground truth and the greedy baseline,
 // one row per sample. The default layout is what `tce synth` writes
-// (docs/data.md); a real database with other names is read through the
-// config's table/column overrides. On a mismatch the error lists the tables
-// and columns that are there, so the override can be written at once.
-import fs from 'node:fs';
-import Database from 'better-sqlite3';
+// (docs/data.md); a real database with other names or spellings is read
+// through the config's mapping (dataset.selfConsistency: table, columns,
+// value maps). The layout is checked before any row is read, label values
+// as the rows are read; each mismatch names what the file has (sc-layout.ts,
+// sc-values.ts).
+import type Database from 'better-sqlite3';
 import type { GreedyPrediction, Sample } from '../domain/sample';
+import type { ScColumn } from '../config/self-consistency';
 import { TceError } from '../util/errors';
 import { FieldError, checkUniqueIds, sampleFromFields, toLatAction, toLongAction, toScene, toWaypoints, type SampleField } from './sample-fields';
+import { layoutError, openScDb, quoteIdent, resolveLayout, scopeOf, shownName, type ScLayout, type ScMappingOptions } from './sc-layout';
+import { UnmappedValues, labelColumns, labelOf, mapLabel, type ScValueMaps } from './sc-values';
 
 export const SC_DEFAULT_TABLE = 'predictions';
-
-/** Our column name -> whether a database must have it. The defaults are also
- * the column names synth writes. */
-export const SC_COLUMNS = {
-  experiment_id: false,
-  sample_id: true,
-  chum_uri: false,
-  scene_type_gt: true,
-  long_action_gt: true,
-  lat_action_gt: true,
-  fine_class: false,
-  odd_label: false,
-  location: false,
-  waypoints_gt: true,
-  predicted_scene: true,
-  predicted_long_action: true,
-  predicted_lat_action: true,
-  predicted_waypoints: true,
-  generated_text: true,
-} as const;
-export type ScColumn = keyof typeof SC_COLUMNS;
 
 /** CREATE TABLE of the default layout (what synth writes). */
 export const SC_TABLE_SQL = `CREATE TABLE ${SC_DEFAULT_TABLE} (
@@ -52,107 +35,90 @@ export const SC_TABLE_SQL = `CREATE TABLE ${SC_DEFAULT_TABLE} (
   PRIMARY KEY (experiment_id, sample_id)
 )`;
 
-export interface ReadScOptions {
-  table?: string;
+export interface ReadScOptions extends ScMappingOptions {
   experimentId?: string;
-  /** Overrides, our column name -> theirs. */
-  columns?: Record<string, string>;
+  /** Their label spellings -> ours, per label kind. */
+  values?: ScValueMaps;
   /** Only these sample_ids are parsed (a --limit run); other rows are skipped unchecked. */
   only?: ReadonlySet<number>;
 }
 
-function listSchema(db: Database.Database): string {
-  const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
-  if (tables.length === 0) return 'no tables';
-  return tables.map((t) => `${t}(${(db.prepare('SELECT name FROM pragma_table_info(?)').all(t) as Array<{ name: string }>).map((c) => c.name).join(', ')})`).join('; ');
+export interface ScRead {
+  samples: Sample[];
+  greedy: Map<number, GreedyPrediction>;
+}
+
+export function readSelfConsistencyDb(file: string, opts: ReadScOptions = {}): ScRead {
+  const db = openScDb(file);
+  try {
+    return readSelfConsistencyFrom(db, file, opts);
+  } finally {
+    db.close();
+  }
 }
 
 /** A row's sample_id for the `only` filter; an invalid one (NaN) is never
  * picked, so it is never reported either. */
 const idOf = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'number' ? v : NaN);
 
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
-export function readSelfConsistencyDb(file: string, opts: ReadScOptions = {}): { samples: Sample[]; greedy: Map<number, GreedyPrediction> } {
-  if (!fs.existsSync(file)) throw new TceError('SC_NOT_FOUND', `${file}: no such self_consistency database`, 'set dataset.selfConsistencyDb in the config, or run `tce synth`');
-  let db: Database.Database;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    db.pragma('schema_version');
-  } catch (e) {
-    throw new TceError('SC_INVALID', `${file}: not a readable SQLite database (${(e as Error).message})`);
-  }
-  try {
-    return readOpen(db, file, opts);
-  } finally {
-    db.close();
-  }
-}
-
-function readOpen(db: Database.Database, file: string, opts: ReadScOptions): { samples: Sample[]; greedy: Map<number, GreedyPrediction> } {
-  const table = opts.table ?? SC_DEFAULT_TABLE;
-  const overrides = opts.columns ?? {};
-  for (const k of Object.keys(overrides)) {
-    if (!(k in SC_COLUMNS)) throw new TceError('SC_MAPPING', `dataset.selfConsistency.columns: '${k}' is not one of our column names (${Object.keys(SC_COLUMNS).join(', ')})`);
-  }
-  const have = (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Array<{ name: string }>).map((r) => r.name);
-  if (have.length === 0) throw new TceError('SC_MISMATCH', `${file}: no table '${table}'. Found: ${listSchema(db)}`, 'set dataset.selfConsistency.table (and .columns) in the config');
-  const col: Partial<Record<ScColumn, string>> = {};
-  const missing: string[] = [];
-  for (const [ours, required] of Object.entries(SC_COLUMNS) as Array<[ScColumn, boolean]>) {
-    const theirs = overrides[ours] ?? ours;
-    if (have.includes(theirs)) col[ours] = theirs;
-    else if (required || overrides[ours] !== undefined) missing.push(theirs === ours ? `'${ours}'` : `'${theirs}' (for ${ours})`);
-  }
-  if (missing.length) throw new TceError('SC_MISMATCH', `${file}: table '${table}' lacks column(s) ${missing.join(', ')}. Found: ${listSchema(db)}`, 'map our names to theirs in dataset.selfConsistency.columns');
-
-  let where = '';
-  const params: string[] = [];
-  if (col.experiment_id) {
-    const ids = (db.prepare(`SELECT DISTINCT ${quoteIdent(col.experiment_id)} AS id FROM ${quoteIdent(table)} ORDER BY 1`).all() as Array<{ id: unknown }>).map((r) => String(r.id));
-    if (ids.length === 0) throw new TceError('SC_EMPTY', `${file}: table '${table}' is empty (no greedy predictions)`, 'point dataset.selfConsistencyDb at the database that holds the baseline, or run `tce synth`');
-    const want = opts.experimentId ?? (ids.length === 1 ? ids[0] : undefined);
-    if (want === undefined) throw new TceError('SC_MISMATCH', `${file}: table '${table}' holds several experiments (${ids.join(', ')}); which one is the greedy baseline?`, 'set dataset.selfConsistency.experimentId');
-    if (!ids.includes(want)) throw new TceError('SC_MISMATCH', `${file}: table '${table}' has no experiment '${want}' (found: ${ids.join(', ') || 'none'})`, 'set dataset.selfConsistency.experimentId to one of them');
-    where = ` WHERE ${quoteIdent(col.experiment_id)} = ?`;
-    params.push(want);
-  } else if (opts.experimentId !== undefined) {
-    throw new TceError('SC_MISMATCH', `${file}: experimentId '${opts.experimentId}' given but table '${table}' has no experiment_id column. Found: ${listSchema(db)}`, 'map experiment_id in dataset.selfConsistency.columns');
-  }
-  const names = Object.keys(col) as ScColumn[];
-  // `only`: SQLite skips the other rows (CAST: an id stored as text still matches).
-  const picked = opts.only ? `${where ? ' AND' : ' WHERE'} CAST(${quoteIdent(col.sample_id!)} AS INTEGER) IN (SELECT value FROM json_each(?))` : '';
-  const sql = `SELECT ${names.map((n) => `${quoteIdent(col[n]!)} AS ${quoteIdent(n)}`).join(', ')} FROM ${quoteIdent(table)}${where}${picked} ORDER BY ${quoteIdent(col.sample_id!)}`;
-  const rows = db.prepare(sql).raw(true).all(...params, ...(opts.only ? [JSON.stringify([...opts.only])] : [])) as unknown[][];
-  const empty = rows.length === 0 && (!opts.only || db.prepare(`SELECT 1 FROM ${quoteIdent(table)}${where} LIMIT 1`).get(...params) === undefined);
-  if (empty) throw new TceError('SC_EMPTY', `${file}: table '${table}' is empty (no greedy predictions)`, 'point dataset.selfConsistencyDb at the database that holds the baseline, or run `tce synth`');
-  const samples: Sample[] = [];
-  const greedy = new Map<number, GreedyPrediction>();
+/** The import from an open database (`tce inspect-db` reuses it, so its verdict is the importer's). */
+export function readSelfConsistencyFrom(db: Database.Database, file: string, opts: ReadScOptions): ScRead {
+  const l = resolveLayout(db, opts);
+  const bad = layoutError(file, l);
+  if (bad) throw bad;
+  const scope = scopeOf(db, file, l, opts.experimentId, opts.only);
+  const maps = opts.values ?? {};
+  const names = Object.keys(l.col) as ScColumn[];
+  const sql = `SELECT ${names.map((n) => `${quoteIdent(l.col[n]!)} AS ${quoteIdent(n)}`).join(', ')} FROM ${quoteIdent(l.table)}${scope.where} ORDER BY ${quoteIdent(l.col.sample_id!)}`;
+  const rows = db.prepare(sql).raw(true).all(...scope.params) as unknown[][];
+  const out: ScRead = { samples: [], greedy: new Map() };
   const idAt = names.indexOf('sample_id');
-  const only = opts.only;
+  const labels = labelColumns(l);
+  const unmapped = new UnmappedValues(maps);
   rows.forEach((raw, i) => {
-    if (only && !only.has(idOf(raw[idAt]))) return;
+    if (opts.only && !opts.only.has(idOf(raw[idAt]))) return;
     const r: Partial<Record<ScColumn, unknown>> = {};
     names.forEach((n, j) => { r[n] = raw[j]; });
+    // Past the first unmapped value, rows are only scanned for the others.
+    if (!unmapped.checkRow(r, labels) || unmapped.found) return;
+    for (const c of labels) r[c] = mapLabel(maps, labelOf(c)!, r[c]);
     try {
-      const fields: Partial<Record<SampleField, unknown>> = { ...r, image: null };
-      const s = sampleFromFields(fields);
-      samples.push(s);
-      if (typeof r.generated_text !== 'string') throw new FieldError('generated_text', `expected text, found ${r.generated_text === null ? 'NULL' : typeof r.generated_text}`);
-      greedy.set(s.sampleId, {
-        sampleId: s.sampleId,
-        scene: toScene(r.predicted_scene, 'predicted_scene'),
-        longAction: toLongAction(r.predicted_long_action, 'predicted_long_action'),
-        latAction: toLatAction(r.predicted_lat_action, 'predicted_lat_action'),
-        waypoints: toWaypoints(r.predicted_waypoints, 'predicted_waypoints'),
-        generatedText: r.generated_text,
-      });
+      convertRow(r, out);
     } catch (e) {
       if (!(e instanceof FieldError)) throw e;
-      const theirs = col[e.field as ScColumn] ?? e.field;
-      throw new TceError('DATA_ROW', `${file}: table '${table}', row ${i} (sample_id ${String(r.sample_id)}), column '${theirs}': ${e.message}`, 'fix the row, or map the right column in dataset.selfConsistency.columns');
+      throw rowError(file, l, i, r, e);
     }
   });
-  checkUniqueIds(samples, `${file}: table '${table}'`);
-  return { samples, greedy };
+  const unmappedError = unmapped.error(file, l);
+  if (unmappedError) throw unmappedError;
+  try {
+    checkUniqueIds(out.samples, `${file}: table ${shownName(l.table)}`);
+  } catch (e) {
+    // Several runs in one table and no experiment column mapped: each sample repeats once per run.
+    if (e instanceof TceError && l.col.experiment_id === undefined) throw new TceError(e.code, e.message, 'if the table holds several runs, map experiment_id in dataset.selfConsistency.columns and set dataset.selfConsistency.experimentId');
+    throw e;
+  }
+  return out;
+}
+
+/** One row (label values already mapped) into a sample and its greedy prediction. */
+function convertRow(r: Partial<Record<ScColumn, unknown>>, out: ScRead): void {
+  const fields: Partial<Record<SampleField, unknown>> = { ...r, image: null };
+  const s = sampleFromFields(fields);
+  out.samples.push(s);
+  const text = r.generated_text;
+  if (text !== undefined && typeof text !== 'string') throw new FieldError('generated_text', `expected text, found ${text === null ? 'NULL' : typeof text}`);
+  out.greedy.set(s.sampleId, {
+    sampleId: s.sampleId,
+    scene: toScene(r.predicted_scene, 'predicted_scene'),
+    longAction: toLongAction(r.predicted_long_action, 'predicted_long_action'),
+    latAction: toLatAction(r.predicted_lat_action, 'predicted_lat_action'),
+    waypoints: toWaypoints(r.predicted_waypoints, 'predicted_waypoints'),
+    generatedText: text ?? null,
+  });
+}
+
+function rowError(file: string, l: ScLayout, i: number, r: Partial<Record<ScColumn, unknown>>, e: FieldError): TceError {
+  const theirs = l.col[e.field as ScColumn] ?? e.field;
+  return new TceError('DATA_ROW', `${file}: table ${shownName(l.table)}, row ${i} (sample_id ${String(r.sample_id)}), column ${shownName(theirs)}: ${e.message}`, 'fix the row, or map the right column in dataset.selfConsistency.columns');
 }

@@ -28,5 +28,6 @@ export interface GreedyPrediction {
   longAction: LongAction | null;
   latAction: LatAction | null;
   waypoints: Array<[number, number]> | null;
-  generatedText: string;
+  /** The raw output; null when the database has no such column. */
+  generatedText: string | null;
 }
