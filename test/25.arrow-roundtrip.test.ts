@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
+import { spawnSync } from 'node:child_process';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { lz4FrameDecode, lz4FrameEncode } from '../src/util/lz4';
 import { tmpDir } from './helpers/cli';
 import { openDb, tableColumns, type DB } from '../src/store/db';
 import { RUN_TABLES, runTableLayouts } from '../src/store/arrow-schema';
@@ -146,4 +148,38 @@ test('bad rows are refused naming the sample, table and column', async () => {
   }
   assert.throws(() => w.append({ prediction: { sample_id: 'x' }, turns: [], toolCalls: [] } as unknown as SampleRecord), /predictions.sample_id: expected an integer/);
   assert.throws(() => openRunWriter(tmpDir(), { ...EXP, experiment_id: '../escape' }), /not usable as a directory name/);
+});
+
+test('LZ4 frames round-trip (empty, short, random, runs, several blocks) and the lz4 tool reads them', () => {
+  const rnd = new Uint8Array(300_000);
+  let x = 1;
+  for (let i = 0; i < rnd.length; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; rnd[i] = x >>> 24; }
+  const text = Buffer.from('{"predicted_scene":"nominal","verdict":"plausible"} '.repeat(200_000)); // > 4 MiB: two blocks
+  const inputs = [new Uint8Array(0), Buffer.from('abc'), Buffer.from('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), rnd, text];
+  const hasLz4 = spawnSync('lz4', ['--version']).status === 0;
+  for (const data of inputs) {
+    const frame = lz4FrameEncode(data);
+    assert.deepEqual(Buffer.from(lz4FrameDecode(frame)), Buffer.from(data));
+    if (hasLz4) {
+      const r = spawnSync('lz4', ['-d', '-c'], { input: frame, maxBuffer: 1 << 28 });
+      assert.equal(r.status, 0, String(r.stderr));
+      assert.ok(Buffer.compare(r.stdout, Buffer.from(data)) === 0, `lz4 -d of a ${data.length}-byte frame`);
+    }
+  }
+  assert.ok(lz4FrameEncode(text).length < text.length / 20);
+  assert.ok(lz4FrameEncode(rnd).length < rnd.length + 64, 'incompressible data stored raw');
+});
+
+test('record batches are written LZ4_FRAME-compressed', async () => {
+  const dir = tmpDir();
+  const w = openRunWriter(dir, EXP, { flushRows: 1000 });
+  const recs = Array.from({ length: 200 }, (_, i) => syntheticRecord(i));
+  for (const r of recs) w.append(r);
+  await w.finish(EXP);
+  const file = path.join(w.dir, fs.readdirSync(w.dir).find((f) => f.endsWith('.predictions.arrow'))!);
+  const bytes = fs.readFileSync(file);
+  const t = tableFromIPC(bytes);
+  assert.equal(t.numRows, 200);
+  const plain = tableToIPC(t, 'file');
+  assert.ok(bytes.length < plain.length / 2, `${bytes.length} bytes compressed vs ${plain.length} plain`);
 });
