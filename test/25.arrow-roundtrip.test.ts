@@ -5,6 +5,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { lz4FrameDecode, lz4FrameEncode } from '../src/util/lz4';
+import { TextStore, naturalTextId } from '../src/store/texts';
+import { createHash } from 'node:crypto';
 import { tmpDir } from './helpers/cli';
 import { openDb, tableColumns, type DB } from '../src/store/db';
 import { RUN_TABLES, runTableLayouts } from '../src/store/arrow-schema';
@@ -50,11 +52,14 @@ function insertDirect(db: DB, recs: SampleRecord[]): void {
   }
 }
 
+/** Every column through the table's _full view: long texts the bulk load
+ * stored once in `texts` read back as the text itself. */
 function dump(db: DB, table: string): unknown[] {
-  const cols = tableColumns(db, table).map((c) => c.name).filter((c) => c !== 'id' && c !== 'created_at');
+  const view = `${table}_full`;
+  const cols = tableColumns(db, view).map((c) => c.name).filter((c) => c !== 'id' && c !== 'created_at');
   const order = table === 'predictions' ? 'sample_id' : table === 'turns' ? 'sample_id, turn_index' : 'sample_id, tool_call_order';
   // typeof() too: the storage class must match, not just the JS value.
-  return db.prepare(`SELECT ${cols.map((c) => `${c}, typeof(${c})`).join(', ')} FROM ${table} ORDER BY ${order}`).raw().all();
+  return db.prepare(`SELECT ${cols.map((c) => `${c}, typeof(${c})`).join(', ')} FROM ${view} ORDER BY ${order}`).raw().all();
 }
 
 test('rows → Arrow → SQLite equal direct inserts, every column and storage class', async () => {
@@ -93,6 +98,11 @@ test('rows → Arrow → SQLite equal direct inserts, every column and storage c
   assert.deepEqual(viaArrow.prepare('SELECT final_scene AS s, hex(final_scene) AS h FROM predictions WHERE sample_id = 2000').get(), { s: 'x\ufffdy', h: '78EFBFBD79' });
   const sid = viaArrow.prepare(`SELECT typeof(sample_id) AS t, max(sample_id) AS m FROM predictions`).get() as { t: string; m: number };
   assert.deepEqual(sid, { t: 'integer', m: 2000 });
+  // The long texts went to `texts`, once each.
+  const interned = viaArrow.prepare('SELECT count(*) AS rows, count(DISTINCT tool_result_json_text_id) AS ids FROM tool_calls WHERE tool_result_json_text_id IS NOT NULL').get() as { rows: number; ids: number };
+  assert.ok(interned.rows > 0 && interned.ids <= interned.rows);
+  const texts = viaArrow.prepare('SELECT count(*) AS n, count(DISTINCT text) AS d FROM texts').get() as { n: number; d: number };
+  assert.equal(texts.n, texts.d);
   viaArrow.close();
   direct.close();
 });
@@ -182,4 +192,20 @@ test('record batches are written LZ4_FRAME-compressed', async () => {
   assert.equal(t.numRows, 200);
   const plain = tableToIPC(t, 'file');
   assert.ok(bytes.length < plain.length / 2, `${bytes.length} bytes compressed vs ${plain.length} plain`);
+});
+
+test('texts: one row per distinct text; a text whose id another holds takes the next free one', () => {
+  const db = openDb(':memory:');
+  const a = 'a tool result long enough to be stored once';
+  const taken = naturalTextId(createHash('sha256').update(a).digest());
+  db.prepare('INSERT INTO texts (id, text) VALUES (?, ?)').run(taken, 'another text under the same id');
+  const store = new TextStore(db);
+  const [inline, id] = store.split(a);
+  assert.equal(inline, null);
+  assert.equal(id, taken + 1);
+  assert.deepEqual(store.split(Buffer.from(a)), [null, taken + 1], 'the same text as UTF-8 bytes');
+  assert.deepEqual(store.split('short'), ['short', null]);
+  assert.equal(db.prepare('SELECT text FROM texts WHERE id = ?').pluck().get(taken + 1), a);
+  assert.equal((db.prepare('SELECT count(*) FROM texts').pluck().get() as number), 2);
+  db.close();
 });

@@ -42,7 +42,7 @@ test('tce run: all 11 conditions and the two no_tools controls end to end on the
   assert.equal(offTool.n, 0, 'prior_only executed a tool it did not offer');
 
   // tools_enabled lists exactly the tools offered to the model over the experiment's turns
-  const offered = db.prepare(`SELECT e.experiment_id AS id, e.tools_enabled AS enabled, t.request_json AS req FROM experiments e LEFT JOIN turns t USING (experiment_id)`).all() as Array<{ id: string; enabled: string; req: string | null }>;
+  const offered = db.prepare(`SELECT e.experiment_id AS id, e.tools_enabled AS enabled, t.request_json AS req FROM experiments e LEFT JOIN turns_full t USING (experiment_id)`).all() as Array<{ id: string; enabled: string; req: string | null }>;
   const offeredBy = new Map<string, { enabled: string[]; seen: Set<string> }>();
   const parts = new PartsCache(db);
   for (const o of offered) {
@@ -85,7 +85,7 @@ test('tce run: all 11 conditions and the two no_tools controls end to end on the
   assert.equal(badFlip.n, 0);
 
   // turns store timing and the request without image bytes
-  const t = db.prepare(`SELECT request_json, e2e_ms, ttft_ms, length(chunk_times) AS ct FROM turns WHERE stage = 'verify' LIMIT 1`).get() as { request_json: string; e2e_ms: number; ttft_ms: number; ct: number };
+  const t = db.prepare(`SELECT request_json, e2e_ms, ttft_ms, length(chunk_times) AS ct FROM turns_full WHERE stage = 'verify' LIMIT 1`).get() as { request_json: string; e2e_ms: number; ttft_ms: number; ct: number };
   assert.ok(t.e2e_ms > 0 && t.ttft_ms >= 0 && t.ct > 0);
   assert.ok(!t.request_json.includes('base64'));
   assert.match(t.request_json, /sha256:[0-9a-f]{64}#sample=\d+/);

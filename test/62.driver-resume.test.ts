@@ -28,7 +28,7 @@ function snapshot(dbFile: string): Map<string, string> {
   const db = new Database(dbFile, { readonly: true });
   const out = new Map<string, string>();
   const rows = db.prepare(`SELECT e.condition_name || '_' || coalesce(e.verifier_size, '') AS c, p.sample_id, p.original_scene, p.final_scene, p.final_long_action, p.final_lat_action, p.was_revised, p.final_status, p.n_turns, p.n_tool_calls, p.final_generated_text
-    FROM predictions p JOIN experiments e USING (experiment_id)`).all() as Array<Record<string, unknown>>;
+    FROM predictions_full p JOIN experiments e USING (experiment_id)`).all() as Array<Record<string, unknown>>;
   for (const r of rows) {
     const key = `${r['c']}#${r['sample_id']}`;
     assert.ok(!out.has(key), `duplicate row ${key}`);
@@ -36,7 +36,7 @@ function snapshot(dbFile: string): Map<string, string> {
     out.set(key, JSON.stringify(rest));
   }
   const calls = db.prepare(`SELECT e.condition_name || '_' || coalesce(e.verifier_size, '') AS c, t.sample_id, t.tool_call_order, t.tool_name, t.tool_arguments_json, t.tool_result_json, t.model_revised_after
-    FROM tool_calls t JOIN experiments e USING (experiment_id)`).all() as Array<Record<string, unknown>>;
+    FROM tool_calls_full t JOIN experiments e USING (experiment_id)`).all() as Array<Record<string, unknown>>;
   for (const r of calls) out.set(`${r['c']}#${r['sample_id']}#call${r['tool_call_order']}`, JSON.stringify(r));
   db.close();
   return out;

@@ -56,10 +56,10 @@ test('tce predict (live, configured format) then tce verify: the verifier sees t
   assert.equal((JSON.parse(String(ver['config_json'])) as R)['verified'], `live:${String(live['experiment_id'])}`);
 
   // The predictor got the template and its JSON answers parsed.
-  const req = db.prepare('SELECT request_json FROM turns WHERE experiment_id = ? LIMIT 1').get(live['experiment_id']) as R;
+  const req = db.prepare('SELECT request_json FROM turns_full WHERE experiment_id = ? LIMIT 1').get(live['experiment_id']) as R;
   const expanded = (exp: unknown, json: unknown): string => JSON.stringify(storedRequestOf(json as string, experimentParts(db, String(exp))));
   assert.ok(expanded(live['experiment_id'], req['request_json']).includes(JSON.stringify(TEMPLATE).slice(1, -1)));
-  const ok = db.prepare("SELECT count(*) AS n FROM predictions WHERE experiment_id = ? AND original_status = 'ok' AND original_generated_text LIKE '{\"scene_type\"%'").get(live['experiment_id']) as { n: number };
+  const ok = db.prepare("SELECT count(*) AS n FROM predictions_full WHERE experiment_id = ? AND original_status = 'ok' AND original_generated_text LIKE '{\"scene_type\"%'").get(live['experiment_id']) as { n: number };
   assert.ok(ok.n >= N * 0.7, `only ${ok.n} live answers parsed`);
 
   const rows = db.prepare(`SELECT v.sample_id, l.original_scene AS live_scene, l.original_long_action AS live_long, gr.original_scene AS greedy_scene,
@@ -71,7 +71,7 @@ test('tce predict (live, configured format) then tce verify: the verifier sees t
   for (const r of rows) {
     assert.equal(r['original_scene'], r['live_scene'], `sample ${String(r['sample_id'])}`);
     assert.equal(r['original_long_action'], r['live_long']);
-    const first = db.prepare("SELECT request_json FROM turns WHERE experiment_id = ? AND sample_id = ? AND turn_index = 0").get(ver['experiment_id'], r['sample_id']) as R;
+    const first = db.prepare("SELECT request_json FROM turns_full WHERE experiment_id = ? AND sample_id = ? AND turn_index = 0").get(ver['experiment_id'], r['sample_id']) as R;
     assert.ok(expanded(ver['experiment_id'], first['request_json']).includes(`- Scene type: ${String(r['live_scene'] ?? 'unparseable')}`), `sample ${String(r['sample_id'])}: the verifier did not see the live scene`);
     if (r['gt'] === null) continue;
     const was = r['live_scene'] === r['gt'];

@@ -55,8 +55,8 @@ async function run(planVerbatim: boolean): Promise<Database.Database> {
 }
 
 const FIRST_TURNS = `SELECT t.experiment_id AS eid, e.condition_name AS cond, t.sample_id, t.request_json, b.original_scene AS s, b.original_long_action AS l, b.original_lat_action AS a, b.original_waypoints_json AS wp
-  FROM turns t JOIN experiments e USING (experiment_id)
-  JOIN predictions b ON b.sample_id = t.sample_id AND b.experiment_id = (SELECT experiment_id FROM experiments WHERE condition_name = 'baseline')
+  FROM turns_full t JOIN experiments e USING (experiment_id)
+  JOIN predictions_full b ON b.sample_id = t.sample_id AND b.experiment_id = (SELECT experiment_id FROM experiments WHERE condition_name = 'baseline')
   WHERE t.turn_index = 0 AND e.condition_name IN ('all_tools', 'prior_only')`;
 
 test('all_tools prompts show the predicted waypoints and the simulated verifier checks those; prior_only prompts are the plan\'s', async () => {
@@ -72,7 +72,7 @@ test('all_tools prompts show the predicted waypoints and the simulated verifier 
   }
   assert.ok(shown >= 8, `only ${shown} all_tools prompts showed waypoints`);
   const calls = db.prepare(`SELECT c.sample_id, c.tool_arguments_json AS args, b.original_waypoints_json AS wp FROM tool_calls c JOIN experiments e USING (experiment_id)
-    JOIN predictions b ON b.sample_id = c.sample_id AND b.experiment_id = (SELECT experiment_id FROM experiments WHERE condition_name = 'baseline')
+    JOIN predictions_full b ON b.sample_id = c.sample_id AND b.experiment_id = (SELECT experiment_id FROM experiments WHERE condition_name = 'baseline')
     WHERE e.condition_name = 'all_tools' AND c.tool_name = 'check_waypoint_feasibility' AND c.executed_ok = 1 AND b.original_waypoints_json IS NOT NULL`).all() as R[];
   assert.ok(calls.length > 0, 'no waypoint tool calls to check');
   for (const c of calls) {

@@ -50,7 +50,7 @@ function findFiles(dir: string, re: RegExp, out: string[] = []): string[] {
 }
 
 const results = (db: Database.Database) => ({
-  predictions: db.prepare('SELECT sample_id, final_scene, final_long_action, final_lat_action, was_revised, final_status, n_turns, n_tool_calls, final_generated_text FROM predictions ORDER BY sample_id').all(),
+  predictions: db.prepare('SELECT sample_id, final_scene, final_long_action, final_lat_action, was_revised, final_status, n_turns, n_tool_calls, final_generated_text FROM predictions_full ORDER BY sample_id').all(),
   calls: db.prepare('SELECT sample_id, tool_call_order, turn_index, tool_name, call_status, source, tool_arguments_json, executed_ok FROM tool_calls ORDER BY sample_id, tool_call_order').all(),
 });
 
@@ -60,7 +60,7 @@ type Msg = { role: string; tool_calls?: Array<{ id: string; type: string; functi
  * ids are exactly the ones those tool messages answer (valid JSON arguments). */
 function checkHistory(db: Database.Database): number {
   let checked = 0;
-  for (const t of db.prepare('SELECT request_json FROM turns').all() as Array<{ request_json: string }>) {
+  for (const t of db.prepare('SELECT request_json FROM turns_full').all() as Array<{ request_json: string }>) {
     const msgs = (JSON.parse(t.request_json) as { messages: Msg[] }).messages;
     msgs.forEach((m, i) => {
       if (m.role !== 'assistant') return;

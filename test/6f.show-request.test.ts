@@ -51,15 +51,15 @@ test('tce show-request prints the exact body the server received, from a compact
     const raw = new Database(config.paths.db, { readonly: true });
     // A fixed paragraph of the verification prompt.
     const fixed = 'Use the available tools to check whether these predictions are reasonable.';
-    const stats = raw.prepare('SELECT count(*) AS n, sum(request_parts IS NOT NULL) AS defs, sum(instr(request_json, ?) > 0) AS inline, sum(instr(request_parts, ?) > 0) AS held FROM turns').get(fixed, fixed) as { n: number; defs: number; inline: number; held: number };
-    const multi = raw.prepare('SELECT experiment_id, sample_id, max(turn_index) AS turn FROM turns GROUP BY experiment_id, sample_id ORDER BY turn DESC LIMIT 1').get() as { experiment_id: string; sample_id: number; turn: number };
-    const echoes = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_json, '{"$reply":true}') > 0`).get() as { n: number }).n;
+    const stats = raw.prepare('SELECT count(*) AS n, sum(request_parts IS NOT NULL) AS defs, sum(instr(request_json, ?) > 0) AS inline, sum(instr(request_parts, ?) > 0) AS held FROM turns_full').get(fixed, fixed) as { n: number; defs: number; inline: number; held: number };
+    const multi = raw.prepare('SELECT experiment_id, sample_id, max(turn_index) AS turn FROM turns_full GROUP BY experiment_id, sample_id ORDER BY turn DESC LIMIT 1').get() as { experiment_id: string; sample_id: number; turn: number };
+    const echoes = (raw.prepare(`SELECT count(*) AS n FROM turns_full WHERE instr(request_json, '{"$reply":true}') > 0`).get() as { n: number }).n;
     // Tool results are tool_calls.tool_result_json, named by call; the
     // parameters (sampling, tool names) are one part, not repeated per turn.
-    const calls = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_json, '{"$call":') > 0`).get() as { n: number }).n;
-    const resultsInline = (raw.prepare(`SELECT count(*) AS n FROM turns t JOIN tool_calls c USING (experiment_id, sample_id) WHERE instr(t.request_json, substr(json_quote(c.tool_result_json), 2, 40)) > 0`).get() as { n: number }).n;
-    const paramsInline = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_json, '"max_completion_tokens"') > 0`).get() as { n: number }).n;
-    const single = (raw.prepare(`SELECT count(*) AS n FROM turns WHERE instr(request_parts, 'Scene type:') > 0`).get() as { n: number }).n;
+    const calls = (raw.prepare(`SELECT count(*) AS n FROM turns_full WHERE instr(request_json, '{"$call":') > 0`).get() as { n: number }).n;
+    const resultsInline = (raw.prepare(`SELECT count(*) AS n FROM turns_full t JOIN tool_calls_full c USING (experiment_id, sample_id) WHERE instr(t.request_json, substr(json_quote(c.tool_result_json), 2, 40)) > 0`).get() as { n: number }).n;
+    const paramsInline = (raw.prepare(`SELECT count(*) AS n FROM turns_full WHERE instr(request_json, '"max_completion_tokens"') > 0`).get() as { n: number }).n;
+    const single = (raw.prepare(`SELECT count(*) AS n FROM turns_full WHERE instr(request_parts, 'Scene type:') > 0`).get() as { n: number }).n;
     raw.close();
     assert.ok(stats.n > 6, `${stats.n} turns`);
     // One batch: each long text (the verification prompt) is held once.

@@ -95,11 +95,11 @@ export function loadExperiment(db: DB, info: ExperimentInfo): ExperimentData {
   const all = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
       final_scene, final_long_action, final_lat_action, long_action_gt, lat_action_gt, final_status,
       predict_time_ms, verify_time_ms, total_time_ms, original_waypoints_json
-      FROM predictions WHERE experiment_id = ? ORDER BY sample_id`).all(id) as PredictionRow[];
+      FROM predictions_full WHERE experiment_id = ? ORDER BY sample_id`).all(id) as PredictionRow[];
   const answered = all.filter((p) => !isFailedStatus(p.final_status));
   const toolCalls = db.prepare(`SELECT sample_id, tool_name, tool_result_json, model_revised_after, call_status, parsed, known_tool,
       required_args_present, schema_valid, executed_ok
-      FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`).all(id) as ToolCallRow[];
+      FROM tool_calls_full WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`).all(id) as ToolCallRow[];
   const turns = db.prepare(`SELECT ttft_ms, decode_ms, e2e_ms, queue_wait_ms, prompt_tokens, completion_tokens
       FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index`).all(id) as TurnRow[];
   // A failed sample's tool calls (from turns before the failure) belong to

@@ -62,10 +62,10 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
   const parts = new PartsCache(db);
   let prevReply: string | null = null;
   let results: CallResults = new Map();
-  const resultsOf = db.prepare('SELECT tool_call_order AS k, tool_result_json AS v FROM tool_calls WHERE experiment_id = ? AND sample_id = ?');
+  const resultsOf = db.prepare('SELECT tool_call_order AS k, tool_result_json AS v FROM tool_calls_full WHERE experiment_id = ? AND sample_id = ?');
   // One sample's turns (tce show-request) or all of them.
   const o = opts.one;
-  const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json, response_text FROM turns${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
+  const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json, response_text FROM turns_full${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
   const it = (o ? rows.iterate(o.experimentId, o.sampleId, o.upToTurn) : rows.iterate()) as Iterable<TurnRow>;
   for (const t of it) {
     if (only && !only.has(t.experiment_id)) continue;

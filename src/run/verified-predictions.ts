@@ -72,7 +72,7 @@ export function predictionsFromDb(dbFile: string, experimentId: string | null): 
       if (experimentId === null) return null;
       throw new TceError('PREDICTIONS_MISSING', `--predictions ${experimentId}: ${dbFile} has no baseline experiment with that id`, 'list them with `sqlite3 DB "select experiment_id from experiments where condition_name=\'baseline\'"`');
     }
-    const rows = db.prepare(`SELECT ${COLUMNS.join(', ')} FROM predictions WHERE experiment_id = ?`).all(exp.experiment_id) as Rows;
+    const rows = db.prepare(`SELECT ${COLUMNS.join(', ')} FROM predictions_full WHERE experiment_id = ?`).all(exp.experiment_id) as Rows;
     return { experimentId: exp.experiment_id, predictions: predictionsFromRows(rows) };
   } finally {
     db.close();

@@ -12,6 +12,10 @@ import type { AnyRow, Cell, ExperimentRow } from './rows';
 import { TceError } from '../util/errors';
 import { writeError } from './durable-file';
 import { isFailedStatus } from '../protocol/definitions';
+import { PREDICTIONS, TOOL_CALLS, TURNS, internedColumns, type TableDecl } from './tables';
+import { TextStore } from './texts';
+
+const DECLS: Record<RunTable, TableDecl> = { predictions: PREDICTIONS, turns: TURNS, tool_calls: TOOL_CALLS };
 
 export interface LoadResult {
   experiments: number;
@@ -154,18 +158,22 @@ function secondaryIndexes(db: DB, table: RunTable): Array<{ name: string; sql: s
   return db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(table) as Array<{ name: string; sql: string }>;
 }
 
-function insertRows(db: DB, table: RunTable, parts: Array<{ cells: Record<string, Cells>; rows: number[] }>): number {
+function insertRows(db: DB, table: RunTable, parts: Array<{ cells: Record<string, Cells>; rows: number[] }>, texts: TextStore): number {
   const layout = runTableLayouts()[table].columns;
+  const interned = new Set(internedColumns(DECLS[table]));
   const cols = layout.map((c) => c.name);
+  const ids = cols.filter((c) => interned.has(c));
   // Text arrives as UTF-8 bytes; CAST stores them as TEXT unchanged.
-  const slots = layout.map((c) => (c.kind === 'text' ? 'CAST(? AS TEXT)' : '?'));
-  const stmt = db.prepare(`INSERT INTO ${table} (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${slots.join(', ')})`);
-  const args: Cell[] = new Array(cols.length);
+  const slots = [...layout.map((c) => (c.kind === 'text' ? 'CAST(? AS TEXT)' : '?')), ...ids.map(() => '?')];
+  const stmt = db.prepare(`INSERT INTO ${table} (${[...cols, ...ids.map((c) => `${c}_text_id`)].map((c) => `"${c}"`).join(', ')}) VALUES (${slots.join(', ')})`);
+  const at = ids.map((c) => cols.indexOf(c));
+  const args: Cell[] = new Array(cols.length + ids.length);
   let n = 0;
   for (const p of parts) {
     const vecs = cols.map((c) => p.cells[c]!);
     for (const i of p.rows) {
       for (let k = 0; k < vecs.length; k++) args[k] = vecs[k]!.at(i);
+      for (let j = 0; j < at.length; j++) [args[at[j]!], args[cols.length + j]] = texts.split(args[at[j]!]!);
       stmt.run(...args);
       n++;
     }
@@ -178,7 +186,7 @@ function insertRows(db: DB, table: RunTable, parts: Array<{ cells: Record<string
 function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take: Map<BatchIndex, Set<number>>): number {
   const cols = runTableLayouts().predictions.columns;
   const sidAt = cols.findIndex((c) => c.name === 'sample_id');
-  const rows = db.prepare(`SELECT ${cols.map((c) => `"${c.name}"`).join(', ')} FROM predictions WHERE experiment_id = ?`).raw().all(id) as Cell[][];
+  const rows = db.prepare(`SELECT ${cols.map((c) => `"${c.name}"`).join(', ')} FROM predictions_full WHERE experiment_id = ?`).raw().all(id) as Cell[][];
   let n = 0;
   for (const dbRow of rows) {
     const sid = dbRow[sidAt] as number;
@@ -200,7 +208,7 @@ function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take
   return n;
 }
 
-function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => void): Omit<LoadResult, 'experiments'> {
+function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => void, texts: TextStore): Omit<LoadResult, 'experiments'> {
   const row = mergeExperimentRows(copies);
   refuseOtherRun(db, id, row, copies[0]!.file);
   if (copies.length > 1) log(`${id}: merging ${copies.length} copies: ${copies.map((c) => c.dir).join(', ')}`);
@@ -243,7 +251,7 @@ function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => 
       const present = (db.prepare(`SELECT max(id) AS n FROM ${t}`).get() as { n: number | null }).n ?? 0;
       const reindex = adding >= REINDEX_MIN_ROWS && adding >= present ? secondaryIndexes(db, t) : [];
       for (const ix of reindex) db.exec(`DROP INDEX "${ix.name}"`);
-      counts[t] = insertRows(db, t, parts);
+      counts[t] = insertRows(db, t, parts, texts);
       for (const ix of reindex) db.exec(ix.sql);
       if (reindex.length) log(`${id}: ${t}: ${reindex.length} indexes dropped for the load and rebuilt after it`);
     }
@@ -264,10 +272,11 @@ export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadRe
     list.push({ dir, file: path.join(dir, EXPERIMENT_FILE), row });
   }
   const total: LoadResult = { experiments: 0, predictions: 0, turns: 0, toolCalls: 0, skipped: 0 };
+  const texts = new TextStore(db);
   for (const id of [...groups.keys()].sort()) {
     let r: ReturnType<typeof loadExperiment>;
     try {
-      r = loadExperiment(db, id, groups.get(id)!, log);
+      r = loadExperiment(db, id, groups.get(id)!, log, texts);
     } catch (e) {
       throw writeError(db.name, e);
     }

@@ -1,4 +1,4 @@
-import { declaredMigrationSql } from './tables';
+import { PREDICTIONS, TOOL_CALLS, TURNS, declaredMigrationSql, fullViewSql } from './tables';
 
 // The experiment database. Migration 1 is the plan's schema verbatim
 // (spec 000, "SQLite Schema Design"); later migrations only add tables and
@@ -257,6 +257,13 @@ const TEXT_MIGRATIONS: Migration[] = [
     version: 8,
     description: 'tce: long request texts stored once per batch (turns.request_parts)',
     sql: '', // turns.request_parts, declared in tables.ts
+  },
+  {
+    version: 9,
+    description: 'tce: long texts stored once (texts, <column>_text_id), read through the predictions_full, tool_calls_full and turns_full views; idx_turns_exp dropped (the UNIQUE index covers it)',
+    // The views list every column: a later migration that adds a column to
+    // one of these tables re-creates its view (fullViewSql) after it.
+    sql: ['DROP INDEX IF EXISTS idx_turns_exp;', ...[PREDICTIONS, TOOL_CALLS, TURNS].map(fullViewSql)].join('\n'),
   },
 ];
 

@@ -20,6 +20,9 @@ export interface ColumnDecl {
   readonly since: number;
   /** DDL after the type and NOT NULL: PRIMARY KEY, DEFAULT, REFERENCES. */
   readonly extra?: string;
+  /** A long text stored once in `texts` (the bulk load leaves this column
+   * NULL and sets `<name>_text_id`); the `<table>_full` view shows it. */
+  readonly interned?: true;
 }
 
 export interface TableDecl<C extends Record<string, ColumnDecl> = Record<string, ColumnDecl>> {
@@ -42,6 +45,10 @@ const text1 = { kind: 'text', since: 1 } as const;
 const int1 = { kind: 'integer', since: 1 } as const;
 const real1 = { kind: 'real', since: 1 } as const;
 const text2 = { kind: 'text', since: 2 } as const;
+/** A text the bulk load stores once in `texts` (see TEXTS). */
+const interned = <C extends ColumnDecl>(c: C) => ({ ...c, interned: true }) as C & { interned: true };
+/** Where an interned column's text is: texts.id (set by the bulk load). */
+const textId = { kind: 'integer', since: 9, dbOwned: true } as const;
 const int2 = { kind: 'integer', since: 2 } as const;
 const real2 = { kind: 'real', since: 2 } as const;
 
@@ -89,12 +96,12 @@ export const PREDICTIONS = table('predictions', 1, {
   original_scene: text1,
   original_long_action: text1,
   original_lat_action: text1,
-  original_generated_text: text1,
+  original_generated_text: interned(text1),
   original_scene_correct: int1,
   final_scene: text1,
   final_long_action: text1,
   final_lat_action: text1,
-  final_generated_text: text1,
+  final_generated_text: interned(text1),
   final_scene_correct: int1,
   was_revised: int1,
   scene_was_revised: int1,
@@ -113,7 +120,7 @@ export const PREDICTIONS = table('predictions', 1, {
   created_at: createdAt(1),
   // how each sample ended, and its cost
   original_status: text2,
-  original_waypoints_json: text2,
+  original_waypoints_json: interned(text2),
   final_status: text2,
   final_error: text2,
   final_waypoints_json: text2,
@@ -126,6 +133,9 @@ export const PREDICTIONS = table('predictions', 1, {
   decode_ms: real2,
   retries: int2,
   image_sha256: text2,
+  original_generated_text_text_id: textId,
+  final_generated_text_text_id: textId,
+  original_waypoints_json_text_id: textId,
 });
 
 export const TOOL_CALLS = table('tool_calls', 1, {
@@ -135,7 +145,7 @@ export const TOOL_CALLS = table('tool_calls', 1, {
   tool_call_order: { kind: 'integer', notNull: true, since: 1 },
   tool_name: { kind: 'text', notNull: true, since: 1 },
   tool_arguments_json: text1,
-  tool_result_json: text1,
+  tool_result_json: interned(text1),
   model_revised_after: int1,
   revised_field: text1,
   old_value: text1,
@@ -146,7 +156,7 @@ export const TOOL_CALLS = table('tool_calls', 1, {
   call_status: text2,
   repairs_json: text2,
   source: text2,
-  raw_text: text2,
+  raw_text: interned(text2),
   parsed: int2,
   known_tool: int2,
   required_args_present: int2,
@@ -154,6 +164,8 @@ export const TOOL_CALLS = table('tool_calls', 1, {
   executed_ok: int2,
   error: text2,
   tool_time_us: real2,
+  tool_result_json_text_id: textId,
+  raw_text_text_id: textId,
 });
 
 export const TURNS = table('turns', 2, {
@@ -163,8 +175,8 @@ export const TURNS = table('turns', 2, {
   turn_index: { kind: 'integer', notNull: true, since: 2 },
   stage: { kind: 'text', notNull: true, since: 2 },
   endpoint: text2,
-  request_json: text2,
-  response_text: text2,
+  request_json: interned(text2),
+  response_text: interned(text2),
   reasoning_text: text2,
   finish_reason: text2,
   status: { kind: 'text', notNull: true, since: 2 },
@@ -183,9 +195,13 @@ export const TURNS = table('turns', 2, {
   created_at: createdAt(2),
   // long texts of request_json, once per batch (src/store/request-parts.ts)
   request_parts: { kind: 'text', since: 8 },
+  request_json_text_id: textId,
+  response_text_text_id: textId,
 }, {
   constraints: ['UNIQUE(experiment_id, sample_id, turn_index)'],
-  indexes: ['CREATE INDEX IF NOT EXISTS idx_turns_exp ON turns(experiment_id, sample_id);'],
+  // No index of its own: UNIQUE(experiment_id, sample_id, turn_index)
+  // serves every lookup by experiment and sample (migration 9 drops the
+  // idx_turns_exp of earlier versions).
 });
 
 export const RUN_DECISIONS = table('run_decisions', 2, {
@@ -196,8 +212,32 @@ export const RUN_DECISIONS = table('run_decisions', 2, {
   details_json: text2,
 });
 
+/** Long texts stored once: the bulk load keeps each interned column's
+ * text here (id: the first 51 bits of its sha256, the next free one on a
+ * collision) and its id in `<column>_text_id`. Model replies, tool results
+ * and request records repeat across samples and conditions. */
+export const TEXTS = table('texts', 9, {
+  id: { kind: 'integer', since: 9, extra: 'PRIMARY KEY' },
+  text: { kind: 'text', notNull: true, since: 9 },
+});
+
 /** Every table declared here, in creation order. */
-export const DECLARED_TABLES: readonly TableDecl[] = [EXPERIMENTS, PREDICTIONS, TOOL_CALLS, TURNS, RUN_DECISIONS];
+export const DECLARED_TABLES: readonly TableDecl[] = [EXPERIMENTS, PREDICTIONS, TOOL_CALLS, TURNS, RUN_DECISIONS, TEXTS];
+
+/** The interned columns of a table. */
+export function internedColumns(t: TableDecl): string[] {
+  return Object.entries(t.columns).filter(([, c]) => c.interned).map(([n]) => n);
+}
+
+/** `<table>_full`: every column of the table, each interned one with its
+ * text whether stored inline or in `texts`; the `_text_id` columns left
+ * out. What researchers (and tce's readers) query for the texts. */
+export function fullViewSql(t: TableDecl): string {
+  const cols = Object.entries(t.columns).filter(([n]) => !n.endsWith('_text_id')).map(([n, c]) => (c.interned
+    ? `coalesce(${n}, (SELECT text FROM texts WHERE texts.id = ${t.name}.${n}_text_id)) AS ${n}`
+    : n));
+  return `DROP VIEW IF EXISTS ${t.name}_full;\nCREATE VIEW ${t.name}_full AS SELECT ${cols.join(', ')} FROM ${t.name};`;
+}
 
 // Row types. A written row has every column the driver owns: NOT NULL ones
 // required, the others optional (absent = NULL). A stored row, as readers

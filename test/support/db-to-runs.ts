@@ -19,9 +19,9 @@ export async function writeRunsFromDb(db: DB, runsDir: string): Promise<string[]
     const { created_at: _c, ...row } = e;
     const experiment = { ...row, experiment_id: id };
     const w = openRunWriter(runsDir, experiment);
-    const turns = groupBy(db.prepare('SELECT * FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index').all(id) as StoredTurn[]);
-    const calls = groupBy(db.prepare('SELECT * FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order').all(id) as StoredToolCall[]);
-    for (const p of db.prepare('SELECT * FROM predictions WHERE experiment_id = ? ORDER BY sample_id').iterate(id) as Iterable<StoredPrediction>) {
+    const turns = groupBy(db.prepare('SELECT * FROM turns_full WHERE experiment_id = ? ORDER BY sample_id, turn_index').all(id) as StoredTurn[]);
+    const calls = groupBy(db.prepare('SELECT * FROM tool_calls_full WHERE experiment_id = ? ORDER BY sample_id, tool_call_order').all(id) as StoredToolCall[]);
+    for (const p of db.prepare('SELECT * FROM predictions_full WHERE experiment_id = ? ORDER BY sample_id').iterate(id) as Iterable<StoredPrediction>) {
       const sid = p.sample_id;
       const rec: SampleRecord = { prediction: strip(p), turns: (turns.get(sid) ?? []).map(strip), toolCalls: (calls.get(sid) ?? []).map(strip) };
       w.append(rec);

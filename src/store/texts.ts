@@ -1,0 +1,54 @@
+// The texts table (tables.ts, TEXTS): each long text of an interned column
+// stored once, by content. An id is the first 51 bits of the text's sha256
+// (a safe JS integer); a different text already under that id (odds about
+// n²/2^52 for n texts) takes the next free id, so an id always names
+// exactly one text and lookups need no hash.
+import { createHash } from 'node:crypto';
+import type { DB } from './db';
+import type { Cell } from './rows';
+
+/** Texts shorter than this (UTF-8 bytes) stay inline: an id costs ~8. */
+export const INTERN_MIN_BYTES = 24;
+
+const ID_SPACE = 2 ** 51;
+
+/** The id a text takes unless another text holds it: the first 51 bits of
+ * its sha256. */
+export function naturalTextId(digest: Buffer): number {
+  return digest.readUIntBE(0, 6) * 8 + (digest[6]! >> 5);
+}
+
+export class TextStore {
+  /** Ids this store has checked, with the full sha256 of their text. */
+  private readonly known = new Map<number, string>();
+  private readonly insert;
+  private readonly same;
+
+  constructor(db: DB) {
+    // Text arrives as UTF-8 bytes from the Arrow files; CAST keeps it TEXT.
+    this.insert = db.prepare('INSERT OR IGNORE INTO texts (id, text) VALUES (?, CAST(? AS TEXT))');
+    this.same = db.prepare('SELECT text = CAST(? AS TEXT) AS same FROM texts WHERE id = ?').pluck();
+  }
+
+  /** The id of `text` in texts, inserting it when new. */
+  idOf(text: string | Uint8Array): number {
+    const digest = createHash('sha256').update(text).digest();
+    const sha = digest.toString('base64');
+    let id = naturalTextId(digest);
+    for (;;) {
+      const k = this.known.get(id);
+      if (k === sha) return id;
+      if (k === undefined && (this.insert.run(id, text).changes === 1 || this.same.get(text, id) === 1)) {
+        this.known.set(id, sha);
+        return id;
+      }
+      id = (id + 1) % ID_SPACE;
+    }
+  }
+
+  /** A cell of an interned column as [inline value, text id]. */
+  split(v: Cell): [Cell, number | null] {
+    const long = typeof v === 'string' ? Buffer.byteLength(v) >= INTERN_MIN_BYTES : v instanceof Uint8Array && v.length >= INTERN_MIN_BYTES;
+    return long ? [null, this.idOf(v as string | Uint8Array)] : [v, null];
+  }
+}
