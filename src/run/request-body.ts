@@ -1,7 +1,7 @@
 // The JSON body of a streamed turn, built from parts encoded once: each
 // message's JSON (a conversation's earlier messages, with the image data
 // URL, go out again on every later turn), the model prefix and the tail of
-// sampling fields and tool schemas (fixed for a tool loop). The bytes are
+// sampling fields and tool schemas (fixed for a tool set and its settings). The bytes are
 // exactly JSON.stringify(requestBody(ep, messages, params, true)) (test 60).
 import type { Endpoint } from '../backends/types';
 import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
@@ -11,7 +11,8 @@ const COMMA = Buffer.from(',');
 /** Messages are never changed once in a conversation (the tool loop only
  * appends), so a message object's JSON is its JSON for good. */
 const messageJson = new WeakMap<ChatMessage, Buffer>();
-const tails = new WeakMap<TurnParams, Buffer>();
+/** By tool schemas (one array per tool set for a whole run: suite-phase.ts), then by the scalar fields. */
+const tails = new WeakMap<readonly object[], Map<string, Buffer>>();
 const prefixes = new Map<string, Buffer>();
 
 function messageBytes(m: ChatMessage): Buffer {
@@ -26,14 +27,20 @@ function messageBytes(m: ChatMessage): Buffer {
 /** Everything after the messages array, from the same builder as the
  * object form, so the key order cannot drift from requestBody's. */
 function tailBytes(ep: Endpoint, p: TurnParams): Buffer {
-  let b = tails.get(p);
+  let byFields = tails.get(p.tools);
+  if (!byFields) {
+    byFields = new Map();
+    tails.set(p.tools, byFields);
+  }
+  const key = `${p.parseMode}|${p.maxTokens}|${p.temperature}|${p.seed}`;
+  let b = byFields.get(key);
   if (!b) {
     const whole = JSON.stringify({ ...requestBody(ep, [], p, true), model: undefined });
     // '{"messages":[],' ... '}' -> '],' ... '}'
     const head = '{"messages":[';
     if (!whole.startsWith(head)) throw new Error('requestBody: messages is not the first field after model');
     b = Buffer.from(whole.slice(head.length));
-    tails.set(p, b);
+    byFields.set(key, b);
   }
   return b;
 }

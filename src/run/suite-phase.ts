@@ -58,10 +58,27 @@ function retryPolicy(c: Config): RetryPolicy {
   return { max: c.retries.max, baseDelayMs: c.retries.baseDelayMs, maxDelayMs: c.retries.maxDelayMs, requestTimeoutMs: c.run.requestTimeoutS * 1000 };
 }
 
+/** The OpenAI tools array per tool set, built once per phase rather than
+ * once per sample (zod to JSON Schema costs ~50 µs); the shared array also
+ * keys the request tails of request-body.ts. */
+function toolSchemas(): (names: readonly string[]) => object[] {
+  const memo = new Map<string, object[]>();
+  return (names) => {
+    const key = names.join('\u0000');
+    let tools = memo.get(key);
+    if (!tools) {
+      tools = openAiTools(names);
+      memo.set(key, tools);
+    }
+    return tools;
+  };
+}
+
 function loopContexts(ctx: PhaseContext, cond: Condition, experimentId: string, rt: RoleRuntime): (s: Sample) => LoopContext {
   const c = ctx.config;
   const retry = retryPolicy(c);
   const temperature = rt.role === 'predictor' ? c.run.temperaturePredict : c.run.temperatureVerify;
+  const schemas = toolSchemas();
   return (s) => ({
     experimentId,
     sampleId: s.sampleId,
@@ -71,7 +88,7 @@ function loopContexts(ctx: PhaseContext, cond: Condition, experimentId: string, 
     retry,
     maxTurns: c.run.maxTurns,
     baseParams: { parseMode: c.run.parseMode, maxTokens: c.run.maxTokens, temperature, seed: c.seed },
-    openAiTools,
+    openAiTools: schemas,
     knownTools: TOOL_NAMES,
     oracle: cond.oracle ? oracleTruth(s) : undefined,
     imageRef: ctx.images.imageRef(s),
