@@ -32,6 +32,6 @@ export function failureLines(f: ConditionFailures[], maxFailedShare: number): st
   if (bad.length === 0) return ['  failed samples: none'];
   return [
     `  FAILED samples (server errors, timeouts; no answer, left out of every metric; \`tce run --resume\` reruns them):`,
-    ...bad.map((x) => `    ${x.label}: ${x.failed} of ${x.samples}${x.share > maxFailedShare ? ` - over run.maxFailedShare ${maxFailedShare}: no decision for this condition` : ''}`),
+    ...bad.map((x) => `    ${x.label}: ${x.failed} of ${x.samples}${x.share > maxFailedShare ? ` - over run.maxFailedShare ${maxFailedShare}: no claim that needs it is drawn` : ''}`),
   ];
 }
