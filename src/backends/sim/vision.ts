@@ -41,18 +41,29 @@ export function qwenImageTokens(width: number, height: number): number {
   return (h / f) * (w / f);
 }
 
+/** The palette entry a colour counts for (the first within `tolerance`
+ * per channel), or -1. */
+function cueOf(r: number, g: number, b: number, palette: ReadonlyArray<readonly [number, number, number]>, tolerance: number): number {
+  for (let k = 0; k < palette.length; k++) {
+    const p = palette[k]!;
+    if (Math.abs(r - p[0]) <= tolerance && Math.abs(g - p[1]) <= tolerance && Math.abs(b - p[2]) <= tolerance) return k;
+  }
+  return -1;
+}
+
 function countCues(data: Uint8Array, channels: number, tolerance: number): Set<Cue> {
   const counts = new Array<number>(CUES.length).fill(0);
   const palette = CUES.map((c) => CUE_COLORS[c]);
+  // Scenes are mostly runs of one colour: a pixel like the previous one
+  // counts for the same cue without another palette search.
+  let pr = -1, pg = -1, pb = -1, cue = -1;
   for (let i = 0; i + 2 < data.length; i += channels) {
     const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
-    for (let k = 0; k < palette.length; k++) {
-      const p = palette[k]!;
-      if (Math.abs(r - p[0]) <= tolerance && Math.abs(g - p[1]) <= tolerance && Math.abs(b - p[2]) <= tolerance) {
-        counts[k]!++;
-        break;
-      }
+    if (r !== pr || g !== pg || b !== pb) {
+      pr = r; pg = g; pb = b;
+      cue = cueOf(r, g, b, palette, tolerance);
     }
+    if (cue >= 0) counts[cue]!++;
   }
   const seen = new Set<Cue>();
   CUES.forEach((c, k) => { if (counts[k]! >= CUE_MIN_PIXELS) seen.add(c); });
