@@ -42,13 +42,13 @@ test('tce run: all 11 conditions and the two no_tools controls end to end on the
   assert.equal(offTool.n, 0, 'prior_only executed a tool it did not offer');
 
   // tools_enabled lists exactly the tools offered to the model over the experiment's turns
-  const offered = db.prepare(`SELECT e.experiment_id AS id, e.tools_enabled AS enabled, t.request_json AS req FROM experiments e LEFT JOIN turns_full t USING (experiment_id)`).all() as Array<{ id: string; enabled: string; req: string | null }>;
+  const offered = db.prepare(`SELECT e.experiment_id AS id, e.tools_enabled AS enabled, t.request_json AS req, t.request_params AS params FROM experiments e LEFT JOIN turns_full t USING (experiment_id)`).all() as Array<{ id: string; enabled: string; req: string | null; params: string | null }>;
   const offeredBy = new Map<string, { enabled: string[]; seen: Set<string> }>();
   const parts = new PartsCache(db);
   for (const o of offered) {
     const e = offeredBy.get(o.id) ?? { enabled: JSON.parse(o.enabled) as string[], seen: new Set<string>() };
     offeredBy.set(o.id, e);
-    for (const name of (o.req ? (storedParamsOf(o.req, parts.get(o.id))['tools'] as string[] | undefined) ?? [] : [])) e.seen.add(name);
+    for (const name of (o.req ? (storedParamsOf(o.req, parts.get(o.id), o.params)['tools'] as string[] | undefined) ?? [] : [])) e.seen.add(name);
   }
   assert.equal(offeredBy.size, 13);
   for (const [id, e] of offeredBy) {

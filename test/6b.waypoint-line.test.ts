@@ -71,7 +71,7 @@ test('all_tools prompts show the predicted waypoints and the simulated verifier 
     assert.equal(promptText(db, r['eid'], r['request_json']), verificationPrompt({ scene: r['s'] as string | null, longAction: r['l'] as string | null, latAction: r['a'] as string | null }, line), `${String(r['cond'])} sample ${String(r['sample_id'])}`);
   }
   assert.ok(shown >= 8, `only ${shown} all_tools prompts showed waypoints`);
-  const calls = db.prepare(`SELECT c.sample_id, c.tool_arguments_json AS args, b.original_waypoints_json AS wp FROM tool_calls c JOIN experiments e USING (experiment_id)
+  const calls = db.prepare(`SELECT c.sample_id, c.tool_arguments_json AS args, b.original_waypoints_json AS wp FROM tool_calls_full c JOIN experiments e USING (experiment_id)
     JOIN predictions_full b ON b.sample_id = c.sample_id AND b.experiment_id = (SELECT experiment_id FROM experiments WHERE condition_name = 'baseline')
     WHERE e.condition_name = 'all_tools' AND c.tool_name = 'check_waypoint_feasibility' AND c.executed_ok = 1 AND b.original_waypoints_json IS NOT NULL`).all() as R[];
   assert.ok(calls.length > 0, 'no waypoint tool calls to check');

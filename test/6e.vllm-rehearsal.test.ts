@@ -51,7 +51,7 @@ function findFiles(dir: string, re: RegExp, out: string[] = []): string[] {
 
 const results = (db: Database.Database) => ({
   predictions: db.prepare('SELECT sample_id, final_scene, final_long_action, final_lat_action, was_revised, final_status, n_turns, n_tool_calls, final_generated_text FROM predictions_full ORDER BY sample_id').all(),
-  calls: db.prepare('SELECT sample_id, tool_call_order, turn_index, tool_name, call_status, source, tool_arguments_json, executed_ok FROM tool_calls ORDER BY sample_id, tool_call_order').all(),
+  calls: db.prepare('SELECT sample_id, tool_call_order, turn_index, tool_name, call_status, source, tool_arguments_json, executed_ok FROM tool_calls_full ORDER BY sample_id, tool_call_order').all(),
 });
 
 type Msg = { role: string; tool_calls?: Array<{ id: string; type: string; function: { name: string; arguments: string } }>; tool_call_id?: string };

@@ -58,6 +58,7 @@ test('tce show-request prints the exact body the server received, from a compact
     // parameters (sampling, tool names) are one part, not repeated per turn.
     const calls = (raw.prepare(`SELECT count(*) AS n FROM turns_full WHERE instr(request_json, '{"$call":') > 0`).get() as { n: number }).n;
     const resultsInline = (raw.prepare(`SELECT count(*) AS n FROM turns_full t JOIN tool_calls_full c USING (experiment_id, sample_id) WHERE instr(t.request_json, substr(json_quote(c.tool_result_json), 2, 40)) > 0`).get() as { n: number }).n;
+    const paramSets = (raw.prepare('SELECT count(DISTINCT request_params) AS n FROM turns_full').get() as { n: number }).n;
     const paramsInline = (raw.prepare(`SELECT count(*) AS n FROM turns_full WHERE instr(request_json, '"max_completion_tokens"') > 0`).get() as { n: number }).n;
     const single = (raw.prepare(`SELECT count(*) AS n FROM turns_full WHERE instr(request_parts, 'Scene type:') > 0`).get() as { n: number }).n;
     raw.close();
@@ -71,6 +72,7 @@ test('tce show-request prints the exact body the server received, from a compact
     assert.ok(calls > 0, 'a later turn names the tool calls it answers instead of repeating their results');
     assert.equal(resultsInline, 0);
     assert.equal(paramsInline, 0);
+    assert.equal(paramSets, 1, 'one experiment, one stage: one parameter set');
     assert.ok(stats.held >= 1 && stats.held < 6, `the fixed paragraph held ${stats.held} times for 6 samples`);
 
     const db = openDb(config.paths.db, { create: false });

@@ -51,7 +51,7 @@ export interface RebuiltTurn {
   problem: string | null;
 }
 
-interface TurnRow { experiment_id: string; sample_id: number; turn_index: number; stage: string; request_json: string | null; response_text: string | null }
+interface TurnRow { experiment_id: string; sample_id: number; turn_index: number; stage: string; request_json: string | null; request_params: string | null; response_text: string | null }
 
 /** Every recorded request with its conversation rebuilt from the turns before it. */
 export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?: ImageMode; one?: { experimentId: string; sampleId: number; upToTurn: number } } = {}): Generator<RebuiltTurn> {
@@ -65,7 +65,7 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
   const resultsOf = db.prepare('SELECT tool_call_order AS k, tool_result_json AS v FROM tool_calls_full WHERE experiment_id = ? AND sample_id = ?');
   // One sample's turns (tce show-request) or all of them.
   const o = opts.one;
-  const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json, response_text FROM turns_full${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
+  const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json, request_params, response_text FROM turns_full${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
   const it = (o ? rows.iterate(o.experimentId, o.sampleId, o.upToTurn) : rows.iterate()) as Iterable<TurnRow>;
   for (const t of it) {
     if (only && !only.has(t.experiment_id)) continue;
@@ -79,7 +79,7 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
     const base = { experiment_id: t.experiment_id, sample_id: t.sample_id, turn_index: t.turn_index, stage: t.stage };
     let stored: Stored;
     try {
-      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id), reply, results) as Stored;
+      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id), reply, results, t.request_params) as Stored;
     } catch (e) {
       yield { ...base, body: null, problem: (e as Error).message };
       continue;
@@ -176,7 +176,7 @@ type CallRow = Pick<StoredToolCall, 'tool_name' | 'tool_arguments_json' | 'parse
 
 export function exportSft(db: DB, file: string, opts: { includeIncorrect?: boolean; images?: ImageMode; experimentIds?: string[] } = {}): ExportStats {
   const callsOf = db.prepare(`SELECT tool_name, tool_arguments_json, parsed, known_tool, required_args_present, schema_valid, executed_ok
-      FROM tool_calls WHERE experiment_id = ? AND sample_id = ? AND turn_index = ? ORDER BY tool_call_order`);
+      FROM tool_calls_full WHERE experiment_id = ? AND sample_id = ? AND turn_index = ? ORDER BY tool_call_order`);
   const finalOf = db.prepare('SELECT final_scene_correct AS ok FROM predictions WHERE experiment_id = ? AND sample_id = ?');
   const condOf = db.prepare('SELECT condition_name, verifier_size FROM experiments WHERE experiment_id = ?');
   return withOut(file, (out, skipped) => {

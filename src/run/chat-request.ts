@@ -1,6 +1,6 @@
 // The JSON body of one chat completion, and its compact stored form.
 import type { Endpoint } from '../backends/types';
-import { partOf, partSha, type Joined } from '../store/request-parts';
+import { partOf, type Joined } from '../store/request-parts';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
@@ -60,19 +60,18 @@ export function requestBody(ep: Endpoint, messages: readonly ChatMessage[], p: T
   return body;
 }
 
-// A loop's parameters are one object for all its turns: serialised and
-// hashed once.
-const paramsCache = new WeakMap<TurnParams, Map<string, [string, string]>>();
+// A loop's parameters are one object for all its turns: serialised once.
+const paramsCache = new WeakMap<TurnParams, Map<string, string>>();
 
-function storedParams(p: TurnParams, model: string): [string, string] {
+function storedParams(p: TurnParams, model: string): string {
   let byModel = paramsCache.get(p);
   if (!byModel) paramsCache.set(p, (byModel = new Map()));
-  let hit = byModel.get(model);
-  if (!hit) {
-    const text = JSON.stringify({ model, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, ...samplingFields(p), stream: true });
-    byModel.set(model, (hit = [partSha(text), text]));
+  let text = byModel.get(model);
+  if (text === undefined) {
+    text = JSON.stringify({ model, tools: p.toolNames, tool_choice: p.tools.length ? (p.parseMode === 'client' ? 'none' : 'auto') : undefined, ...samplingFields(p), stream: true });
+    byModel.set(model, text);
   }
-  return hit;
+  return text;
 }
 
 /** What is stored per turn: the messages this turn added to the
@@ -80,10 +79,11 @@ function storedParams(p: TurnParams, model: string): [string, string] {
  * texts by reference (their text in `parts`, see store/request-parts.ts),
  * the echo of the previous turn's reply as {"$reply": true}, a tool
  * message's content as {"$call": order} when `callOf` names the call whose
- * tool_result_json it is, and the request parameters as one part
- * ("$params"). The full request is the concatenation over turns;
- * `sentBody` rebuilds it. */
-export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string, prevReply: string | null = null, callOf: (messageIndex: number) => number | undefined = () => undefined): { json: string; parts: string | null } {
+ * tool_result_json it is; the request parameters (model, tool names,
+ * sampling) apart, in `params` (turns.request_params), so that the same
+ * prompt sent in several conditions is one text. The full request is the
+ * concatenation over turns; `sentBody` rebuilds it. */
+export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string, prevReply: string | null = null, callOf: (messageIndex: number) => number | undefined = () => undefined): { json: string; parts: string | null; params: string } {
   const parts: Record<string, string> = {};
   const added = messages.slice(from).map((m, k): unknown => {
     // Only prompts (system, user) repeat across samples; replies and tool
@@ -102,8 +102,6 @@ export function storedRequest(messages: readonly ChatMessage[], from: number, im
         : { type: 'text', text: partOf(part.text, parts) })),
     };
   });
-  const [sha, params] = storedParams(p, model);
-  parts[sha] = params;
-  const json = JSON.stringify({ messages_from: from, messages: added, $params: { $part: sha } });
-  return { json, parts: JSON.stringify(parts) };
+  const json = JSON.stringify({ messages_from: from, messages: added });
+  return { json, parts: Object.keys(parts).length ? JSON.stringify(parts) : null, params: storedParams(p, model) };
 }

@@ -103,7 +103,7 @@ function addTiming(sums: LoopSums, outcome: TurnOutcome, queueWait: number): voi
   }
 }
 
-function turnRow(ctx: LoopContext, stage: string, turnIndex: number, request: { json: string; parts: string | null }, outcome: TurnOutcome, queueWait: number, after: Stated): TurnRow {
+function turnRow(ctx: LoopContext, stage: string, turnIndex: number, request: { json: string; parts: string | null; params: string }, outcome: TurnOutcome, queueWait: number, after: Stated): TurnRow {
   const r = outcome.result;
   const chunks = outcome.timing.chunkOffsetsMs;
   return {
@@ -114,6 +114,7 @@ function turnRow(ctx: LoopContext, stage: string, turnIndex: number, request: { 
     endpoint: stripUrlCredentials(outcome.endpoint ?? ctx.client.endpoint.baseUrl),
     request_json: request.json,
     request_parts: request.parts,
+    request_params: request.params,
     response_text: r ? r.text : null,
     reasoning_text: r && r.reasoning ? r.reasoning : null,
     finish_reason: r ? r.finishReason : null,

@@ -6,9 +6,10 @@
 // used it. The parts are content-addressed, so any copy in the experiment
 // serves. Every reader of request_json goes through `storedRequestOf`.
 // Also by reference: a tool message's content is {"$call": order}, the
-// tool_result_json of that call of the sample (tool_calls); the request's
-// parameters (model, tool names, sampling; the same for every turn of a
-// stage) are "$params": {"$part": ...}, one JSON text merged back.
+// tool_result_json of that call of the sample (tool_calls). The request's
+// parameters (model, tool names, sampling) are turns.request_params, one
+// JSON text merged back (databases of migration 9 alone hold them in
+// request_json as "$params": {"$part": ...}).
 import { createHash } from 'node:crypto';
 import type { DB } from './db';
 
@@ -149,11 +150,12 @@ function expand(v: unknown, refs: Refs): unknown {
   return v;
 }
 
-/** The stored request with "$params" (a JSON text once expanded) merged
- * back in as its fields. */
-function withParams(stored: unknown): unknown {
+/** The stored request with its parameters (turns.request_params, or an
+ * older row's "$params", each a JSON text) merged back in as its fields. */
+function withParams(stored: unknown, column: string | null): unknown {
   if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return stored;
-  const { $params: params, ...rest } = stored as Record<string, unknown>;
+  const { $params: inRequest, ...rest } = stored as Record<string, unknown>;
+  const params = inRequest ?? column ?? undefined;
   if (params === undefined) return stored;
   let fields: unknown;
   try {
@@ -167,22 +169,23 @@ function withParams(stored: unknown): unknown {
 
 /** A turn's stored request with its parts, `reply` (the previous turn's
  * response_text, for {"$reply": true}), the tool results it answered with
- * (`results`, for {"$call": order}) and its parameters put back; throws (a
+ * (`results`, for {"$call": order}) and its parameters (`params`, its
+ * request_params) put back; throws (a
  * plain Error with the reason) when request_json is not JSON or a
  * reference cannot be resolved. */
-export function storedRequestOf(requestJson: string | null, parts: Parts, reply: string | null = null, results: CallResults = new Map()): unknown {
+export function storedRequestOf(requestJson: string | null, parts: Parts, reply: string | null = null, results: CallResults = new Map(), params: string | null = null): unknown {
   let stored: unknown;
   try {
     stored = JSON.parse(requestJson ?? 'null');
   } catch {
     throw new Error('request_json is not JSON');
   }
-  return withParams(expand(stored, { parts, reply, results }));
+  return withParams(expand(stored, { parts, reply, results }), params);
 }
 
 /** A turn's request parameters alone (model, tool names, sampling), without
  * resolving its messages. */
-export function storedParamsOf(requestJson: string | null, parts: Parts): Record<string, unknown> {
+export function storedParamsOf(requestJson: string | null, parts: Parts, params: string | null = null): Record<string, unknown> {
   let stored: unknown;
   try {
     stored = JSON.parse(requestJson ?? 'null');
@@ -191,5 +194,5 @@ export function storedParamsOf(requestJson: string | null, parts: Parts): Record
   }
   if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
   const { messages: _m, ...rest } = stored as Record<string, unknown>;
-  return withParams(expand(rest, { parts, reply: null, results: new Map() })) as Record<string, unknown>;
+  return withParams(expand(rest, { parts, reply: null, results: new Map() }), params) as Record<string, unknown>;
 }

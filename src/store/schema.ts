@@ -263,7 +263,12 @@ const TEXT_MIGRATIONS: Migration[] = [
     description: 'tce: long texts stored once (texts, <column>_text_id), read through the predictions_full, tool_calls_full and turns_full views; idx_turns_exp dropped (the UNIQUE index covers it)',
     // The views list every column: a later migration that adds a column to
     // one of these tables re-creates its view (fullViewSql) after it.
-    sql: ['DROP INDEX IF EXISTS idx_turns_exp;', ...[PREDICTIONS, TOOL_CALLS, TURNS].map(fullViewSql)].join('\n'),
+    sql: ['DROP INDEX IF EXISTS idx_turns_exp;', ...[PREDICTIONS, TOOL_CALLS, TURNS].map((t) => fullViewSql(t, 9))].join('\n'),
+  },
+  {
+    version: 10,
+    description: 'tce: a turn\'s request parameters in their own column (turns.request_params); chum_uri, image_sha256, revision_reason and tool_arguments_json stored once in texts too; the _full views re-created',
+    sql: [PREDICTIONS, TOOL_CALLS, TURNS].map((t) => fullViewSql(t, 10)).join('\n'),
   },
 ];
 

@@ -92,7 +92,7 @@ export const PREDICTIONS = table('predictions', 1, {
   id,
   experiment_id: { kind: 'text', notNull: true, since: 1, extra: 'REFERENCES experiments(experiment_id)' },
   sample_id: { kind: 'integer', notNull: true, since: 1 },
-  chum_uri: text1,
+  chum_uri: interned(text1),
   original_scene: text1,
   original_long_action: text1,
   original_lat_action: text1,
@@ -105,7 +105,7 @@ export const PREDICTIONS = table('predictions', 1, {
   final_scene_correct: int1,
   was_revised: int1,
   scene_was_revised: int1,
-  revision_reason: text1,
+  revision_reason: interned(text1),
   scene_type_gt: text1,
   long_action_gt: text1,
   lat_action_gt: text1,
@@ -132,10 +132,14 @@ export const PREDICTIONS = table('predictions', 1, {
   ttft_ms: real2,
   decode_ms: real2,
   retries: int2,
-  image_sha256: text2,
+  image_sha256: interned(text2),
   original_generated_text_text_id: textId,
   final_generated_text_text_id: textId,
   original_waypoints_json_text_id: textId,
+  // per sample, the same in every condition
+  chum_uri_text_id: { ...textId, since: 10 },
+  image_sha256_text_id: { ...textId, since: 10 },
+  revision_reason_text_id: { ...textId, since: 10 },
 });
 
 export const TOOL_CALLS = table('tool_calls', 1, {
@@ -144,7 +148,7 @@ export const TOOL_CALLS = table('tool_calls', 1, {
   sample_id: { kind: 'integer', notNull: true, since: 1 },
   tool_call_order: { kind: 'integer', notNull: true, since: 1 },
   tool_name: { kind: 'text', notNull: true, since: 1 },
-  tool_arguments_json: text1,
+  tool_arguments_json: interned(text1),
   tool_result_json: interned(text1),
   model_revised_after: int1,
   revised_field: text1,
@@ -166,6 +170,7 @@ export const TOOL_CALLS = table('tool_calls', 1, {
   tool_time_us: real2,
   tool_result_json_text_id: textId,
   raw_text_text_id: textId,
+  tool_arguments_json_text_id: { ...textId, since: 10 },
 });
 
 export const TURNS = table('turns', 2, {
@@ -197,6 +202,10 @@ export const TURNS = table('turns', 2, {
   request_parts: { kind: 'text', since: 8 },
   request_json_text_id: textId,
   response_text_text_id: textId,
+  // the request's parameters (model, tool names, sampling), apart from
+  // request_json so that one prompt sent in several conditions is one text
+  request_params: interned({ kind: 'text', since: 10 }),
+  request_params_text_id: { ...textId, since: 10 },
 }, {
   constraints: ['UNIQUE(experiment_id, sample_id, turn_index)'],
   // No index of its own: UNIQUE(experiment_id, sample_id, turn_index)
@@ -229,11 +238,12 @@ export function internedColumns(t: TableDecl): string[] {
   return Object.entries(t.columns).filter(([, c]) => c.interned).map(([n]) => n);
 }
 
-/** `<table>_full`: every column of the table, each interned one with its
+/** `<table>_full` as of migration `version`: every column of the table, each interned one with its
  * text whether stored inline or in `texts`; the `_text_id` columns left
  * out. What researchers (and tce's readers) query for the texts. */
-export function fullViewSql(t: TableDecl): string {
-  const cols = Object.entries(t.columns).filter(([n]) => !n.endsWith('_text_id')).map(([n, c]) => (c.interned
+export function fullViewSql(t: TableDecl, version: number): string {
+  const stored = (n: string): boolean => (t.columns[`${n}_text_id`]?.since ?? Infinity) <= version;
+  const cols = Object.entries(t.columns).filter(([n, c]) => !n.endsWith('_text_id') && c.since <= version).map(([n, c]) => (c.interned && stored(n)
     ? `coalesce(${n}, (SELECT text FROM texts WHERE texts.id = ${t.name}.${n}_text_id)) AS ${n}`
     : n));
   return `DROP VIEW IF EXISTS ${t.name}_full;\nCREATE VIEW ${t.name}_full AS SELECT ${cols.join(', ')} FROM ${t.name};`;

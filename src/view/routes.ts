@@ -58,7 +58,7 @@ async function imageRoute(ctx: ViewContext, idText: string): Promise<Reply> {
   if (!/^\d{1,15}$/.test(idText)) return notFound('not a sample id');
   const id = Number(idText);
   const e = ctx.store.conditions()[0];
-  const row = e ? ctx.store.db.prepare('SELECT image_sha256 FROM predictions WHERE experiment_id = ? AND sample_id = ?').get(e.experiment_id, id) as { image_sha256: string | null } | undefined : undefined;
+  const row = e ? ctx.store.db.prepare('SELECT image_sha256 FROM predictions_full WHERE experiment_id = ? AND sample_id = ?').get(e.experiment_id, id) as { image_sha256: string | null } | undefined : undefined;
   const img = row ? await ctx.images.get(id, row.image_sha256) : null;
   if (!img) return notFound(`no image for sample ${id}${ctx.images.problem ? ` (${ctx.images.problem})` : ''}`);
   return { status: 200, type: img.mime, body: img.bytes, cache: 'private, max-age=3600' };

@@ -34,7 +34,7 @@ type TurnRow = Omit<TurnView, 'messages' | 'requestProblem'> & { request_json: s
 const TURNS = `SELECT turn_index, stage, status, error, finish_reason, retries, queue_wait_ms, ttft_ms, decode_ms, e2e_ms, prompt_tokens, completion_tokens,
   request_json, response_text, reasoning_text FROM turns_full WHERE experiment_id = ? AND sample_id = ? ORDER BY turn_index`;
 const CALLS = `SELECT tool_call_order AS "order", raw_text, repairs_json AS repairs, source, tool_time_us, tool_result_json AS result FROM tool_calls_full WHERE experiment_id = ? AND sample_id = ?`;
-const META = `SELECT chum_uri, location, odd_label, image_sha256 FROM predictions WHERE experiment_id = ? AND sample_id = ?`;
+const META = `SELECT chum_uri, location, odd_label, image_sha256 FROM predictions_full WHERE experiment_id = ? AND sample_id = ?`;
 
 /** Text and image count of a stored message; anything else is shown as JSON. */
 function messageView(m: unknown): { role: string; text: string; images: number } {
