@@ -1,5 +1,6 @@
 // openBackends for the simulator (synthetic, one server per model) and for
 // listed endpoints, used exactly like spawned servers.
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load';
@@ -62,4 +63,12 @@ test('the simulator thread: several servers, start errors come back with their m
 
 test('a bad fault spec in the config names the field when the config loads, before any backend opens', () => {
   assert.throws(() => parseConfig({ backend: { simulator: { faults: 'explode=1' } } }, 'test'), /test: backend\.simulator\.faults: bad fault item 'explode=1'/);
+});
+
+test('a prewarmed simulator thread with no server open does not hold the process open', () => {
+  // A run that fails while loading its data has prewarmed the thread but never started a server.
+  const threadHost = require.resolve('../src/backends/sim/thread-host');
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(threadHost)}).prewarmSimulatorThread()`], { timeout: 20_000 });
+  assert.equal(r.signal, null, 'the process was still running after 20 s');
+  assert.equal(r.status, 0, r.stderr.toString());
 });

@@ -29,7 +29,6 @@ class SimulatorThread {
 
   constructor() {
     this.worker = new Worker(path.join(__dirname, 'sim-worker.js'));
-    this.worker.unref();
     this.worker.on('message', (m: HostReply) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
@@ -42,6 +41,10 @@ class SimulatorThread {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`simulator thread exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker's port
+    // again, which would hold the process open after a run that never started
+    // a server (e.g. one that failed while loading its data).
+    this.worker.unref();
   }
 
   private hold(d: 1 | -1): void {
