@@ -8,9 +8,12 @@ import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { rng } from './helpers/extract-fuzz';
 
-// 60 samples x 11 conditions: enough batches that a kill after the fourth
-// commit lands mid-run (and if not, the attempt is repeated, killing sooner).
-const N = 60;
+// 40 samples x 13 experiments in batches of 8 samples: 65 batches, so a
+// kill after the first few lands mid-run, often inside an experiment (and if
+// not, the attempt is repeated, killing sooner). At 24 samples the oracle
+// gate stops the tool conditions; at 40 it lets them run.
+const N = 40;
+const SMALL_BATCHES = { run: { flushSamples: 8 } };
 
 function committedFiles(runs: string): number {
   if (!fs.existsSync(runs)) return 0;
@@ -45,7 +48,7 @@ function snapshot(dbFile: string): Map<string, string> {
 test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an uninterrupted run', async (t) => {
   const fixture = await sharedFixture();
   const clean = tmpDir('tce-resume-clean-');
-  const cfgClean = writeTestConfig(clean, fixture);
+  const cfgClean = writeTestConfig(clean, fixture, SMALL_BATCHES);
   const a = await tce(['run', '--config', cfgClean, '--limit', String(N), '--quiet', '--no-report'], { cwd: clean });
   assert.equal(a.status, 0, a.stderr);
 
@@ -58,7 +61,7 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
   let killedMidRun = false;
   for (let attempt = 0; attempt < 6 && !killedMidRun; attempt++) {
     dir = tmpDir('tce-resume-killed-');
-    cfg = writeTestConfig(dir, fixture);
+    cfg = writeTestConfig(dir, fixture, SMALL_BATCHES);
     const runs = path.join(dir, 'tool_calling_experiment', 'runs');
     const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', String(N), '--quiet', '--no-report'], { cwd: dir, detached: true, stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));

@@ -8,14 +8,19 @@ import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { readRunDir } from '../src/store/run-reader';
 
+// Small batches and few samples in flight: the first batch is committed
+// after 8 samples, and what is in flight then is far from the last of LIMIT.
+const LIMIT = 60;
+const SMALL = { run: { flushSamples: 8 }, concurrency: { initial: 8, adaptive: false } };
+
 /** Starts `tce run` with the latency model and waits for its first committed batch. */
 async function runUntilFirstCommit(prefix: string) {
   const fixture = await sharedFixture();
   const dir = tmpDir(prefix);
   // The latency model makes turns take real time, so the interrupt lands mid-run.
-  const cfg = writeTestConfig(dir, fixture, { backend: { simulator: { latency: true } } });
+  const cfg = writeTestConfig(dir, fixture, { backend: { simulator: { latency: true } }, ...SMALL });
   const runs = path.join(dir, 'tool_calling_experiment', 'runs');
-  const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', String(LIMIT), '--conditions', 'all_tools_8b', '--no-report'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = { err: '' };
   child.stderr.on('data', (d: Buffer) => { log.err += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -40,19 +45,19 @@ test('Ctrl-C: in-flight turns finish, everything is flushed, experiments are mar
   const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
   const partial = (db.prepare('SELECT count(*) AS n FROM predictions').get() as { n: number }).n;
   db.close();
-  assert.ok(partial > 0 && partial < 300, `interrupted run loaded ${partial} samples`);
+  assert.ok(partial > 0 && partial < LIMIT, `interrupted run loaded ${partial} samples`);
 
   // The rest runs without the latency model: a timing-only setting, so the
   // same experiment continues (and the test does not wait for simulated GPUs).
-  writeTestConfig(dir, fixture, { backend: { simulator: { latency: false } } });
-  const r = await tce(['run', '--config', cfg, '--limit', '300', '--conditions', 'all_tools_8b', '--no-report', '--quiet'], { cwd: dir });
+  writeTestConfig(dir, fixture, { backend: { simulator: { latency: false } }, ...SMALL });
+  const r = await tce(['run', '--config', cfg, '--limit', String(LIMIT), '--conditions', 'all_tools_8b', '--no-report', '--quiet'], { cwd: dir });
   assert.equal(r.status, 0, r.stderr);
   const db2 = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
   const rows = db2.prepare('SELECT count(*) AS n, count(DISTINCT sample_id) AS d, count(DISTINCT experiment_id) AS e FROM predictions').get() as { n: number; d: number; e: number };
   const status = (db2.prepare('SELECT status FROM experiments').get() as { status: string }).status;
   db2.close();
   assert.equal(status, 'completed', 'the reloaded experiment row reflects the finished run');
-  assert.deepEqual(rows, { n: 300, d: 300, e: 1 });
+  assert.deepEqual(rows, { n: LIMIT, d: LIMIT, e: 1 });
 });
 
 test('a second Ctrl-C flushes what is finished and exits 130 at once; the run directory stays readable', async () => {
@@ -67,5 +72,5 @@ test('a second Ctrl-C flushes what is finished and exits 130 at once; the run di
   // commit marker) and a resume starts from them.
   const expDir = fs.readdirSync(runs).find((x) => x.startsWith('tc_all_tools_8b'))!;
   const run = readRunDir(path.join(runs, expDir));
-  assert.ok(run.tables.predictions.length > 0 && run.tables.predictions.length < 300, `${run.tables.predictions.length} samples on disk`);
+  assert.ok(run.tables.predictions.length > 0 && run.tables.predictions.length < LIMIT, `${run.tables.predictions.length} samples on disk`);
 });

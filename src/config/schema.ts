@@ -129,6 +129,7 @@ export const ConfigSchema = z.strictObject({
     parseMode: results(z.enum(['client', 'server']).default('client').describe('client = tool_choice "none" and parse <tool_call> text here; server = vLLM\'s hermes parser')),
     clientMode: operational(z.enum(['native', 'openai']).default('native').describe('native = raw HTTP bodies into the C++ stream engine; openai = the openai package')),
     order: operational(z.enum(['condition-major', 'sample-major']).default('condition-major').describe('sample-major sends one sample\'s conditions back to back (image cache hits)')),
+    flushSamples: operational(z.int().positive().default(256).describe('samples per committed batch of an experiment\'s run files; fewer = less lost to a crash, more files (tests use small batches to interrupt short runs mid-way)')),
     minFreeMiB: operational(z.number().min(0).default(256).describe('free space the run folder, the database\'s folder and the media folder must have before a run starts (MiB); 0 = not checked')),
     maxFailedShare: operational(z.number().min(0).max(1).default(0.02).describe('most failed samples (server errors, timeouts) a condition may have, as a share of its samples; above it the run exits non-zero, and no claim that needs that condition (nor the outcome) is drawn')),
     controls: operational(z.boolean().default(true).describe('also run the no_tools controls (each verifier with the same prompt and image, no tools, one turn), so every tool condition is compared with the same verifier without tools; false = skip them')),

@@ -99,7 +99,7 @@ function loopContexts(ctx: PhaseContext, cond: Condition, experimentId: string, 
 function openTask(ctx: PhaseContext, w: PlannedExperiment): ExperimentTask {
   const total = ctx.samples.length;
   const id = String(w.row['experiment_id']);
-  const writer = openRunWriter(ctx.config.paths.runsDir, w.row, ctx.shard ? { dirName: `${id}.shard-${ctx.shard.replace('/', '-of-')}` } : {});
+  const writer = openRunWriter(ctx.config.paths.runsDir, w.row, { flushRows: ctx.config.run.flushSamples, ...(ctx.shard ? { dirName: `${id}.shard-${ctx.shard.replace('/', '-of-')}` } : {}) });
   w.writer = writer;
   const done = writer.doneSampleIds();
   const todo = ctx.samples.filter((s) => !done.has(s.sampleId));

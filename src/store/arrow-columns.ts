@@ -67,7 +67,7 @@ function varWidth(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec 
       valid[i >> 3]! |= 1 << (i & 7);
       if (typeof v === 'string') pos += buf.write(v, pos);
       else { buf.set(v as Uint8Array, pos); pos += (v as Uint8Array).byteLength; }
-      if (pos > MAX_OFFSET) throw new TceError('RUN_BATCH_TOO_LARGE', `${at(i)}: column ${name} holds over 2 GiB in one batch`, 'flush more often (a smaller flushRows)');
+      if (pos > MAX_OFFSET) throw new TceError('RUN_BATCH_TOO_LARGE', `${at(i)}: column ${name} holds over 2 GiB in one batch`, 'flush more often (a smaller run.flushSamples)');
     }
     offsets[i + 1] = pos;
   }

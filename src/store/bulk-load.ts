@@ -28,6 +28,9 @@ export interface LoadResult {
 
 export interface LoadOptions {
   log?: (line: string) => void;
+  /** New rows from which a table's secondary indexes are dropped for the
+   * load (default REINDEX_MIN_ROWS; tests lower it to load less). */
+  reindexMinRows?: number;
 }
 
 /** Below this many new rows the secondary indexes stay; above it (and
@@ -208,7 +211,7 @@ function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take
   return n;
 }
 
-function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => void, texts: TextStore): Omit<LoadResult, 'experiments'> {
+function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => void, texts: TextStore, reindexMinRows = REINDEX_MIN_ROWS): Omit<LoadResult, 'experiments'> {
   const row = mergeExperimentRows(copies);
   refuseOtherRun(db, id, row, copies[0]!.file);
   if (copies.length > 1) log(`${id}: merging ${copies.length} copies: ${copies.map((c) => c.dir).join(', ')}`);
@@ -249,7 +252,7 @@ function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => 
       const adding = parts.reduce((n, p) => n + p.rows.length, 0);
       if (adding === 0) continue;
       const present = (db.prepare(`SELECT max(id) AS n FROM ${t}`).get() as { n: number | null }).n ?? 0;
-      const reindex = adding >= REINDEX_MIN_ROWS && adding >= present ? secondaryIndexes(db, t) : [];
+      const reindex = adding >= reindexMinRows && adding >= present ? secondaryIndexes(db, t) : [];
       for (const ix of reindex) db.exec(`DROP INDEX "${ix.name}"`);
       counts[t] = insertRows(db, t, parts, texts);
       for (const ix of reindex) db.exec(ix.sql);
@@ -277,7 +280,7 @@ export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadRe
   for (const id of [...groups.keys()].sort()) {
     let r: ReturnType<typeof loadExperiment>;
     try {
-      r = loadExperiment(db, id, groups.get(id)!, log, texts);
+      r = loadExperiment(db, id, groups.get(id)!, log, texts, opts.reindexMinRows);
     } catch (e) {
       throw writeError(db.name, e);
     }

@@ -41,17 +41,27 @@ export function sharedFixture(seed = 42): Promise<string> {
   return shared;
 }
 
+/** The tool statistics of a shared fixture, one file per fixture: a run
+ * rebuilds them when their source or mode differs (ensureToolStats) and
+ * replaces the file atomically, so test files can share it; building them
+ * from the 8,613 baseline rows is most of a small run's fixed cost. */
+export function sharedToolStats(fixtureDir: string): string {
+  return path.join(TEST_CACHE, `tool-stats-${path.basename(fixtureDir)}.json`);
+}
+
 /** A config file in `dir` that runs against `fixtureDir` and keeps every
- * output inside `dir` (the DB at the plan's relative path). */
+ * output inside `dir` (the DB at the plan's relative path), except the tool
+ * statistics of a shared fixture (`sharedToolStats`). */
 export function writeTestConfig(dir: string, fixtureDir: string, extra: Record<string, unknown> = {}): string {
   const exp = path.join(dir, 'tool_calling_experiment');
+  const shared = path.dirname(path.resolve(fixtureDir)) === TEST_CACHE;
   const cfg = {
     paths: {
       experimentDir: exp,
       db: path.join(exp, 'tool_calling.db'),
       runsDir: path.join(exp, 'runs'),
       fixtureDir,
-      toolStats: path.join(exp, 'tool_stats.json'),
+      toolStats: shared ? sharedToolStats(fixtureDir) : path.join(exp, 'tool_stats.json'),
       reportsDir: exp,
     },
     ...extra,
