@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   loadPackageTokenizer, loadPreparedTokenizer, loadTokenizer, tokenizerDataCurrent, writeTokenizerData, TOKENIZER_DATA_DIR,
 } from '../src/backends/sim/tokenizer-data';
+import { pieceEncoder } from '../src/backends/sim/piece-encoder';
 import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, verificationPrompt } from '../src/protocol/prompts';
 import { TOOL_NAMES } from '../src/protocol/tools';
 import { openAiTools } from '../src/tools/registry';
@@ -58,6 +59,23 @@ test('the prepared tables tokenize and detokenize exactly as the package load', 
     }
   }
   assert.equal(prepared.model.vocab.length, reference.model.vocab.length);
+});
+
+test('the per-piece memo encodes and counts exactly as the package, first sight and repeat', () => {
+  const reference = loadTokenizer();
+  const fast = pieceEncoder(reference);
+  const texts = corpus();
+  // Twice: the second pass reads every piece from the memo.
+  for (const pass of [1, 2]) {
+    for (const text of texts) {
+      const ids = reference.encode(text, { add_special_tokens: false });
+      assert.deepEqual(fast.encode(text), ids, `pass ${pass}: same ids for ${JSON.stringify(text.slice(0, 60))}`);
+      assert.equal(fast.count(text), ids.length);
+    }
+  }
+  // A tokenizer of another shape falls back to the package's encode.
+  const other = Object.assign(Object.create(Object.getPrototypeOf(reference) as object) as typeof reference, reference, { post_processor: null });
+  assert.deepEqual(pieceEncoder(other).encode('<tool_call>hi there'), reference.encode('<tool_call>hi there', { add_special_tokens: false }));
 });
 
 test('tables made for another tokenizer version are not used', () => {

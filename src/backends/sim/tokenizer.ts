@@ -4,12 +4,18 @@
 // memoised because the simulator sees the same prompt and answer texts over
 // and over (prompt templates, tool schemas, answer templates).
 import { BoundedCache } from './bounded-cache';
+import { pieceEncoder, type PieceEncoder } from './piece-encoder';
 import { loadTokenizer, type Tokenizer } from './tokenizer-data';
 
 let tokenizer: Tokenizer | null = null;
+let pieces: PieceEncoder | null = null;
 function get(): Tokenizer {
   tokenizer ??= loadTokenizer();
   return tokenizer;
+}
+function encoder(): PieceEncoder {
+  pieces ??= pieceEncoder(get());
+  return pieces;
 }
 
 const counts = new BoundedCache<string, number>(50_000);
@@ -21,14 +27,14 @@ export function warmTokenizer(): void {
 }
 
 export function encode(text: string): number[] {
-  return get().encode(text, { add_special_tokens: false });
+  return encoder().encode(text);
 }
 
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
   let n = counts.get(text);
   if (n === undefined) {
-    n = encode(text).length;
+    n = encoder().count(text);
     counts.set(text, n);
   }
   return n;
