@@ -88,7 +88,7 @@ test('tce run: all 11 conditions and the two no_tools controls end to end on the
   const t = db.prepare(`SELECT request_json, e2e_ms, ttft_ms, length(chunk_times) AS ct FROM turns_full WHERE stage = 'verify' LIMIT 1`).get() as { request_json: string; e2e_ms: number; ttft_ms: number; ct: number };
   assert.ok(t.e2e_ms > 0 && t.ttft_ms >= 0 && t.ct > 0);
   assert.ok(!t.request_json.includes('base64'));
-  assert.match(t.request_json, /sha256:[0-9a-f]{64}#sample=\d+/);
+  assert.match(t.request_json, /\{"\$image":"[0-9a-f]{8}"\}/, 'the image named by the first hex digits of predictions.image_sha256');
   db.close();
 
   if (hasPython3()) {

@@ -155,7 +155,7 @@ test('pages: 200 with content, CSP and no raw hostile markup; read-only, loopbac
   assert.equal(img.status, 200);
   assert.match(img.headers.get('content-type') ?? '', /^image\/(png|jpeg)$/);
   assert.throws(() => store!.db.prepare(`DELETE FROM predictions`).run(), /readonly|read-only|query_only/i);
-  assert.equal(store!.schemaNote(), null, 'the migrated database has the viewer\'s index');
+  assert.equal(store!.schemaNote(), null, 'the migrated database has the _full views');
 });
 
 test('a database still being written: new commits show up on the next request', async () => {

@@ -63,6 +63,8 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
   let prevReply: string | null = null;
   let results: CallResults = new Map();
   const resultsOf = db.prepare('SELECT tool_call_order AS k, tool_result_json AS v FROM tool_calls_full WHERE experiment_id = ? AND sample_id = ?');
+  const imageOf = db.prepare('SELECT image_sha256 FROM predictions_full WHERE experiment_id = ? AND sample_id = ?').pluck();
+  let image: string | null = null;
   // One sample's turns (tce show-request) or all of them.
   const o = opts.one;
   const rows = db.prepare(`SELECT experiment_id, sample_id, turn_index, stage, request_json, request_params, response_text FROM turns_full${o ? ' WHERE experiment_id = ? AND sample_id = ? AND turn_index <= ?' : ''} ORDER BY experiment_id, sample_id, turn_index`);
@@ -73,13 +75,15 @@ export function* rebuiltTurns(db: DB, opts: { experimentIds?: string[]; images?:
     if (k !== key) {
       key = k; conversation = []; prevReply = null;
       results = new Map((resultsOf.all(t.experiment_id, t.sample_id) as Array<{ k: number; v: string | null }>).map((r) => [r.k, r.v]));
+      const sha = imageOf.get(t.experiment_id, t.sample_id) as string | null | undefined;
+      image = sha ? `sha256:${sha}#sample=${t.sample_id}` : null;
     }
     const reply = prevReply;
     prevReply = t.response_text;
     const base = { experiment_id: t.experiment_id, sample_id: t.sample_id, turn_index: t.turn_index, stage: t.stage };
     let stored: Stored;
     try {
-      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id), reply, results, t.request_params) as Stored;
+      stored = storedRequestOf(t.request_json, parts.get(t.experiment_id), reply, results, t.request_params, image) as Stored;
     } catch (e) {
       yield { ...base, body: null, problem: (e as Error).message };
       continue;

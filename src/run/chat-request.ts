@@ -74,6 +74,14 @@ function storedParams(p: TurnParams, model: string): string {
   return text;
 }
 
+/** An image named `sha256:<hex>#sample=<id>` (the sample's own, whose hash
+ * predictions.image_sha256 holds) is stored as its first 8 hex digits: the
+ * reader rebuilds the name from the prediction row and checks them. */
+function imageMark(ref: string): string | { $image: string } {
+  const m = /^sha256:([0-9a-f]{8})[0-9a-f]{56}#sample=\d+$/.exec(ref);
+  return m ? { $image: m[1]! } : ref;
+}
+
 /** What is stored per turn: the messages this turn added to the
  * conversation (from index `messages_from`), images by content hash, long
  * texts by reference (their text in `parts`, see store/request-parts.ts),
@@ -97,8 +105,8 @@ export function storedRequest(messages: readonly ChatMessage[], from: number, im
     if (typeof m.content === 'string') return { ...m, content: partOf(m.content, parts) };
     return {
       ...m,
-      content: m.content.map((part): ContentPart | { type: 'text'; text: string | Joined } => (part.type === 'image_url'
-        ? { type: 'image_url', image_url: { url: imageRef(part.image_url.url) } }
+      content: m.content.map((part): { type: 'image_url'; image_url: { url: string | { $image: string } } } | { type: 'text'; text: string | Joined } => (part.type === 'image_url'
+        ? { type: 'image_url', image_url: { url: imageMark(imageRef(part.image_url.url)) } }
         : { type: 'text', text: partOf(part.text, parts) })),
     };
   });

@@ -40,6 +40,15 @@ function isReply(v: unknown): boolean {
   return !!v && typeof v === 'object' && (v as { $reply?: unknown }).$reply === true && Object.keys(v).length === 1;
 }
 
+function isImage(v: unknown): v is { $image: string } {
+  return !!v && typeof v === 'object' && typeof (v as { $image?: unknown }).$image === 'string' && Object.keys(v).length === 1;
+}
+
+function imageRef(v: { $image: string }, image: string | null): string {
+  if (image === null || !image.startsWith(`sha256:${v.$image}`)) throw new Error(`the request's image (sha256 ${v.$image}...) is not the sample's (predictions.image_sha256)`);
+  return image;
+}
+
 function isCall(v: unknown): v is { $call: number } {
   return !!v && typeof v === 'object' && typeof (v as { $call?: unknown }).$call === 'number' && Object.keys(v).length === 1;
 }
@@ -124,7 +133,7 @@ function partText(ref: PartRef, parts: Parts): string {
 /** tool_result_json of a sample's calls, by tool_call_order. */
 export type CallResults = ReadonlyMap<number, string | null>;
 
-interface Refs { parts: Parts; reply: string | null; results: CallResults }
+interface Refs { parts: Parts; reply: string | null; results: CallResults; image?: string | null | undefined }
 
 function callResult(order: number, results: CallResults): string {
   const text = results.get(order);
@@ -136,6 +145,8 @@ function expand(v: unknown, refs: Refs): unknown {
   const { parts, reply } = refs;
   if (isRef(v)) return partText(v, parts);
   if (isCall(v)) return callResult(v.$call, refs.results);
+  // Not asked for (undefined): the reference stays.
+  if (isImage(v)) return refs.image === undefined ? v : imageRef(v, refs.image);
   if (isReply(v)) {
     if (reply === null) throw new Error('the request echoes a previous reply, but the turn before has no response_text');
     return reply;
@@ -169,18 +180,20 @@ function withParams(stored: unknown, column: string | null): unknown {
 
 /** A turn's stored request with its parts, `reply` (the previous turn's
  * response_text, for {"$reply": true}), the tool results it answered with
- * (`results`, for {"$call": order}) and its parameters (`params`, its
- * request_params) put back; throws (a
+ * (`results`, for {"$call": order}), its parameters (`params`, its
+ * request_params) and its image name (`image`: `sha256:<hex>#sample=<id>`
+ * from predictions.image_sha256, for {"$image": "<8 hex>"}; null: the
+ * sample has none, an error; absent: left as is) put back; throws (a
  * plain Error with the reason) when request_json is not JSON or a
  * reference cannot be resolved. */
-export function storedRequestOf(requestJson: string | null, parts: Parts, reply: string | null = null, results: CallResults = new Map(), params: string | null = null): unknown {
+export function storedRequestOf(requestJson: string | null, parts: Parts, reply: string | null = null, results: CallResults = new Map(), params: string | null = null, image?: string | null): unknown {
   let stored: unknown;
   try {
     stored = JSON.parse(requestJson ?? 'null');
   } catch {
     throw new Error('request_json is not JSON');
   }
-  return withParams(expand(stored, { parts, reply, results }), params);
+  return withParams(expand(stored, { parts, reply, results, image }), params);
 }
 
 /** A turn's request parameters alone (model, tool names, sampling), without

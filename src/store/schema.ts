@@ -270,6 +270,11 @@ const TEXT_MIGRATIONS: Migration[] = [
     description: 'tce: a turn\'s request parameters in their own column (turns.request_params); chum_uri, image_sha256, revision_reason and tool_arguments_json stored once in texts too; the _full views re-created',
     sql: [PREDICTIONS, TOOL_CALLS, TURNS].map((t) => fullViewSql(t, 10)).join('\n'),
   },
+  {
+    version: 11,
+    description: 'tce: turns.endpoint and predictions.final_waypoints_json stored once in texts; idx_predictions_view dropped (prediction rows are narrow since the texts moved out: the suite page groups them by idx_predictions_exp)',
+    sql: ['DROP INDEX IF EXISTS idx_predictions_view;', fullViewSql(PREDICTIONS, 11), fullViewSql(TURNS, 11)].join('\n'),
+  },
 ];
 
 // A new migration is one more entry of TEXT_MIGRATIONS (never edit old ones).

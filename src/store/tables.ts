@@ -123,7 +123,7 @@ export const PREDICTIONS = table('predictions', 1, {
   original_waypoints_json: interned(text2),
   final_status: text2,
   final_error: text2,
-  final_waypoints_json: text2,
+  final_waypoints_json: interned(text2),
   n_turns: int2,
   n_tool_calls: int2,
   prompt_tokens: int2,
@@ -140,6 +140,7 @@ export const PREDICTIONS = table('predictions', 1, {
   chum_uri_text_id: { ...textId, since: 10 },
   image_sha256_text_id: { ...textId, since: 10 },
   revision_reason_text_id: { ...textId, since: 10 },
+  final_waypoints_json_text_id: { ...textId, since: 11 },
 });
 
 export const TOOL_CALLS = table('tool_calls', 1, {
@@ -179,7 +180,7 @@ export const TURNS = table('turns', 2, {
   sample_id: { kind: 'integer', notNull: true, since: 2 },
   turn_index: { kind: 'integer', notNull: true, since: 2 },
   stage: { kind: 'text', notNull: true, since: 2 },
-  endpoint: text2,
+  endpoint: interned(text2),
   request_json: interned(text2),
   response_text: interned(text2),
   reasoning_text: text2,
@@ -206,6 +207,7 @@ export const TURNS = table('turns', 2, {
   // request_json so that one prompt sent in several conditions is one text
   request_params: interned({ kind: 'text', since: 10 }),
   request_params_text_id: { ...textId, since: 10 },
+  endpoint_text_id: { ...textId, since: 11 },
 }, {
   constraints: ['UNIQUE(experiment_id, sample_id, turn_index)'],
   // No index of its own: UNIQUE(experiment_id, sample_id, turn_index)
@@ -222,8 +224,8 @@ export const RUN_DECISIONS = table('run_decisions', 2, {
 });
 
 /** Long texts stored once: the bulk load keeps each interned column's
- * text here (id: the first 51 bits of its sha256, the next free one on a
- * collision) and its id in `<column>_text_id`. Model replies, tool results
+ * text here (id: the first 31 bits of its sha256, the next free one on a
+ * collision; see texts.ts) and its id in `<column>_text_id`. Model replies, tool results
  * and request records repeat across samples and conditions. */
 export const TEXTS = table('texts', 9, {
   id: { kind: 'integer', since: 9, extra: 'PRIMARY KEY' },

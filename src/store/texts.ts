@@ -1,7 +1,8 @@
 // The texts table (tables.ts, TEXTS): each long text of an interned column
-// stored once, by content. An id is the first 51 bits of the text's sha256
-// (a safe JS integer); a different text already under that id (odds about
-// n²/2^52 for n texts) takes the next free id, so an id always names
+// stored once, by content. An id is the first 31 bits of the text's sha256
+// (4 bytes in a row; databases of migration 9 hold 51-bit ids, read alike);
+// a different text already under that id (for the ~60,000 texts of a
+// default run, about one) takes the next free id, so an id always names
 // exactly one text and lookups need no hash.
 import { createHash } from 'node:crypto';
 import type { DB } from './db';
@@ -10,12 +11,12 @@ import type { Cell } from './rows';
 /** Texts shorter than this (UTF-8 bytes) stay inline: an id costs ~8. */
 export const INTERN_MIN_BYTES = 24;
 
-const ID_SPACE = 2 ** 51;
+const ID_SPACE = 2 ** 31;
 
-/** The id a text takes unless another text holds it: the first 51 bits of
+/** The id a text takes unless another text holds it: the first 31 bits of
  * its sha256. */
 export function naturalTextId(digest: Buffer): number {
-  return digest.readUIntBE(0, 6) * 8 + (digest[6]! >> 5);
+  return digest.readUInt32BE(0) >>> 1;
 }
 
 export class TextStore {

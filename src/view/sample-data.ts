@@ -53,12 +53,12 @@ function messageView(m: unknown): { role: string; text: string; images: number }
   return { role: r, text: texts.join('\n'), images };
 }
 
-export function turnView(row: TurnRow, parts: Parts = new Map(), prevReply: string | null = null, results: CallResults = new Map()): TurnView {
+export function turnView(row: TurnRow, parts: Parts = new Map(), prevReply: string | null = null, results: CallResults = new Map(), image: string | null = null): TurnView {
   const { request_json, ...rest } = row;
   let messages: TurnView['messages'] = [];
   let requestProblem: string | null = null;
   try {
-    const stored = storedRequestOf(request_json, parts, prevReply, results) as { messages?: unknown } | null;
+    const stored = storedRequestOf(request_json, parts, prevReply, results, null, image) as { messages?: unknown } | null;
     if (stored && Array.isArray(stored.messages)) messages = stored.messages.map(messageView).filter((m) => m.role !== 'assistant');
     else requestProblem = 'request_json has no messages';
   } catch (e) {
@@ -75,7 +75,9 @@ function conditionSample(store: ViewStore, e: Experiment, sampleId: number, base
   const parts = experimentParts(store.db, e.experiment_id);
   const callRows = store.db.prepare(CALLS).all(e.experiment_id, sampleId) as Array<CallExtra & { result: string | null }>;
   const results = new Map(callRows.map((k) => [k.order, k.result]));
-  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map((r, i, all) => turnView(r, parts, all[i - 1]?.response_text ?? null, results));
+  const sha = store.db.prepare('SELECT image_sha256 FROM predictions_full WHERE experiment_id = ? AND sample_id = ?').pluck().get(e.experiment_id, sampleId) as string | null | undefined;
+  const image = sha ? `sha256:${sha}#sample=${sampleId}` : null;
+  const turns = (store.db.prepare(TURNS).all(e.experiment_id, sampleId) as TurnRow[]).map((r, i, all) => turnView(r, parts, all[i - 1]?.response_text ?? null, results, image));
   const calls = new Map(callRows.map(({ result: _r, ...k }) => [k.order, k]));
   return { e, d, turns, calls };
 }

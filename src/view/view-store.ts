@@ -8,8 +8,8 @@ import { selectExperiments, type ExperimentInfo } from '../analysis/load';
 import { BASELINE, conditionLabel } from '../protocol/conditions';
 import { baselineCorrectMap, diagnoseCondition, type SampleDiagnosis } from '../report/sample-diagnosis';
 
-/** Made by migration 4 (src/store/schema.ts) for suite-data.ts. */
-const VIEW_INDEX = 'idx_predictions_view';
+/** Made by migration 9 (src/store/schema.ts): the pages read the texts through it. */
+const FULL_VIEW = 'predictions_full';
 
 /** One sample of one condition as the list page shows and filters it. */
 export interface ListRow {
@@ -41,12 +41,14 @@ export class ViewStore {
     return new ViewStore(db);
   }
 
-  /** Older databases lack the viewer's indexes: pages work, only slower. */
+  /** Databases from before migration 9 lack the _full views the pages
+   * read the texts through (the viewer opens read-only, so it cannot add
+   * them). */
   schemaNote(): string | null {
-    const has = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(VIEW_INDEX);
+    const has = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?`).get(FULL_VIEW);
     if (has) return null;
     const v = this.db.pragma('user_version', { simple: true }) as number;
-    return `${this.db.name}: schema version ${v} (current ${latestSchemaVersion()}) lacks the viewer's index ${VIEW_INDEX}: the suite page may be slow; \`tce create-db --db ${this.db.name}\` migrates it`;
+    return `${this.db.name}: schema version ${v} (current ${latestSchemaVersion()}) lacks the view ${FULL_VIEW}: condition and sample pages cannot read the texts; \`tce create-db --db ${this.db.name}\` migrates it`;
   }
 
   /** Changes whenever another connection commits (SQLite's data_version). */
