@@ -40,9 +40,18 @@ function corpus(): string[] {
   ];
 }
 
+// Written once for both tests (writing reads the package's 11 MB JSON).
+let written: string | null = null;
+function preparedDir(): string {
+  if (written === null) {
+    written = tmpDir();
+    writeTokenizerData(written);
+  }
+  return written;
+}
+
 test('the prepared tables tokenize and detokenize exactly as the package load', () => {
-  const dir = tmpDir();
-  writeTokenizerData(dir);
+  const dir = preparedDir();
   assert.ok(tokenizerDataCurrent(dir));
   const prepared = loadPreparedTokenizer(dir);
   assert.ok(prepared, 'prepared tables load');
@@ -80,7 +89,7 @@ test('the per-piece memo encodes and counts exactly as the package, first sight 
 
 test('tables made for another tokenizer version are not used', () => {
   const dir = tmpDir();
-  writeTokenizerData(dir);
+  fs.cpSync(preparedDir(), dir, { recursive: true });
   const base = path.join(dir, 'base.json');
   const json = JSON.parse(fs.readFileSync(base, 'utf8')) as { source: string };
   fs.writeFileSync(base, JSON.stringify({ ...json, source: `0.0.0:${json.source}` }));
