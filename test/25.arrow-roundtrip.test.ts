@@ -180,6 +180,18 @@ test('LZ4 frames round-trip (empty, short, random, runs, several blocks) and the
   assert.ok(lz4FrameEncode(rnd).length < rnd.length + 64, 'incompressible data stored raw');
 });
 
+test('an LZ4 frame does not depend on the frames encoded before it (the match table is reused)', () => {
+  // Each text shares words with the next, so a stale table entry would
+  // point into bytes that look like a match.
+  const texts = Array.from({ length: 40 }, (_, i) => Buffer.from(`{"sample":${i},"scene":"nominal","verdict":"plausible"} `.repeat(1 + (i % 7) * 9)));
+  const first = texts.map((t) => Buffer.from(lz4FrameEncode(t)));
+  const again = [...texts].reverse().map((t) => Buffer.from(lz4FrameEncode(t))).reverse();
+  for (let i = 0; i < texts.length; i++) {
+    assert.ok(first[i]!.equals(again[i]!), `frame ${i}: same bytes in either order`);
+    assert.ok(Buffer.from(lz4FrameDecode(first[i]!)).equals(texts[i]!));
+  }
+});
+
 test('record batches are written LZ4_FRAME-compressed', async () => {
   const dir = tmpDir();
   const w = openRunWriter(dir, EXP, { flushRows: 1000 });

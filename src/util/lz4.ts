@@ -71,9 +71,23 @@ function emit(src: Uint8Array, lit: number, litLen: number, dst: Uint8Array, d: 
   return ml >= 15 ? writeLength(dst, d, ml - 15) : d;
 }
 
+// One match table for every block: an entry holds a position counted from
+// `epoch` (the positions handed out before this block), so an entry left by
+// an earlier block reads as before s0, exactly as a cleared one would. Arrow
+// compresses each column buffer on its own, most of them a few hundred
+// bytes, and allocating and zeroing a 256 KB table for each was most of the
+// encoder's time. The output bytes are the same.
+const table = new Int32Array(1 << HASH_BITS);
+let epoch = 0;
+
 /** Compresses src[s0, s1) as one LZ4 block into dst at d; returns the end. */
-function compressBlock(src: Uint8Array, s0: number, s1: number, dst: Uint8Array, d: number, table: Int32Array): number {
-  table.fill(0);
+function compressBlock(src: Uint8Array, s0: number, s1: number, dst: Uint8Array, d: number): number {
+  if (epoch + (s1 - s0) + 1 > 0x7fffffff) {
+    table.fill(0);
+    epoch = 0;
+  }
+  const base = epoch - s0 + 1;
+  epoch += s1 - s0 + 1;
   let anchor = s0;
   let i = s0;
   const mfLimit = s1 - MF_LIMIT;
@@ -81,8 +95,8 @@ function compressBlock(src: Uint8Array, s0: number, s1: number, dst: Uint8Array,
   while (i < mfLimit) {
     const seq = read32(src, i);
     const h = Math.imul(seq, P1) >>> (32 - HASH_BITS);
-    const ref = table[h]! - 1;
-    table[h] = i + 1;
+    const ref = table[h]! - base;
+    table[h] = i + base;
     if (ref < s0 || i - ref > 0xffff || read32(src, ref) !== seq) {
       // Skip faster through data that does not compress.
       i += 1 + ((i - anchor) >> 6);
@@ -109,10 +123,9 @@ export function lz4FrameEncode(data: Uint8Array): Uint8Array {
   view.setBigUint64(6, BigInt(n), true);
   out[14] = (xxh32Short(out.subarray(4, 14)) >>> 8) & 0xff;
   let d = 15;
-  const table = new Int32Array(1 << HASH_BITS);
   for (let s = 0; s < n; s += BLOCK_MAX) {
     const e = Math.min(n, s + BLOCK_MAX);
-    const end = compressBlock(data, s, e, out, d + 4, table);
+    const end = compressBlock(data, s, e, out, d + 4);
     if (end - (d + 4) >= e - s) {
       // Incompressible: stored raw (high bit of the size set).
       view.setUint32(d, ((e - s) | 0x80000000) >>> 0, true);
