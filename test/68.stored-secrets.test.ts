@@ -25,7 +25,7 @@ test('L1: credentials in an endpoint URL are stripped before anything is stored'
     const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
     const cj = (db.prepare('SELECT config_json FROM experiments').get() as { config_json: string }).config_json;
     assert.ok(cj.includes(sim.baseUrl), 'the URL itself is kept');
-    const endpoints = (db.prepare('SELECT DISTINCT endpoint FROM turns').all() as Array<{ endpoint: string }>).map((x) => x.endpoint);
+    const endpoints = (db.prepare('SELECT DISTINCT endpoint FROM turns_full').all() as Array<{ endpoint: string }>).map((x) => x.endpoint);
     db.close();
     assert.deepEqual(endpoints, [sim.baseUrl]);
     const runs = path.join(dir, 'tool_calling_experiment', 'runs');

@@ -46,10 +46,10 @@ test('two simulator replicas as endpoints of one role: both serve, every convers
     assert.equal(r.status, 0, r.stderr + r.stdout);
     assert.match(r.stderr, /verifier_2b: 2 replicas/);
     const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
-    const per = db.prepare('SELECT endpoint, count(*) AS n FROM turns GROUP BY endpoint ORDER BY endpoint').all() as Array<{ endpoint: string; n: number }>;
+    const per = db.prepare('SELECT endpoint, count(*) AS n FROM turns_full GROUP BY endpoint ORDER BY endpoint').all() as Array<{ endpoint: string; n: number }>;
     assert.deepEqual(per.map((p) => p.endpoint).sort(), sims.map((s) => s.baseUrl).sort());
     for (const p of per) assert.ok(p.n >= 10, `${p.endpoint} got only ${p.n} turns`);
-    const multi = db.prepare('SELECT sample_id, count(*) AS turns, count(DISTINCT endpoint) AS servers FROM turns GROUP BY sample_id HAVING turns > 1').all() as Array<{ sample_id: number; turns: number; servers: number }>;
+    const multi = db.prepare('SELECT sample_id, count(*) AS turns, count(DISTINCT endpoint) AS servers FROM turns_full GROUP BY sample_id HAVING turns > 1').all() as Array<{ sample_id: number; turns: number; servers: number }>;
     assert.ok(multi.length >= 5, 'too few multi-turn conversations to check affinity');
     for (const m of multi) assert.equal(m.servers, 1, `sample ${m.sample_id}: its turns went to ${m.servers} servers`);
     db.close();
@@ -69,10 +69,10 @@ test('models.verifier_2b.gpuIds [0,1] with the fake vllm: two servers start, bot
   assert.match(r.stderr, /starting verifier_2b: .* on GPU 0/);
   assert.match(r.stderr, /starting verifier_2b#1: .* on GPU 1/);
   const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
-  const per = db.prepare('SELECT endpoint, count(*) AS n FROM turns GROUP BY endpoint').all() as Array<{ endpoint: string; n: number }>;
+  const per = db.prepare('SELECT endpoint, count(*) AS n FROM turns_full GROUP BY endpoint').all() as Array<{ endpoint: string; n: number }>;
   assert.equal(per.length, 2, JSON.stringify(per));
   for (const p of per) assert.ok(p.n >= 8, `${p.endpoint} got only ${p.n} turns`);
-  const split = db.prepare('SELECT count(*) AS n FROM (SELECT sample_id FROM turns GROUP BY sample_id HAVING count(DISTINCT endpoint) > 1)').get() as { n: number };
+  const split = db.prepare('SELECT count(*) AS n FROM (SELECT sample_id FROM turns_full GROUP BY sample_id HAVING count(DISTINCT endpoint) > 1)').get() as { n: number };
   assert.equal(split.n, 0, 'a conversation moved between replicas');
   const multi = db.prepare('SELECT count(*) AS n FROM (SELECT sample_id FROM turns GROUP BY sample_id HAVING count(*) > 1)').get() as { n: number };
   assert.ok(multi.n >= 5);
