@@ -3,8 +3,9 @@
 // Runs every compiled test file (dist/test/NN.*.test.js) with node:test, two
 // files at a time. Extra arguments filter by substring: `npm test -- 20.config`.
 // The longest files start first (durations of the last run, recorded by
-// scripts/test-durations-reporter.js in .cache/test/); files never timed
-// start before all others, in layer order.
+// scripts/test-durations-reporter.js in .cache/test/; on a fresh clone, the
+// committed scripts/test-durations.json, so the slow files do not start
+// last); files never timed start before all others, in layer order.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,10 +17,14 @@ if (!fs.existsSync(dir)) {
   console.error('no compiled tests in dist/test: run `npm run build:ts`');
   process.exit(1);
 }
-let known = {};
-try {
-  known = JSON.parse(fs.readFileSync(path.join(root, '.cache', 'test', 'durations.json'), 'utf8'));
-} catch { /* first run: layer order */ }
+const readDurations = (file) => {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+};
+const known = { ...readDurations(path.join(__dirname, 'test-durations.json')), ...readDurations(path.join(root, '.cache', 'test', 'durations.json')) };
 const cost = (f) => known[f] ?? Infinity;
 // Only files whose source still exists: a renamed or deleted test leaves its
 // old .js in dist/test (tsc never removes output), which must not run twice.
