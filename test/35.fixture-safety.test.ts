@@ -9,6 +9,7 @@ import path from 'node:path';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture } from './helpers/fixture';
 import { ensureFixture, fixtureIsComplete, fixtureProblem, synthesizeFixture } from '../src/data/fixture/synth';
+import { VERIFIED_HASHES_FILE } from '../src/data/fixture/verified-hashes';
 import { FIXTURE_LOCK, FIXTURE_MARKER, claimFixtureDir, withFixtureLock } from '../src/data/fixture/fixture-dir';
 import { imageSha256, materializeImages } from '../src/data/image-payload';
 import type { Sample } from '../src/domain/sample';
@@ -79,9 +80,15 @@ test('L4: a bit-flipped fixture shard is caught by its hash, not only its size',
   fs.cpSync(fixture, copy, { recursive: true });
   t.after(() => fs.rmSync(path.dirname(copy), { recursive: true, force: true }));
   const shard = path.join(copy, 'mds', 'shard.00001.mds');
+  // checked once, so its hash is remembered (.verified-hashes.json) ...
+  assert.equal(fixtureProblem(copy, 42, { hashes: true }), null);
+  assert.ok(fs.existsSync(path.join(copy, VERIFIED_HASHES_FILE)));
+  const before = fs.statSync(shard);
   const bytes = fs.readFileSync(shard);
   bytes[1000] = bytes[1000]! ^ 0x10;
+  // ... then edited in place (same inode) with its mtime set back: still caught
   fs.writeFileSync(shard, bytes);
+  fs.utimesSync(shard, before.atime, before.mtime);
   assert.equal(fixtureProblem(copy, 42), null, 'same size');
   assert.match(fixtureProblem(copy, 42, { hashes: true }) ?? '', /mds\/shard\.00001\.mds does not match its sha256/);
 });

@@ -180,7 +180,10 @@ export class VllmPool {
 
   private async waitReady(s: PoolServer): Promise<void> {
     const timeoutMs = this.config.backend.vllm.startupTimeoutS * 1000;
-    const poll = this.opts.pollMs ?? 500;
+    // A quick server (a small model, a warm cache) is seen ready within
+    // ~0.1 s; a slow one is polled every 0.5 s.
+    let poll = Math.min(100, this.opts.pollMs ?? 500);
+    const maxPoll = this.opts.pollMs ?? 500;
     const every = this.opts.progressMs ?? 15_000;
     const t0 = Date.now();
     let nextProgress = t0 + every;
@@ -190,7 +193,7 @@ export class VllmPool {
         throw new TceError('VLLM_EXITED', `vllm serve for ${s.role} exited (${s.exit.signal ?? `code ${s.exit.code}`}) before it was ready\n--- last lines of ${s.logFile} ---\n${logTail(s.logFile)}`, 'read the log above; common causes: out of GPU memory (lower backend.vllm.gpuMemoryUtilization), an unknown flag for this vLLM version, a wrong model path');
       }
       try {
-        const res = await fetch(`${root}/health`, { signal: AbortSignal.timeout(Math.max(1000, poll * 4)) });
+        const res = await fetch(`${root}/health`, { signal: AbortSignal.timeout(Math.max(1000, maxPoll * 4)) });
         if (res.status === 200) {
           this.log(`${s.role} ready after ${((Date.now() - t0) / 1000).toFixed(1)} s at ${s.endpoint.baseUrl}`);
           return;
@@ -206,6 +209,7 @@ export class VllmPool {
         this.log(`waiting for ${s.role} (${Math.round((now - t0) / 1000)} s): ${last}`);
       }
       await new Promise((r) => setTimeout(r, poll));
+      poll = Math.min(maxPoll, poll * 2);
     }
   }
 
