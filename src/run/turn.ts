@@ -73,7 +73,10 @@ export interface ChatClient {
   close(): Promise<void>;
 }
 
-async function withRetries(retry: RetryPolicy, attempt: (n: number) => Promise<{ result: StreamResult; timing: TurnTiming }>): Promise<TurnOutcome> {
+/** `closed`: the client was closed (the run failed or ended), so a failed
+ * attempt is final; otherwise each turn still in flight would sleep through
+ * its backoffs (seconds) before the process could exit. */
+async function withRetries(retry: RetryPolicy, attempt: (n: number) => Promise<{ result: StreamResult; timing: TurnTiming }>, closed: () => boolean = () => false): Promise<TurnOutcome> {
   const started = performance.now();
   // A turn that never succeeded reports the time spent trying, with no TTFT.
   const failedTiming = (): TurnTiming => ({ sentAt: started, ttftMs: null, decodeMs: null, e2eMs: performance.now() - started, chunkOffsetsMs: new Float64Array(0) });
@@ -84,7 +87,7 @@ async function withRetries(retry: RetryPolicy, attempt: (n: number) => Promise<{
       return { status: 'ok', result, error: null, retries: n, timing };
     } catch (e) {
       last = e as Error;
-      if (e instanceof FatalError) return { status: 'server_error', result: null, error: last.message, retries: n, timing: failedTiming() };
+      if (e instanceof FatalError || closed()) return { status: 'server_error', result: null, error: last.message, retries: n, timing: failedTiming() };
       if (n === retry.max) break;
       const wait = e instanceof RetryableError && e.retryAfterMs !== null ? e.retryAfterMs : backoffMs(n, retry);
       await sleep(wait);
@@ -112,6 +115,7 @@ export class NativeChatClient implements ChatClient {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly headers: string[];
+  private closed = false;
 
   constructor(readonly endpoint: Endpoint, private readonly engine: StreamEngine, private readonly batcher: FeedBatcher, connections: number) {
     const u = new URL(endpoint.baseUrl);
@@ -123,7 +127,7 @@ export class NativeChatClient implements ChatClient {
 
   turn(messages: readonly ChatMessage[], params: TurnParams, engineOpts: StreamEngineOptions, retry: RetryPolicy): Promise<TurnOutcome> {
     const body = streamedBodyBytes(this.endpoint, messages, params);
-    return withRetries(retry, () => this.once(body, engineOpts, retry.requestTimeoutMs));
+    return withRetries(retry, () => this.once(body, engineOpts, retry.requestTimeoutMs), () => this.closed);
   }
 
   private async once(body: Buffer, engineOpts: StreamEngineOptions, timeoutMs: number): Promise<{ result: StreamResult; timing: TurnTiming }> {
@@ -157,6 +161,7 @@ export class NativeChatClient implements ChatClient {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.pool.close();
   }
 }
