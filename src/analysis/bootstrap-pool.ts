@@ -19,9 +19,16 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(8, os.availableParallelism()));
 }
 
+/** Below this many sample draws (resamples x samples x conditions) the
+ * bootstrap runs inline: starting the worker pool costs more than it saves
+ * (2 cores, 10,000 resamples x 13 conditions: 200 samples 0.15 s inline vs
+ * 0.35 s with 2 workers, CPU and wall; 2,000 samples 0.63 vs 0.85 s). */
+export const INLINE_BELOW_DRAWS = 100_000_000;
+
 export async function runBootstrap(codes: Uint8Array, nSamples: number, nConditions: number, opts: { resamples: number; seed: number; workers?: number }): Promise<BootstrapRun> {
   const resamples = opts.resamples;
-  const workers = Math.max(1, opts.workers ?? defaultWorkers());
+  const small = resamples * nSamples * nConditions < INLINE_BELOW_DRAWS;
+  const workers = Math.max(1, opts.workers ?? (small ? 1 : defaultWorkers()));
   const accuracy = new Float64Array(resamples * nConditions);
   const macroF1 = new Float64Array(resamples * nConditions);
   // A few chunks per worker keeps them all busy to the end.
