@@ -23,7 +23,7 @@ async function hostileSuite(n = 120): Promise<{ db: DB; dir: string; files: stri
   db.prepare(`UPDATE tool_calls SET tool_result_json = '{not json' WHERE sample_id = 1`).run();
   const r = await analyzeDb(db, { bootstrap: 100, workers: 1 });
   const dir = tmpDir();
-  const { files } = writeReports(db, r, { outDir: dir });
+  const { files } = await writeReports(db, r, { outDir: dir });
   return { db, dir, files };
 }
 
@@ -103,4 +103,23 @@ test('summaryTable prints one row per condition and the gate', async () => {
   assert.match(t, /^\[simulated: checks the pipeline, not the model\] Outcome [1-4]: /m);
   assert.match(t, /^ {2}tools_help_base_model staged_8b: /m);
   db.close();
+});
+
+test('reports: the JSONL written by two threads (a worker takes the second half of the conditions) has the bytes one thread writes', async () => {
+  const dbFile = path.join(tmpDir(), 'suite.db');
+  const db = openDb(dbFile);
+  try {
+    insertSyntheticSuite(db, { nSamples: 60, seed: 5 });
+    const r = await analyzeDb(db, { bootstrap: 50, workers: 1 });
+    const one = tmpDir();
+    const two = tmpDir();
+    await writeReports(db, r, { outDir: one, worker: false });
+    await writeReports(db, r, { outDir: two });
+    for (const f of ['sample_report_data.json', 'TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html']) {
+      assert.ok(fs.readFileSync(path.join(one, f)).equals(fs.readFileSync(path.join(two, f))), f);
+    }
+    assert.deepEqual(fs.readdirSync(two).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
+  } finally {
+    db.close();
+  }
 });

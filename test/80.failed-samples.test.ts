@@ -117,7 +117,7 @@ test('one failed condition: its claims are not drawn (saying which and why), eve
   const line = `not drawn: needs staged_8b (${why})`;
   assert.ok(summaryTable(r).includes(`tools_replace_finetuning staged_8b: ${line}`), 'terminal summary');
   const dir = tmpDir();
-  writeReports(db, r, { outDir: dir });
+  await writeReports(db, r, { outDir: dir });
   assert.ok(fs.readFileSync(path.join(dir, REPORT_FILES.insights), 'utf8').includes(`**staged_8b: ${line}**`), 'Markdown');
   assert.ok(fs.readFileSync(path.join(dir, REPORT_FILES.html), 'utf8').includes(`staged_8b: ${line}`), 'HTML');
   const records = fs.readFileSync(path.join(dir, REPORT_FILES.samples), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { label: string; condition_problem: string | null });

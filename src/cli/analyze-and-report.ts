@@ -10,7 +10,7 @@ export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: strin
   try {
     const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, maxFailedShare: c.run.maxFailedShare, toolStats: toolStatsIfPresent(c.paths.toolStats) });
     writeConditionMetrics(db, a);
-    const { files } = writeReports(db, a, { outDir: c.paths.reportsDir });
+    const { files } = await writeReports(db, a, { outDir: c.paths.reportsDir });
     if (!quiet) process.stdout.write(summaryTable(a) + '\n');
     for (const f of files) log(`wrote ${f}`);
     return files;

@@ -4,7 +4,7 @@
 // a different text already under that id (for the ~60,000 texts of a
 // default run, about one) takes the next free id, so an id always names
 // exactly one text and lookups need no hash.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DB } from './db';
 import type { Cell } from './rows';
 
@@ -33,9 +33,11 @@ export class TextStore {
 
   /** The id of `text` in texts, inserting it when new. */
   idOf(text: string | Uint8Array): number {
-    const digest = createHash('sha256').update(text).digest();
-    const sha = digest.toString('base64');
-    let id = naturalTextId(digest);
+    // The one-shot hash straight to base64 is ~4x cheaper than a Hash
+    // object and a digest Buffer (a default run hashes ~470,000 cells);
+    // its first 8 characters are the digest's first 6 bytes.
+    const sha = hash('sha256', text, 'base64');
+    let id = naturalTextId(Buffer.from(sha.slice(0, 8), 'base64'));
     for (;;) {
       const k = this.known.get(id);
       if (k === sha) return id;

@@ -12,7 +12,7 @@ export const reportCommand: Command = {
     const { db, result, fromArrow, reportsDir } = await analysisFrom(args);
     try {
       if (!fromArrow) writeConditionMetrics(db, result);
-      const { files } = writeReports(db, result, { outDir: str(args, 'out') ?? reportsDir });
+      const { files } = await writeReports(db, result, { outDir: str(args, 'out') ?? reportsDir });
       process.stdout.write(summaryTable(result));
       process.stdout.write(files.map((f) => `wrote ${f}\n`).join(''));
     } finally {
