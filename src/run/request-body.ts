@@ -32,7 +32,9 @@ function tailBytes(ep: Endpoint, p: TurnParams): Buffer {
     byFields = new Map();
     tails.set(p.tools, byFields);
   }
-  const key = `${p.parseMode}|${p.maxTokens}|${p.temperature}|${p.seed}`;
+  // Every field but the schemas (keyed above), so a field added to
+  // TurnParams can never be served a tail cached without it.
+  const key = JSON.stringify(p, (k, v: unknown) => (k === 'tools' ? undefined : v));
   let b = byFields.get(key);
   if (!b) {
     const whole = JSON.stringify({ ...requestBody(ep, [], p, true), model: undefined });
