@@ -3,7 +3,8 @@
 // exit 2), connections refused until "ready", vLLM's startup lines, an
 // engine-core child process in the same group, then the simulator.
 // Test knobs come through the environment, which the pool passes per model:
-//   FAKE_VLLM_STARTUP_MS  delay before listening (default 300)
+//   FAKE_VLLM_STARTUP_MS  delay before listening (default 100: node's own start
+//                         already makes the pool see refused connections first)
 //   FAKE_VLLM_FAULTS      fault spec (src/backends/sim/faults.ts), e.g. exit-startup, die-after=3
 //   FAKE_VLLM_PROFILE     simulator profile (default: from the served name or model path)
 import { spawn } from 'node:child_process';
@@ -12,7 +13,9 @@ import path from 'node:path';
 import { DEFAULTABLE_SAMPLING, type Sampling } from '../../src/backends/sim/request';
 import { startSimulator, VLLM_KEEP_ALIVE_S } from '../../src/backends/sim/server';
 import { checkMediaRoot } from '../../src/backends/sim/vision';
-import { parseFaultSpec } from '../../src/config/faults';
+// fault-spec, not faults: the config schema's module loads zod (~25% of a
+// fake server's start).
+import { parseFaultSpec } from '../../src/config/fault-spec';
 import { isProfile } from '../../src/backends/sim/profiles';
 
 const VALUE_FLAGS = new Set([
@@ -127,7 +130,7 @@ export async function main(argv: string[]): Promise<void> {
     engine.kill(signal);
   };
   process.on('SIGTERM', () => exitWithEngine(0, 'SIGTERM'));
-  const startupMs = Number(process.env.FAKE_VLLM_STARTUP_MS ?? 300);
+  const startupMs = Number(process.env.FAKE_VLLM_STARTUP_MS ?? 100);
   await new Promise((r) => setTimeout(r, startupMs));
   if (faults.exitDuringStartup) {
     process.stdout.write(`(EngineCore_DP0 pid=${engine.pid}) ERROR [core.py:700] EngineCore failed to start.\n`);
@@ -164,6 +167,9 @@ export async function main(argv: string[]): Promise<void> {
     keepAliveS: keepAlive,
     samplingDefaults: sampling,
     accessLog: (l) => process.stdout.write(l + '\n'),
+    // Most fake servers of the tests never get a chat request (cleanup,
+    // health, pool start and stop tests); see the option.
+    tokenizerOnFirstUse: true,
     onEngineDeath: () => {
       process.stdout.write(`(EngineCore_DP0 pid=${engine.pid}) ERROR [core.py:900] EngineCore encountered a fatal error.\nvllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.\n`);
       engine.kill('SIGKILL');
