@@ -15,6 +15,8 @@ import { imageDataUrl, imageSha256, materializeImages } from '../src/data/image-
 import { ConfigSchema } from '../src/config/schema';
 import { CUE_COLORS, CUE_MIN_PIXELS, CUES, type Cue } from '../src/domain/scene-cues';
 import { SCENES } from '../src/domain/enums';
+import { encodeRgbPng } from '../src/data/fixture/png-rgb';
+import { Rng } from '../src/util/rng';
 
 // The shared fixture (test/helpers/fixture.ts), synthesized with seed 42 on
 // demand; read-only here.
@@ -159,6 +161,19 @@ test('images honour the cue contract, and a careful looker tells most but not al
   assert.ok(share('nominal_clean', 'cone') < 0.15);
   const acc = correct / judged;
   assert.ok(acc > 0.8 && acc < 0.99, `careful-looker accuracy ${acc}`);
+});
+
+test('the fixture\'s PNG encoder writes the bytes pngjs wrote for the fixture (the shards and their hashes depend on it)', () => {
+  const rng = new Rng(7, 'png-test');
+  for (const [w, h, flat] of [[128, 96, 0.9], [128, 96, 0], [1, 1, 0], [7, 3, 0.5], [300, 40, 0.98]] as const) {
+    // Flat runs with noise: what the drawings look like, and the worst case.
+    const rgb = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = i > 0 && rng.chance(flat) ? rgb[i - 1]! : rng.int(0, 255);
+    const png = new PNG({ width: w, height: h });
+    png.data = rgb;
+    const want = PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, filterType: 1, deflateLevel: 6 });
+    assert.ok(encodeRgbPng(rgb, w, h).equals(want), `${w}x${h}, flat ${flat}`);
+  }
 });
 
 test('loadExperimentData reads the fixture with images and the full greedy baseline, without re-synthesizing', async () => {
