@@ -180,10 +180,12 @@ export class VllmPool {
 
   private async waitReady(s: PoolServer): Promise<void> {
     const timeoutMs = this.config.backend.vllm.startupTimeoutS * 1000;
-    // A quick server (a small model, a warm cache) is seen ready within
-    // ~0.1 s; a slow one is polled every 0.5 s.
-    let poll = Math.min(100, this.opts.pollMs ?? 500);
+    // Every 50 ms for the first 2 s, so a quick server (a small model, a warm
+    // cache, the tests' fake vllm at ~0.5 s) is seen ready within 50 ms of
+    // listening; refused connections cost nothing. A slow one is then polled
+    // at most every 0.5 s.
     const maxPoll = this.opts.pollMs ?? 500;
+    let poll = Math.min(50, maxPoll);
     const every = this.opts.progressMs ?? 15_000;
     const t0 = Date.now();
     let nextProgress = t0 + every;
@@ -209,7 +211,7 @@ export class VllmPool {
         this.log(`waiting for ${s.role} (${Math.round((now - t0) / 1000)} s): ${last}`);
       }
       await new Promise((r) => setTimeout(r, poll));
-      poll = Math.min(maxPoll, poll * 2);
+      if (Date.now() - t0 > 2000) poll = Math.min(maxPoll, poll * 2);
     }
   }
 
