@@ -30,9 +30,20 @@ const COLUMNS: Record<string, string> = {
   c_json: 'json', c_pkl: 'pkl', c_jpeg: 'jpeg', c_png: 'png', c_pil: 'pil', c_list_pil: 'list[pil]', c_list_jpeg: 'list[jpeg]', c_list_png: 'list[png]', c_jpeg_array: 'jpeg_array',
 };
 
+// Encoded once: sampleValues runs for every sample written and checked, and
+// jpeg-js builds its tables on every encode (it was most of this file's CPU
+// and garbage). Each value is deterministic, so writer and checker still see
+// the same bytes; the bytes are still different per sample for the PNGs.
+const imageCache = new Map<string, Uint8Array>();
+function cached(key: string, make: () => Uint8Array): Uint8Array {
+  let v = imageCache.get(key);
+  if (!v) imageCache.set(key, (v = make()));
+  return v;
+}
+
 function sampleValues(i: number): Record<string, unknown> {
-  const png = pngBytes(3 + i, 2, i);
-  const jpg = jpegBytes(8, 8);
+  const png = cached(`png${i}`, () => pngBytes(3 + i, 2, i));
+  const jpg = cached('jpeg', () => jpegBytes(8, 8));
   return {
     c_bytes: new Uint8Array(i % 3 === 0 ? 0 : i).fill(i), c_str: i % 4 === 0 ? '' : `sample ${i} ünïcødé ✓`, c_int: -(2 ** 40) + i, c_int8: -128 + i, c_int16: -30000 + i, c_int32: -(2 ** 31) + i,
     c_int64: i === 1 ? -(2n ** 63n) : BigInt(i) * 1_000_000_007n, c_uint8: 255 - i, c_uint16: 65535 - i, c_uint32: 2 ** 32 - 1 - i, c_uint64: i === 2 ? 2n ** 64n - 1n : i,
