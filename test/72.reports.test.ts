@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { openDb, type DB } from '../src/store/db';
 import { analyzeDb } from '../src/analysis/analyze';
+import type { AnalysisResult } from '../src/analysis/types';
 import { insertSyntheticSuite } from './support/synthetic-suite';
 import { writeReports, summaryTable } from '../src/report/write-reports';
 import { escapeHtml } from '../src/report/escape';
@@ -14,21 +15,35 @@ import { browserSkip, requireChromium } from './helpers/chromium';
 
 const HOSTILE = `</pre></style><script>alert("x")</script><img src=x onerror='alert(1)'> & "quoted"`;
 
-async function hostileSuite(n = 120): Promise<{ db: DB; dir: string; files: string[] }> {
-  const db = openDb(':memory:');
-  insertSyntheticSuite(db, { nSamples: n, seed: 4 });
-  // model text and tool output are untrusted: plant markup everywhere it can appear
-  db.prepare(`UPDATE predictions SET final_generated_text = ?, revision_reason = ? WHERE scene_was_revised = 1`).run(HOSTILE, HOSTILE);
-  db.prepare(`UPDATE tool_calls SET tool_arguments_json = ? WHERE tool_call_order = 0`).run(JSON.stringify({ scene: HOSTILE }));
-  db.prepare(`UPDATE tool_calls SET tool_result_json = '{not json' WHERE sample_id = 1`).run();
-  const r = await analyzeDb(db, { bootstrap: 100, workers: 1 });
-  const dir = tmpDir();
-  const { files } = await writeReports(db, r, { outDir: dir });
-  return { db, dir, files };
+interface Suite { db: DB; r: AnalysisResult; dir: string }
+
+/** 120 synthetic samples with hostile text, analysed and reported once for
+ * every test in this file: each test reads what it checks from the same
+ * database, analysis and report files (making them was most of its cost).
+ * A database file, not :memory:, so the reports are written by two threads
+ * (the last test compares them with one thread's). */
+let shared: Promise<Suite> | null = null;
+function hostileSuite(): Promise<Suite> {
+  shared ??= (async () => {
+    const db = openDb(path.join(tmpDir(), 'suite.db'));
+    insertSyntheticSuite(db, { nSamples: 120, seed: 4 });
+    // model text and tool output are untrusted: plant markup everywhere it can appear
+    db.prepare(`UPDATE predictions SET final_generated_text = ?, revision_reason = ? WHERE scene_was_revised = 1`).run(HOSTILE, HOSTILE);
+    db.prepare(`UPDATE tool_calls SET tool_arguments_json = ? WHERE tool_call_order = 0`).run(JSON.stringify({ scene: HOSTILE }));
+    db.prepare(`UPDATE tool_calls SET tool_result_json = '{not json' WHERE sample_id = 1`).run();
+    const r = await analyzeDb(db, { bootstrap: 100, workers: 1 });
+    const dir = tmpDir();
+    await writeReports(db, r, { outDir: dir });
+    return { db, r, dir };
+  })();
+  return shared;
 }
+after(async () => {
+  if (shared) (await shared).db.close();
+});
 
 test('reports: one JSONL line per sample and condition, ten sections, a decision, synthetic label first', async () => {
-  const { db, dir } = await hostileSuite();
+  const { dir } = await hostileSuite();
   const lines = fs.readFileSync(path.join(dir, 'sample_report_data.json'), 'utf8').trimEnd().split('\n');
   // 13 experiments and the two staged first answers, every record marked synthetic
   assert.equal(lines.length, 15 * 120);
@@ -55,11 +70,10 @@ test('reports: one JSONL line per sample and condition, ten sections, a decision
   assert.match(md, /staged_8b vs staged_first_answer_8b/);
   assert.ok(!/0\.0e\+0/.test(md), 'an underflowed p printed as 0');
   assert.ok(!md.includes('<script>'), 'raw markup in markdown');
-  db.close();
 });
 
 test('report.html escapes hostile model text and loads nothing from the network', async () => {
-  const { db, dir } = await hostileSuite();
+  const { dir } = await hostileSuite();
   const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
   assert.ok(!/<script/i.test(html), 'a <script> tag reached the page');
   assert.ok(!html.includes('onerror=\'alert'), 'an attribute reached the page');
@@ -67,24 +81,24 @@ test('report.html escapes hostile model text and loads nothing from the network'
   assert.ok(!/(src|href)="https?:/i.test(html));
   assert.match(html, /SYNTHETIC RESULTS/);
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-  db.close();
 });
 
 test('report.html renders in headless Chromium with its charts drawn', { skip: browserSkip() }, async () => {
   const chromium = requireChromium();
-  const { db, dir } = await hostileSuite(60);
-  db.close();
+  const { dir } = await hostileSuite();
   const page = `file://${path.join(dir, 'report.html')}`;
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${path.join(dir, 'profile')}`];
-  const dom = spawnSync(chromium, [...flags, '--dump-dom', page], { encoding: 'utf8', timeout: 60_000 });
+  // The browser's files go elsewhere: the report folder is checked for strays.
+  const own = tmpDir();
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${path.join(own, 'profile')}`];
+  // One browser start for both: headless Chromium dumps the DOM and takes the
+  // screenshot of the same page load (starting it was most of this test's cost).
+  const shot = path.join(own, 'shot.png');
+  const dom = spawnSync(chromium, [...flags, '--dump-dom', `--screenshot=${shot}`, '--window-size=1200,1400', page], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(dom.status, 0, dom.stderr);
   const charts = dom.stdout.match(/<svg class="chart"/g) ?? [];
   assert.ok(charts.length >= 5 + 11, `charts in the DOM: ${charts.length}`);
   assert.ok((dom.stdout.match(/class="mark"/g) ?? []).length > 100);
   assert.ok(!/<script/i.test(dom.stdout), 'the browser built a <script> element from model text');
-  const shot = path.join(dir, 'shot.png');
-  const s = spawnSync(chromium, [...flags, `--screenshot=${shot}`, '--window-size=1200,1400', page], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(s.status, 0, s.stderr);
   const png = PNG.sync.read(fs.readFileSync(shot));
   // bars are drawn in the palette's first colour (#4e79a7)
   let bar = 0;
@@ -93,33 +107,21 @@ test('report.html renders in headless Chromium with its charts drawn', { skip: b
 });
 
 test('summaryTable prints one row per condition and the gate', async () => {
-  const db = openDb(':memory:');
-  insertSyntheticSuite(db, { nSamples: 100 });
-  const r = await analyzeDb(db, { bootstrap: 0 });
-  const t = summaryTable(r);
+  const t = summaryTable((await hostileSuite()).r);
   assert.match(t, /^SYNTHETIC RESULTS/);
   assert.match(t, /Gate: oracle macro-F1 oracle_2b [\d.]+, oracle_8b [\d.]+ vs 0\.7/);
   assert.equal(t.split('\n').filter((l) => /^(baseline|oracle|no_tools|prior_only|confusion_only|all_tools|staged)/.test(l)).length, 15);
   assert.match(t, /^\[simulated: checks the pipeline, not the model\] Outcome [1-4]: /m);
   assert.match(t, /^ {2}tools_help_base_model staged_8b: /m);
-  db.close();
 });
 
 test('reports: the JSONL written by two threads (a worker takes the second half of the conditions) has the bytes one thread writes', async () => {
-  const dbFile = path.join(tmpDir(), 'suite.db');
-  const db = openDb(dbFile);
-  try {
-    insertSyntheticSuite(db, { nSamples: 60, seed: 5 });
-    const r = await analyzeDb(db, { bootstrap: 50, workers: 1 });
-    const one = tmpDir();
-    const two = tmpDir();
-    await writeReports(db, r, { outDir: one, worker: false });
-    await writeReports(db, r, { outDir: two });
-    for (const f of ['sample_report_data.json', 'TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html']) {
-      assert.ok(fs.readFileSync(path.join(one, f)).equals(fs.readFileSync(path.join(two, f))), f);
-    }
-    assert.deepEqual(fs.readdirSync(two).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
-  } finally {
-    db.close();
+  // The shared reports were written by two threads (a database file, the default).
+  const { db, r, dir: two } = await hostileSuite();
+  const one = tmpDir();
+  await writeReports(db, r, { outDir: one, worker: false });
+  for (const f of ['sample_report_data.json', 'TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html']) {
+    assert.ok(fs.readFileSync(path.join(one, f)).equals(fs.readFileSync(path.join(two, f))), f);
   }
+  assert.deepEqual(fs.readdirSync(two).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
 });
