@@ -61,10 +61,26 @@ function theirDb(original: string, dir: string): string {
 const config = (sc: Record<string, unknown>) => ConfigSchema.parse({ dataset: { selfConsistency: sc } });
 const sha = (f: string): string => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 
+// Made once per file and copied for each test (tests 3 and 4 alter their
+// copy): rewriting the 8,613 rows, and the reading of the original every
+// test compares with, were most of this file's cost. Tests only read it.
+let made: Promise<{ original: string; pristine: string }> | null = null;
+let originalRead: ReturnType<typeof readSelfConsistency> | null = null;
 async function setup(): Promise<{ original: string; theirs: string; dir: string }> {
-  const original = path.join(await sharedFixture(), FIXTURE_SC_DB);
+  made ??= (async () => {
+    const original = path.join(await sharedFixture(), FIXTURE_SC_DB);
+    return { original, pristine: theirDb(original, tmpDir('tce-scmap-')) };
+  })();
+  const { original, pristine } = await made;
   const dir = tmpDir('tce-scmap-');
-  return { original, theirs: theirDb(original, dir), dir };
+  const theirs = path.join(dir, path.basename(pristine));
+  fs.copyFileSync(pristine, theirs);
+  return { original, theirs, dir };
+}
+/** The original read with the default mapping, once. */
+function originalSc(original: string): ReturnType<typeof readSelfConsistency> {
+  originalRead ??= readSelfConsistency(original, config({}));
+  return originalRead;
 }
 
 function writeConfig(dir: string, sc: Record<string, unknown>): string {
@@ -75,7 +91,7 @@ function writeConfig(dir: string, sc: Record<string, unknown>): string {
 
 test('renamed columns and other spellings import with a mapping, sample for sample as the original', async () => {
   const { original, theirs } = await setup();
-  const want = readSelfConsistency(original, config({}));
+  const want = originalSc(original);
   const got = readSelfConsistency(theirs, config(MAPPING));
   assert.equal(got.samples.length, 8613);
   assert.deepEqual(got.samples, want.samples);
@@ -117,7 +133,7 @@ test('null columns are absent; required ones cannot be null; unknown names are r
   db.close();
   const cols = { ...THEIR_COLUMNS, generated_text: null, fine_class: null, predicted_waypoints: null };
   const got = readSelfConsistency(theirs, config({ ...MAPPING, columns: cols }));
-  const want = readSelfConsistency(original, config({}));
+  const want = originalSc(original);
   assert.deepEqual(got.samples, want.samples.map((s) => ({ ...s, fineClass: null })));
   assert.deepEqual([...got.greedy.values()], [...want.greedy.values()].map((g) => ({ ...g, generatedText: null, waypoints: null })));
   // An expected column neither there nor declared null is still an error.
@@ -142,7 +158,7 @@ test('unmapped values: one error names file, table, column, each value with its 
   const db = new Database(theirs);
   db.prepare(`UPDATE greedy_predictions SET gt_scene = ? WHERE SampleID = 7 AND run_name = 'greedy'`).run('Road\u001b[2JWork\u009b');
   db.close();
-  const incident = sceneRows(readSelfConsistency(original, config({})).samples.filter((s) => s.sampleId !== 7), 'incident_zone');
+  const incident = sceneRows(originalSc(original).samples.filter((s) => s.sampleId !== 7), 'incident_zone');
   const scene: Record<string, string> = { ...MAPPING.values.scene };
   delete scene['Incident Zone'];
   const cfg = { ...MAPPING, values: { ...MAPPING.values, scene } };
@@ -170,7 +186,7 @@ test('unmapped values: one error names file, table, column, each value with its 
 
 test('tce inspect-db prints tables, the mapping, label values with their enum, experiments and the verdict, read-only', async () => {
   const { original, theirs } = await setup();
-  const want = readSelfConsistency(original, config({}));
+  const want = originalSc(original);
   const before = sha(theirs);
   const r = await tce(['inspect-db', theirs, '--config', writeConfig(path.dirname(theirs), MAPPING)]);
   assert.equal(r.status, 0, r.stderr);
