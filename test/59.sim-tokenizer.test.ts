@@ -70,14 +70,20 @@ test('the prepared tables tokenize and detokenize exactly as the package load', 
   assert.equal(prepared.model.vocab.length, reference.model.vocab.length);
 });
 
+// The simulator's load (the build's tables), once for the tests that use it:
+// each load costs as much as the rest of a test.
+let simulators: ReturnType<typeof loadTokenizer> | null = null;
+const simulatorTokenizer = (): ReturnType<typeof loadTokenizer> => (simulators ??= loadTokenizer());
+
 test('the per-piece memo encodes and counts exactly as the package, first sight and repeat', () => {
-  const reference = loadTokenizer();
+  const reference = simulatorTokenizer();
   const fast = pieceEncoder(reference);
   const texts = corpus();
+  const want = texts.map((text) => reference.encode(text, { add_special_tokens: false }));
   // Twice: the second pass reads every piece from the memo.
   for (const pass of [1, 2]) {
-    for (const text of texts) {
-      const ids = reference.encode(text, { add_special_tokens: false });
+    for (const [i, text] of texts.entries()) {
+      const ids = want[i]!;
       assert.deepEqual(fast.encode(text), ids, `pass ${pass}: same ids for ${JSON.stringify(text.slice(0, 60))}`);
       assert.equal(fast.count(text), ids.length);
     }
@@ -102,5 +108,5 @@ test('the build prepared current tables for the simulator', () => {
   // scripts/build-ts.js writes them; without them every simulator process
   // would fall back to the package's slow load.
   assert.ok(tokenizerDataCurrent(TOKENIZER_DATA_DIR), `current tables in ${TOKENIZER_DATA_DIR}`);
-  assert.equal(loadTokenizer().encode('<tool_call>hi', { add_special_tokens: false }).length, 2);
+  assert.equal(simulatorTokenizer().encode('<tool_call>hi', { add_special_tokens: false }).length, 2);
 });
