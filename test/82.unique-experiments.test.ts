@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
 import { tce, tmpDir } from './helpers/cli';
-import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { sharedFixture, sharedToolStats, writeTestConfig } from './helpers/fixture';
 import { openDb } from '../src/store/db';
 import { openRunWriter } from '../src/store/run-writer';
 import { loadRuns } from '../src/store/bulk-load';
@@ -46,8 +46,9 @@ test('W5 at run start: a suite id the database holds with another config is refu
   const configFor = (name: string, extra: Record<string, unknown>): string => {
     const file = writeTestConfig(path.join(dir, name), fixture, { ...extra, paths: undefined });
     const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as { paths?: Record<string, string> };
-    // separate run folders, one database
-    cfg.paths = { runsDir: path.join(dir, name, 'runs'), db, fixtureDir: fixture, toolStats: path.join(dir, 'tool_stats.json'), reportsDir: path.join(dir, name), experimentDir: path.join(dir, name) };
+    // separate run folders, one database; the shared fixture's tool
+    // statistics (building them from the 8,613 rows cost a fifth of this file)
+    cfg.paths = { runsDir: path.join(dir, name, 'runs'), db, fixtureDir: fixture, toolStats: sharedToolStats(fixture), reportsDir: path.join(dir, name), experimentDir: path.join(dir, name) };
     fs.writeFileSync(file, JSON.stringify(cfg));
     return file;
   };
