@@ -8,12 +8,15 @@ import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { rng } from './helpers/extract-fuzz';
 
-// 40 samples x 13 experiments in batches of 8 samples: 65 batches, so a
-// kill after the first few lands mid-run, often inside an experiment (and if
-// not, the attempt is repeated, killing sooner). At 24 samples the oracle
-// gate stops the tool conditions; at 40 it lets them run.
-const N = 40;
-const SMALL_BATCHES = { run: { flushSamples: 8 } };
+// 16 samples x 13 experiments in batches of 4 samples: 52 batches (156
+// committed files), so a kill after the first few lands mid-run, often inside
+// an experiment (and if not, the attempt is repeated, killing sooner). At
+// this size the oracle gate would stop the tool conditions: --force runs
+// them (the same flag on every run, so the rows compare), a third of the
+// samples of the 40 the gate lets through.
+const N = 16;
+const SMALL_BATCHES = { run: { flushSamples: 4 } };
+const RUN = ['run', '--limit', String(N), '--force', '--quiet', '--no-report'];
 
 function committedFiles(runs: string): number {
   if (!fs.existsSync(runs)) return 0;
@@ -49,10 +52,12 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
   const fixture = await sharedFixture();
   const clean = tmpDir('tce-resume-clean-');
   const cfgClean = writeTestConfig(clean, fixture, SMALL_BATCHES);
-  const a = await tce(['run', '--config', cfgClean, '--limit', String(N), '--quiet', '--no-report'], { cwd: clean });
+  const a = await tce([...RUN, '--config', cfgClean], { cwd: clean });
   assert.equal(a.status, 0, a.stderr);
 
-  // kill -9 at a seeded moment once some batches are on disk. A run that
+  // kill -9 at a seeded moment: as soon as a poll sees a seeded number of
+  // run files (3 to 38 of 156) on disk, which falls between or inside a
+  // batch's writes (no fixed sleep: the count, not the clock, places it). A run that
   // finished before the kill proves nothing: then the next attempt, in a
   // fresh folder, kills sooner (none of this depends on luck to pass).
   const rand = rng(Number(process.env['TCE_RESUME_SEED'] ?? 62));
@@ -63,22 +68,23 @@ test('kill -9 mid-run, then --resume: every sample exactly once, same rows as an
     dir = tmpDir('tce-resume-killed-');
     cfg = writeTestConfig(dir, fixture, SMALL_BATCHES);
     const runs = path.join(dir, 'tool_calling_experiment', 'runs');
-    const child = spawn(process.execPath, [TCE_BIN, 'run', '--config', cfg, '--limit', String(N), '--quiet', '--no-report'], { cwd: dir, detached: true, stdio: 'ignore' });
+    const child = spawn(process.execPath, [TCE_BIN, ...RUN, '--config', cfg], { cwd: dir, detached: true, stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     let running = true;
     void exited.then(() => { running = false; });
+    const target = Math.max(1, (3 + Math.floor(rand() * 36)) >> attempt);
     const deadline = Date.now() + 120_000;
-    while (running && committedFiles(runs) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, Math.floor(rand() * 300) >> attempt));
+    while (running && committedFiles(runs) < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch { /* already gone: it finished */ }
     killedMidRun = (await exited) === 'SIGKILL';
     if (!killedMidRun) t.diagnostic(`attempt ${attempt + 1}: the run finished before the kill; again, sooner`);
+    else t.diagnostic(`killed after ${committedFiles(runs)} committed files (target ${target})`);
   }
   assert.ok(killedMidRun, 'every attempt finished before it could be killed: raise N');
 
-  const b = await tce(['run', '--config', cfg, '--limit', String(N), '--resume', '--quiet', '--no-report'], { cwd: dir });
+  const b = await tce([...RUN, '--config', cfg, '--resume'], { cwd: dir });
   assert.equal(b.status, 0, b.stderr);
   const ids = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true }).prepare('SELECT experiment_id FROM experiments').all() as Array<{ experiment_id: string }>;
   assert.equal(new Set(ids.map((x) => x.experiment_id.slice(-15))).size, 1, 'the resumed run continued the killed suite');
