@@ -5,7 +5,10 @@ import Database from 'better-sqlite3';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 
-const N = 40;
+// Faults are drawn per request number (seed, n): with 16 samples of a tool
+// condition and a staged one, well over 100 requests, each fault below hits
+// several times; more samples only repeat the same paths.
+const N = 16;
 
 function runWithFaults(faults: string, extra: Record<string, unknown> = {}, exitStatus = 0) {
   return async () => {
@@ -14,9 +17,10 @@ function runWithFaults(faults: string, extra: Record<string, unknown> = {}, exit
     const cfg = writeTestConfig(dir, fixture, {
       backend: { simulator: { faults } },
       retries: { max: 6, baseDelayMs: 5, maxDelayMs: 50 },
-      // Only stalls need a short request timeout. Elsewhere a timeout would be
-      // load on a busy machine, not the fault under test.
-      run: { requestTimeoutS: faults.includes('stall') ? 3 : 30 },
+      // Only stalls need a short request timeout (each stall costs the test
+      // one timeout of waiting). Elsewhere a timeout would be load on a busy
+      // machine, not the fault under test; here it is only one more retry.
+      run: { requestTimeoutS: faults.includes('stall') ? 1.5 : 30 },
       ...extra,
     });
     const r = await tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force', '--no-report', '--conditions', 'all_tools_2b,staged_8b'], { cwd: dir });
@@ -33,12 +37,13 @@ for (const [name, spec] of [
   ['mid-stream error events', 'mid-error=0.1'],
   ['stalled streams (timeout, then retry)', 'stall=0.05,stall-ms=8000'],
 ] as const) {
-  test(`fault: ${name} — retried, every sample recorded exactly once`, async () => {
+  test(`fault: ${name} — retried, every sample recorded exactly once`, async (t) => {
     const { db } = await runWithFaults(spec)();
     const per = db.prepare('SELECT experiment_id, count(*) AS n, count(DISTINCT sample_id) AS d FROM predictions GROUP BY 1').all() as Array<{ n: number; d: number }>;
     assert.equal(per.length, 2);
     for (const p of per) assert.deepEqual([p.n, p.d], [N, N]);
     const retried = db.prepare('SELECT sum(retries) AS r FROM turns').get() as { r: number };
+    t.diagnostic(`${retried.r} retries`);
     assert.ok(retried.r > 0, 'the fault never triggered a retry');
     const failed = db.prepare(`SELECT count(*) AS n FROM predictions WHERE final_status IN ('server_error', 'timeout')`).get() as { n: number };
     assert.equal(failed.n, 0, 'with 6 retries every sample should get through');
