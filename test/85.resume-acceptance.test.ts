@@ -14,7 +14,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
-import { listRunDirs, readRunDir } from '../src/store/run-reader';
+import { listRunDirs } from '../src/store/run-reader';
+import { scanRunDir } from '../src/store/run-dir';
+import { runTableLayouts } from '../src/store/arrow-schema';
+import { decodeTable } from '../src/store/arrow-columns';
 
 const LIMIT = ['--limit', '200'];
 const CLEAN_CONDITIONS = ['baseline', 'oracle_2b', 'oracle_8b', 'all_tools_8b', 'staged_2b'];
@@ -57,13 +60,19 @@ function predictions(dir: string): unknown[] {
   }
 }
 
-/** Per run folder, the samples whose rows include a failed attempt. */
+/** Per run folder, the samples whose rows include a failed attempt: from
+ * the committed predictions files alone (the turns, most of a folder's
+ * bytes, say nothing of it). */
 function failedAttempts(dir: string): Map<string, Set<number>> {
   const out = new Map<string, Set<number>>();
+  const layout = runTableLayouts().predictions;
   for (const d of listRunDirs([path.join(dir, 'tool_calling_experiment', 'runs')])) {
-    const p = readRunDir(d).tables.predictions;
     const ids = new Set<number>();
-    for (let i = 0; i < p.length; i++) if (p.columns.final_status[i] === 'server_error' || p.columns.final_status[i] === 'timeout') ids.add(Number(p.columns.sample_id[i]));
+    for (const { paths } of scanRunDir(d).committed) {
+      const p = decodeTable(layout, fs.readFileSync(paths.predictions), paths.predictions);
+      const [status, sid] = [p.cells['final_status']!, p.cells['sample_id']!];
+      for (let i = 0; i < p.length; i++) if (status.at(i) === 'server_error' || status.at(i) === 'timeout') ids.add(Number(sid.at(i)));
+    }
     out.set(path.basename(d), ids);
   }
   return out;
