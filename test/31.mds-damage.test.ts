@@ -6,6 +6,8 @@ import { tce, tmpDir } from './helpers/cli';
 import { throwsTce } from './3-data-helpers';
 import { MdsWriter } from '../src/data/mds/writer';
 import { MdsReader } from '../src/data/mds/reader';
+import { readMdsSamples, type FieldMapping } from '../src/data/mds-source';
+import { SAMPLE_FIELDS } from '../src/data/sample-fields';
 
 /** A small two-shard dataset; each test damages its own copy. */
 function dataset(opts: { compression?: string } = {}): string {
@@ -141,4 +143,75 @@ test('index.json problems: not JSON, wrong version, extra keys, basenames leavin
   saveIndex(dir, ix);
   throwsTce(() => readAll(dir), 'MDS_INDEX', /points outside the dataset folder/);
   throwsTce(() => MdsReader.open(path.join(dir, 'nope')), 'MDS_NOT_FOUND', /index\.json: cannot read/);
+});
+
+/** Column `j` read alone (MdsReader.column, the --limit path) and through a
+ * full read of that column: the values, or the error, of each. */
+function bothColumnReads(dir: string, j: number, validateHashes = false): Array<{ values?: unknown[]; error?: string }> {
+  const attempt = (read: () => unknown[]) => {
+    try {
+      return { values: read() };
+    } catch (e) {
+      return { error: `${(e as { code?: string }).code}: ${(e as Error).message}` };
+    }
+  };
+  return [
+    attempt(() => [...MdsReader.open(dir, { validateHashes }).column(j)].map((x) => [x.index, x.value])),
+    attempt(() => [...MdsReader.open(dir, { validateHashes }).samples({ columns: [j] })].map((x) => [x.index, Object.values(x.values)[0]])),
+  ];
+}
+
+test('one column read alone gives a full read\'s values, and fails on the same damage with the same error', () => {
+  const name = 2; // columns sorted: blob, n, name
+  for (const [label, dir, hashes] of [['raw', dataset(), false], ['raw, hashes checked', dataset(), true], ['gz', dataset({ compression: 'gz' }), false]] as const) {
+    for (const j of [0, 1, 2]) {
+      const [alone, full] = bothColumnReads(dir, j, hashes);
+      assert.equal(alone!.error, undefined, label);
+      assert.deepEqual(alone, full, `${label}, column ${j}`);
+      assert.equal(alone!.values!.length, 12);
+    }
+  }
+  const damages: Array<[string, (raw: Buffer) => Buffer, RegExp]> = [
+    ['truncated', (raw) => raw.subarray(0, raw.length - 1), /^MDS_SHARD_SIZE: .*shard\.00000\.mds \(shard 0\).*truncated/],
+    ['offset out of range', (raw) => { raw.writeUInt32LE(0xffffff, 8); return raw; }, /^MDS_SHARD_CORRUPT: .*offset 1 \(sample 1\) is 16777215/],
+    ['size header overrun', (raw) => { raw.writeUInt32LE(5000, raw.readUInt32LE(8) + 4); return raw; }, /^MDS_SAMPLE_CORRUPT: .*sample 1, column 'name': size mismatch: 5000 bytes declared/],
+    ['sizes short of the record', (raw) => { const at = raw.readUInt32LE(8) + 4; raw.writeUInt32LE(raw.readUInt32LE(at) - 1, at); return raw; }, /^MDS_SAMPLE_CORRUPT: .*sample 1: size mismatch: columns add up to/],
+    ['invalid UTF-8', (raw) => { raw[raw.indexOf('sample-2', raw.readUInt32LE(12))] = 0xff; return raw; }, /^MDS_VALUE: .*sample 2, column 'name' \(str\): invalid UTF-8/],
+  ];
+  for (const [label, damage, want] of damages) {
+    const dir = dataset();
+    const file = path.join(dir, 'shard.00000.mds');
+    fs.writeFileSync(file, damage(fs.readFileSync(file)));
+    const [alone, full] = bothColumnReads(dir, name);
+    assert.match(alone!.error ?? 'no error', want, label);
+    assert.deepEqual(alone, full, label);
+  }
+});
+
+test('a --limit pick reads the id column once per process for the same files, and again when a shard is replaced or changed', () => {
+  const dir = dataset();
+  const mapping = Object.fromEntries(SAMPLE_FIELDS.map((f) => [f, f === 'sample_id' ? 'n' : ''])) as FieldMapping;
+  const offered = () => {
+    let seen: readonly number[] = [];
+    const got = readMdsSamples(dir, mapping, {}, (ids) => { seen = ids; return new Set([ids[3]!]); });
+    return { seen: [...seen], got: got.map((s) => s.sampleId) };
+  };
+  const ids = Array.from({ length: 12 }, (_v, i) => i);
+  assert.deepEqual(offered(), { seen: ids, got: [3] });
+  // Replaced (a new file, as writers do): sample 0's id becomes 100.
+  const file = path.join(dir, 'shard.00000.mds');
+  const raw = fs.readFileSync(file);
+  const rec0 = raw.readUInt32LE(4);
+  const idAt = rec0 + 8 + 20; // size header (blob, name), then blob (20 bytes), then n
+  assert.equal(raw.readBigInt64LE(idAt), 0n);
+  raw.writeBigInt64LE(100n, idAt);
+  fs.writeFileSync(`${file}.new`, raw);
+  fs.renameSync(`${file}.new`, file);
+  assert.deepEqual(offered().seen, [100, ...ids.slice(1)]);
+  // Changed in place (same inode and size, new mtime): a repeat now fails as a full read does.
+  raw.writeBigInt64LE(1n, idAt);
+  fs.writeFileSync(file, raw);
+  fs.utimesSync(file, new Date(Date.now() + 5000), new Date(Date.now() + 5000));
+  throwsTce(offered, 'DATA_ROW', /sample 1, field 'sample_id': 1 repeats sample 0/);
+  throwsTce(() => readMdsSamples(dir, mapping), 'DATA_ROW', /sample 1, field 'sample_id': 1 repeats sample 0/);
 });

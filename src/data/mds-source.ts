@@ -5,6 +5,7 @@
 import type { Sample } from '../domain/sample';
 import { TceError } from '../util/errors';
 import { MdsReader, type MdsReaderOptions } from './mds/reader';
+import { memoizedIds } from './mds/ids-memo';
 import { FieldError, SAMPLE_FIELDS, checkUniqueIds, sampleFromFields, toSampleId, type SampleField } from './sample-fields';
 
 export type FieldMapping = Record<SampleField, string>;
@@ -12,14 +13,21 @@ export type FieldMapping = Record<SampleField, string>;
 /** Chooses, from every sample_id of a dataset (in row order), the ids to load. */
 export type PickSamples = (ids: readonly number[]) => ReadonlySet<number>;
 
-/** Every row's sample_id, read from the id column alone (cheap: no images);
- * repeats fail as they would in a full read. */
-function readIds(reader: MdsReader, dir: string, idColumn: [number, string] | undefined): number[] {
+/** Every row's sample_id, read from the id column alone (cheap: no images,
+ * no shard decoded: MdsReader.column), and remembered for the same files
+ * (ids-memo.ts); repeats fail as they would in a full read. */
+function readIds(reader: MdsReader, dir: string, idColumn: [number, string] | undefined, validateHashes: boolean): readonly number[] {
+  if (!idColumn) return Array.from({ length: reader.length }, (_v, i) => i);
+  // With hash checks on, every read hashes the shards: nothing is remembered.
+  if (validateHashes) return readIdColumn(reader, dir, idColumn);
+  return memoizedIds(reader, idColumn[1], () => readIdColumn(reader, dir, idColumn));
+}
+
+function readIdColumn(reader: MdsReader, dir: string, idColumn: [number, string]): number[] {
   const ids: number[] = new Array(reader.length);
-  if (!idColumn) return ids.fill(0).map((_v, i) => i);
-  for (const { index, values } of reader.samples({ columns: [idColumn[0]] })) {
+  for (const { index, value } of reader.column(idColumn[0])) {
     try {
-      ids[index] = toSampleId(values[idColumn[1]]);
+      ids[index] = toSampleId(value);
     } catch (e) {
       if (!(e instanceof FieldError)) throw e;
       throw new TceError('DATA_ROW', `${dir}: sample ${index}, field 'sample_id' (column '${idColumn[1]}'): ${e.message}`, 'fix the dataset, or map the field to another column in dataset.mapping');
@@ -44,7 +52,7 @@ export function readMdsSamples(dir: string, mapping: FieldMapping, opts: MdsRead
     cols.push([f, j, name]);
   }
   const indices = cols.map((c) => c[1]);
-  const rows = pick ? pickedRows(reader, dir, cols, pick) : null;
+  const rows = pick ? pickedRows(reader, dir, cols, pick, opts.validateHashes ?? false) : null;
   const samples: Sample[] = new Array(reader.length);
   const records = rows ? rows.map((index) => ({ index, values: reader.get(index, indices) })) : reader.samples({ columns: indices });
   for (const { index, values } of records) {
@@ -64,9 +72,9 @@ export function readMdsSamples(dir: string, mapping: FieldMapping, opts: MdsRead
 }
 
 /** Row indices (ascending) of the samples `pick` keeps. */
-function pickedRows(reader: MdsReader, dir: string, cols: Array<[SampleField, number, string]>, pick: PickSamples): number[] {
+function pickedRows(reader: MdsReader, dir: string, cols: Array<[SampleField, number, string]>, pick: PickSamples, validateHashes: boolean): number[] {
   const idCol = cols.find((c) => c[0] === 'sample_id');
-  const ids = readIds(reader, dir, idCol ? [idCol[1], idCol[2]] : undefined);
+  const ids = readIds(reader, dir, idCol ? [idCol[1], idCol[2]] : undefined, validateHashes);
   const keep = pick(ids);
   const rows: number[] = [];
   ids.forEach((id, i) => { if (keep.has(id)) rows.push(i); });

@@ -8,6 +8,8 @@ import { TceError } from '../../util/errors';
 import { readMdsIndex, shardPath, type MdsIndex, type ShardEntry, type FileInfo } from './index-file';
 import { MdsValueError, type MdsValue } from './encodings';
 import { decompressShard, UnsupportedCodecError } from './compression';
+import { checkShardHead, columnSpans, sampleFailure } from './shard-layout';
+import { readShardColumn } from './column-read';
 
 export interface MdsReaderOptions {
   /** Verify the hashes index.json lists for each shard file (off by default, as in the reference library). */
@@ -130,19 +132,7 @@ export class MdsReader {
       throw new TceError('MDS_SHARD_MISSING', `${where(rawFile)}: missing`, 'copy the shard files next to index.json');
     }
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const bad = (msg: string): never => { throw new TceError('MDS_SHARD_CORRUPT', `${where(file)}: ${msg}`, 'the shard is damaged or does not belong to this index.json'); };
-    if (data.length < 4) bad('shorter than its 4-byte sample count');
-    const n = view.getUint32(0, true);
-    if (n !== info.samples) bad(`holds ${n} samples, index.json says ${info.samples}`);
-    const headEnd = 4 + 4 * (n + 1);
-    if (headEnd > data.length) bad(`offset table (${n + 1} entries) runs past the end of the file`);
-    let prev = headEnd;
-    for (let k = 0; k <= n; k++) {
-      const off = view.getUint32(4 + 4 * k, true);
-      if (off < prev || off > data.length) bad(`offset ${k} (sample ${entry.first + k}) is ${off}, outside ${prev}..${data.length}`);
-      prev = off;
-    }
-    if (prev !== data.length) bad(`last offset is ${prev} but the file has ${data.length} bytes`);
+    checkShardHead(entry, where(file), view, data.length);
     return { entry, file, data, view };
   }
 
@@ -158,34 +148,45 @@ export class MdsReader {
     const end = s.view.getUint32(8 + 4 * local, true);
     const codecs = s.entry.codecs;
     const sizes = s.entry.info.column_sizes;
-    const fail = (msg: string, col?: number): never => {
-      throw new TceError('MDS_SAMPLE_CORRUPT', `${s.file} (shard ${s.entry.index}), sample ${s.entry.first + local}${col === undefined ? '' : `, column '${s.entry.info.column_names[col]}'`}: ${msg}`, 'the shard is damaged or was not written by an MDS writer');
-    };
-    let p = begin;
-    const lens = new Array<number>(codecs.length);
-    for (let j = 0; j < codecs.length; j++) {
-      const fixed = sizes[j];
-      if (fixed) { lens[j] = fixed; continue; }
-      if (p + 4 > end) fail('record too short for its size header', j);
-      lens[j] = s.view.getUint32(p, true);
-      p += 4;
-    }
+    const spans = columnSpans((at) => s.view.getUint32(at, true), begin, end, sizes, sampleFailure(s.entry, s.file, local));
     const out = new Array<Uint8Array>(codecs.length);
+    let p = spans.start;
     for (let j = 0; j < codecs.length; j++) {
-      if (p + lens[j]! > end) fail(`size mismatch: ${lens[j]} bytes declared, only ${end - p} left in the ${end - begin}-byte record`, j);
-      out[j] = s.data.subarray(p, p + lens[j]!);
-      p += lens[j]!;
+      out[j] = s.data.subarray(p, p + spans.lens[j]!);
+      p += spans.lens[j]!;
     }
-    if (p !== end) fail(`size mismatch: columns add up to ${p - begin} bytes, the record has ${end - begin}`);
     return out;
   }
 
-  private decodeAt(s: LoadedShard, local: number, views: Uint8Array[], j: number): MdsValue {
+  private decodeAt(s: Pick<LoadedShard, 'entry' | 'file'>, local: number, views: Uint8Array[], j: number): MdsValue {
     try {
       return s.entry.codecs[j]!.decode(views[j]!);
     } catch (e) {
       if (!(e instanceof MdsValueError)) throw e;
       throw new TceError('MDS_VALUE', `${s.file} (shard ${s.entry.index}), sample ${s.entry.first + local}, column '${s.entry.info.column_names[j]}' (${s.entry.info.column_encodings[j]}): ${e.message}`, 'the value does not match its column encoding');
+    }
+  }
+
+  /** Column `j` of every sample, in order, as `samples({ columns: [j] })`
+   * gives it and with the same checks, but a raw shard not in memory is not
+   * decoded (readShardColumn): picking rows by id must stay cheap. With validateHashes (the whole file is hashed anyway) and
+   * for compressed shards, the shard is loaded as usual. */
+  *column(j: number): Generator<{ index: number; value: MdsValue }> {
+    if (!Number.isInteger(j) || j < 0 || j >= this.columns.length) throw new RangeError(`column ${j} is outside 0..${this.columns.length - 1}`);
+    const scratch = { buf: Buffer.alloc(0) };
+    for (const entry of this.index.shards) {
+      const rawFile = shardPath(this.index.root, entry.info.raw_data.basename, this.index.file, entry.index);
+      if (this.cache.has(entry.index) || this.opts.validateHashes || !fs.existsSync(rawFile)) {
+        const s = this.shard(entry);
+        for (let local = 0; local < entry.info.samples; local++) yield { index: entry.first + local, value: this.decodeAt(s, local, this.recordViews(s, local), j) };
+        continue;
+      }
+      const s = { entry, file: rawFile };
+      const views: Uint8Array[] = [];
+      for (const { local, bytes } of readShardColumn(entry, rawFile, j, scratch)) {
+        views[j] = bytes;
+        yield { index: entry.first + local, value: this.decodeAt(s, local, views, j) };
+      }
     }
   }
 
