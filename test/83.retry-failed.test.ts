@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { startSimulator } from '../src/backends/sim/server';
 import { parseFaultSpec } from '../src/config/faults';
 
-const N = 40;
+const N = 20;
 const ARGS = ['--limit', String(N), '--quiet', '--force', '--conditions', 'all_tools_2b'];
 
 // The server is outside tce (an endpoints backend), as in production: the
@@ -41,13 +41,13 @@ function rows(dir: string): Array<{ sample_id: number; final_scene: string | nul
 }
 
 test('die-after: exits non-zero with the failures counted; --resume on a healthy server answers every sample, equal to a clean run', async () => {
-  let server = await sim(0, 'die-after=30');
+  let server = await sim(0, 'die-after=15');
   const port = Number(new URL(server.baseUrl).port);
   const broken = await setup(port);
   try {
     const first = await tce(['run', '--config', broken.cfg, ...ARGS], { cwd: broken.dir });
     assert.equal(first.status, 1, first.stderr);
-    assert.match(first.stdout, /FAILED samples .*\n\s+all_tools_2b: \d+ of 40 - over run\.maxFailedShare/);
+    assert.match(first.stdout, /FAILED samples .*\n\s+all_tools_2b: \d+ of 20 - over run\.maxFailedShare/);
     const failedBefore = rows(broken.dir).filter((r) => r.final_status === 'server_error' || r.final_status === 'timeout').length;
     assert.ok(failedBefore > 0, 'the fault left no failed sample');
 
