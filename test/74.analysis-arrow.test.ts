@@ -16,7 +16,7 @@ function bothForms(): Promise<{ dir: string; file: string; runs: string }> {
     const file = path.join(dir, 'tool_calling.db');
     const db = openDb(file);
     try {
-      insertSyntheticSuite(db, { nSamples: 200, seed: 9 });
+      insertSyntheticSuite(db, { nSamples: 100, seed: 9 });
       const runs = path.join(dir, 'runs');
       await writeRunsFromDb(db, runs);
       return { dir, file, runs };
