@@ -7,6 +7,7 @@ import { openDb, type DB } from '../src/store/db';
 import { openRunWriter } from '../src/store/run-writer';
 import { listRunDirs } from '../src/store/run-reader';
 import { loadRuns } from '../src/store/bulk-load';
+import { vacuumInWorker } from '../src/store/vacuum';
 import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow, SampleRecord } from '../src/store/rows';
 
@@ -110,6 +111,63 @@ test('a large load drops the secondary indexes and rebuilds them in the same tra
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   db.close();
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('a worker thread that decodes the run files loads what this thread loads; a damaged file is named, the experiments before it stay', async () => {
+  const root = tmpDir();
+  const runs = path.join(root, 'runs');
+  await writeRun(runs, range(0, 150));
+  await writeRun(runs, range(0, 90), { experiment_id: 'tc_baseline_2b_20260101_000000', condition_name: 'baseline', pipeline: 'A' });
+  await writeRun(runs, range(40, 200), { experiment_id: 'tc_oracle_2b_20260101_000000', condition_name: 'oracle', pipeline: 'B' });
+  const dirs = listRunDirs([runs]);
+  const texts = (db: DB) => db.prepare('SELECT id, text FROM texts ORDER BY id').raw().all();
+  const load = (name: string, decodeWorker: boolean) => {
+    const db = openDb(path.join(root, name));
+    const r = loadRuns(db, dirs, { decodeWorker });
+    return { db, r };
+  };
+  const inline = load('inline.db', false);
+  const worker = load('worker.db', true);
+  assert.deepEqual(worker.r, inline.r);
+  assert.ok(texts(inline.db).length > 0, 'the synthetic records have long texts');
+  assert.deepEqual(texts(worker.db), texts(inline.db));
+  const rows = (db: DB) => ['experiments', 'predictions', 'turns', 'tool_calls'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all().map((x) => ({ ...(x as object), created_at: '' })));
+  assert.deepEqual(rows(worker.db), rows(inline.db));
+  inline.db.close();
+  worker.db.close();
+
+  const damaged = path.join(dirs[1]!, 'b000001.predictions.arrow');
+  fs.writeFileSync(damaged, fs.readFileSync(damaged).subarray(0, 100));
+  for (const decodeWorker of [false, true]) {
+    const db = openDb(path.join(root, `damaged-${decodeWorker}.db`));
+    assert.throws(() => loadRuns(db, dirs, { decodeWorker }), (e: Error & { code?: string }) => e.message.includes(damaged) && e.code === 'RUN_DIR_INVALID', `decodeWorker ${decodeWorker}`);
+    assert.deepEqual(db.prepare('SELECT DISTINCT experiment_id AS id FROM predictions').pluck().all(), [path.basename(dirs[0]!)]);
+    db.close();
+  }
+});
+
+test('a deferred VACUUM runs in a worker thread while another connection reads the rows as loaded', async () => {
+  const root = tmpDir();
+  const dir = await writeRun(path.join(root, 'runs'), range(0, 300));
+  const file = path.join(root, 't.db');
+  const db = openDb(file);
+  const r = loadRuns(db, [dir], { vacuum: 'defer' });
+  assert.equal(r.vacuumDue, true);
+  assert.equal(loadRuns(db, [dir], { vacuum: 'defer' }).vacuumDue, undefined, 'nothing added: no VACUUM due');
+  const before = snapshot(db);
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  // The reader holds a read transaction across the VACUUM: it sees the
+  // rows as loaded, and its snapshot does not stop the VACUUM.
+  const rows = db.prepare('SELECT * FROM turns ORDER BY id').iterate();
+  const first = rows.next();
+  await vacuumInWorker(file);
+  let n = first.done ? 0 : 1;
+  while (!rows.next().done) n++;
+  assert.equal(n, 300 * 180 / 120);
+  assert.deepEqual(snapshot(db), before);
+  assert.ok((db.pragma('page_count', { simple: true }) as number) <= pages);
+  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  db.close();
 });
 
 test('listRunDirs takes run directories, runs folders and folders of nodes\' copies', async () => {

@@ -4,17 +4,33 @@ import type { SuiteResult } from '../run/suite';
 import { openDb } from '../store/db';
 import { analyzeDb, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
 import { writeReports, summaryTable } from '../report/write-reports';
+import { vacuumInWorker } from '../store/vacuum';
+
+/** The VACUUM the suite's load left (SuiteResult.vacuumDue), when nothing
+ * else runs: an interrupted suite, a run without reports. */
+export async function vacuumIfDue(c: Config, r: SuiteResult, log: (l: string) => void): Promise<void> {
+  if (!r.vacuumDue) return;
+  await vacuumInWorker(c.paths.db);
+  log(`${c.paths.db}: vacuumed after the load`);
+}
 
 export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: string) => void, quiet: boolean): Promise<string[]> {
+  // The load's VACUUM runs beside the analysis's reading (one core);
+  // awaited before the first write (condition_metrics) and on failure.
+  const vacuum = r.vacuumDue ? vacuumIfDue(c, r, log) : null;
+  // Handled here too: a failure before the analysis awaits it is not "unhandled".
+  vacuum?.catch(() => undefined);
   const db = openDb(c.paths.db);
   try {
     const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, maxFailedShare: c.run.maxFailedShare, toolStats: toolStatsIfPresent(c.paths.toolStats) });
+    await vacuum;
     writeConditionMetrics(db, a);
     const { files } = await writeReports(db, a, { outDir: c.paths.reportsDir });
     if (!quiet) process.stdout.write(summaryTable(a) + '\n');
     for (const f of files) log(`wrote ${f}`);
     return files;
   } finally {
+    await vacuum?.catch(() => undefined);
     db.close();
   }
 }

@@ -65,6 +65,9 @@ export interface SuiteOptions {
   gate: boolean;
   /** Bulk-load into the database at the end. */
   load: boolean;
+  /** Leave the VACUUM after a big load to the caller (SuiteResult.vacuumDue),
+   * who runs it beside the analysis. */
+  deferVacuum?: boolean;
   log: (line: string) => void;
   /** Once aborted, no new samples start; in-flight turns finish, everything
    * is flushed and the suite ends 'interrupted'. */
@@ -86,6 +89,8 @@ export interface SuiteResult {
   wallSeconds: number;
   turns: number;
   toolCalls: number;
+  /** With `deferVacuum`: the load ended without its VACUUM (store/vacuum.ts). */
+  vacuumDue: boolean;
 }
 
 /** runSuite gave up on in-flight turns (`abandon`); finished samples are on disk. */
@@ -262,11 +267,12 @@ function abandoned(abandon: AbortSignal | undefined, planned: PlannedExperiment[
   return { promise, fired: () => fired };
 }
 
-function loadIntoDb(o: SuiteOptions, runDirs: string[]): void {
-  if (!o.load) return;
+/** Whether a VACUUM is due (only with o.deferVacuum). */
+function loadIntoDb(o: SuiteOptions, runDirs: string[]): boolean {
+  if (!o.load) return false;
   const db = openDb(o.config.paths.db);
   try {
-    loadRuns(db, runDirs, { log: o.log });
+    return loadRuns(db, runDirs, { log: o.log, vacuum: o.deferVacuum ? 'defer' : 'now' }).vacuumDue ?? false;
   } finally {
     db.close();
   }
@@ -275,7 +281,7 @@ function loadIntoDb(o: SuiteOptions, runDirs: string[]): void {
 async function runPlan(p: SuitePlan, ctx: PhaseContext, synthetic: boolean, planned: PlannedExperiment[], t0: number): Promise<SuiteResult> {
   const { outcome, gate } = await runPhases(p, ctx, planned);
   const runDirs = planned.flatMap((w) => (w.writer ? [w.writer.dir] : []));
-  loadIntoDb(p.o, runDirs);
+  const vacuumDue = loadIntoDb(p.o, runDirs);
   p.manifest.finish(outcome);
   return {
     timestamp: p.timestamp,
@@ -288,6 +294,7 @@ async function runPlan(p: SuitePlan, ctx: PhaseContext, synthetic: boolean, plan
     wallSeconds: (performance.now() - t0) / 1000,
     turns: planned.reduce((a, w) => a + (w.task?.progress.turns ?? 0), 0),
     toolCalls: planned.reduce((a, w) => a + (w.task?.progress.toolCalls ?? 0), 0),
+    vacuumDue,
   };
 }
 

@@ -140,14 +140,19 @@ export interface Cells {
   at(i: number): Cell;
 }
 
+/** Where a column's validity bits are: the part of `Data` the cells read. */
+interface Validity { length: number; bitmap: Uint8Array | null; offset: number }
+
+const validityOf = (d: Data): Validity => ({ length: d.length, bitmap: d.nullCount ? d.nullBitmap! : null, offset: d.offset });
+
 abstract class ValidityCells implements Cells {
   readonly length: number;
-  private readonly bitmap: Uint8Array | null;
-  private readonly offset: number;
-  constructor(d: Data) {
-    this.length = d.length;
-    this.bitmap = d.nullCount ? d.nullBitmap! : null;
-    this.offset = d.offset;
+  readonly bitmap: Uint8Array | null;
+  readonly offset: number;
+  constructor(v: Validity) {
+    this.length = v.length;
+    this.bitmap = v.bitmap;
+    this.offset = v.offset;
   }
   protected isNull(i: number): boolean {
     if (this.bitmap === null) return false;
@@ -158,13 +163,10 @@ abstract class ValidityCells implements Cells {
 }
 
 class VarWidthCells extends ValidityCells {
-  private readonly buf: Buffer;
-  private readonly offs: Int32Array;
-  constructor(d: Data, private readonly asString: boolean) {
-    super(d);
-    const vals = d.values as Uint8Array;
+  readonly buf: Buffer;
+  constructor(v: Validity, vals: Uint8Array, readonly offs: Int32Array, readonly asString: boolean) {
+    super(v);
     this.buf = Buffer.from(vals.buffer, vals.byteOffset, vals.byteLength);
-    this.offs = d.valueOffsets as Int32Array;
   }
   at(i: number): Cell {
     if (this.isNull(i)) return null;
@@ -174,12 +176,10 @@ class VarWidthCells extends ValidityCells {
 }
 
 class FloatCells extends ValidityCells {
-  readonly values: Float64Array;
   readonly hasNulls: boolean;
-  constructor(d: Data) {
-    super(d);
-    this.values = d.values as Float64Array;
-    this.hasNulls = d.nullCount > 0;
+  constructor(v: Validity, readonly values: Float64Array) {
+    super(v);
+    this.hasNulls = v.bitmap !== null;
   }
   at(i: number): Cell {
     return this.isNull(i) ? null : this.values[i]!;
@@ -187,7 +187,7 @@ class FloatCells extends ValidityCells {
 }
 
 class ListCells implements Cells {
-  constructor(private readonly list: ArrayLike<Cell>) {}
+  constructor(readonly list: ArrayLike<Cell>) {}
   get length(): number { return this.list.length; }
   at(i: number): Cell { return this.list[i]!; }
 }
@@ -209,7 +209,9 @@ export function materialize(parts: readonly Cells[]): Column {
 }
 
 function cellsOf(chunks: readonly Data[], kind: ColumnKind, textAsBytes: boolean): Cells {
-  const one = (d: Data): Cells => (kind === 'text' || kind === 'blob' ? new VarWidthCells(d, kind === 'text' && !textAsBytes) : new FloatCells(d));
+  const one = (d: Data): Cells => (kind === 'text' || kind === 'blob'
+    ? new VarWidthCells(validityOf(d), d.values as Uint8Array, d.valueOffsets as Int32Array, kind === 'text' && !textAsBytes)
+    : new FloatCells(validityOf(d), d.values as Float64Array));
   return chunks.length === 1 ? one(chunks[0]!) : new ListCells(materialize(chunks.map(one)));
 }
 
@@ -251,4 +253,24 @@ export function decodeTable(layout: TableLayout, bytes: Uint8Array, file: string
     cells[c.name] = vec ? cellsOf(vec.data, c.kind, opts.textAsBytes ?? false) : new ListCells(new Array<Cell>(length).fill(null));
   }
   return { cells, length };
+}
+
+/** A column's cells as plain data for postMessage (the bulk load decodes
+ * in a worker thread): typed arrays and the validity bits, no classes. */
+export type CellsWire =
+  | { kind: 'var'; v: Validity; vals: Uint8Array; offs: Int32Array; asString: boolean }
+  | { kind: 'float'; v: Validity; values: Float64Array }
+  | { kind: 'list'; list: Cell[] };
+
+export function cellsToWire(c: Cells): CellsWire {
+  if (c instanceof VarWidthCells) return { kind: 'var', v: { length: c.length, bitmap: c.bitmap, offset: c.offset }, vals: c.buf, offs: c.offs, asString: c.asString };
+  if (c instanceof FloatCells) return { kind: 'float', v: { length: c.length, bitmap: c.bitmap, offset: c.offset }, values: c.values };
+  return { kind: 'list', list: Array.from({ length: c.length }, (_, i) => c.at(i)) };
+}
+
+export function cellsFromWire(w: CellsWire): Cells {
+  if (w.kind === 'var') return new VarWidthCells(w.v, w.vals, w.offs, w.asString);
+  if (w.kind === 'float') return new FloatCells(w.v, w.values);
+  // Buffers arrive as plain Uint8Arrays; the load binds and compares Buffers.
+  return new ListCells(w.list.map((x) => (x instanceof Uint8Array && !Buffer.isBuffer(x) ? Buffer.from(x.buffer, x.byteOffset, x.byteLength) : x)));
 }

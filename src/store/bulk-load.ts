@@ -6,7 +6,7 @@ import path from 'node:path';
 import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
 import type { Cells } from './arrow-columns';
 import { readExperimentFile, EXPERIMENT_FILE } from './run-dir';
-import { readRunBatches, type RunBatch } from './run-reader';
+import { WORKER_MIN_BYTES, arrowBytes, inlineSource, workerSource, DIGEST_CHARS, type BatchSource, type LoadBatch } from './batch-source';
 import { tableColumns, type DB } from './db';
 import type { AnyRow, Cell, ExperimentRow } from './rows';
 import { TceError } from '../util/errors';
@@ -24,6 +24,9 @@ export interface LoadResult {
   toolCalls: number;
   /** Samples not inserted: already in the database, or a second copy. */
   skipped: number;
+  /** With `vacuum: 'defer'`: the load was big enough to end with a VACUUM,
+   * which the caller runs (vacuum.ts). */
+  vacuumDue?: true;
 }
 
 export interface LoadOptions {
@@ -31,6 +34,12 @@ export interface LoadOptions {
   /** New rows from which a table's secondary indexes are dropped for the
    * load (default REINDEX_MIN_ROWS; tests lower it to load less). */
   reindexMinRows?: number;
+  /** Decode the run files in a worker thread (default: from
+   * WORKER_MIN_BYTES of Arrow files; tests force either way). */
+  decodeWorker?: boolean;
+  /** 'defer': leave the VACUUM a big load ends with to the caller, who runs
+   * it beside other work (`start`: beside the analysis); default 'now'. */
+  vacuum?: 'now' | 'defer';
 }
 
 /** Below this many new rows the secondary indexes stay; above it (and
@@ -39,7 +48,7 @@ const REINDEX_MIN_ROWS = 20_000;
 
 interface Copy { dir: string; file: string; row: ExperimentRow }
 
-// Text from run files is held as UTF-8 bytes (see readRunBatches below);
+// Text from run files is held as UTF-8 bytes (batch-source.ts decodes it so);
 // the database gives strings.
 function sameCell(a: Cell | undefined, b: Cell | undefined): boolean {
   if (a === b) return true;
@@ -81,7 +90,7 @@ function mergeExperimentRows(copies: Copy[]): ExperimentRow {
 class BatchIndex {
   readonly predRow = new Map<number, number>();
   readonly childRows: Record<'turns' | 'tool_calls', Map<number, number[]>> = { turns: new Map(), tool_calls: new Map() };
-  constructor(readonly b: RunBatch) {
+  constructor(readonly b: LoadBatch) {
     const sids = b.tables.predictions.cells['sample_id']!;
     for (let i = 0; i < sids.length; i++) {
       const sid = sids.at(i) as number;
@@ -161,7 +170,9 @@ function secondaryIndexes(db: DB, table: RunTable): Array<{ name: string; sql: s
   return db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(table) as Array<{ name: string; sql: string }>;
 }
 
-function insertRows(db: DB, table: RunTable, parts: Array<{ cells: Record<string, Cells>; rows: number[] }>, texts: TextStore): number {
+interface RowsPart { cells: Record<string, Cells>; rows: number[]; digests: Record<string, string> | undefined }
+
+function insertRows(db: DB, table: RunTable, parts: RowsPart[], texts: TextStore): number {
   const layout = runTableLayouts()[table].columns;
   const interned = new Set(internedColumns(DECLS[table]));
   const cols = layout.map((c) => c.name);
@@ -174,9 +185,14 @@ function insertRows(db: DB, table: RunTable, parts: Array<{ cells: Record<string
   let n = 0;
   for (const p of parts) {
     const vecs = cols.map((c) => p.cells[c]!);
+    // The decoding thread's digests, when it hashed: 44 characters a row.
+    const digests = ids.map((c) => p.digests?.[c]);
     for (const i of p.rows) {
       for (let k = 0; k < vecs.length; k++) args[k] = vecs[k]!.at(i);
-      for (let j = 0; j < at.length; j++) [args[at[j]!], args[cols.length + j]] = texts.split(args[at[j]!]!);
+      for (let j = 0; j < at.length; j++) {
+        const d = digests[j];
+        [args[at[j]!], args[cols.length + j]] = texts.split(args[at[j]!]!, d === undefined ? undefined : d.substr(i * DIGEST_CHARS, DIGEST_CHARS));
+      }
       stmt.run(...args);
       n++;
     }
@@ -211,7 +227,8 @@ function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take
   return n;
 }
 
-function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => void, texts: TextStore, reindexMinRows = REINDEX_MIN_ROWS): Omit<LoadResult, 'experiments'> {
+/** `batches`: each copy's decoded batches, in the order of `copies`. */
+function loadExperiment(db: DB, id: string, copies: Copy[], batches: LoadBatch[][], log: (l: string) => void, texts: TextStore, reindexMinRows = REINDEX_MIN_ROWS): Omit<LoadResult, 'experiments'> {
   const row = mergeExperimentRows(copies);
   refuseOtherRun(db, id, row, copies[0]!.file);
   if (copies.length > 1) log(`${id}: merging ${copies.length} copies: ${copies.map((c) => c.dir).join(', ')}`);
@@ -220,8 +237,8 @@ function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => 
   const take = new Map<BatchIndex, Set<number>>();
   let skipped = 0;
   let retried = 0;
-  for (const c of copies) {
-    for (const b of readRunBatches(c.dir, { textAsBytes: true })) {
+  for (const copy of batches) {
+    for (const b of copy) {
       const idx = new BatchIndex(b);
       const sids = new Set<number>();
       for (const sid of idx.predRow.keys()) {
@@ -244,10 +261,11 @@ function loadExperiment(db: DB, id: string, copies: Copy[], log: (l: string) => 
     upsertExperiment(db, row, copies[0]!.file);
     for (const t of RUN_TABLES) {
       const parts = [...take].map(([idx, sids]) => {
-        if (t === 'predictions') return { cells: idx.b.tables.predictions.cells, rows: [...sids].map((s) => idx.predRow.get(s)!) };
+        const digests = idx.b.digests?.[t];
+        if (t === 'predictions') return { cells: idx.b.tables.predictions.cells, rows: [...sids].map((s) => idx.predRow.get(s)!), digests };
         const rows: number[] = [];
         for (const s of sids) for (const r of idx.childRows[t].get(s) ?? []) rows.push(r);
-        return { cells: idx.b.tables[t].cells, rows };
+        return { cells: idx.b.tables[t].cells, rows, digests };
       });
       const adding = parts.reduce((n, p) => n + p.rows.length, 0);
       if (adding === 0) continue;
@@ -277,21 +295,34 @@ export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadRe
   const total: LoadResult = { experiments: 0, predictions: 0, turns: 0, toolCalls: 0, skipped: 0 };
   const texts = new TextStore(db);
   const before = storedRows(db);
-  for (const id of [...groups.keys()].sort()) {
-    let r: ReturnType<typeof loadExperiment>;
-    try {
-      r = loadExperiment(db, id, groups.get(id)!, log, texts, opts.reindexMinRows);
-    } catch (e) {
-      throw writeError(db.name, e);
+  const ids = [...groups.keys()].sort();
+  const source = openSource(ids.map((id) => groups.get(id)!.map((c) => c.dir)), opts.decodeWorker);
+  try {
+    for (const id of ids) {
+      let r: ReturnType<typeof loadExperiment>;
+      try {
+        r = loadExperiment(db, id, groups.get(id)!, source.next(), log, texts, opts.reindexMinRows);
+      } catch (e) {
+        throw writeError(db.name, e);
+      }
+      total.experiments++;
+      total.predictions += r.predictions;
+      total.turns += r.turns;
+      total.toolCalls += r.toolCalls;
+      total.skipped += r.skipped;
     }
-    total.experiments++;
-    total.predictions += r.predictions;
-    total.turns += r.turns;
-    total.toolCalls += r.toolCalls;
-    total.skipped += r.skipped;
+  } finally {
+    source.close();
   }
-  compactAfter(db, before, total.predictions + total.turns + total.toolCalls, log);
+  if (!compactionDue(db, before, total.predictions + total.turns + total.toolCalls)) return total;
+  if (opts.vacuum === 'defer') return { ...total, vacuumDue: true };
+  db.exec('VACUUM');
+  log(`${db.name}: vacuumed after loading ${total.predictions + total.turns + total.toolCalls} rows`);
   return total;
+}
+
+function openSource(groups: string[][], worker: boolean | undefined): BatchSource {
+  return worker ?? arrowBytes(groups.flat()) >= WORKER_MIN_BYTES ? workerSource(groups) : inlineSource(groups);
 }
 
 function storedRows(db: DB): number {
@@ -299,11 +330,9 @@ function storedRows(db: DB): number {
 }
 
 /** After a load that at least doubled the run tables: VACUUM. The texts
- * table is filled in hash order (pages about 3/4 full) and the rebuilt
- * indexes leave free pages; rewriting the file gives back ~6%. A small
- * load into a large database skips it (it rewrites the whole file). */
-function compactAfter(db: DB, before: number, added: number, log: (l: string) => void): void {
-  if (added === 0 || added < before || db.inTransaction) return;
-  db.exec('VACUUM');
-  log(`${db.name}: vacuumed after loading ${added} rows`);
+ * table is filled in hash order (pages about 3/4 full); rewriting the file
+ * gives back ~13% (21 MB of a default run). A small load into a large
+ * database skips it (it rewrites the whole file). */
+function compactionDue(db: DB, before: number, added: number): boolean {
+  return added > 0 && added >= before && !db.inTransaction;
 }

@@ -19,6 +19,18 @@ export function naturalTextId(digest: Buffer): number {
   return digest.readUInt32BE(0) >>> 1;
 }
 
+/** The sha256 of a text as base64 (44 characters), by which its id is
+ * found. The one-shot hash straight to base64 is ~4x cheaper than a Hash
+ * object and a digest Buffer (a default run hashes ~470,000 cells). */
+export function textDigest(text: string | Uint8Array): string {
+  return hash('sha256', text, 'base64');
+}
+
+/** Whether a cell of an interned column goes to texts (else it stays inline). */
+export function isLongText(v: Cell): v is string | Uint8Array {
+  return typeof v === 'string' ? Buffer.byteLength(v) >= INTERN_MIN_BYTES : v instanceof Uint8Array && v.length >= INTERN_MIN_BYTES;
+}
+
 export class TextStore {
   /** Ids this store has checked, with the full sha256 of their text. */
   private readonly known = new Map<number, string>();
@@ -31,12 +43,10 @@ export class TextStore {
     this.same = db.prepare('SELECT text = CAST(? AS TEXT) AS same FROM texts WHERE id = ?').pluck();
   }
 
-  /** The id of `text` in texts, inserting it when new. */
-  idOf(text: string | Uint8Array): number {
-    // The one-shot hash straight to base64 is ~4x cheaper than a Hash
-    // object and a digest Buffer (a default run hashes ~470,000 cells);
-    // its first 8 characters are the digest's first 6 bytes.
-    const sha = hash('sha256', text, 'base64');
+  /** The id of `text` in texts, inserting it when new. `sha`: its
+   * textDigest when already known (the bulk load's decoding thread hashes). */
+  idOf(text: string | Uint8Array, sha = textDigest(text)): number {
+    // The digest's first 8 base64 characters are its first 6 bytes.
     let id = naturalTextId(Buffer.from(sha.slice(0, 8), 'base64'));
     for (;;) {
       const k = this.known.get(id);
@@ -50,8 +60,8 @@ export class TextStore {
   }
 
   /** A cell of an interned column as [inline value, text id]. */
-  split(v: Cell): [Cell, number | null] {
-    const long = typeof v === 'string' ? Buffer.byteLength(v) >= INTERN_MIN_BYTES : v instanceof Uint8Array && v.length >= INTERN_MIN_BYTES;
-    return long ? [null, this.idOf(v as string | Uint8Array)] : [v, null];
+  split(v: Cell, sha?: string): [Cell, number | null] {
+    if (!isLongText(v)) return [v, null];
+    return [null, sha === undefined ? this.idOf(v) : this.idOf(v, sha)];
   }
 }

@@ -1,0 +1,125 @@
+// The decoded run batches of each experiment, in the order the bulk load
+// takes them. A big load decodes them (Arrow, LZ4) and hashes their long
+// texts in a worker thread, one experiment ahead of this thread's inserts:
+// decoding and hashing were ~a third of the main thread's load, and the
+// SQLite inserts, which must stay on one connection, bound it now. The
+// load stays synchronous (it runs inside transactions): this thread blocks
+// on a shared counter until the worker has posted the next experiment.
+import fs from 'node:fs';
+import path from 'node:path';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { RUN_TABLES, type RunTable } from './arrow-schema';
+import { cellsFromWire, cellsToWire, type Cells, type CellsWire } from './arrow-columns';
+import { readRunBatches, type RunBatch } from './run-reader';
+import { TceError } from '../util/errors';
+
+export interface LoadBatch extends RunBatch {
+  /** Per table and interned column: each row's textDigest, 44 characters
+   * a row (blanks where the cell stays inline), when the worker hashed. */
+  digests?: Partial<Record<RunTable, Record<string, string>>>;
+}
+
+/** Per experiment, in the order given: each copy's batches. */
+export interface BatchSource {
+  next(): LoadBatch[][];
+  close(): void;
+}
+
+export const DIGEST_CHARS = 44;
+
+/** Below this many bytes of Arrow files the worker's start (~0.1 s) costs
+ * more than it saves; tests and small loads decode on this thread. */
+export const WORKER_MIN_BYTES = 4 << 20;
+
+export function arrowBytes(dirs: string[]): number {
+  let n = 0;
+  for (const d of dirs) for (const f of fs.readdirSync(d)) if (f.endsWith('.arrow')) n += fs.statSync(path.join(d, f)).size;
+  return n;
+}
+
+/** Decodes on the calling thread, when asked. */
+export function inlineSource(groups: string[][]): BatchSource {
+  let k = 0;
+  return { next: () => groups[k++]!.map((dir) => readRunBatches(dir, { textAsBytes: true })), close: () => {} };
+}
+
+export interface WireBatch {
+  batch: number;
+  paths: RunBatch['paths'];
+  tables: Record<RunTable, { length: number; cells: Record<string, CellsWire> }>;
+  digests: LoadBatch['digests'];
+}
+
+/** What the worker posts per experiment. */
+export type DecodeMessage = { copies: WireBatch[][] } | { error: WireError };
+
+/** An error as it crosses threads: a TceError stays one; another error
+ * keeps its code (ENOENT, EIO: writeError reads it). */
+export interface WireError { tce: boolean; code: string | null; message: string; hint: string | null }
+
+export function errorToWire(e: unknown): WireError {
+  const code = (e as { code?: unknown } | null)?.code;
+  return { tce: e instanceof TceError, code: typeof code === 'string' ? code : null, message: e instanceof Error ? e.message : String(e), hint: e instanceof TceError ? e.hint ?? null : null };
+}
+
+function errorFromWire(w: WireError): Error {
+  if (w.tce) return new TceError(w.code ?? 'LOAD_FAILED', w.message, w.hint ?? undefined);
+  return Object.assign(new Error(w.message), w.code === null ? {} : { code: w.code });
+}
+
+/** Shared counters: experiments posted, experiments taken, cancelled. */
+export const POSTED = 0, TAKEN = 1, CANCELLED = 2;
+
+export interface DecodeJob { groups: string[][]; port: MessagePort; sync: SharedArrayBuffer }
+
+export function toWire(b: LoadBatch): WireBatch {
+  const tables = {} as WireBatch['tables'];
+  for (const t of RUN_TABLES) {
+    const cells: Record<string, CellsWire> = {};
+    for (const [name, c] of Object.entries(b.tables[t].cells)) cells[name] = cellsToWire(c);
+    tables[t] = { length: b.tables[t].length, cells };
+  }
+  return { batch: b.batch, paths: b.paths, tables, digests: b.digests };
+}
+
+function fromWire(w: WireBatch): LoadBatch {
+  const tables = {} as LoadBatch['tables'];
+  for (const t of RUN_TABLES) {
+    const cells: Record<string, Cells> = {};
+    for (const [name, c] of Object.entries(w.tables[t].cells)) cells[name] = cellsFromWire(c);
+    tables[t] = { length: w.tables[t].length, cells };
+  }
+  const b: LoadBatch = { batch: w.batch, paths: w.paths, tables };
+  if (w.digests) b.digests = w.digests;
+  return b;
+}
+
+/** Decodes in a worker thread, one experiment ahead of `next()`. */
+export function workerSource(groups: string[][]): BatchSource {
+  const sync = new SharedArrayBuffer(3 * 4);
+  const flags = new Int32Array(sync);
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(path.join(__dirname, 'batch-decode-worker.js'), { workerData: { groups, port: port1, sync } satisfies DecodeJob, transferList: [port1] });
+  worker.unref();
+  const next = (): LoadBatch[][] => {
+    for (;;) {
+      const seen = Atomics.load(flags, POSTED);
+      const got = receiveMessageOnPort(port2);
+      if (got) {
+        Atomics.add(flags, TAKEN, 1);
+        Atomics.notify(flags, TAKEN);
+        const m = got.message as DecodeMessage;
+        if ('error' in m) throw errorFromWire(m.error);
+        return m.copies.map((c) => c.map(fromWire));
+      }
+      Atomics.wait(flags, POSTED, seen);
+    }
+  };
+  const close = (): void => {
+    Atomics.store(flags, CANCELLED, 1);
+    Atomics.notify(flags, TAKEN);
+    port2.close();
+    void worker.terminate();
+  };
+  return { next, close };
+}
