@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { lz4FrameDecode, lz4FrameEncode } from '../src/util/lz4';
-import { TextStore, naturalTextId } from '../src/store/texts';
+import { TextStore, naturalIdOfDigest, naturalTextId, textDigest } from '../src/store/texts';
 import { createHash } from 'node:crypto';
 import { tmpDir } from './helpers/cli';
 import { openDb, tableColumns, type DB } from '../src/store/db';
@@ -220,4 +220,9 @@ test('texts: one row per distinct text; a text whose id another holds takes the 
   assert.equal(db.prepare('SELECT text FROM texts WHERE id = ?').pluck().get(taken + 1), a);
   assert.equal((db.prepare('SELECT count(*) FROM texts').pluck().get() as number), 2);
   db.close();
+  // The id read from the base64 digest is the one from the digest's bytes.
+  for (let i = 0; i < 2000; i++) {
+    const text = `text ${i} ${'x'.repeat(i % 50)}`;
+    assert.equal(naturalIdOfDigest(textDigest(text)), naturalTextId(createHash('sha256').update(text).digest()), text);
+  }
 });
