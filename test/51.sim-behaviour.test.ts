@@ -52,6 +52,9 @@ test('vision: JPEG within tolerance; file:// only under the allowed path', () =>
   const file = path.join(dir, 'img.png');
   fs.writeFileSync(file, scenePng(['horse']));
   assert.deepEqual([...seeImage(`file://${file}`, dir).seen], ['horse']);
+  // One image is one image however it is sent: the identity that seeds the
+  // simulated answer is the same for its data URL and its file.
+  assert.equal(seeImage(`file://${file}`, dir).hash, seeImage(dataUrl(scenePng(['horse']))).hash);
   assert.throws(() => seeImage(`file://${file}`, path.join(dir, 'sub')), ImageError);
   assert.throws(() => seeImage(`file://${file}`), /allowed-local-media-path/);
 });

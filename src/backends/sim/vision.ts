@@ -87,6 +87,8 @@ function decode(bytes: Buffer, what: string): { width: number; height: number; d
   throw new ImageError(`cannot identify image file ${what}: not PNG or JPEG`);
 }
 
+const contentHash = (bytes: Buffer): string => createHash('sha1').update(bytes).digest('hex');
+
 function look(bytes: Buffer, hash: string, what: string): Sight {
   const { width, height, data, tolerance } = decode(bytes, what);
   return { hash, width, height, seen: countCues(data, 4, tolerance), imageTokens: qwenImageTokens(width, height) };
@@ -146,13 +148,15 @@ export function seeImage(url: string, allowedLocalMediaPath?: string): Sight {
   if (url.startsWith('data:')) {
     const comma = url.indexOf(',');
     if (comma < 0 || !url.slice(0, comma).endsWith(';base64')) throw new ImageError('image data URL must be base64-encoded');
-    // Hashing the base64 text is cheaper than decoding it first and is as
-    // good a content key.
+    // The cache is keyed by the base64 text (no decode on a hit); the image's
+    // identity, which seeds the simulated answer and names it in the mm
+    // cache, is its bytes' hash, as for a file: vLLM hashes the image, not
+    // how it was sent, so the transport must not change an answer.
     const key = createHash('sha1').update(url).digest('hex');
     const hit = cache.get(key);
     if (hit) return hit;
     const bytes = Buffer.from(url.slice(comma + 1), 'base64');
-    return cache.set(key, look(bytes, key, 'in data URL'));
+    return cache.set(key, look(bytes, contentHash(bytes), 'in data URL'));
   }
   if (url.startsWith('file://')) {
     const abs = localFile(url, allowedLocalMediaPath);
@@ -162,7 +166,7 @@ export function seeImage(url: string, allowedLocalMediaPath?: string): Sight {
     const hit = cache.get(key);
     if (hit) return hit;
     const bytes = fs.readFileSync(abs);
-    return cache.set(key, look(bytes, createHash('sha1').update(bytes).digest('hex'), abs));
+    return cache.set(key, look(bytes, contentHash(bytes), abs));
   }
   throw new ImageError(`The URL must be either a HTTP, data or file URL (got ${url.slice(0, 40)})`);
 }
