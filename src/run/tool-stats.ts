@@ -40,7 +40,8 @@ export async function buildToolStatsFile(o: BuildOptions): Promise<ToolStats> {
 }
 
 export function oracleTruthFor(file: string, sampleId: number, config: Config): OracleTruth {
-  const { samples } = readSelfConsistency(file, config);
+  // One sample's truth: the rows of the others are never converted.
+  const { samples } = readSelfConsistency(file, config, new Set([sampleId]));
   const s = samples.find((x) => x.sampleId === sampleId);
   if (!s) throw new TceError('SAMPLE_NOT_FOUND', `${file}: no sample with sample_id ${sampleId}`);
   return { scene: s.sceneGt, longAction: s.longActionGt, latAction: s.latActionGt, firstWaypoint: s.waypointsGt?.[0] ?? null };
