@@ -5,20 +5,19 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir, hasPython3 } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { SHARED_RUN_SAMPLES, sharedRun, sharedRunStdout } from './helpers/shared-run';
 import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
 import { PartsCache, storedParamsOf } from '../src/store/request-parts';
 
-const N = 24;
+const N = SHARED_RUN_SAMPLES;
 
 test('tce run: all 11 conditions and the two no_tools controls end to end on the simulator (pipelines A and B)', async () => {
-  const fixture = await sharedFixture();
-  const dir = tmpDir('tce-e2e-');
-  const cfg = writeTestConfig(dir, fixture);
-  // --force: with 24 samples some classes are absent, so macro-F1 over the
-  // five classes cannot reach the gate (the gate has its own test below).
-  const r = await tce(['run', '--config', cfg, '--limit', String(N), '--quiet', '--force'], { cwd: dir });
-  assert.equal(r.status, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /SIMULATED/);
+  // The shared run (helpers/shared-run.ts), read only: `tce run --limit 24
+  // --force` with the default conditions and reports. --force: with 24
+  // samples some classes are absent, so macro-F1 over the five classes
+  // cannot reach the gate (the gate has its own test below).
+  const dir = await sharedRun();
+  assert.match(sharedRunStdout(dir), /SIMULATED/);
   const db = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
   const exps = db.prepare('SELECT experiment_id, condition_name, verifier_size, status, synthetic, backend FROM experiments ORDER BY experiment_id').all() as Array<Record<string, unknown>>;
   assert.equal(exps.length, 13);

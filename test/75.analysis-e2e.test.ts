@@ -8,16 +8,19 @@ import { spawnSync } from 'node:child_process';
 import { tce, tmpDir, hasPython3 } from './helpers/cli';
 import { COMMANDS } from '../src/cli/commands/index';
 import { sharedFixture, writeDefaultConfig } from './helpers/fixture';
+import { copySharedRun, SHARED_RUN_SAMPLES } from './helpers/shared-run';
 
-const N = 12;
+const N = SHARED_RUN_SAMPLES;
 const RESULTS = 13 + 2; // 11 conditions, 2 no_tools controls, 2 staged first answers
 const hasRun = COMMANDS.some((c) => c.name === 'run');
 
 test('after a driver run: a row per condition and staged first answer, the same table from Arrow, one JSONL line per sample and condition', { skip: !hasRun && 'the driver (`tce run`) is not available' }, async () => {
+  // A copy of the shared run (helpers/shared-run.ts: `tce run --limit 24
+  // --force`), read from here on through the default config, as a user's
+  // folder would be: analyze and report rewrite its tables and files.
   const cwd = tmpDir();
+  await copySharedRun(cwd);
   writeDefaultConfig(cwd, await sharedFixture());
-  const run = await tce(['run', '--limit', String(N), '--quiet', '--no-report', '--force'], { cwd });
-  assert.equal(run.status, 0, run.stderr + run.stdout);
   const a = await tce(['analyze', '--bootstrap', '300', '--workers', '1'], { cwd });
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stdout, /^SYNTHETIC RESULTS/);

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { tce, tmpDir, TCE_BIN } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
+import { copySharedRun, SHARED_RUN_EXPERIMENTS, SHARED_RUN_SAMPLES } from './helpers/shared-run';
 import { ViewStore } from '../src/view/view-store';
 import { startViewServer, type ViewServer } from '../src/view/server';
 import { datasetImages } from '../src/view/images';
@@ -23,7 +24,7 @@ import { applyFilter, neighbours, pageOf, parseFilter, PAGE_SIZE } from '../src/
 import type { ListRow } from '../src/view/view-store';
 
 const CHROMIUM = '/usr/bin/chromium';
-const N = 6;
+const N = SHARED_RUN_SAMPLES;
 const HOSTILE = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=2"> javascript:alert(3) \u0001\u202e';
 const HOSTILE_CALL = '<tool_call>{"name": "check_scene_prior", "arguments": {"scene": "<script>window.__pwned=4</script>"}}</tool_call>';
 
@@ -61,11 +62,12 @@ function plantHostileText(file: string): void {
 }
 
 before(async () => {
+  // A copy of the shared run (helpers/shared-run.ts: `tce run --limit 24
+  // --force`, all conditions): hostile text is planted into it below.
   const fixture = await sharedFixture();
   dir = tmpDir('tce-view-');
-  cfgFile = writeTestConfig(dir, fixture, { conditions: ['baseline', 'oracle_2b', 'all_tools_8b'] });
-  const run = await tce(['run', '--config', cfgFile, '--limit', String(N), '--quiet', '--force', '--no-report'], { cwd: dir });
-  assert.equal(run.status, 0, run.stderr + run.stdout);
+  await copySharedRun(dir);
+  cfgFile = writeTestConfig(dir, fixture);
   const an = await tce(['analyze', '--config', cfgFile, '--bootstrap', '200', '--workers', '1'], { cwd: dir });
   assert.equal(an.status, 0, an.stderr);
   dbFile = path.join(dir, 'tool_calling_experiment', 'tool_calling.db');
@@ -205,7 +207,7 @@ test('in chromium: suite -> filtered condition -> sample; conversation and tool 
     page.on('console', (m) => { if (/Content Security Policy/.test(m.text())) blocked.push(m.text()); });
     await page.goto(s.url);
     assert.match(await page.$eval('#provenance', (el) => el.textContent ?? ''), /SYNTHETIC RESULTS/);
-    assert.equal(await page.$$eval('#conditions tr', (rs) => rs.length), 4);
+    assert.equal(await page.$$eval('#conditions tr', (rs) => rs.length), 1 + SHARED_RUN_EXPERIMENTS, 'a header and a row per experiment');
     await Promise.all([page.waitForNavigation(), page.click(`a[href="/condition/${allTools}"]`)]);
     // the form's select submits on change (view.js, same-origin script)
     await Promise.all([page.waitForNavigation(), page.select('select[name=tool]', 'check_scene_prior')]);
@@ -215,7 +217,7 @@ test('in chromium: suite -> filtered condition -> sample; conversation and tool 
     const fine = await page.$$eval('select[name=fine] option', (os) => os.map((o) => o.textContent ?? ''));
     assert.ok(fine.includes('"><script>window.__pwned=6</script>'), fine.join(' | '));
     await Promise.all([page.waitForNavigation(), page.click(`#samples a[href^="/sample/${hostileSample}?"]`)]);
-    assert.equal(await page.$$eval('section.col', (cs) => cs.length), 3);
+    assert.equal(await page.$$eval('section.col', (cs) => cs.length), SHARED_RUN_EXPERIMENTS, 'a column per experiment');
     const col = `section.col[data-experiment="${allTools}"]`;
     assert.ok(await page.$$eval(`${col} .turn`, (ts) => ts.length) >= 2, 'at least two turns');
     const marks = await page.$$eval(`${col} mark.tool-call`, (ms) => ms.map((m) => m.textContent ?? ''));
