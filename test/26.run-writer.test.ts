@@ -7,6 +7,7 @@ import { openRunWriter } from '../src/store/run-writer';
 import { readRunDir } from '../src/store/run-reader';
 import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow } from '../src/store/rows';
+import { TceError } from '../src/util/errors';
 
 const EXP: ExperimentRow = { experiment_id: 'tc_prior_only_8b_20260101_000000', condition_name: 'prior_only', pipeline: 'B', config_hash: 'abc', status: 'running' };
 
@@ -96,4 +97,35 @@ test('a directory another live process is writing is refused; a dead one\'s lock
   const w = openRunWriter(runs, EXP);
   assert.equal(fs.readFileSync(path.join(dir, 'writer.lock'), 'utf8'), String(process.pid));
   await w.finish(EXP);
+});
+
+test('a batch the writer thread cannot write fails the flush with an error naming the file; its samples are not done', async () => {
+  const w = openRunWriter(tmpDir(), EXP);
+  for (let i = 0; i < 3; i++) w.append(syntheticRecord(i));
+  // The directory gone under the writer: every durable write fails with ENOENT.
+  fs.rmSync(w.dir, { recursive: true, force: true });
+  await assert.rejects(w.flush(), (e: unknown) => e instanceof TceError && e.code === 'WRITE_FAILED' && new RegExp(`^${w.dir.replace(/[.]/g, '\\.')}/b000001\\.(predictions|turns|tool_calls)\\.arrow: cannot write: ENOENT`).test(e.message));
+  assert.equal(w.doneSampleIds().size, 0);
+  assert.throws(() => w.append(syntheticRecord(4)), /cannot write: ENOENT/, 'the failure sticks to the writer');
+});
+
+/** Blobs as byte arrays (a Buffer read back equals the Uint8Array written). */
+const plain = (v: unknown): unknown => (v instanceof Uint8Array ? [...v] : v ?? null);
+
+test('the filled columns survive the trip to the writer thread: a batch of varied rows reads back cell for cell', async () => {
+  const w = openRunWriter(tmpDir(), EXP);
+  const recs = Array.from({ length: 9 }, (_, i) => syntheticRecord(i, { textChars: 50 + 300 * i }));
+  for (const r of recs) w.append(r);
+  await w.finish(EXP);
+  const run = readRunDir(w.dir);
+  for (const [table, key] of [['predictions', 'prediction'], ['turns', 'turns'], ['tool_calls', 'toolCalls']] as const) {
+    const rows = recs.flatMap((r): unknown[] => (key === 'prediction' ? [r.prediction] : r[key])) as Array<Record<string, unknown>>;
+    const t = run.tables[table];
+    assert.equal(t.length, rows.length, table);
+    for (const [col, cells] of Object.entries(t.columns)) {
+      // The writer fills the ids; request_json and request_parts are the batch's dedupe (test 6f).
+      if (['experiment_id', 'sample_id', 'request_json', 'request_parts'].includes(col)) continue;
+      rows.forEach((row, i) => assert.deepEqual(plain(cells[i]), plain(row[col]), `${table}.${col} row ${i}`));
+    }
+  }
 });

@@ -38,7 +38,7 @@ function bitmap(n: number): Uint8Array {
   return new Uint8Array((n + 7) >> 3);
 }
 
-function varWidth(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec & { kind: 'text' | 'blob' }, at: RowLocator): Data {
+function varWidth(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec & { kind: 'text' | 'blob' }, at: RowLocator): FilledColumn {
   const n = rows.length;
   const valid = bitmap(n);
   const offsets = new Int32Array(n + 1);
@@ -71,11 +71,10 @@ function varWidth(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec 
     }
     offsets[i + 1] = pos;
   }
-  const type = kind === 'text' ? new Utf8() : new Binary();
-  return makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? valid : null, valueOffsets: offsets, data: buf.subarray(0, pos) } as never);
+  return { kind, nullCount: nulls, validity: nulls ? valid : null, offsets, data: buf.subarray(0, pos) };
 }
 
-function numeric(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec, at: RowLocator, fill?: ArrayLike<number>): Data {
+function numeric(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec, at: RowLocator, fill?: ArrayLike<number>): FilledColumn {
   const n = rows.length;
   const valid = bitmap(n);
   const values = new Float64Array(n);
@@ -97,36 +96,80 @@ function numeric(rows: readonly AnyRow[], { name, kind, required }: ColumnSpec, 
     values[i] = v;
     valid[i >> 3]! |= 1 << (i & 7);
   }
-  return makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls ? valid : null, data: values });
+  return { kind: 'real', nullCount: nulls, validity: nulls ? valid : null, offsets: null, data: values };
 }
 
-function constantText(n: number, value: string): Data {
+function constantText(n: number, value: string): FilledColumn {
   const bytes = Buffer.from(value, 'utf8');
   const buf = Buffer.allocUnsafeSlow(bytes.length * n);
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) { bytes.copy(buf, i * bytes.length); offsets[i + 1] = (i + 1) * bytes.length; }
-  return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data: buf });
+  return { kind: 'text', nullCount: 0, validity: null, offsets, data: buf };
 }
 
-/** Encodes rows as one record batch in an Arrow IPC file. Every key of
- * every row must be a column of the table; a missing key is NULL. */
-export function encodeRows(layout: TableLayout, rows: readonly AnyRow[], fill: RowFill, at: RowLocator): Uint8Array {
+/** One column's Arrow buffers, filled and checked but not yet an IPC file:
+ * plain typed arrays, each over an ArrayBuffer of its own, so a batch can
+ * be handed to another thread by transfer (run-write-thread.ts). */
+export interface FilledColumn {
+  kind: 'text' | 'blob' | 'real';
+  nullCount: number;
+  validity: Uint8Array | null;
+  offsets: Int32Array | null;
+  data: Uint8Array | Float64Array;
+}
+
+export interface FilledBatch {
+  length: number;
+  columns: FilledColumn[];
+}
+
+/** The ArrayBuffers a filled batch holds, for postMessage's transfer list. */
+export function filledBuffers(b: FilledBatch): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const c of b.columns) for (const a of [c.validity, c.offsets, c.data]) if (a) out.add(a.buffer as ArrayBuffer);
+  return [...out];
+}
+
+/** Checks rows and fills their column buffers: every key of every row must
+ * be a column of the table; a missing key is NULL. All errors about a row
+ * are thrown here, where the row can still be named. */
+export function fillColumns(layout: TableLayout, rows: readonly AnyRow[], fill: RowFill, at: RowLocator): FilledBatch {
   const known = new Set(layout.columns.map((c) => c.name));
   for (let i = 0; i < rows.length; i++) {
     for (const k in rows[i]!) if (!known.has(k)) throw new TceError('RUN_ROW_INVALID', `${at(i)}: ${layout.table} has no column '${k}'`, 'row keys are the database column names exactly');
     const eid = rows[i]!['experiment_id'];
     if (eid !== undefined && eid !== null && eid !== fill.experimentId) throw invalid(at(i), 'experiment_id', `'${fill.experimentId}'`, eid);
   }
-  const children = layout.columns.map((c: ColumnSpec) => {
+  const columns = layout.columns.map((c: ColumnSpec) => {
     if (c.name === 'experiment_id') return constantText(rows.length, fill.experimentId);
     if (c.kind === 'text' || c.kind === 'blob') return varWidth(rows, { ...c, kind: c.kind }, at);
     return numeric(rows, c, at, c.name === 'sample_id' ? fill.sampleIds : undefined);
   });
-  const struct = makeData({ type: new Struct(layout.schema.fields), length: rows.length, nullCount: 0, children });
+  return { length: rows.length, columns };
+}
+
+function columnData(c: FilledColumn, length: number): Data {
+  const nullBitmap = c.nullCount ? c.validity : null;
+  if (c.kind === 'real') return makeData({ type: new Float64(), length, nullCount: c.nullCount, nullBitmap, data: c.data as Float64Array });
+  const type = c.kind === 'text' ? new Utf8() : new Binary();
+  return makeData({ type, length, nullCount: c.nullCount, nullBitmap, valueOffsets: c.offsets!, data: c.data as Uint8Array } as never);
+}
+
+/** A filled batch as one record batch in an LZ4-compressed Arrow IPC file:
+ * the costly half of a write (compression), which needs no row objects. */
+export function ipcFile(layout: TableLayout, batch: FilledBatch): Uint8Array {
+  const children = batch.columns.map((c) => columnData(c, batch.length));
+  const struct = makeData({ type: new Struct(layout.schema.fields), length: batch.length, nullCount: 0, children });
   const writer = new RecordBatchFileWriter({ compressionType: CompressionType.LZ4_FRAME });
   writer.write(new Table(layout.schema, new RecordBatch(layout.schema, struct)));
   writer.finish();
   return writer.toUint8Array(true);
+}
+
+/** Encodes rows as one record batch in an Arrow IPC file. Every key of
+ * every row must be a column of the table; a missing key is NULL. */
+export function encodeRows(layout: TableLayout, rows: readonly AnyRow[], fill: RowFill, at: RowLocator): Uint8Array {
+  return ipcFile(layout, fillColumns(layout, rows, fill, at));
 }
 
 const TYPE_OF_KIND: Record<ColumnKind, Type> = { text: Type.Utf8, blob: Type.Binary, real: Type.Float, integer: Type.Float };

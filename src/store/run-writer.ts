@@ -7,8 +7,10 @@ import { isFailedStatus } from '../protocol/definitions';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
-import { decodeTable, encodeRows } from './arrow-columns';
-import { EXPERIMENT_FILE, LOCK_FILE, batchName, readExperimentFile, scanRunDir, type CommitMarker } from './run-dir';
+import { decodeTable, fillColumns } from './arrow-columns';
+import { EXPERIMENT_FILE, LOCK_FILE, readExperimentFile, scanRunDir } from './run-dir';
+import { commitInThread } from './run-write-thread';
+import type { BatchJob } from './batch-commit';
 import { syncDir, writeDurable, writeDurableSync } from './durable-file';
 import type { AnyRow, ExperimentRow, RunWriter, SampleRecord } from './rows';
 import { TceError } from '../util/errors';
@@ -124,19 +126,15 @@ class ArrowRunWriter implements RunWriter {
     }
     rows.turns = dedupeBatchParts(rows.turns as Array<{ request_json?: string | null; request_parts?: string | null }>);
     const layouts = runTableLayouts();
-    const files = {} as CommitMarker['files'];
-    const bytes = {} as Record<RunTable, Uint8Array>;
+    const tables = {} as BatchJob['tables'];
     for (const t of RUN_TABLES) {
       const s = sids[t];
-      bytes[t] = encodeRows(layouts[t], rows[t], { experimentId: this.experimentId, sampleIds: s }, (i) => `experiment ${this.experimentId} sample ${s[i]} ${t} row ${i}`);
-      files[t] = { file: batchName(batch, t), rows: rows[t].length, bytes: bytes[t].byteLength };
+      tables[t] = fillColumns(layouts[t], rows[t], { experimentId: this.experimentId, sampleIds: s }, (i) => `experiment ${this.experimentId} sample ${s[i]} ${t} row ${i}`);
     }
-    await Promise.all(RUN_TABLES.map((t) => writeDurable(path.join(this.dir, files[t].file), bytes[t])));
-    // The data files' renames must be durable before the marker's.
-    await syncDir(this.dir);
-    const marker: CommitMarker = { batch, samples: recs.length, files };
-    await writeDurable(path.join(this.dir, batchName(batch, 'commit')), JSON.stringify(marker) + '\n');
-    await syncDir(this.dir);
+    // Encoding, compression and the durable writes (data files, then the
+    // commit marker) happen in the writer thread; the batch counts as done
+    // only once its marker is durable there.
+    await commitInThread({ dir: this.dir, batch, samples: recs.length, tables });
     for (const sid of sids.predictions) { this.done.add(sid); this.queued.delete(sid); }
   }
 }

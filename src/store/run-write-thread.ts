@@ -1,0 +1,83 @@
+// One worker thread per process commits the run writers' batches
+// (run-write-worker.ts): the driver's main thread fills and checks the
+// column buffers, which needs the row objects, and hands them over by
+// transfer (no copy); compression and the file writes, most of a flush's
+// CPU, leave the thread that sends the requests. Started on the first batch,
+// holding the process open only while a commit is in flight. Killing the
+// process kills the thread with it, so a batch not yet committed is lost
+// exactly as before (run-writer.ts).
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { filledBuffers } from './arrow-columns';
+import { RUN_TABLES } from './arrow-schema';
+import type { BatchJob } from './batch-commit';
+import { TceError } from '../util/errors';
+
+export interface CommitRequest { id: number; job: BatchJob }
+export type CommitReply =
+  | { id: number; ok: true }
+  | { id: number; ok: false; error: { name: string; message: string; code: string | undefined; hint: string | undefined; tce: boolean } };
+
+interface Pending { resolve(): void; reject(e: Error): void }
+
+/** The worker's error as the same kind of error in this thread: a
+ * TceError keeps its code and hint (the CLI prints them), an fs error its code. */
+function rebuilt(e: Extract<CommitReply, { ok: false }>['error']): Error {
+  if (e.tce && e.code) return new TceError(e.code, e.message, e.hint);
+  return Object.assign(new Error(e.message), { name: e.name }, e.code ? { code: e.code } : {});
+}
+
+class RunWriteThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  dead = false;
+
+  constructor() {
+    this.worker = new Worker(path.join(__dirname, 'run-write-worker.js'));
+    this.worker.on('message', (m: CommitReply) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.ok) p?.resolve();
+      else p?.reject(rebuilt(m.error));
+    });
+    const fail = (e: Error): void => {
+      this.dead = true;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`run writer thread exited (code ${code})`)));
+    // After the listeners (a 'message' listener refs the port again): an
+    // idle thread must not hold the process open.
+    this.worker.unref();
+  }
+
+  commit(job: BatchJob): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      try {
+        // Transferred, not copied: the column buffers are the batch's bulk
+        // (packing them into one buffer first measured twice as costly).
+        this.worker.postMessage({ id, job } satisfies CommitRequest, RUN_TABLES.flatMap((t) => filledBuffers(job.tables[t])));
+      } catch (e) {
+        this.pending.delete(id);
+        if (this.pending.size === 0) this.worker.unref();
+        reject(e as Error);
+      }
+    });
+  }
+}
+
+let thread: RunWriteThread | null = null;
+
+/** Writes a filled batch and its commit marker in the shared writer
+ * thread; resolves once the marker is durable. The job's buffers are
+ * transferred: unusable in this thread afterwards. */
+export function commitInThread(job: BatchJob): Promise<void> {
+  if (!thread || thread.dead) thread = new RunWriteThread();
+  return thread.commit(job);
+}
