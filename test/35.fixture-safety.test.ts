@@ -9,7 +9,7 @@ import path from 'node:path';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture } from './helpers/fixture';
 import { ensureFixture, fixtureIsComplete, fixtureProblem, synthesizeFixture } from '../src/data/fixture/synth';
-import { VERIFIED_HASHES_FILE } from '../src/data/fixture/verified-hashes';
+import { VERIFIED_HASHES_FILE } from '../src/util/verified-hashes';
 import { FIXTURE_LOCK, FIXTURE_MARKER, claimFixtureDir, withFixtureLock } from '../src/data/fixture/fixture-dir';
 import { imageSha256, materializeImages } from '../src/data/image-payload';
 import type { Sample } from '../src/domain/sample';

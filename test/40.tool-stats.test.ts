@@ -7,6 +7,11 @@ import { greedyOf, publishedFixture, sample } from './4-tools-fixture';
 import { computeToolStats, foldOf, loadToolStats, serializeToolStats, tableFor, writeToolStats } from '../src/tools/stats';
 import { TceError } from '../src/util/errors';
 import type { GreedyPrediction, Sample } from '../src/domain/sample';
+import Database from 'better-sqlite3';
+import { sharedFixture } from './helpers/fixture';
+import { parseConfig } from '../src/config/load';
+import { ensureToolStats } from '../src/run/tool-stats';
+import { sha256File, VERIFIED_HASHES_FILE } from '../src/util/verified-hashes';
 
 const SRC = { file: 'fixture/self_consistency.db', sha256: 'a'.repeat(64) };
 
@@ -141,4 +146,38 @@ test('bad inputs to computeToolStats are clear errors', () => {
   assert.throws(() => computeToolStats([sample(1, 'nominal'), sample(1, 'nominal')], new Map(), {}), /sample_id 1 appears twice/);
   assert.throws(() => computeToolStats([sample(1, 'nominal')], new Map(), { crossFit: 1 }), /cross-fit must be 0 .* >= 2/);
   assert.throws(() => computeToolStats([sample(1, 'nominal')], new Map(), { crossFit: 3 }), /needs at least 3 samples/);
+});
+
+test('a run remembers its source\'s hash by file identity, and an edit with mtime set back still rebuilds the statistics', async () => {
+  const dir = tmpDir();
+  const src = path.join(dir, 'self_consistency.db');
+  fs.copyFileSync(path.join(await sharedFixture(), 'self_consistency.db'), src);
+  // A whole-second mtime, so setting it back after the edit restores it to
+  // the nanosecond.
+  const mtime = 1_700_000_000;
+  fs.utimesSync(src, mtime, mtime);
+  const statsDir = path.join(dir, 'stats');
+  const c = parseConfig({ dataset: { selfConsistencyDb: src }, paths: { toolStats: path.join(statsDir, 'tool_stats.json') } }, 'test');
+  const logs: string[] = [];
+  const log = (l: string) => logs.push(l);
+  const built = await ensureToolStats(c, log);
+  const loaded = await ensureToolStats(c, log);
+  assert.equal(logs.length, 1, logs.join('\n'));
+  assert.deepEqual(loaded, built);
+  const remembered = JSON.parse(fs.readFileSync(path.join(statsDir, VERIFIED_HASHES_FILE), 'utf8')) as Record<string, { sha256: string }>;
+  assert.equal(remembered[path.resolve(src)]?.sha256, sha256File(src));
+
+  // Same size, same inode, mtime restored: only the bytes and ctime differ.
+  const before = fs.statSync(src, { bigint: true });
+  const db = new Database(src);
+  db.pragma('user_version = 7');
+  db.close();
+  fs.utimesSync(src, mtime, mtime);
+  const after = fs.statSync(src, { bigint: true });
+  assert.deepEqual([after.size, after.ino, after.mtimeNs], [before.size, before.ino, before.mtimeNs]);
+  logs.length = 0;
+  const rebuilt = await ensureToolStats(c, log);
+  assert.match(logs[0] ?? '', /are stale/);
+  assert.equal(rebuilt.source?.sha256, sha256File(src));
+  assert.notEqual(rebuilt.source?.sha256, built.source?.sha256);
 });

@@ -5,17 +5,13 @@
 // which do not import each other.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema';
 import { readSelfConsistency, selfConsistencyDbPath } from '../data/load';
 import { ensureFixture, FIXTURE_SC_DB } from '../data/fixture/synth';
 import { computeToolStats, loadToolStats, writeToolStats, type ToolStats } from '../tools/stats';
 import type { OracleTruth } from '../tools/types';
 import { TceError } from '../util/errors';
-
-function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
+import { sha256File, VerifiedHashes } from '../util/verified-hashes';
 
 export interface BuildOptions {
   from: string;
@@ -52,7 +48,11 @@ export async function ensureToolStats(c: Config, log: (l: string) => void): Prom
   const mode = c.tools.crossFit >= 2 ? `cross_fit_${c.tools.crossFit}` : 'in_sample';
   if (fs.existsSync(c.paths.toolStats) && fs.existsSync(src)) {
     const s = loadToolStats(c.paths.toolStats);
-    const sha = sha256File(src);
+    // Remembered beside the statistics (a folder tce writes to), by the
+    // source's absolute path: the data folder may be read-only.
+    const known = new VerifiedHashes(path.dirname(path.resolve(c.paths.toolStats)));
+    const sha = known.sha256(path.resolve(src), src);
+    known.save();
     if (s.source?.sha256 === sha && s.mode === mode) return s;
     log(`tool statistics in ${c.paths.toolStats} are stale (other source or mode); rebuilding`);
   }
