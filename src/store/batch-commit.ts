@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
 import { ipcFile, type FilledBatch } from './arrow-columns';
-import { batchName, type CommitMarker } from './run-dir';
+import { batchName, type CommitMarker } from './batch-names';
 import { syncDir, writeDurable } from './durable-file';
 
 export interface BatchJob {

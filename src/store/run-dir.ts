@@ -17,26 +17,18 @@ import { TMP_SUFFIX } from './durable-file';
 import { z } from 'zod';
 import { TceError } from '../util/errors';
 import { parseJsonFile } from '../util/json-file';
+import { batchName, type CommitMarker } from './batch-names';
+
+export { batchName, type CommitMarker };
 
 export const EXPERIMENT_FILE = 'experiment.json';
 export const LOCK_FILE = 'writer.lock';
 const BATCH_RE = /^b(\d{6,})\.(predictions|turns|tool_calls|commit)\.(arrow|json)$/;
 
-export interface CommitMarker {
-  batch: number;
-  samples: number;
-  /** Per table: file name, row count and byte size (checked on read). */
-  files: Record<RunTable, { file: string; rows: number; bytes: number }>;
-}
-
 export interface CommittedBatch {
   marker: CommitMarker;
   /** Absolute path of each table's file. */
   paths: Record<RunTable, string>;
-}
-
-export function batchName(batch: number, part: RunTable | 'commit'): string {
-  return `b${String(batch).padStart(6, '0')}.${part}.${part === 'commit' ? 'json' : 'arrow'}`;
 }
 
 /** experiment.json: a JSON object, then checked field by field against the experiments declaration. */
