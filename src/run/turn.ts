@@ -3,7 +3,7 @@
 // stream engine (SSE framing, JSON, <tool_call> scanning and answer parsing happen there); the
 // `openai` package is the alternative client for hosted APIs.
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import type { Pool as UndiciPool } from 'undici';
 // Types only: the package (~0.3 s of module loading) is required when an
 // OpenAIChatClient is made, so native-mode runs never load it.
 import type OpenAI from 'openai';
@@ -111,10 +111,17 @@ function timingFrom(sentAt: number, end: number, r: StreamResult): TurnTiming {
   };
 }
 
+// undici's Pool module alone: the package's index also loads fetch,
+// WebSocket, caches and mocks (~0.1 s of CPU per run) that tce never uses.
+// undici has no "exports" map, so the path is reachable; a version that
+// moves it fails as this module loads: every `tce run` (tests 61 and on).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Pool = require('undici/lib/dispatcher/pool') as typeof UndiciPool;
+
 /** The native hot path: undici's dispatcher + the stream engine
  * (engine-dispatch.ts), the body from cached parts (request-body.ts). */
 export class NativeChatClient implements ChatClient {
-  private readonly pool: Pool;
+  private readonly pool: UndiciPool;
   private readonly path: string;
   private readonly headers: string[];
   private closed = false;
