@@ -144,3 +144,10 @@ test('a writer that throws in append() rejects runTasks with its error, stops ne
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test("the driver's undici Pool, required by its module path, is the package's exported Pool", () => {
+  // src/run/turn.ts requires undici/lib/dispatcher/pool (the index loads much
+  // that tce never uses); an undici that moves or replaces that module fails here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  assert.equal(require('undici/lib/dispatcher/pool'), require('undici').Pool);
+});
