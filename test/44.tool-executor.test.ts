@@ -85,9 +85,9 @@ test('with cross-fitted statistics a sample is answered from the folds that excl
   await ex.close();
 });
 
-function writeTool(dir: string, name: string, runBody: string): string {
+function writeTool(dir: string, name: string, runBody: string, prelude = ''): string {
   const file = path.join(dir, `${name}.js`);
-  fs.writeFileSync(file, `const { z } = require(${JSON.stringify(require.resolve('zod'))});
+  fs.writeFileSync(file, `${prelude}const { z } = require(${JSON.stringify(require.resolve('zod'))});
 exports.tool = { name: ${JSON.stringify(name)}, description: 'test tool', parameters: z.object({ n: z.number() }),
   run: (a) => { ${runBody} } };\n`);
   return file;
@@ -104,9 +104,9 @@ test('a tool that throws or hangs is caught and timed out; the rest of the batch
     writeTool(dir, 'fortytwo', 'return 42;'),
   ];
   const offered = [...TOOL_NAMES, 'boom', 'spin', 'sleepy', 'echo', 'fortytwo'];
-  // The deadline also covers starting a replacement worker after a kill:
-  // 2 s leaves room for that on a loaded machine (300 ms and 1 s did not).
-  const ex = createToolExecutor({ stats, dispatch: 'auto', timeoutMs: 2000, poolThreads: 1, extraModules: mods });
+  // The deadline counts from a worker beginning the call, so a replacement
+  // worker's start after a kill does not eat into it (see the next test).
+  const ex = createToolExecutor({ stats, dispatch: 'auto', timeoutMs: 1000, poolThreads: 2, extraModules: mods });
   const t0 = Date.now();
   const outs = await ex.executeBatch([
     call('echo', { n: 1 }, { offered }), call('boom', { n: 1 }, { offered }), call('spin', { n: 1 }, { offered }),
@@ -115,7 +115,7 @@ test('a tool that throws or hangs is caught and timed out; the rest of the batch
   assert.ok(Date.now() - t0 < 10_000, 'a hung tool costs its timeout, not the run');
   assert.deepEqual(outs.map((o) => o.validity.errorKind ?? 'ok'), ['ok', 'tool_failed', 'timeout', 'timeout', 'ok', 'ok']);
   assert.match(String(body(outs[1]!)['error']), /boom failed: kaput/);
-  assert.match(String(body(outs[2]!)['error']), /spin did not answer within 2000 ms/);
+  assert.match(String(body(outs[2]!)['error']), /spin did not answer within 1000 ms/);
   assert.equal(body(outs[5]!)['note'], 'n=2');
   assert.ok(outs.slice(1, 4).every((o) => o.validity.schemaValid && !o.validity.executedOk));
   // The pool replaced the killed worker and keeps working.
@@ -129,6 +129,20 @@ test('a tool that throws or hangs is caught and timed out; the rest of the batch
   const [o] = await inline.executeBatch([call('sleepy', { n: 1 }, { offered })]);
   assert.equal(o!.validity.errorKind, 'timeout');
   await inline.close();
+});
+
+test('a call\'s deadline starts when a worker begins it, not while the worker is starting', async () => {
+  // The tool module takes 0.7 s to load in a pool worker (not in the main
+  // thread, which loads it only to check calls), over twice the deadline: a
+  // deadline counting the worker's start would time the fast call out.
+  const slow = writeTool(tmpDir(), 'slowstart', 'return { verdict: "plausible", note: "n=" + a.n };',
+    "if (!require('node:worker_threads').isMainThread) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 700);\n");
+  const offered = [...TOOL_NAMES, 'slowstart'];
+  const ex = createToolExecutor({ stats, dispatch: 'pool', timeoutMs: 300, poolThreads: 1, extraModules: [slow] });
+  const outs = await ex.executeBatch([call('slowstart', { n: 1 }, { offered }), call('check_scene_prior', { predicted_scene: 'nominal' }, { offered })]);
+  assert.deepEqual(outs.map((o) => o.validity.errorKind ?? 'ok'), ['ok', 'ok'], outs.map((o) => o.validity.error).join('; '));
+  assert.equal(body(outs[0]!)['note'], 'n=1');
+  await ex.close();
 });
 
 test('options are validated; a closed executor answers with errors instead of rejecting', async () => {

@@ -26,6 +26,20 @@ export interface ToolExecutorOptions {
   extraModules?: readonly string[];
 }
 
+/** How long a pooled task may wait for a worker to begin it, beyond its own
+ * deadline: generous, since a worker's start is slow only on a loaded
+ * machine; it exists so that a worker that never starts (a custom tool module
+ * that hangs while loading) cannot hang the run. */
+const POOL_START_GRACE_MS = 30_000;
+
+/** Resolves once another thread has set `flag[0]` (and notified). */
+function whenSet(flag: Int32Array): Promise<unknown> {
+  // Atomics.waitAsync is in Node >= 16 but in TypeScript's ES2024 lib only.
+  const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: unknown } }).waitAsync;
+  const w = waitAsync(flag, 0, 0);
+  return w.async ? (w.value as Promise<unknown>) : Promise.resolve(w.value);
+}
+
 /** The piscina side of the executor: created on first use, one deadline per task. */
 function createToolPool(opts: ToolExecutorOptions, extraModules: string[], timeoutMs: number, tools: ReturnType<typeof loadToolSet>) {
   let pool: Piscina<PoolTask, ToolOutcome[]> | null = null;
@@ -40,14 +54,35 @@ function createToolPool(opts: ToolExecutorOptions, extraModules: string[], timeo
     return pool;
   };
 
-  /** One pool task with a deadline; aborting kills the worker (piscina). */
+  /** One pool task with a deadline; aborting a running task kills its worker (piscina). */
   const runPooled = async (jobs: ToolJob[], deadlineMs: number): Promise<ToolOutcome[]> => {
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), deadlineMs);
+    // The deadline starts when a worker begins the task (pool-worker.ts sets
+    // `started`), not when it is queued: starting a worker (loading the tool
+    // modules, replacing a killed one) can take seconds on a loaded machine,
+    // and counting it timed out fast tools. A queued task is never aborted by
+    // this timer, so no call waits on a worker that an abort did not free;
+    // only a pool that never starts a worker is cut, by the start backstop.
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const backstop = setTimeout(() => ac.abort(), deadlineMs + POOL_START_GRACE_MS);
+    void whenSet(started).then(() => {
+      clearTimeout(backstop);
+      if (!settled) timer = setTimeout(() => ac.abort(), deadlineMs);
+    });
     try {
-      return await getPool().run({ jobs }, { signal: ac.signal });
+      return await getPool().run({ jobs, started }, { signal: ac.signal });
+    } catch (e) {
+      if (ac.signal.aborted && Atomics.load(started, 0) === 0) throw new Error(`no pool worker was ready within ${deadlineMs + POOL_START_GRACE_MS} ms`);
+      throw e;
     } finally {
+      settled = true;
+      clearTimeout(backstop);
       clearTimeout(timer);
+      // Releases the waiter when the task ended without starting (failed worker start).
+      Atomics.store(started, 0, 1);
+      Atomics.notify(started, 0);
     }
   };
 
