@@ -8,7 +8,7 @@ import { parseShard } from '../src/cli/run-options';
 import { selectSamples } from '../src/run/suite';
 import { loadConfig } from '../src/config/load';
 import { requestBody, storedRequest, type ChatMessage, type TurnParams } from '../src/run/chat-request';
-import { streamedBodyBytes } from '../src/run/request-body';
+import { imageHeadsHeld, streamedBodyBytes, userWithImage } from '../src/run/request-body';
 import { openAiTools } from '../src/tools/registry';
 import type { Sample } from '../src/domain/sample';
 import type { RunWriter } from '../src/store/rows';
@@ -117,6 +117,31 @@ test('the streamed body from cached parts is byte for byte JSON.stringify(reques
   messages.push({ role: 'tool', content: '{"verdict": "plausible"}', tool_call_id: 'c1' });
   for (const p of [withTools, server, none]) same(p);
   assert.equal(streamedBodyBytes(ep, [], none).toString(), JSON.stringify(requestBody(ep, [], none, true)));
+});
+
+test('first messages with the same image share its JSON, each conversation keeps its own object, and the cache is bounded', () => {
+  const ep = { role: 'verifier_2b' as const, baseUrl: 'http://x/v1', apiKey: 'k', model: 'm' };
+  const p: TurnParams = { tools: openAiTools(['check_scene_prior']), toolNames: ['check_scene_prior'], parseMode: 'client', maxTokens: 8, temperature: 0, seed: 1 };
+  const url = `data:image/png;base64,${'A'.repeat(40_000)}`;
+  const before = imageHeadsHeld().entries;
+  const a = userWithImage(url, 'check "this"\n');
+  const b = userWithImage(url, 'check "this"\n');
+  const c = userWithImage(url, 'another prompt');
+  // One head for the three messages of the image.
+  assert.equal(imageHeadsHeld().entries, before + 1);
+  // Distinct objects: replica affinity is keyed by the first message's identity.
+  assert.notEqual(a, b);
+  for (const m of [a, b, c]) assert.equal(streamedBodyBytes(ep, [m], p).toString('utf8'), JSON.stringify(requestBody(ep, [m], p, true)));
+  assert.notEqual(streamedBodyBytes(ep, [a], p).toString(), streamedBodyBytes(ep, [c], p).toString());
+  // Many more images than the cache holds: the held count stays bounded and every body stays exact.
+  for (let i = 0; i < 70; i++) {
+    const m = userWithImage(`data:image/png;base64,${i}${'B'.repeat(1024 * 1024)}`, 't');
+    assert.equal(streamedBodyBytes(ep, [m], p).toString('utf8'), JSON.stringify(requestBody(ep, [m], p, true)));
+  }
+  const held = imageHeadsHeld();
+  assert.ok(held.bytes <= 64 * 1024 * 1024 && held.entries < 64, JSON.stringify(held));
+  const again = userWithImage(url, 'check "this"\n');
+  assert.equal(streamedBodyBytes(ep, [again], p).toString('utf8'), JSON.stringify(requestBody(ep, [again], p, true)));
 });
 
 test('a writer that throws in append() rejects runTasks with its error, stops new samples, and leaves no unhandled rejection', async () => {

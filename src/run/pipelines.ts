@@ -12,6 +12,7 @@ import { newSampleLog, runToolLoop, type LoopContext, type LoopResult, type Samp
 import { STAGED_SCENE_PROMPT, stagedActionPrompt, stagedWaypointPrompt, verificationPrompt, waypointLine } from '../protocol/prompts';
 import { CHECK_WAYPOINT_FEASIBILITY } from '../protocol/tools';
 import type { ChatMessage } from './chat-request';
+import { userWithImage } from './request-body';
 import type { PromptSet } from './prompt-set';
 import { parsePredictorAnswer } from '../extract/predictor-answer';
 
@@ -131,10 +132,6 @@ export interface SampleJob {
   prompts: PromptSet;
   imageUrl: string;
   imageSha: string | null;
-}
-
-function userWithImage(imageUrl: string, text: string): ChatMessage {
-  return { role: 'user', content: [{ type: 'image_url', image_url: { url: imageUrl } }, { type: 'text', text }] };
 }
 
 function timingOf(loops: LoopResult[], log: SampleLog, predictMs: number | null): PredictionParts['timing'] {

@@ -10,12 +10,56 @@ const COMMA = Buffer.from(',');
 
 /** Messages are never changed once in a conversation (the tool loop only
  * appends), so a message object's JSON is its JSON for good. */
-const messageJson = new WeakMap<ChatMessage, Buffer>();
+const messageJson = new WeakMap<ChatMessage, Buffer | readonly Buffer[]>();
 /** By tool schemas (one array per tool set for a whole run: suite-phase.ts), then by the scalar fields. */
 const tails = new WeakMap<readonly object[], Map<string, Buffer>>();
 const prefixes = new Map<string, Buffer>();
 
-function messageBytes(m: ChatMessage): Buffer {
+/** A sample's image goes out in the first message of every condition that
+ * verifies it (the prompt text differs between some), but each conversation
+ * needs its own message object (replica affinity is keyed by the first
+ * message's identity: replica-client.ts), so the image's JSON is shared by
+ * URL: the message is encoded as that head and its own text part. The
+ * default order is condition-major, so an image comes back one condition
+ * later, after every other sample: the cache is bounded by bytes (the
+ * fixture's 4,306 images are ~9 MB), least recently used dropped first, so
+ * memory stays flat and a larger set just misses. */
+const IMAGE_HEAD_MAX_BYTES = 64 * 1024 * 1024;
+const imageHeads = new Map<string, Buffer>();
+let imageHeadBytes = 0;
+
+function imageHead(imageUrl: string): Buffer {
+  let head = imageHeads.get(imageUrl);
+  if (head) {
+    // Re-inserted so the map's order is least recently used first.
+    imageHeads.delete(imageUrl);
+  } else {
+    head = Buffer.from(`{"role":"user","content":[{"type":"image_url","image_url":{"url":${JSON.stringify(imageUrl)}}},`);
+    imageHeadBytes += head.length;
+    for (const [url, old] of imageHeads) {
+      if (imageHeadBytes <= IMAGE_HEAD_MAX_BYTES) break;
+      imageHeads.delete(url);
+      imageHeadBytes -= old.length;
+    }
+  }
+  imageHeads.set(imageUrl, head);
+  return head;
+}
+
+/** A user message with the image, then the text; its JSON (exactly
+ * JSON.stringify of it: test 60) reuses the image's encoded head. */
+export function userWithImage(imageUrl: string, text: string): ChatMessage {
+  const m: ChatMessage = { role: 'user', content: [{ type: 'image_url', image_url: { url: imageUrl } }, { type: 'text', text }] };
+  messageJson.set(m, [imageHead(imageUrl), Buffer.from(`{"type":"text","text":${JSON.stringify(text)}}]}`)]);
+  return m;
+}
+
+/** The images' heads held now (test 60: bounded). */
+export function imageHeadsHeld(): { entries: number; bytes: number } {
+  return { entries: imageHeads.size, bytes: imageHeadBytes };
+}
+
+function messageBytes(m: ChatMessage): Buffer | readonly Buffer[] {
   let b = messageJson.get(m);
   if (!b) {
     b = Buffer.from(JSON.stringify(m));
@@ -66,8 +110,15 @@ export function streamedBodyBytes(ep: Endpoint, messages: readonly ChatMessage[]
       total += 1;
     }
     const b = messageBytes(m);
-    parts.push(b);
-    total += b.length;
+    if (Buffer.isBuffer(b)) {
+      parts.push(b);
+      total += b.length;
+    } else {
+      for (const x of b) {
+        parts.push(x);
+        total += x.length;
+      }
+    }
   });
   const tail = tailBytes(ep, p);
   parts.push(tail);
