@@ -7,10 +7,12 @@ import { generate, type ProfileName } from '../src/backends/sim/profiles';
 import { readConversation } from '../src/backends/sim/conversation';
 import { parseChatRequest } from '../src/backends/sim/request';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { seeImage, ImageError } from '../src/backends/sim/vision';
+import { readPlainPng } from '../src/backends/sim/png-plain';
 import { tmpDir } from './helpers/cli';
 import { hermesParse } from '../src/backends/sim/hermes';
 import { verificationPrompt, PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt } from '../src/protocol/prompts';
@@ -41,6 +43,51 @@ test('vision: cues are counted from the decoded image (PNG), with exact palette 
   assert.equal(seeImage(dataUrl(scenePng([]))).seen.size, 0);
   // smart_resize scales 96x64 up past the 65,536-pixel minimum to 320x224: 10x7 tokens.
   assert.equal(s.imageTokens, 70);
+});
+
+/** `png` with its IDAT data replaced by `f(IDAT data)`, every CRC correct
+ * (a single-IDAT file, as pngjs writes small images). */
+function withIdat(png: Buffer, f: (z: Buffer) => Buffer): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const b = Buffer.alloc(12 + data.length);
+    b.writeUInt32BE(data.length, 0); b.write(type, 4, 'latin1'); data.copy(b, 8);
+    b.writeUInt32BE(zlib.crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
+    return b;
+  };
+  const idatLen = png.readUInt32BE(33);
+  assert.equal(png.toString('latin1', 37, 41), 'IDAT');
+  return Buffer.concat([png.subarray(0, 33), chunk('IDAT', f(png.subarray(41, 41 + idatLen))), png.subarray(45 + idatLen)]);
+}
+
+test('vision: the plain PNG reader gives pngjs\'s pixels or leaves the file to pngjs', () => {
+  const src = PNG.sync.read(scenePng(['water', 'cone'], { variant: 5 }));
+  // Noise so every row filter has work to undo.
+  for (let i = 0; i < src.data.length; i += 7) src.data[i] = (i * 131) % 256;
+  for (const colorType of [2, 6] as const) {
+    for (const filterType of [-1, 0, 1, 2, 3, 4]) {
+      const file = PNG.sync.write(src, { colorType, filterType });
+      const ref = PNG.sync.read(file);
+      const got = readPlainPng(file);
+      assert.ok(got, `colorType ${colorType} filterType ${filterType}`);
+      assert.equal(got.channels, colorType === 2 ? 3 : 4);
+      for (let p = 0; p < ref.width * ref.height; p++) {
+        for (let k = 0; k < got.channels; k++) assert.equal(got.data[p * got.channels + k], ref.data[p * 4 + k]);
+      }
+    }
+  }
+  const ok = scenePng(['horse']);
+  // A bad CRC, an interlaced or 16-bit file, trailing bytes: pngjs decides.
+  const badCrc = Buffer.from(ok); badCrc[badCrc.length - 14]! ^= 1; // the last IDAT chunk's CRC
+  assert.equal(readPlainPng(badCrc), null);
+  const pngjsError = (b: Buffer) => { try { PNG.sync.read(b); } catch (e) { return (e as Error).message; } return 'accepted'; };
+  assert.throws(() => seeImage(dataUrl(badCrc)), { message: `cannot identify image file in data URL: ${pngjsError(badCrc)}` });
+  // Bytes after the zlib stream (CRCs correct): pngjs refuses, so must we.
+  const trailing = withIdat(ok, (z) => Buffer.concat([z, Buffer.from([1, 2, 3])]));
+  assert.equal(readPlainPng(trailing), null);
+  assert.notEqual(pngjsError(trailing), 'accepted');
+  assert.equal(readPlainPng(PNG.sync.write(src, { colorType: 2, bitDepth: 16 } as never)), null);
+  assert.equal(readPlainPng(Buffer.concat([ok, Buffer.from([0])])), null);
+  assert.equal(readPlainPng(ok.subarray(0, ok.length - 12)), null);
 });
 
 test('vision: JPEG within tolerance; file:// only under the allowed path', () => {

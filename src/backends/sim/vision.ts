@@ -3,10 +3,11 @@
 // the simulator learns about a scene: there is no side channel to ground truth.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { BoundedCache } from './bounded-cache';
+import { readPlainPng } from './png-plain';
 import { CUES, CUE_COLORS, CUE_MIN_PIXELS, type Cue } from '../../domain/scene-cues';
 
 export interface Sight {
@@ -70,16 +71,20 @@ function countCues(data: Uint8Array, channels: number, tolerance: number): Set<C
   return seen;
 }
 
-function decode(bytes: Buffer, what: string): { width: number; height: number; data: Uint8Array; tolerance: number } {
+function decode(bytes: Buffer, what: string): { width: number; height: number; data: Uint8Array; channels: number; tolerance: number } {
   try {
     if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50) {
+      // The common plain file without pngjs; anything else (and every error
+      // message) stays pngjs's.
+      const plain = readPlainPng(bytes);
+      if (plain) return { ...plain, tolerance: 0 };
       const png = PNG.sync.read(bytes);
-      return { width: png.width, height: png.height, data: png.data, tolerance: 0 };
+      return { width: png.width, height: png.height, data: png.data, channels: 4, tolerance: 0 };
     }
     if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8) {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
       // JPEG is lossy: palette colours come back within a few levels.
-      return { width: img.width, height: img.height, data: img.data, tolerance: 14 };
+      return { width: img.width, height: img.height, data: img.data, channels: 4, tolerance: 14 };
     }
   } catch (e) {
     throw new ImageError(`cannot identify image file ${what}: ${e instanceof Error ? e.message : String(e)}`);
@@ -87,11 +92,13 @@ function decode(bytes: Buffer, what: string): { width: number; height: number; d
   throw new ImageError(`cannot identify image file ${what}: not PNG or JPEG`);
 }
 
-const contentHash = (bytes: Buffer): string => createHash('sha1').update(bytes).digest('hex');
+// One-shot hashes: a Hash object per image cost more than the digest of a
+// fixture-sized image (the same hex either way).
+const contentHash = (bytes: Buffer): string => oneShotHash('sha1', bytes, 'hex');
 
 function look(bytes: Buffer, hash: string, what: string): Sight {
-  const { width, height, data, tolerance } = decode(bytes, what);
-  return { hash, width, height, seen: countCues(data, 4, tolerance), imageTokens: qwenImageTokens(width, height) };
+  const { width, height, data, channels, tolerance } = decode(bytes, what);
+  return { hash, width, height, seen: countCues(data, channels, tolerance), imageTokens: qwenImageTokens(width, height) };
 }
 
 /** pathlib.PurePosixPath's normal form: repeated and trailing slashes and
@@ -152,7 +159,7 @@ export function seeImage(url: string, allowedLocalMediaPath?: string): Sight {
     // identity, which seeds the simulated answer and names it in the mm
     // cache, is its bytes' hash, as for a file: vLLM hashes the image, not
     // how it was sent, so the transport must not change an answer.
-    const key = createHash('sha1').update(url).digest('hex');
+    const key = oneShotHash('sha1', url, 'hex');
     const hit = cache.get(key);
     if (hit) return hit;
     const bytes = Buffer.from(url.slice(comma + 1), 'base64');
