@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MessageChannel } from 'node:worker_threads';
+import { errorFromWire, errorToWire } from '../src/util/thread-error';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './helpers/cli';
@@ -128,4 +130,22 @@ test('the filled columns survive the trip to the writer thread: a batch of varie
       rows.forEach((row, i) => assert.deepEqual(plain(cells[i]), plain(row[col]), `${table}.${col} row ${i}`));
     }
   }
+});
+
+test('an error crossing a worker thread keeps its kind: a TceError its code and hint, another error its name and code', async () => {
+  // Through a real port: postMessage's structured clone is what drops an
+  // Error's own properties.
+  const trip = (e: unknown): Promise<Error> => new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port2.once('message', (w) => { port1.close(); port2.close(); resolve(errorFromWire(w)); });
+    port1.postMessage(errorToWire(e));
+  });
+  const tce = await trip(new TceError('RUN_WRITE', 'cannot write', 'free some space'));
+  if (!(tce instanceof TceError)) assert.fail(`not a TceError: ${tce.name}`);
+  assert.deepEqual([tce.code, tce.message, tce.hint], ['RUN_WRITE', 'cannot write', 'free some space']);
+  const fsErr = await trip(Object.assign(new RangeError('no space left'), { code: 'ENOSPC' }));
+  assert.ok(!(fsErr instanceof TceError));
+  assert.deepEqual([fsErr.name, (fsErr as Error & { code?: string }).code, fsErr.message], ['RangeError', 'ENOSPC', 'no space left']);
+  const thrown = await trip('a string');
+  assert.deepEqual([thrown.name, thrown.message, 'code' in thrown], ['Error', 'a string', false]);
 });

@@ -6,7 +6,8 @@ import { RUN_TABLES, type RunTable } from './arrow-schema';
 import { readRunBatches } from './run-reader';
 import { PREDICTIONS, TOOL_CALLS, TURNS, internedColumns, type TableDecl } from './tables';
 import { isLongText, textDigest } from './texts';
-import { CANCELLED, DIGEST_CHARS, POSTED, TAKEN, errorToWire, toWire, type DecodeJob, type DecodeMessage, type LoadBatch, type WireBatch } from './batch-source';
+import { CANCELLED, DIGEST_CHARS, POSTED, TAKEN, toWire, type DecodeJob, type DecodeMessage, type LoadBatch, type WireBatch } from './batch-source';
+import { errorToWire } from '../util/thread-error';
 
 const DECLS: Record<RunTable, TableDecl> = { predictions: PREDICTIONS, turns: TURNS, tool_calls: TOOL_CALLS };
 const BLANK = ' '.repeat(DIGEST_CHARS);

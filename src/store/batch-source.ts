@@ -11,7 +11,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { RUN_TABLES, type RunTable } from './arrow-schema';
 import { cellsFromWire, cellsToWire, type Cells, type CellsWire } from './arrow-columns';
 import { readRunBatches, type RunBatch } from './run-reader';
-import { TceError } from '../util/errors';
+import { errorFromWire, type WireError } from '../util/thread-error';
 
 export interface LoadBatch extends RunBatch {
   /** Per table and interned column: each row's textDigest, 44 characters
@@ -52,20 +52,6 @@ export interface WireBatch {
 
 /** What the worker posts per experiment. */
 export type DecodeMessage = { copies: WireBatch[][] } | { error: WireError };
-
-/** An error as it crosses threads: a TceError stays one; another error
- * keeps its code (ENOENT, EIO: writeError reads it). */
-export interface WireError { tce: boolean; code: string | null; message: string; hint: string | null }
-
-export function errorToWire(e: unknown): WireError {
-  const code = (e as { code?: unknown } | null)?.code;
-  return { tce: e instanceof TceError, code: typeof code === 'string' ? code : null, message: e instanceof Error ? e.message : String(e), hint: e instanceof TceError ? e.hint ?? null : null };
-}
-
-function errorFromWire(w: WireError): Error {
-  if (w.tce) return new TceError(w.code ?? 'LOAD_FAILED', w.message, w.hint ?? undefined);
-  return Object.assign(new Error(w.message), w.code === null ? {} : { code: w.code });
-}
 
 /** Shared counters: experiments posted, experiments taken, cancelled. */
 export const POSTED = 0, TAKEN = 1, CANCELLED = 2;

@@ -11,21 +11,14 @@ import { Worker } from 'node:worker_threads';
 import { filledBuffers } from './arrow-columns';
 import { RUN_TABLES } from './arrow-schema';
 import type { BatchJob } from './batch-commit';
-import { TceError } from '../util/errors';
+import { errorFromWire, type WireError } from '../util/thread-error';
 
 export interface CommitRequest { id: number; job: BatchJob }
 export type CommitReply =
   | { id: number; ok: true }
-  | { id: number; ok: false; error: { name: string; message: string; code: string | undefined; hint: string | undefined; tce: boolean } };
+  | { id: number; ok: false; error: WireError };
 
 interface Pending { resolve(): void; reject(e: Error): void }
-
-/** The worker's error as the same kind of error in this thread: a
- * TceError keeps its code and hint (the CLI prints them), an fs error its code. */
-function rebuilt(e: Extract<CommitReply, { ok: false }>['error']): Error {
-  if (e.tce && e.code) return new TceError(e.code, e.message, e.hint);
-  return Object.assign(new Error(e.message), { name: e.name }, e.code ? { code: e.code } : {});
-}
 
 class RunWriteThread {
   private readonly worker: Worker;
@@ -40,7 +33,7 @@ class RunWriteThread {
       this.pending.delete(m.id);
       if (this.pending.size === 0) this.worker.unref();
       if (m.ok) p?.resolve();
-      else p?.reject(rebuilt(m.error));
+      else p?.reject(errorFromWire(m.error));
     });
     const fail = (e: Error): void => {
       this.dead = true;

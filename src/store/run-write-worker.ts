@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { commitBatch } from './batch-commit';
 import type { CommitReply, CommitRequest } from './run-write-thread';
+import { errorToWire } from '../util/thread-error';
 
 const port = parentPort!;
 
@@ -13,10 +14,7 @@ async function handle(m: CommitRequest): Promise<void> {
     await commitBatch(m.job);
     port.postMessage({ id: m.id, ok: true } satisfies CommitReply);
   } catch (e) {
-    const err: Error & { code?: unknown; hint?: unknown } = e instanceof Error ? e : new Error(String(e));
-    const code = typeof err.code === 'string' ? err.code : undefined;
-    const hint = typeof err.hint === 'string' ? err.hint : undefined;
-    port.postMessage({ id: m.id, ok: false, error: { name: err.name, message: err.message, code, hint, tce: err.name === 'TceError' } } satisfies CommitReply);
+    port.postMessage({ id: m.id, ok: false, error: errorToWire(e) } satisfies CommitReply);
   }
 }
 

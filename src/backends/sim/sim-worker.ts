@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { startSimulator, type Simulator } from './server';
 import { warmTokenizer } from './tokenizer';
 import type { HostReply, HostRequest } from './thread-host';
+import { errorToWire } from '../../util/thread-error';
 
 const port = parentPort!;
 const sims = new Map<number, Simulator>();
@@ -21,8 +22,7 @@ async function handle(m: HostRequest): Promise<void> {
       sims.set(m.id, sim);
       reply({ op: 'started', id: m.id, port: sim.port });
     } catch (e) {
-      const err = e as Error & { code?: unknown; hint?: unknown };
-      reply({ op: 'failed', id: m.id, error: { name: err.name, message: err.message, code: typeof err.code === 'string' ? err.code : undefined, hint: typeof err.hint === 'string' ? err.hint : undefined } });
+      reply({ op: 'failed', id: m.id, error: errorToWire(e) });
     }
     return;
   }

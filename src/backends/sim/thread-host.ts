@@ -7,14 +7,14 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Simulator, SimulatorOptions } from './server';
-import { TceError } from '../../util/errors';
+import { errorFromWire, type WireError } from '../../util/thread-error';
 
 export type ThreadSimulatorOptions = Omit<SimulatorOptions, 'onEngineDeath' | 'accessLog'>;
 
 export type HostRequest = { op: 'start'; id: number; opts: ThreadSimulatorOptions } | { op: 'close'; id: number };
 export type HostReply =
   | { op: 'started'; id: number; port: number }
-  | { op: 'failed'; id: number; error: { name: string; message: string; code: string | undefined; hint: string | undefined } }
+  | { op: 'failed'; id: number; error: WireError }
   | { op: 'closed'; id: number };
 
 interface Pending { resolve(r: HostReply): void; reject(e: Error): void }
@@ -64,7 +64,7 @@ class SimulatorThread {
   async start(opts: ThreadSimulatorOptions): Promise<Simulator> {
     const id = this.nextId++;
     const r = await this.ask({ op: 'start', id, opts });
-    if (r.op === 'failed') throw r.error.code ? new TceError(r.error.code, r.error.message, r.error.hint) : Object.assign(new Error(r.error.message), { name: r.error.name });
+    if (r.op === 'failed') throw errorFromWire(r.error);
     if (r.op !== 'started') throw new Error(`simulator thread: unexpected reply ${r.op}`);
     this.hold(1);
     let closing: Promise<void> | null = null;
