@@ -1,10 +1,10 @@
 // The sample_id column of a dataset, remembered within the process: the
 // test suite and `tce suite` make many --limit runs in one process over the
 // same dataset, and each picked its samples by reading every shard. Keyed
-// by the files' identity (device, inode, size, mtime) of index.json and of
+// by the identity (statKey: size, inode, mtime, ctime) of index.json and of
 // every shard, so a rewritten or replaced file is read again.
-import fs from 'node:fs';
 import { shardPath } from './index-file';
+import { statKey } from '../../util/verified-hashes';
 import type { MdsReader } from './reader';
 
 const MAX_DATASETS = 4;
@@ -12,8 +12,7 @@ const memo = new Map<string, readonly number[]>();
 
 function identity(file: string): string {
   try {
-    const st = fs.statSync(file, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    return statKey(file);
   } catch {
     return 'missing';
   }
