@@ -5,7 +5,10 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { lz4FrameDecode, lz4FrameEncode } from '../src/util/lz4';
-import { TextStore, naturalIdOfDigest, naturalTextId, textDigest } from '../src/store/texts';
+import { TextStore, naturalIdOfDigest, textDigest } from '../src/store/texts';
+
+/** The definition of a text's natural id: the first 31 bits of its sha256. */
+const naturalTextId = (digest: Buffer): number => digest.readUInt32BE(0) >>> 1;
 import { createHash } from 'node:crypto';
 import { tmpDir } from './helpers/cli';
 import { openDb, tableColumns, type DB } from '../src/store/db';

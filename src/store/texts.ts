@@ -13,17 +13,12 @@ export const INTERN_MIN_BYTES = 24;
 
 const ID_SPACE = 2 ** 31;
 
-/** The id a text takes unless another text holds it: the first 31 bits of
- * its sha256. */
-export function naturalTextId(digest: Buffer): number {
-  return digest.readUInt32BE(0) >>> 1;
-}
-
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const SEXTET = new Uint8Array(128);
 for (let i = 0; i < BASE64.length; i++) SEXTET[BASE64.charCodeAt(i)] = i;
 
-/** naturalTextId of a textDigest, read from its first 6 base64 characters
+/** The id a text takes unless another text holds it: the first 31 bits of
+ * its sha256, read from the first 6 base64 characters of its textDigest
  * (36 bits: the first 4 bytes and 4 more bits) without a Buffer: decoding
  * one per text cost the bulk load's main thread ~1 s. */
 export function naturalIdOfDigest(sha: string): number {
