@@ -128,17 +128,20 @@ test('images honour the cue contract, and a careful looker tells most but not al
   const seen: Record<string, { n: number; cues: Record<string, number> }> = {};
   let correct = 0;
   let judged = 0;
+  // Each pixel's cue by its packed RGB: one lookup a pixel instead of a
+  // comparison per cue (the colours are distinct, so a pixel is one cue's at most).
+  const cueOf = new Map(CUES.map((c) => [(CUE_COLORS[c][0] << 16) | (CUE_COLORS[c][1] << 8) | CUE_COLORS[c][2], c] as const));
+  assert.equal(cueOf.size, CUES.length, 'two cues share a colour');
   for (let i = 0; i < data.samples.length; i += 7) {
     const s = data.samples[i]!;
     assert.equal(s.imageMime, 'image/png');
     const png = PNG.sync.read(Buffer.from(s.image!));
     assert.deepEqual([png.width, png.height], [128, 96]);
     const counts = Object.fromEntries(CUES.map((c) => [c, 0])) as Record<Cue, number>;
-    for (let o = 0; o < png.data.length; o += 4) {
-      for (const c of CUES) {
-        const k = CUE_COLORS[c];
-        if (png.data[o] === k[0] && png.data[o + 1] === k[1] && png.data[o + 2] === k[2]) counts[c]++;
-      }
+    const px = png.data;
+    for (let o = 0; o < px.length; o += 4) {
+      const c = cueOf.get((px[o]! << 16) | (px[o + 1]! << 8) | px[o + 2]!);
+      if (c) counts[c]++;
     }
     for (const c of CUES) assert.ok(counts[c] === 0 || counts[c] >= CUE_MIN_PIXELS, `sample ${s.sampleId}: ${c} has ${counts[c]} pixels`);
     const visible = new Set(CUES.filter((c) => counts[c] > 0));
