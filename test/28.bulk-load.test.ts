@@ -94,14 +94,15 @@ test('identical copies of a sample are loaded once; different ones stop the load
 
 test('a large load drops the secondary indexes and rebuilds them in the same transaction', async () => {
   const root = tmpDir();
-  // 2,100 samples with the threshold at 2,000 rows: the same path as a
-  // load past the default 20,000, at a tenth of the rows.
-  const dir = await writeRun(path.join(root, 'runs'), range(0, 2_100));
+  // 300 samples (300 predictions, 450 turns, 300 tool calls) with the
+  // threshold at 250 rows: the same path as a load past the default 20,000
+  // (every table over it), at a hundredth of the rows.
+  const dir = await writeRun(path.join(root, 'runs'), range(0, 300));
   const db = openDb(path.join(root, 't.db'));
   const indexes = () => db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`).all();
   const before = indexes();
   const lines: string[] = [];
-  loadRuns(db, [dir], { log: (l) => lines.push(l), reindexMinRows: 2_000 });
+  loadRuns(db, [dir], { log: (l) => lines.push(l), reindexMinRows: 250 });
   // Every secondary index the migrations made on predictions (the plan's
   // three, the viewer's covering one, ...), not the UNIQUE constraint's own.
   const secondary = (db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND tbl_name = 'predictions' AND sql IS NOT NULL`).get() as { n: number }).n;
