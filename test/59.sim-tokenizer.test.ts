@@ -94,6 +94,35 @@ test('the per-piece memo encodes and counts exactly as the package, first sight 
   assert.deepEqual(pieceEncoder(other).encode('<tool_call>hi there'), reference.encode('<tool_call>hi there', { add_special_tokens: false }));
 });
 
+test('the per-id byte decoder decodes any slice of ids exactly as the package', () => {
+  const reference = simulatorTokenizer();
+  const fast = pieceEncoder(reference);
+  const rng = new Rng(59, 'decode-slices');
+  const slow = (ids: number[]) => reference.decode(ids, { skip_special_tokens: false });
+  for (const text of corpus()) {
+    const ids = reference.encode(text, { add_special_tokens: false });
+    // Every 1-6 token window (the simulator's deltas; windows cut
+    // multi-byte characters) and random longer slices, twice (cached ids).
+    for (const pass of [1, 2]) {
+      for (let a = 0; a < ids.length; a += pass) {
+        const w = ids.slice(a, a + 1 + (a % 6));
+        assert.equal(fast.decode(w), slow(w), `pass ${pass}: window at ${a} of ${JSON.stringify(text.slice(0, 40))}`);
+      }
+      for (let k = 0; k < 5 && ids.length > 0; k++) {
+        const a = rng.int(0, ids.length - 1);
+        const slice = ids.slice(a, rng.int(a + 1, ids.length));
+        assert.equal(fast.decode(slice), slow(slice));
+      }
+    }
+  }
+  // Ids the vocabulary does not have join as nothing; a decode longer than
+  // the reused buffer; random ids over the whole vocabulary.
+  const n = reference.model.vocab.length;
+  for (const ids of [[n + 5, 9707, n + 9], Array.from({ length: 3000 }, (_, i) => 1000 + (i % 5000)), Array.from({ length: 400 }, () => rng.int(0, n - 1))]) {
+    assert.equal(fast.decode(ids), slow(ids));
+  }
+});
+
 test('tables made for another tokenizer version are not used', () => {
   const dir = tmpDir();
   fs.cpSync(preparedDir(), dir, { recursive: true });

@@ -8,6 +8,11 @@
 // simulator sees the same words in every prompt; ~0.6 ms -> ~0.1 ms for a
 // 660-character prompt). Tokenizers of another shape use the package's
 // encode unchanged. Test 59 checks both against each other.
+//
+// Decoding mirrors the package's ByteLevel decoder the same way: its
+// decode_chain spreads every token into characters, looks each up in the
+// byte table and scans the added tokens linearly per token; the byte
+// sequence of a token never changes, so it is kept per id.
 import type { Tokenizer } from './tokenizer-data';
 
 interface PreTokenizer {
@@ -29,14 +34,24 @@ interface Internals {
   model: ((tokens: string[]) => string[]) & {
     fuse_unk?: boolean;
     convert_tokens_to_ids(tokens: string[]): number[];
+    convert_ids_to_tokens(ids: number[]): Array<string | null | undefined>;
   };
   remove_space?: boolean;
   do_lowercase_and_remove_accent?: boolean;
+  decoder: {
+    constructor: { name: string };
+    added_tokens: Array<{ content: string }>;
+    byte_decoder: Record<string, number>;
+    end_of_word_suffix?: string | null;
+  } | null;
+  clean_up_tokenization_spaces?: boolean;
 }
 
 export interface PieceEncoder {
   encode(text: string): number[];
   count(text: string): number;
+  /** `tok.decode(ids, { skip_special_tokens: false })`. */
+  decode(ids: number[]): string;
 }
 
 const MEMO_MAX = 200_000;
@@ -58,9 +73,11 @@ function mirrorable(t: Internals): boolean {
  * false })`, memoising each piece's ids. */
 export function pieceEncoder(tok: Tokenizer): PieceEncoder {
   const t = tok as unknown as Internals;
+  const slow = (ids: number[]): string => tok.decode(ids, { skip_special_tokens: false });
+  const decode = byteLevelDecoder(t, slow) ?? slow;
   if (!mirrorable(t)) {
     const encode = (text: string): number[] => tok.encode(text, { add_special_tokens: false });
-    return { encode, count: (text) => encode(text).length };
+    return { encode, count: (text) => encode(text).length, decode };
   }
   const [split, byteLevel] = t.pre_tokenizer.tokenizers as [PreTokenizer, PreTokenizer];
   const memo = new Map<string, number[]>();
@@ -109,5 +126,57 @@ export function pieceEncoder(tok: Tokenizer): PieceEncoder {
       });
       return n;
     },
+    decode,
+  };
+}
+
+/** The package's decode_single without skipping, for its ByteLevel decoder
+ * (no cleanup, no end-of-word suffix): ids -> tokens (unknown ids are null
+ * and join as ''), runs of non-added tokens -> their bytes -> one UTF-8
+ * decode per run (fatal: false, BOM kept, as its TextDecoder), added tokens
+ * verbatim. Null for any other decoder shape. */
+function byteLevelDecoder(t: Internals, slow: (ids: number[]) => string): ((ids: number[]) => string) | null {
+  const dec = t.decoder;
+  if (!dec || dec.constructor.name !== 'ByteLevelDecoder' || dec.end_of_word_suffix || t.clean_up_tokenization_spaces) return null;
+  const added = new Set(dec.added_tokens.map((a) => a.content));
+  const bytesOf = new Map<number, Uint8Array | string | null>();
+  const text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+  // A token's bytes: [...token] through the byte table; a character outside
+  // it becomes 0, as `new Uint8Array([undefined])` does in the package. A
+  // token with a UTF-16 surrogate could pair with its neighbour in the
+  // package's joined string: such ids take the package's path (null).
+  const entry = (id: number): Uint8Array | string | null => {
+    let e = bytesOf.get(id);
+    if (e === undefined) {
+      const token = t.model.convert_ids_to_tokens([id])[0] ?? '';
+      if (/[\uD800-\uDFFF]/.test(token)) e = null;
+      else e = added.has(token) ? token : new Uint8Array([...token].map((c) => dec.byte_decoder[c]!));
+      bytesOf.set(id, e);
+    }
+    return e;
+  };
+  let buf = new Uint8Array(256);
+  return (ids) => {
+    let out = '';
+    let n = 0;
+    for (const id of ids) {
+      const e = entry(id);
+      if (e === null) return slow(ids);
+      if (typeof e === 'string') {
+        if (n > 0) out += text.decode(buf.subarray(0, n));
+        n = 0;
+        out += e;
+        continue;
+      }
+      if (n + e.length > buf.length) {
+        const bigger = new Uint8Array(Math.max(buf.length * 2, n + e.length));
+        bigger.set(buf.subarray(0, n));
+        buf = bigger;
+      }
+      buf.set(e, n);
+      n += e.length;
+    }
+    if (n > 0) out += text.decode(buf.subarray(0, n));
+    return out;
   };
 }

@@ -19,7 +19,17 @@ function encoder(): PieceEncoder {
 }
 
 const counts = new BoundedCache<string, number>(50_000);
-const splits = new BoundedCache<string, { deltas: string[]; tokens: number }>(20_000);
+/** Keyed by the text alone (a key joined from the settings and the text
+ * would be a new string to hash per request); the settings are checked. */
+const splits = new BoundedCache<string, Split>(20_000);
+
+interface Split {
+  perDelta: number;
+  maxTokens: number;
+  deltas: string[];
+  tokens: number;
+  truncated: boolean;
+}
 
 /** Loads the tokenizer now (servers call this before they report ready). */
 export function warmTokenizer(): void {
@@ -43,26 +53,24 @@ export function countTokens(text: string): number {
 /** Splits generated text into SSE deltas of `perDelta` tokens each, cut at
  * `maxTokens` (then `truncated` is true, as vLLM's finish_reason "length"). */
 export function splitDeltas(text: string, perDelta: number, maxTokens: number): { deltas: string[]; tokens: number; truncated: boolean } {
-  const key = `${perDelta}\u0000${maxTokens}\u0000${text}`;
-  const hit = splits.get(key);
-  if (hit) return { ...hit, truncated: hit.tokens < countTokens(text) };
-  const tok = get();
+  const hit = splits.get(text);
+  if (hit && hit.perDelta === perDelta && hit.maxTokens === maxTokens) return hit;
   const ids = encode(text);
   const kept = ids.length > maxTokens ? ids.slice(0, maxTokens) : ids;
   const deltas: string[] = [];
+  const dec = encoder();
   // A group that ends inside a multi-byte character decodes to U+FFFD; it is
   // merged with the next group instead (vLLM's incremental detokenizer also
   // holds back incomplete UTF-8).
   let start = 0;
   for (let i = 0; i < kept.length; ) {
     const end = Math.min(kept.length, i + perDelta);
-    const d = tok.decode(kept.slice(start, end), { skip_special_tokens: false });
+    const d = dec.decode(kept.slice(start, end));
     i = end;
     if (d.includes('\uFFFD') && end < kept.length) continue;
     if (d.length > 0) deltas.push(d);
     start = end;
   }
-  splits.set(key, { deltas, tokens: kept.length });
   counts.set(text, ids.length);
-  return { deltas, tokens: kept.length, truncated: kept.length < ids.length };
+  return splits.set(text, { perDelta, maxTokens, deltas, tokens: kept.length, truncated: kept.length < ids.length });
 }
