@@ -18,6 +18,7 @@ import { hermesParse } from '../src/backends/sim/hermes';
 import { verificationPrompt, PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt } from '../src/protocol/prompts';
 import type { Cue } from '../src/domain/scene-cues';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
+import { hash32, Rng } from '../src/util/rng';
 
 const TOOL_NAMES = ['check_scene_prior', 'check_confusion_risk', 'check_scene_action_compatibility', 'check_waypoint_feasibility'];
 
@@ -112,6 +113,19 @@ test('deterministic: same seed and request give the same text; the seed changes 
   let differs = 0;
   for (let s = 0; s < 20; s++) if (answer('qwen3-vl-2b', ['cone'], 1, verify('incident_zone'), { tools: TOOL_NAMES, seed: s }) !== a) differs++;
   assert.ok(differs > 0);
+});
+
+test('a draw keyed after a hashed prefix is the draw keyed by the joined string', () => {
+  const rng = new Rng(51, 'keyed-after');
+  const chars = [...'ab|\u0001 \néü世🚗'];
+  const str = (n: number) => Array.from({ length: n }, () => rng.pick(chars)).join('');
+  for (let i = 0; i < 500; i++) {
+    const prefix = str(rng.int(0, 40));
+    const rest = str(rng.int(0, 40));
+    const a = Rng.keyed(prefix + rest);
+    const b = Rng.keyedAfter(hash32(prefix), rest);
+    for (let k = 0; k < 3; k++) assert.equal(b.next(), a.next());
+  }
 });
 
 test('predictor: the fixture confusion (incident_zone on cones, flooded on water), rarely unparseable', () => {

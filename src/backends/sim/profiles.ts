@@ -8,7 +8,7 @@ import { SCENES, isScene, isLongAction, isLatAction, type Scene, type LongAction
 import { FINE_CONFUSION, GT_ACTIONS, PRED_COLUMNS, type FineRow } from '../../domain/published-figures';
 import { CHECK_CONFUSION_RISK, CHECK_SCENE_ACTION_COMPATIBILITY, CHECK_SCENE_PRIOR, CHECK_WAYPOINT_FEASIBILITY } from '../../protocol/tools';
 import { WAYPOINT_LINE_LABEL } from '../../protocol/prompts';
-import { Rng } from '../../util/rng';
+import { hash32, Rng } from '../../util/rng';
 import { DEFAULT_PREDICTOR_ANSWER, formatPredictorAnswer, type PredictorAnswerSpec } from '../../protocol/predictor-answer';
 import type { Conversation, ToolAdvice } from './conversation';
 import { MALFORMATIONS, toolCallText, type Args } from './tool-call-text';
@@ -143,14 +143,20 @@ function believe(seen: ReadonlySet<Cue>, t: VerifierTraits, d: Rng): Belief {
   }
 }
 
+// One compiled pattern per label (the labels are constants; exec without
+// the g flag keeps no state).
+const fieldPatterns = new Map<string, RegExp>();
 const field = (text: string, label: string): string | null => {
-  const m = new RegExp(`${label}:\\s*([A-Za-z_]+)`).exec(text);
+  let re = fieldPatterns.get(label);
+  if (!re) fieldPatterns.set(label, (re = new RegExp(`${label}:\\s*([A-Za-z_]+)`)));
+  const m = re.exec(text);
   return m ? m[1]! : null;
 };
 
+const SHOWN_WAYPOINT = new RegExp(`${WAYPOINT_LINE_LABEL}: \\((-?[\\d.eE+-]+), (-?[\\d.eE+-]+)\\)`);
 /** The first waypoint the verification prompt shows, when it shows one. */
 function shownWaypoint(text: string): [number, number] | null {
-  const m = new RegExp(`${WAYPOINT_LINE_LABEL}: \\((-?[\\d.eE+-]+), (-?[\\d.eE+-]+)\\)`).exec(text);
+  const m = SHOWN_WAYPOINT.exec(text);
   return m ? [Number(m[1]), Number(m[2])] : null;
 }
 
@@ -236,10 +242,15 @@ function forgetful(scene: Scene): string {
   return `Based on the tool results, the scene looks like ${scene.replace('_', ' ')}. I have checked the prediction.`;
 }
 
+/** hash32 of `seed|profile|image|prompt`, the start of every verifier
+ * draw's key: hashed once and continued per draw (Rng.keyedAfter), the
+ * prompt hashed where it lies rather than copied into a joined key. */
+const promptKey = (inp: ProfileInput): number => hash32(inp.conv.taskText, hash32(`${inp.seed}|${inp.profile}|${inp.imageHash}|`));
+
 function verify(inp: ProfileInput, t: VerifierTraits): string {
   const { conv } = inp;
-  const key = `${inp.seed}|${inp.profile}|${inp.imageHash}|${conv.taskText}`;
-  const eyes = believe(inp.seen, t, Rng.keyed(key + '|eyes'));
+  const key = promptKey(inp);
+  const eyes = believe(inp.seen, t, Rng.keyedAfter(key, '|eyes'));
   const rawScene = field(conv.taskText, '- Scene type');
   const shown = isScene(rawScene) ? rawScene : null;
   const rawLong = field(conv.taskText, '- Longitudinal action');
@@ -248,12 +259,12 @@ function verify(inp: ProfileInput, t: VerifierTraits): string {
   const long0: LongAction = isLongAction(rawLong) ? rawLong : typicalActions(argScene)[0];
   const lat0: LatAction = isLatAction(rawLat) ? rawLat : typicalActions(argScene)[1];
   if (conv.advice.length === 0 && conv.assistantTurns === 0) {
-    const d = Rng.keyed(key + '|calls');
+    const d = Rng.keyedAfter(key, '|calls');
     const names = chooseTools(conv.offered, t, d);
     const wp = shownWaypoint(conv.taskText);
     if (names.length > 0) return writeCalls(names, (n) => toolArgs(n, argScene, long0, lat0, d, wp), t, d);
   }
-  const d = Rng.keyed(`${key}|final|${conv.responseTexts.join('\u0001')}`);
+  const d = Rng.keyedAfter(key, `|final|${conv.responseTexts.join('\u0001')}`);
   if (conv.advice.some((a) => a.error) && conv.assistantTurns < 2 && conv.offered.length > 0 && d.chance(t.retryAfterError)) {
     const n = conv.offered[0]!;
     return `The tool call failed; let me try again.\n${toolCallText(n, toolArgs(n, argScene, long0, lat0, d), null)}`;
@@ -269,9 +280,9 @@ function verify(inp: ProfileInput, t: VerifierTraits): string {
 
 function staged(inp: ProfileInput, t: VerifierTraits): string {
   const { conv } = inp;
-  const key = `${inp.seed}|${inp.profile}|${inp.imageHash}|${conv.taskText}`;
+  const key = promptKey(inp);
   const eyes = believe(inp.seen, t, Rng.keyed(`${inp.seed}|${inp.profile}|${inp.imageHash}|eyes`));
-  const d = Rng.keyed(`${key}|${conv.responseTexts.join('\u0001')}`);
+  const d = Rng.keyedAfter(key, `|${conv.responseTexts.join('\u0001')}`);
   const sceneInPrompt = field(conv.taskText, 'The scene is');
   const scene: Scene = isScene(sceneInPrompt) ? sceneInPrompt : eyes.scene;
   const mayCall = conv.advice.length === 0 && conv.assistantTurns === 0;
@@ -288,7 +299,7 @@ function staged(inp: ProfileInput, t: VerifierTraits): string {
   }
   const rawLong = field(conv.taskText, 'the longitudinal action is');
   if (conv.task === 'stageAction') {
-    let [long, lat] = drawActions(scene, Rng.keyed(key + '|actions'));
+    let [long, lat] = drawActions(scene, Rng.keyedAfter(key, '|actions'));
     if (mayCall && conv.offered.includes(CHECK_SCENE_ACTION_COMPATIBILITY) && d.chance(t.callRate[CHECK_SCENE_ACTION_COMPATIBILITY] ?? DEFAULT_CALL_RATE)) {
       return call(CHECK_SCENE_ACTION_COMPATIBILITY, { scene, long_action: long, lat_action: lat });
     }
@@ -296,7 +307,7 @@ function staged(inp: ProfileInput, t: VerifierTraits): string {
     return `LONG_ACTION: ${long}\nLAT_ACTION: ${lat}`;
   }
   const long: LongAction = isLongAction(rawLong) ? rawLong : typicalActions(scene)[0];
-  let [x, y] = firstWaypoint(long, 'null', Rng.keyed(key + '|wp'));
+  let [x, y] = firstWaypoint(long, 'null', Rng.keyedAfter(key, '|wp'));
   if (mayCall && conv.offered.includes(CHECK_WAYPOINT_FEASIBILITY) && d.chance(t.callRate[CHECK_WAYPOINT_FEASIBILITY] ?? DEFAULT_CALL_RATE)) {
     return call(CHECK_WAYPOINT_FEASIBILITY, { scene, long_action: long, first_waypoint_x: x, first_waypoint_y: y });
   }
