@@ -13,7 +13,11 @@ export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8' 
 export const JSON_HEADERS = { 'content-type': 'application/json' };
 export const ENGINE_DEAD = 'EngineCore encountered an issue. See stack trace (above) for the root cause.';
 
-export const hex32 = () => randomUUID().replace(/-/g, '');
+/** vLLM's random_uuid(): uuid4().hex (the dashes cut by position). */
+export const hex32 = (): string => {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+};
 const nowS = () => Math.floor(Date.now() / 1000);
 
 export interface StreamEnv {

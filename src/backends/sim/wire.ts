@@ -35,7 +35,13 @@ export interface Usage {
   completionTokens: number;
 }
 
-const head = (c: ChunkIds) => `data: {"id":"${c.id}","object":"chat.completion.chunk","created":${c.created},"model":${JSON.stringify(c.model)},"choices":[`;
+// Every chunk of a response starts the same: built once per response.
+const heads = new WeakMap<ChunkIds, string>();
+function head(c: ChunkIds): string {
+  let h = heads.get(c);
+  if (h === undefined) heads.set(c, (h = `data: {"id":"${c.id}","object":"chat.completion.chunk","created":${c.created},"model":${JSON.stringify(c.model)},"choices":[`));
+  return h;
+}
 
 /** The first chunk: the role, and prompt_token_ids / prompt_text given
  * explicitly as None (return_token_ids / return_prompt_text unset). */
