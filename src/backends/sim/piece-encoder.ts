@@ -18,7 +18,9 @@ import type { Tokenizer } from './tokenizer-data';
 interface PreTokenizer {
   pre_tokenize(texts: string[]): string[];
   pre_tokenize_text(text: string): string[];
-  config?: { use_regex?: boolean };
+  config?: { use_regex?: boolean; invert?: boolean; behavior?: string };
+  constructor: { name: string };
+  pattern?: RegExp | null;
 }
 interface AddedToken {
   lstrip?: boolean;
@@ -28,7 +30,8 @@ interface AddedToken {
 interface Internals {
   added_tokens_splitter: { split(text: string): string[] };
   added_tokens_map: Map<string, AddedToken>;
-  normalizer: ((text: string) => string) | null;
+  normalizer: (((text: string) => string) & { constructor: { name: string }; form?: string }) | null;
+  added_tokens: Array<{ content: string }>;
   pre_tokenizer: { constructor: { name: string }; tokenizers?: PreTokenizer[] };
   post_processor: { constructor: { name: string } } | null;
   model: ((tokens: string[]) => string[]) & {
@@ -90,10 +93,11 @@ export function pieceEncoder(tok: Tokenizer): PieceEncoder {
     }
     return ids;
   };
+  const { sections: splitSections, normalize, pieces } = firstSightSteps(t, split);
   // Calls `each` with the ids of every part of `text`, in order (the
   // package's _encode_text, section by section).
   const walk = (text: string, each: (ids: number[]) => void): void => {
-    const sections = t.added_tokens_splitter.split(text);
+    const sections = splitSections(text);
     for (let i = 0; i < sections.length; i++) {
       const added = t.added_tokens_map.get(sections[i]!);
       if (!added) continue;
@@ -106,9 +110,9 @@ export function pieceEncoder(tok: Tokenizer): PieceEncoder {
         each(t.model.convert_tokens_to_ids([section]));
         continue;
       }
-      if (t.normalizer !== null) section = t.normalizer(section);
+      section = normalize(section);
       if (section.length === 0) continue;
-      for (const piece of split.pre_tokenize([section])) each(pieceIds(piece));
+      for (const piece of pieces(section)) each(pieceIds(piece));
     }
   };
   return {
@@ -127,6 +131,41 @@ export function pieceEncoder(tok: Tokenizer): PieceEncoder {
       return n;
     },
     decode,
+  };
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** The package's per-text steps before the piece memo, each with a fast
+ * path that gives its exact result (test 59):
+ * - the added-token split finds nothing when no character of the text
+ *   starts an added token (its trie is walked from each code unit);
+ * - NFC leaves ASCII as it is;
+ * - the Split pre-tokenizer (regexSplit: the matches and the text between
+ *   them) is the regex's matches when they cover the whole text, which
+ *   String.prototype.match tells without a match object per piece. */
+function firstSightSteps(t: Internals, split: PreTokenizer): {
+  sections(text: string): string[];
+  normalize(text: string): string;
+  pieces(section: string): string[];
+} {
+  const starts = [...new Set(t.added_tokens.map((a) => a.content[0]).filter((c): c is string => c !== undefined))];
+  const norm = t.normalizer;
+  const nfc = norm !== null && norm.constructor.name === 'NFC' && norm.form === 'NFC';
+  const re = split.constructor.name === 'SplitPreTokenizer' && split.pattern instanceof RegExp && split.pattern.global
+    && !split.config?.invert && split.config?.behavior?.toLowerCase() !== 'removed' ? split.pattern : null;
+  return {
+    sections: (text) => (starts.length <= 8 && starts.every((c) => !text.includes(c)) ? (text.length > 0 ? [text] : []) : t.added_tokens_splitter.split(text)),
+    normalize: (text) => (norm === null || (nfc && ASCII.test(text)) ? text : norm(text)),
+    pieces(section) {
+      if (re !== null) {
+        const found = section.match(re);
+        let covered = 0;
+        if (found) for (const m of found) covered += m.length;
+        if (found && covered === section.length) return found.filter((m) => m.length > 0);
+      }
+      return split.pre_tokenize([section]);
+    },
   };
 }
 
