@@ -1,6 +1,7 @@
 // One small default-shaped `tce run` shared by the test files that only read
-// what it writes (61, 75, 77): each of them made its own before, the same
-// shape but for the sample count and conditions. Made once per version of
+// what it writes (61, 75, 77) or compare their own runs with it (62, 85):
+// each of them made its own before, the same shape but for the sample count
+// and conditions. Made once per version of
 // the code (every compiled file under dist/src, the native addon) and of
 // the fixture, under .cache/test; test files running at once take a lock,
 // the first makes the run and the others wait for it. A copy goes to each
