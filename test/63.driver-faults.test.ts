@@ -5,10 +5,11 @@ import Database from 'better-sqlite3';
 import { tce, tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 
-// Faults are drawn per request number (seed, n): with 16 samples of a tool
-// condition and a staged one, well over 100 requests, each fault below hits
-// several times; more samples only repeat the same paths.
-const N = 16;
+// Faults are drawn per request number (seed, n): with 8 samples of a tool
+// condition and a staged one, about 50 requests, each fault below hits
+// several times (the retries each test prints: 3 to 20); more samples only
+// repeat the same paths.
+const N = 8;
 
 function runWithFaults(faults: string, extra: Record<string, unknown> = {}, exitStatus = 0) {
   return async () => {
@@ -53,7 +54,7 @@ for (const [name, spec] of [
 
 test('engine death mid-run: the rest fail with their error, none is dropped', async () => {
   // More than run.maxFailedShare failed: the run exits non-zero and says so.
-  const { db, stderr } = await runWithFaults('die-after=30', { retries: { max: 1, baseDelayMs: 1, maxDelayMs: 5 } }, 1)();
+  const { db, stderr } = await runWithFaults('die-after=15', { retries: { max: 1, baseDelayMs: 1, maxDelayMs: 5 } }, 1)();
   assert.match(stderr, /condition\(s\) failed .*run\.maxFailedShare/);
   const per = db.prepare('SELECT count(*) AS n FROM predictions GROUP BY experiment_id').all() as Array<{ n: number }>;
   for (const p of per) assert.equal(p.n, N);
