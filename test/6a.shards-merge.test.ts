@@ -8,7 +8,7 @@ import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { chooseSuiteId } from '../src/run/suite-id';
 import { decodeRanges, encodeRanges } from '../src/util/sample-ranges';
 
-const N = 30;
+const N = 15;
 const CONDS = 'baseline,prior_only_2b,staged_2b';
 // Columns that measure time (wall clock) and bookkeeping differ between runs by nature.
 const VARIES = /(^id$|experiment_id|_ms$|time|throughput|created_at|share_total_under_5s)/;
