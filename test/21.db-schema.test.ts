@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { tce, tmpDir, hasPython3 } from './helpers/cli';
+import { tce, tmpDir, hasPython3, python3 } from './helpers/cli';
 import { migrate, openDb, tableColumns } from '../src/store/db';
 import { MIGRATIONS, latestSchemaVersion } from '../src/store/schema';
 import { DECLARED_TABLES, type ColumnDecl } from '../src/store/tables';
@@ -66,7 +66,7 @@ test('the plan\'s first two validation commands run verbatim (python3 + sqlite3)
   const r = await tce(['create-db', '--db', path.join(dir, 'tool_calling_experiment', 'tool_calling.db')]);
   assert.equal(r.status, 0, r.stderr);
   for (const snippet of PLAN_VALIDATION_SNIPPETS) {
-    const p = spawnSync('python3', ['-c', snippet], { cwd: dir, encoding: 'utf8' });
+    const p = spawnSync(python3()!, ['-c', snippet], { cwd: dir, encoding: 'utf8' });
     assert.equal(p.status, 0, p.stderr);
   }
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { tce, tmpDir, hasPython3 } from './helpers/cli';
+import { tce, tmpDir, hasPython3, python3 } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { SHARED_RUN_SAMPLES, sharedRun, sharedRunStdout } from './helpers/shared-run';
 import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
@@ -92,7 +92,7 @@ test('tce run: all 11 conditions and the two no_tools controls end to end on the
 
   if (hasPython3()) {
     for (const snippet of PLAN_VALIDATION_SNIPPETS) {
-      const p = spawnSync('python3', ['-c', snippet], { cwd: dir, encoding: 'utf8' });
+      const p = spawnSync(python3()!, ['-c', snippet], { cwd: dir, encoding: 'utf8' });
       assert.equal(p.status, 0, p.stderr);
       assert.ok(p.stdout.split('\n').filter((l) => l.startsWith("('tc_")).length >= 10, p.stdout);
     }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { tce, tmpDir, hasPython3 } from './helpers/cli';
+import { tce, tmpDir, hasPython3, python3 } from './helpers/cli';
 import { COMMANDS } from '../src/cli/commands/index';
 import { sharedFixture, writeDefaultConfig } from './helpers/fixture';
 import { copySharedRun, SHARED_RUN_SAMPLES } from './helpers/shared-run';
@@ -31,7 +31,7 @@ test('after a driver run: a row per condition and staged first answer, the same 
   assert.equal(fromArrow.status, 0, fromArrow.stderr);
   assert.equal(fromArrow.stdout, a.stdout);
   if (hasPython3()) {
-    const p = spawnSync('python3', ['-c', `
+    const p = spawnSync(python3()!, ['-c', `
 import sqlite3
 conn = sqlite3.connect('tool_calling_experiment/tool_calling.db')
 for row in conn.execute('SELECT experiment_id, condition_name, scene_accuracy, revision_rate, n_saves, n_breaks, net_improvement FROM condition_metrics'):
