@@ -98,9 +98,14 @@ export function readPlainPng(bytes: Buffer): PlainPixels | null {
   const stride = width * channels;
   if (stride * height > 64 * 1024 * 1024) return null;
   const packed = chunks.idat.length === 1 ? chunks.idat[0]! : Buffer.concat(chunks.idat);
+  const expected = (stride + 1) * height;
   let raw: Buffer;
   try {
-    const out = zlib.inflateSync(packed, { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    // One output chunk one byte larger than the expected data: zlib's 16 KB
+    // default cost two more allocations and a concat per image (more
+    // than the inflate itself); more data than expected still shows as a
+    // second chunk, and a size mismatch goes to pngjs as before.
+    const out = zlib.inflateSync(packed, { info: true, chunkSize: Math.max(64, expected + 1) }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
     // Bytes after the end of the zlib stream: pngjs refuses the file, so
     // the file goes to pngjs (zlib itself would ignore them).
     if (out.engine.bytesWritten !== packed.length) return null;
@@ -108,7 +113,7 @@ export function readPlainPng(bytes: Buffer): PlainPixels | null {
   } catch {
     return null;
   }
-  if (raw.length !== (stride + 1) * height) return null;
+  if (raw.length !== expected) return null;
   const data = new Uint8Array(stride * height);
   return unfilter(raw, data, height, stride, channels) ? { width, height, data, channels } : null;
 }
