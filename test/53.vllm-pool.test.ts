@@ -1,3 +1,4 @@
+// test-process: own (puts the fake vllm on PATH for the whole file; the in-process pool installs the reaper's exit and signal handlers for good)
 // The vLLM pool against the fake `vllm` on PATH: three models on three
 // "GPUs", startup failures with the log tail, engine death, waves.
 import { test, before } from 'node:test';

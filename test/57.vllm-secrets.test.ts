@@ -1,3 +1,4 @@
+// test-process: own (puts the fake vllm on PATH for the whole file; the in-process pool installs the reaper's exit and signal handlers for good)
 // The spawned servers' API key is not on their command line (ps shows
 // argv to every user); servers left by a killed driver are reported.
 import { test, before } from 'node:test';

@@ -42,7 +42,9 @@ test('tce predict (live, configured format) then tce verify: the verifier sees t
   const p = await tce(['predict', '--config', cfg, '--limit', String(N), '--quiet'], { cwd: dir });
   assert.equal(p.status, 0, p.stderr + p.stdout);
   // The greedy baseline of self_consistency.db, to show the live one differs from it.
-  const g = await tce(['predict', '--config', cfg, '--limit', String(N), '--quiet', '--reuse-greedy'], { cwd: dir });
+  // Its own suite id: in a warm process both predicts can start within one second, and a
+  // suite of another configuration may not reuse the first one's timestamp.
+  const g = await tce(['predict', '--config', cfg, '--limit', String(N), '--quiet', '--reuse-greedy', '--suite', 'greedy'], { cwd: dir });
   assert.equal(g.status, 0, g.stderr + g.stdout);
   const v = await tce(['verify', '--config', cfg, '--limit', String(N), '--quiet', '--condition', 'all_tools', '--verifier-model', '2b'], { cwd: dir });
   assert.equal(v.status, 0, v.stderr + v.stdout);
