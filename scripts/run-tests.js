@@ -90,8 +90,10 @@ class Worker {
       execArgv: ['--test-reporter', path.join(__dirname, 'test-reporter.js'), '--test-reporter-destination', 'stdout'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    this.child.stdout.on('data', (d) => hooks.write(String(d)));
-    this.child.stderr.on('data', (d) => hooks.write(String(d)));
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (d) => hooks.write(d));
+    }
     // 'close': the process has ended and all its output has been passed on.
     this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
     this.child.on('error', (e) => hooks.write(`test worker: ${e.message}\n`));

@@ -1,7 +1,6 @@
-// test-process: own (puts the fake vllm on PATH for the whole file; the in-process pool installs the reaper's exit and signal handlers for good)
 // The vLLM pool against the fake `vllm` on PATH: three models on three
 // "GPUs", startup failures with the log tail, engine death, waves.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +14,14 @@ import { ROOT, tmpDir } from './helpers/cli';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 
 const FAKE_DIR = path.join(ROOT, 'test', 'fake-vllm');
+const PATH = process.env.PATH;
 before(() => {
-  process.env.PATH = `${FAKE_DIR}${path.delimiter}${process.env.PATH}`;
+  process.env.PATH = `${FAKE_DIR}${path.delimiter}${PATH}`;
+});
+// Test files share a process (scripts/run-tests.js): the next one gets PATH back.
+after(() => {
+  if (PATH === undefined) delete process.env.PATH;
+  else process.env.PATH = PATH;
 });
 
 const config = (extra: Record<string, unknown> = {}, models: Record<string, unknown> = {}) => parseConfig({

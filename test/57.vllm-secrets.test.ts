@@ -1,7 +1,6 @@
-// test-process: own (puts the fake vllm on PATH for the whole file; the in-process pool installs the reaper's exit and signal handlers for good)
 // The spawned servers' API key is not on their command line (ps shows
 // argv to every user); servers left by a killed driver are reported.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,8 +11,14 @@ import { SERVER_RECORD, readServerRecord } from '../src/backends/vllm/server-rec
 import { ROOT, tmpDir } from './helpers/cli';
 
 const FAKE_DIR = path.join(ROOT, 'test', 'fake-vllm');
+const PATH = process.env.PATH;
 before(() => {
-  process.env.PATH = `${FAKE_DIR}${path.delimiter}${process.env.PATH}`;
+  process.env.PATH = `${FAKE_DIR}${path.delimiter}${PATH}`;
+});
+// Test files share a process (scripts/run-tests.js): the next one gets PATH back.
+after(() => {
+  if (PATH === undefined) delete process.env.PATH;
+  else process.env.PATH = PATH;
 });
 const config = () => parseConfig({ backend: { kind: 'vllm', vllm: { startupTimeoutS: 30 } } }, 'test config');
 

@@ -1,4 +1,3 @@
-// test-process: own (its in-process vLLM runs install the reaper's exit and signal handlers for good)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -1,4 +1,3 @@
-// test-process: own (its in-process vLLM runs install the reaper's exit and signal handlers for good)
 // A rehearsal of the real path: backend.kind "vllm" with the fake `vllm` on
 // PATH, which parses vLLM's flags and serves the simulator as strict as vLLM's
 // source (streaming hermes parser, local media check, 5 s idle keep-alive,

@@ -5,7 +5,6 @@
 // docs/backends.md says how to find leftovers.)
 
 const groups = new Set<number>();
-let installed = false;
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -22,24 +21,23 @@ function onSignal(signal: NodeJS.Signals, code: number): void {
   process.exit(code);
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on('exit', () => {
-    for (const g of groups) killGroup(g, 'SIGKILL');
-  });
-  process.on('SIGINT', () => onSignal('SIGINT', 130));
-  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
-  process.on('SIGHUP', () => onSignal('SIGHUP', 129));
-}
+// Installed while a group is tracked, so a process that has stopped its
+// servers (a test process, `tce view` after a run) keeps no handler of ours.
+const handlers: Array<[string, () => void]> = [
+  ['exit', () => { for (const g of groups) killGroup(g, 'SIGKILL'); }],
+  ['SIGINT', () => onSignal('SIGINT', 130)],
+  ['SIGTERM', () => onSignal('SIGTERM', 143)],
+  ['SIGHUP', () => onSignal('SIGHUP', 129)],
+];
 
 export function track(pgid: number): void {
-  install();
+  if (groups.size === 0) for (const [event, h] of handlers) process.on(event, h);
   groups.add(pgid);
 }
 
 export function untrack(pgid: number): void {
-  groups.delete(pgid);
+  if (!groups.delete(pgid) || groups.size > 0) return;
+  for (const [event, h] of handlers) process.off(event, h);
 }
 
 export function isGroupAlive(pgid: number): boolean {
