@@ -14,12 +14,13 @@
 // a worker of its own (test 03 checks these lines and the check itself).
 //
 // Scheduling: one lane per core runs files longest first; a file that
-// mostly waits (CPU under half its wall time in the last run, waiting on
-// servers, timers or child processes) goes to one more lane of its own, so
-// waiting never holds a core. Durations of the last run, wall and CPU
-// (children included), are in .cache/test/durations.json; on a fresh clone
-// those of the committed scripts/test-durations.json. Files never timed
-// start first.
+// mostly waits (on servers, timers, sleeping children: its CPU time, its
+// child processes' included, under half its wall time less the time it was
+// queued for a core) goes to one more lane of its own, so waiting never
+// holds a core. Whether a file waits is decided by runs quiet enough to
+// tell (durationRecord). Durations of the last run are in
+// .cache/test/durations.json; on a fresh clone those of the committed
+// scripts/test-durations.json. Files never timed start first.
 //
 // Output: each file's spec report, whole, when it ends; then a recap of the
 // failing tests (file > test: message) and the totals. Exit code 1 when a
@@ -33,6 +34,10 @@ const ROOT = path.resolve(__dirname, '..');
 const OWN = /^\s*\/\/\s*test-process:\s*own\b(.*)$/m;
 /** A file waits when its CPU time is under this share of its wall time. */
 const WAITS_BELOW = 0.5;
+/** A file's time is measured on a busy machine when it spent more than
+ * this share of its wall time queued for a core: too noisy to tell whether
+ * it waits (the last quiet measurement's verdict is kept). */
+const BUSY_ABOVE = 0.5;
 
 function readJson(file) {
   try {
@@ -42,13 +47,22 @@ function readJson(file) {
   }
 }
 
-/** Last run's cost of a file: { wallMs, cpuMs? }, its wall time less the
- * time it waited for a core (older records hold the wall ms alone). */
+/** Last run's cost of a file: { est, waits }, est its wall time less the
+ * time it spent queued for a core (older records hold the wall ms alone). */
 function costOf(known, name) {
   const k = known[name];
-  if (typeof k === 'number') return { wallMs: k };
+  if (typeof k === 'number') return { est: k, waits: false };
   if (!k || typeof k.wallMs !== 'number') return null;
-  return { wallMs: Math.max(k.wallMs - (k.queuedMs ?? 0), 1), cpuMs: k.cpuMs };
+  return { est: Math.max(k.wallMs - (k.queuedMs ?? 0), 1), waits: k.waits === true };
+}
+
+/** The record to keep for a file: this run's times, and whether it waits
+ * when this run was quiet enough to tell, else the last verdict. */
+function durationRecord(stats, old) {
+  const { wallMs, cpuMs, queuedMs } = stats;
+  const quiet = queuedMs <= BUSY_ABOVE * wallMs;
+  const waits = quiet ? cpuMs < WAITS_BELOW * (wallMs - queuedMs) : old?.waits;
+  return waits === undefined ? { wallMs, cpuMs, queuedMs } : { wallMs, cpuMs, queuedMs, waits };
 }
 
 /** The `// test-process: own (why)` line of a test source, or null. */
@@ -71,8 +85,7 @@ function planFiles({ distDir, srcDir, filters, known }) {
       continue;
     }
     const cost = costOf(known, name);
-    const waits = cost?.cpuMs !== undefined && cost.cpuMs < WAITS_BELOW * cost.wallMs;
-    out.push({ name, file: path.resolve(distDir, name), own: ownProcessReason(source) !== null, waits, est: cost?.wallMs ?? Infinity });
+    out.push({ name, file: path.resolve(distDir, name), own: ownProcessReason(source) !== null, waits: cost?.waits ?? false, est: cost?.est ?? Infinity });
   }
   return out.sort((a, b) => b.est - a.est);
 }
@@ -205,7 +218,8 @@ async function endWorker(w, state) {
 }
 
 function saveDurations(file, stats) {
-  const known = { ...readJson(file), ...stats };
+  const known = readJson(file);
+  for (const [name, st] of Object.entries(stats)) known[name] = durationRecord(st, known[name]);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify(known, null, 2)}\n`);
   fs.renameSync(`${file}.tmp-${process.pid}`, file);
@@ -231,7 +245,7 @@ function recap(items, state, write, wallMs) {
   return failures.length > 0 ? 1 : 0;
 }
 
-module.exports = { runTests, planFiles, ownProcessReason };
+module.exports = { runTests, planFiles, ownProcessReason, durationRecord };
 
 if (require.main === module) {
   const distDir = path.join(ROOT, 'dist', 'test');

@@ -13,6 +13,7 @@ interface PlannedFile { name: string; own: boolean; waits: boolean; est: number 
 interface Runner {
   runTests(o: { distDir: string; srcDir: string; filters: string[]; durations?: string; committed?: string; write?: (s: string) => void; cpuLanes?: number }): Promise<number>;
   planFiles(o: { distDir: string; srcDir: string; filters: string[]; known: Record<string, unknown> }): PlannedFile[];
+  durationRecord(stats: { wallMs: number; cpuMs: number; queuedMs: number }, old: unknown): { waits?: boolean };
   ownProcessReason(source: string): string | null;
 }
 const runner = require(path.join(ROOT, 'scripts', 'run-tests.js')) as Runner;
@@ -95,13 +96,13 @@ test('a test process that exits in the middle of a file fails that file; the fil
   assert.match(r.out, /✔ a3\.test\.js/);
 });
 
-test('plan: files that mostly wait get the waiting lane (time spent queued for a core does not count); longest first, untimed files before all', () => {
+test('plan: files that waited in a quiet run get the waiting lane; longest first (less time queued for a core), untimed files before all', () => {
   const s = suite({ cpu: { js: '' }, sleepy: { js: '' }, busy: { js: '' }, fresh: { js: '' }, mine: { js: '', own: 'installs a signal handler' } });
   fs.writeFileSync(path.join(s.distDir, 'stale.test.js'), ''); // no source: a deleted test's leftover output
   const plan = runner.planFiles({
     distDir: s.distDir, srcDir: s.srcDir, filters: [], known: {
-      'cpu.test.js': { wallMs: 2000, cpuMs: 1900 },
-      'sleepy.test.js': { wallMs: 3000, cpuMs: 300 },
+      'cpu.test.js': { wallMs: 2000, cpuMs: 1900, queuedMs: 0, waits: false },
+      'sleepy.test.js': { wallMs: 3000, cpuMs: 300, queuedMs: 100, waits: true },
       'busy.test.js': { wallMs: 4000, cpuMs: 1500, queuedMs: 2500 },
       'mine.test.js': 500,
     },
@@ -113,4 +114,13 @@ test('plan: files that mostly wait get the waiting lane (time spent queued for a
     ['busy.test.js', false, false],
     ['mine.test.js', false, true],
   ]);
+});
+
+test('durations: a quiet run decides whether a file waits; a busy one (mostly queued for a core) keeps the last verdict', () => {
+  const rec = runner.durationRecord;
+  assert.equal(rec({ wallMs: 3000, cpuMs: 300, queuedMs: 200 }, undefined).waits, true);
+  assert.equal(rec({ wallMs: 3000, cpuMs: 2500, queuedMs: 200 }, { wallMs: 3000, cpuMs: 300, queuedMs: 0, waits: true }).waits, false);
+  // 1,000 ms of CPU in 4,000 ms, but 3,000 of them queued: busy, no verdict of its own.
+  assert.equal(rec({ wallMs: 4000, cpuMs: 1000, queuedMs: 3000 }, { wallMs: 900, cpuMs: 300, queuedMs: 0, waits: true }).waits, true);
+  assert.equal(rec({ wallMs: 4000, cpuMs: 1000, queuedMs: 3000 }, 1200).waits, undefined);
 });
