@@ -35,9 +35,12 @@ const OWN = /^\s*\/\/\s*test-process:\s*own\b(.*)$/m;
 /** A file waits when its CPU time is under this share of its wall time. */
 const WAITS_BELOW = 0.5;
 /** A file's time is measured on a busy machine when it spent more than
- * this share of its wall time queued for a core: too noisy to tell whether
- * it waits (the last quiet measurement's verdict is kept). */
+ * this share of its wall time queued for a core, or the machine's load was
+ * above its cores plus BUSY_LOAD (this run's own lanes and their children):
+ * too noisy to tell whether it waits, since the time its threads and
+ * children were queued counts as waiting (the last quiet verdict is kept). */
 const BUSY_ABOVE = 0.5;
+const BUSY_LOAD = 2;
 
 function readJson(file) {
   try {
@@ -58,11 +61,12 @@ function costOf(known, name) {
 
 /** The record to keep for a file: this run's times, and whether it waits
  * when this run was quiet enough to tell, else the last verdict. */
-function durationRecord(stats, old) {
+function durationRecord(stats, old, cores = os.availableParallelism()) {
   const { wallMs, cpuMs, queuedMs } = stats;
-  const quiet = queuedMs <= BUSY_ABOVE * wallMs;
+  const quiet = queuedMs <= BUSY_ABOVE * wallMs && !(stats.load > cores + BUSY_LOAD);
   const waits = quiet ? cpuMs < WAITS_BELOW * (wallMs - queuedMs) : old?.waits;
-  return waits === undefined ? { wallMs, cpuMs, queuedMs } : { wallMs, cpuMs, queuedMs, waits };
+  const load = Math.round(stats.load * 10) / 10;
+  return waits === undefined ? { wallMs, cpuMs, queuedMs, load } : { wallMs, cpuMs, queuedMs, load, waits };
 }
 
 /** The `// test-process: own (why)` line of a test source, or null. */
@@ -179,7 +183,7 @@ async function runTests(o) {
       state.reports.set(m.file, m);
       write(m.text);
     },
-    stats: (s) => { state.stats[s.file] = { wallMs: s.wallMs, cpuMs: s.cpuMs, queuedMs: s.queuedMs }; },
+    stats: (s) => { state.stats[s.file] = { wallMs: s.wallMs, cpuMs: s.cpuMs, queuedMs: s.queuedMs, load: s.load }; },
   };
   const queues = { cpu: items.filter((i) => !i.waits), waits: items.filter((i) => i.waits) };
   const lane = async (kind) => {

@@ -15,6 +15,7 @@
 // runner sends them with `own`, and no other file follows them there).
 const { AsyncResource } = require('node:async_hooks');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { describe, before, after } = require('node:test');
 
@@ -99,7 +100,7 @@ function runFile({ file, own }) {
   topLevel.runInAsyncScope(() => describe(name, () => {
     let started;
     before(() => {
-      started = { wall: Date.now(), cpu: cpuSeconds(), queued: runQueueSeconds() };
+      started = { wall: Date.now(), cpu: cpuSeconds(), queued: runQueueSeconds(), load: os.loadavg()[0] };
     });
     const load = { wall: Date.now(), cpu: cpuSeconds(), queued: runQueueSeconds(), state: processState() };
     try {
@@ -108,13 +109,15 @@ function runFile({ file, own }) {
       const loaded = { wall: Date.now() - load.wall, cpu: cpuSeconds() - load.cpu, queued: runQueueSeconds() - load.queued };
       // Registered after the file's own hooks, so it runs after them.
       after(async () => {
-        const ran = started ?? { wall: Date.now(), cpu: cpuSeconds(), queued: runQueueSeconds() };
+        const ran = started ?? { wall: Date.now(), cpu: cpuSeconds(), queued: runQueueSeconds(), load: 0 };
         const ms = (s) => Math.round(s * 1000);
         const stats = {
           file: name,
           wallMs: loaded.wall + Date.now() - ran.wall,
           cpuMs: ms(loaded.cpu + cpuSeconds() - ran.cpu),
           queuedMs: ms(loaded.queued + runQueueSeconds() - ran.queued),
+          // The machine's load (1-minute average, the higher of start and end).
+          load: Math.max(ran.load, os.loadavg()[0]),
         };
         // Checked before the next file loads, so each file answers for its own changes.
         const changes = own ? [] : stateChanges(load.state, processState());

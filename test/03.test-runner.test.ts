@@ -13,7 +13,7 @@ interface PlannedFile { name: string; own: boolean; waits: boolean; est: number 
 interface Runner {
   runTests(o: { distDir: string; srcDir: string; filters: string[]; durations?: string; committed?: string; write?: (s: string) => void; cpuLanes?: number }): Promise<number>;
   planFiles(o: { distDir: string; srcDir: string; filters: string[]; known: Record<string, unknown> }): PlannedFile[];
-  durationRecord(stats: { wallMs: number; cpuMs: number; queuedMs: number }, old: unknown): { waits?: boolean };
+  durationRecord(stats: { wallMs: number; cpuMs: number; queuedMs: number; load: number }, old: unknown, cores: number): { waits?: boolean };
   ownProcessReason(source: string): string | null;
 }
 const runner = require(path.join(ROOT, 'scripts', 'run-tests.js')) as Runner;
@@ -116,11 +116,14 @@ test('plan: files that waited in a quiet run get the waiting lane; longest first
   ]);
 });
 
-test('durations: a quiet run decides whether a file waits; a busy one (mostly queued for a core) keeps the last verdict', () => {
-  const rec = runner.durationRecord;
-  assert.equal(rec({ wallMs: 3000, cpuMs: 300, queuedMs: 200 }, undefined).waits, true);
-  assert.equal(rec({ wallMs: 3000, cpuMs: 2500, queuedMs: 200 }, { wallMs: 3000, cpuMs: 300, queuedMs: 0, waits: true }).waits, false);
+test('durations: a quiet run decides whether a file waits; a busy one (mostly queued for a core, or a loaded machine) keeps the last verdict', () => {
+  const rec = (st: { wallMs: number; cpuMs: number; queuedMs: number; load: number }, old: unknown) => runner.durationRecord(st, old, 2).waits;
+  const waited = { wallMs: 900, cpuMs: 300, queuedMs: 0, waits: true };
+  assert.equal(rec({ wallMs: 3000, cpuMs: 300, queuedMs: 200, load: 2.5 }, undefined), true);
+  assert.equal(rec({ wallMs: 3000, cpuMs: 2500, queuedMs: 200, load: 2.5 }, waited), false);
   // 1,000 ms of CPU in 4,000 ms, but 3,000 of them queued: busy, no verdict of its own.
-  assert.equal(rec({ wallMs: 4000, cpuMs: 1000, queuedMs: 3000 }, { wallMs: 900, cpuMs: 300, queuedMs: 0, waits: true }).waits, true);
-  assert.equal(rec({ wallMs: 4000, cpuMs: 1000, queuedMs: 3000 }, 1200).waits, undefined);
+  assert.equal(rec({ wallMs: 4000, cpuMs: 1000, queuedMs: 3000, load: 2.5 }, waited), true);
+  assert.equal(rec({ wallMs: 4000, cpuMs: 1000, queuedMs: 3000, load: 2.5 }, 1200), undefined);
+  // Little queued, but others load the machine: its children and threads were queued too.
+  assert.equal(rec({ wallMs: 3000, cpuMs: 2500, queuedMs: 200, load: 9 }, waited), true);
 });
