@@ -50,6 +50,20 @@ function readJson(file) {
   }
 }
 
+/** The records of the last run over the committed ones, file by file: a
+ * record without a verdict on waiting keeps the committed verdict. */
+function mergeKnown(committed, cache) {
+  const asRecord = (v) => (typeof v === 'number' ? { wallMs: v } : v && typeof v === 'object' ? v : {});
+  const out = {};
+  for (const name of new Set([...Object.keys(committed), ...Object.keys(cache)])) {
+    const c = asRecord(committed[name]);
+    const r = name in cache ? { ...asRecord(cache[name]) } : c;
+    if (r.waits === undefined && c.waits !== undefined) r.waits = c.waits;
+    out[name] = r;
+  }
+  return out;
+}
+
 /** Last run's cost of a file: { est, waits }, est its wall time less the
  * time it spent queued for a core (older records hold the wall ms alone). */
 function costOf(known, name) {
@@ -170,7 +184,7 @@ class Worker {
 async function runTests(o) {
   const t0 = Date.now();
   const write = o.write ?? ((s) => process.stdout.write(s));
-  const known = { ...readJson(o.committed), ...readJson(o.durations) };
+  const known = mergeKnown(readJson(o.committed), readJson(o.durations));
   const items = planFiles({ distDir: o.distDir, srcDir: o.srcDir, filters: o.filters, known });
   if (items.length === 0) {
     write(`no test files match ${o.filters.join(' ')}\n`);
@@ -208,7 +222,7 @@ async function runTests(o) {
   };
   const cpuLanes = o.cpuLanes ?? Math.max(1, os.availableParallelism());
   await Promise.all([...Array.from({ length: cpuLanes }, () => lane('cpu')), lane('waits')]);
-  if (o.durations) saveDurations(o.durations, state.stats);
+  if (o.durations) saveDurations(o.durations, state.stats, known);
   return recap(items, state, write, Date.now() - t0);
 }
 
@@ -221,9 +235,9 @@ async function endWorker(w, state) {
   }
 }
 
-function saveDurations(file, stats) {
+function saveDurations(file, stats, prior) {
   const known = readJson(file);
-  for (const [name, st] of Object.entries(stats)) known[name] = durationRecord(st, known[name]);
+  for (const [name, st] of Object.entries(stats)) known[name] = durationRecord(st, prior[name]);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(`${file}.tmp-${process.pid}`, `${JSON.stringify(known, null, 2)}\n`);
   fs.renameSync(`${file}.tmp-${process.pid}`, file);
@@ -249,7 +263,7 @@ function recap(items, state, write, wallMs) {
   return failures.length > 0 ? 1 : 0;
 }
 
-module.exports = { runTests, planFiles, ownProcessReason, durationRecord };
+module.exports = { runTests, planFiles, ownProcessReason, durationRecord, mergeKnown };
 
 if (require.main === module) {
   const distDir = path.join(ROOT, 'dist', 'test');

@@ -13,6 +13,7 @@ interface PlannedFile { name: string; own: boolean; waits: boolean; est: number 
 interface Runner {
   runTests(o: { distDir: string; srcDir: string; filters: string[]; durations?: string; committed?: string; write?: (s: string) => void; cpuLanes?: number }): Promise<number>;
   planFiles(o: { distDir: string; srcDir: string; filters: string[]; known: Record<string, unknown> }): PlannedFile[];
+  mergeKnown(committed: Record<string, unknown>, cache: Record<string, unknown>): Record<string, { wallMs?: number; queuedMs?: number; waits?: boolean }>;
   durationRecord(stats: { wallMs: number; cpuMs: number; queuedMs: number; load: number }, old: unknown, cores: number): { waits?: boolean };
   ownProcessReason(source: string): string | null;
 }
@@ -126,4 +127,14 @@ test('durations: a quiet run decides whether a file waits; a busy one (mostly qu
   assert.equal(rec({ wallMs: 4000, cpuMs: 1000, queuedMs: 3000, load: 2.5 }, 1200), undefined);
   // Little queued, but others load the machine: its children and threads were queued too.
   assert.equal(rec({ wallMs: 3000, cpuMs: 2500, queuedMs: 200, load: 9 }, waited), true);
+});
+
+test('durations: the times of the last run win over the committed ones; a file it could not judge keeps the committed verdict on waiting', () => {
+  const known = runner.mergeKnown(
+    { 'a.test.js': { wallMs: 5000, cpuMs: 500, queuedMs: 900, waits: true }, 'b.test.js': 700, 'c.test.js': { wallMs: 100, cpuMs: 90, queuedMs: 0, waits: false } },
+    { 'a.test.js': { wallMs: 9000, cpuMs: 800, queuedMs: 6000 }, 'b.test.js': 800, 'c.test.js': { wallMs: 300, cpuMs: 10, queuedMs: 0, waits: true } },
+  );
+  assert.deepEqual(known['a.test.js'], { wallMs: 9000, cpuMs: 800, queuedMs: 6000, waits: true });
+  assert.deepEqual(known['b.test.js'], { wallMs: 800 });
+  assert.equal(known['c.test.js']!.waits, true);
 });
