@@ -8,6 +8,9 @@ import { openRunWriter } from '../src/store/run-writer';
 import { listRunDirs } from '../src/store/run-reader';
 import { loadRuns } from '../src/store/bulk-load';
 import { vacuumInWorker } from '../src/store/vacuum';
+import { workerSource } from '../src/store/batch-source';
+import { StreamLoad } from '../src/store/stream-load';
+import { LoadThread } from '../src/store/load-thread';
 import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow, SampleRecord } from '../src/store/rows';
 
@@ -182,4 +185,89 @@ test('listRunDirs takes run directories, runs folders and folders of nodes\' cop
   fs.mkdirSync(path.join(root, 'empty'));
   assert.throws(() => listRunDirs([path.join(root, 'empty')]), /empty: holds no run directory/);
   assert.throws(() => listRunDirs([path.join(root, 'missing')]), /missing: no such directory/);
+});
+
+test('a decoding thread that dies is an error, not a hang: flagged at once, unflagged after the stall limit', () => {
+  const script = path.join(__dirname, 'support', 'failing-decode-worker.js');
+  const t0 = Date.now();
+  assert.throws(() => workerSource([['throws']], 60_000, script).next(), (e: Error & { code?: string }) => e.code === 'LOAD_WORKER' && /ended without posting/.test(e.message));
+  assert.ok(Date.now() - t0 < 20_000, 'a flagged end is seen in the next wait slice');
+  const t1 = Date.now();
+  assert.throws(() => workerSource([['exits']], 1_500, script).next(), (e: Error & { code?: string }) => e.code === 'LOAD_WORKER' && /no progress for 2 s/.test(e.message));
+  assert.ok(Date.now() - t1 >= 1_500);
+});
+
+test('the load beside the run (StreamLoad) stores what the load at the end stores; a resumed folder is loaded whole at the phase end; a phase not committed leaves nothing', async () => {
+  const root = tmpDir();
+  const runs = path.join(root, 'runs');
+  const db = openDb(path.join(root, 'stream.db'));
+  const lines: string[] = [];
+  const s = new StreamLoad(db, (l) => lines.push(l));
+  // A resumed folder: one batch on disk before the phase opens it.
+  const resumedId = 'tc_baseline_2b_20260101_000000';
+  await writeRun(runs, range(0, 40), { experiment_id: resumedId, condition_name: 'baseline', pipeline: 'A', status: 'interrupted' });
+  s.beginPhase();
+  const open = (exp: Partial<ExperimentRow>) => {
+    const row = { ...EXP, ...exp } as ExperimentRow;
+    const id = String(row.experiment_id);
+    const w = openRunWriter(runs, row, { flushRows: 50, onCommit: (b) => s.committed(id, b) });
+    s.opened(id, w.dir, w.freshDir ?? false);
+    return { w, row, id };
+  };
+  const a = open({});
+  const b = open({ experiment_id: resumedId, condition_name: 'baseline', pipeline: 'A' });
+  assert.equal(b.w.freshDir, false);
+  for (const sid of range(0, 130)) a.w.append(syntheticRecord(sid));
+  for (const sid of range(40, 90)) b.w.append(syntheticRecord(sid));
+  for (const x of [a, b]) {
+    await x.w.finish({ ...x.row, status: 'completed' });
+    s.finished(x.id);
+  }
+  assert.ok((db.prepare('SELECT count(*) FROM predictions').pluck().get() as number) === 130, 'the fresh folder is in, batch by batch, before the phase ends');
+  s.commitPhase();
+  const streamed = s.end('now');
+  assert.equal(streamed.predictions, 220);
+  const classic = openDb(path.join(root, 'classic.db'));
+  assert.deepEqual(streamed, loadRuns(classic, listRunDirs([runs])));
+  const rows = (x: DB) => [...['experiments', 'predictions', 'turns', 'tool_calls'].map((t) => x.prepare(`SELECT * FROM ${t} ORDER BY experiment_id, ${t === 'experiments' ? 'experiment_id' : 'sample_id, id'}`).all().map((r) => ({ ...(r as object), id: 0, created_at: '' }))), x.prepare('SELECT * FROM texts ORDER BY id').all()];
+  assert.deepEqual(rows(db), rows(classic));
+  assert.match(lines.join('\n'), /tc_all_tools_2b_20260101_000000: 130 predictions, \d+ turns, \d+ tool calls loaded/);
+
+  // A phase that fails (or is killed) before its commit: none of it stays.
+  s.beginPhase();
+  assert.throws(() => s.committed('tc_oracle_2b_20260101_000000', 1), /was not opened in this phase/);
+  const c = open({ experiment_id: 'tc_oracle_2b_20260101_000000', condition_name: 'oracle' });
+  for (const sid of range(0, 60)) c.w.append(syntheticRecord(sid));
+  await c.w.finish({ ...c.row, status: 'completed' });
+  s.rollback();
+  assert.equal(db.prepare('SELECT count(*) FROM predictions WHERE experiment_id = ?').pluck().get(c.id), 0);
+  assert.equal(db.prepare('SELECT count(*) FROM experiments WHERE experiment_id = ?').pluck().get(c.id), 0);
+  db.close();
+  classic.close();
+});
+
+test('the load thread: a failure is sticky, reported once, rejects the end and rolls the open phase back', async () => {
+  const root = tmpDir();
+  const runs = path.join(root, 'runs');
+  const file = path.join(root, 't.db');
+  const failures: Error[] = [];
+  const t = new LoadThread(file, () => undefined, (e) => failures.push(e));
+  const row = { ...EXP } as ExperimentRow;
+  const w = openRunWriter(runs, row, { flushRows: 50, onCommit: (b) => t.post({ op: 'batch', id: String(row.experiment_id), batch: b }) });
+  t.post({ op: 'begin' });
+  t.post({ op: 'open', id: String(row.experiment_id), dir: w.dir, fresh: true });
+  for (const sid of range(0, 100)) w.append(syntheticRecord(sid));
+  await w.flush();
+  t.post({ op: 'finish', id: 'tc_unknown_20260101_000000' });
+  await assert.rejects(t.end('now'), /tc_unknown_20260101_000000 was not opened in this phase/);
+  assert.equal(failures.length, 1);
+  await assert.rejects(t.request({ op: 'commit' }), /was not opened/);
+  await t.abort();
+  const db = openDb(file);
+  assert.equal(db.prepare('SELECT count(*) FROM predictions').pluck().get(), 0, 'the batches of the open phase were rolled back');
+  db.close();
+  // A database the thread cannot open: the error, not a hang.
+  const bad = new LoadThread(root, () => undefined);
+  await assert.rejects(bad.end('now'), /cannot open database|DB_OPEN|not a usable/);
+  await w.finish({ ...row, status: 'completed' });
 });

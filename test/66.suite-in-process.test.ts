@@ -8,6 +8,8 @@ import { tmpDir } from './helpers/cli';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { loadConfig } from '../src/config/load';
 import { runSuite, SuiteAbandoned, type SuiteOptions } from '../src/run/suite';
+import { openDb, type DB } from '../src/store/db';
+import { loadRuns } from '../src/store/bulk-load';
 
 async function options(prefix: string, extra: Partial<SuiteOptions>): Promise<{ o: SuiteOptions; runs: string }> {
   const dir = tmpDir(prefix);
@@ -49,4 +51,24 @@ test('abandon rejects with SuiteAbandoned and still releases what the suite open
   await assert.rejects(runSuite(o), SuiteAbandoned);
   // The simulator and clients close once the (stopped) run settles; the
   // test process would not exit otherwise.
+});
+
+test('the load beside the run: both phases, committed by the load thread, hold exactly what a load of the same run folders at the end holds', async () => {
+  const lines: string[] = [];
+  const { o } = await options('tce-suite-stream-', { conditionIds: ['oracle_2b', 'prior_only_2b'], gate: true, force: true, load: true, loadWhileRunning: true, log: (l) => lines.push(l) });
+  const r = await runSuite(o);
+  assert.equal(r.outcome, 'completed');
+  assert.equal(r.vacuumDue, false);
+  const loaded = lines.filter((l) => / predictions, \d+ turns, \d+ tool calls loaded$/.test(l));
+  assert.equal(loaded.length, 2, lines.join('\n'));
+  assert.ok(lines.indexOf(loaded[0]!) < lines.findIndex((l) => l.startsWith('oracle gate:')) + 2, 'the oracle is loaded when the first phase ends');
+  const streamed = openDb(o.config.paths.db);
+  const classic = openDb(path.join(path.dirname(o.config.paths.db), 'classic.db'));
+  loadRuns(classic, r.runDirs);
+  const rows = (db: DB) => [...['experiments', 'predictions', 'turns', 'tool_calls'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY experiment_id, ${t === 'experiments' ? 'experiment_id' : 'sample_id, id'}`).all().map((x) => ({ ...(x as object), id: 0, created_at: '' }))), db.prepare('SELECT * FROM texts ORDER BY id').all()];
+  assert.deepEqual(rows(streamed), rows(classic));
+  assert.equal((streamed.prepare('SELECT count(*) FROM predictions').pluck().get() as number), 24);
+  assert.deepEqual(streamed.prepare('SELECT kind FROM run_decisions').pluck().all(), ['oracle_gate'], 'the gate decision, written by the load thread');
+  streamed.close();
+  classic.close();
 });

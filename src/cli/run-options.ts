@@ -53,6 +53,11 @@ export function runConfig(args: ParsedArgs, extra: Record<string, unknown> = {})
   return configFrom(args, overrides);
 }
 
+function envFlag(name: string): boolean | undefined {
+  const v = process.env[name];
+  return v === '1' ? true : v === '0' ? false : undefined;
+}
+
 export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<SuiteOptions>): SuiteOptions {
   // Every run command passes here before runSuite: bad paths fail now, not after the run.
   const c = loaded.config;
@@ -71,6 +76,8 @@ export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<
     livePredict: false,
     gate: false,
     load: true,
+    // Tests force the load beside the run on small suites, or keep it off.
+    loadWhileRunning: envFlag('TCE_LOAD_WHILE_RUNNING'),
     log: (l) => { if (!quiet) process.stderr.write(`${escapeControl(l)}\n`); },
     ...o,
   };

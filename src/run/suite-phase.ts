@@ -11,6 +11,7 @@ import { TOOL_NAMES } from '../protocol/tools';
 import type { OracleTruth } from '../tools/types';
 import { openRunWriter } from '../store/run-writer';
 import type { ExperimentRow, RunWriter } from '../store/rows';
+import type { LoadThread } from '../store/load-thread';
 import type { Condition } from '../protocol/conditions';
 import { runTasks, type ExperimentTask } from './experiment';
 import { finishedExperimentRow, modelRole, modelRoles } from './experiment-row';
@@ -48,6 +49,9 @@ export interface PhaseContext {
   progress: { show(sources: ProgressSource[]): void; stop(): void };
   /** Set once no new samples may start. */
   stop: { readonly aborted: boolean };
+  /** The load beside the run: each committed batch goes to it, each phase
+   * is one of its transactions (null: the suite loads at its end, or not). */
+  load: LoadThread | null;
 }
 
 function oracleTruth(s: Sample): OracleTruth {
@@ -99,8 +103,11 @@ function loopContexts(ctx: PhaseContext, cond: Condition, experimentId: string, 
 function openTask(ctx: PhaseContext, w: PlannedExperiment): ExperimentTask {
   const total = ctx.samples.length;
   const id = String(w.row['experiment_id']);
-  const writer = openRunWriter(ctx.config.paths.runsDir, w.row, { flushRows: ctx.config.run.flushSamples, ...(ctx.shard ? { dirName: `${id}.shard-${ctx.shard.replace('/', '-of-')}` } : {}) });
+  const load = ctx.load;
+  const onCommit = load ? (batch: number) => load.post({ op: 'batch', id, batch }) : undefined;
+  const writer = openRunWriter(ctx.config.paths.runsDir, w.row, { flushRows: ctx.config.run.flushSamples, onCommit, ...(ctx.shard ? { dirName: `${id}.shard-${ctx.shard.replace('/', '-of-')}` } : {}) });
   w.writer = writer;
+  load?.post({ op: 'open', id, dir: writer.dir, fresh: writer.freshDir ?? false });
   const done = writer.doneSampleIds();
   const todo = ctx.samples.filter((s) => !done.has(s.sampleId));
   const role = modelRole(w.cond, ctx.livePredict);
@@ -145,6 +152,7 @@ async function runGroup(ctx: PhaseContext, group: PlannedExperiment[]): Promise<
   for (const w of group) {
     const t = w.task!;
     await t.writer.finish(finishedExperimentRow(w.row, t.condition, t.progress, t.samples.length));
+    ctx.load?.post({ op: 'finish', id: t.experimentId });
   }
 }
 
@@ -152,6 +160,7 @@ export async function runPhase(ctx: PhaseContext, ws: PlannedExperiment[]): Prom
   // Models that do not fit on the GPUs at once load in waves.
   const phaseRoles = modelRoles(ws.map((w) => w.cond), ctx.livePredict);
   if (ctx.backends?.prepare && phaseRoles.length) await ctx.backends.prepare(phaseRoles);
+  ctx.load?.post({ op: 'begin' });
   for (const w of ws) openTask(ctx, w);
   const groups = new Map<string, PlannedExperiment[]>();
   for (const w of ws) {
@@ -165,5 +174,8 @@ export async function runPhase(ctx: PhaseContext, ws: PlannedExperiment[]): Prom
     serverWaiting: () => (key === 'reused' ? null : ctx.runtimes.waiting(key as ModelRole)),
   })));
   await Promise.all([...groups.values()].map((g) => runGroup(ctx, g)));
+  // Committed in the load's thread once it has taken every batch; the
+  // next phase starts meanwhile.
+  ctx.load?.post({ op: 'commit' });
   ctx.progress.stop();
 }

@@ -21,6 +21,7 @@ import type { ToolExecutor } from '../tools/types';
 import type { ToolStats } from '../tools/stats';
 import { ensureToolStats } from './tool-stats';
 import { loadRuns } from '../store/bulk-load';
+import { LoadThread } from '../store/load-thread';
 import { openDb } from '../store/db';
 import { refuseTakenExperimentIds } from '../store/preflight';
 import { BASELINE, CONDITIONS, conditionById, experimentId, type Condition } from '../protocol/conditions';
@@ -63,8 +64,11 @@ export interface SuiteOptions {
   predictions?: string | undefined;
   /** Apply the oracle gate between the oracle and the other conditions. */
   gate: boolean;
-  /** Bulk-load into the database at the end. */
+  /** Bulk-load into the database (while the suite runs, or at its end). */
   load: boolean;
+  /** Load each committed batch while the suite runs (load-thread.ts);
+   * undefined: when the suite is big enough to gain (LOAD_WHILE_RUNNING_MIN). */
+  loadWhileRunning?: boolean | undefined;
   /** Leave the VACUUM after a big load to the caller (SuiteResult.vacuumDue),
    * who runs it beside the analysis. */
   deferVacuum?: boolean;
@@ -135,13 +139,20 @@ function selectedConditions(o: SuiteOptions): Condition[] {
   return ids.length ? ids.map(conditionById) : CONDITIONS.filter((c) => !c.control || o.config.run.controls);
 }
 
+/** Samples × experiments from which the suite loads while it runs: below
+ * it the load thread's start (~0.2 s of CPU) costs about what it saves. */
+export const LOAD_WHILE_RUNNING_MIN = 5_000;
+
 /** What the suite holds open while it runs; closed in reverse. */
 class SuiteResources {
   backends: BackendSet | null = null;
   executor: ToolExecutor | null = null;
   runtimes: RoleRuntimes | null = null;
+  /** Set while it may hold an open phase: closing rolls that back. */
+  load: LoadThread | null = null;
 
   async close(): Promise<void> {
+    await this.load?.abort();
     await this.runtimes?.close();
     if (this.executor) await this.executor.close().catch(() => undefined);
     if (this.backends) await this.backends.close().catch(() => undefined);
@@ -177,7 +188,7 @@ async function openPhaseContext(p: SuitePlan, res: SuiteResources, stop: PhaseCo
   // One request per model before any sample: a server that cannot take the
   // run's requests fails it now, not sample by sample.
   if (res.backends) await preflightModels(c, roles, res.runtimes, p.samples[0], p.greedy, images);
-  return { config: c, samples: p.samples, greedy: p.greedy, prompts: p.prompts, shard: shardText(p.o.shard), livePredict: p.o.livePredict, backends: res.backends, runtimes: res.runtimes, tools: new ToolBatcher(res.executor), images, progress, stop };
+  return { config: c, samples: p.samples, greedy: p.greedy, prompts: p.prompts, shard: shardText(p.o.shard), livePredict: p.o.livePredict, backends: res.backends, runtimes: res.runtimes, tools: new ToolBatcher(res.executor), images, progress, stop, load: res.load };
 }
 
 function planExperiments(p: SuitePlan, backends: BackendSet | null, synthetic: boolean): PlannedExperiment[] {
@@ -200,7 +211,7 @@ async function runPhases(p: SuitePlan, ctx: PhaseContext, planned: PlannedExperi
   if (!ctx.stop.aborted && o.gate && oracles.length) {
     gate = decideGate(oracles.map((w) => w.writer!.dir), o.config.gate.threshold, o.force, o.config.run.maxFailedShare);
     o.log(gate.summary);
-    recordDecision(o.config.paths.db, gate, o.load);
+    recordDecision(o.config.paths.db, gate, o.load, ctx.load);
     if (!gate.proceed) outcome = 'gated';
   }
   if (!ctx.stop.aborted && outcome === 'completed' && rest.length) await runPhase(ctx, rest);
@@ -268,20 +279,26 @@ function abandoned(abandon: AbortSignal | undefined, planned: PlannedExperiment[
 }
 
 /** Whether a VACUUM is due (only with o.deferVacuum). */
-function loadIntoDb(o: SuiteOptions, runDirs: string[]): boolean {
+async function loadIntoDb(o: SuiteOptions, runDirs: string[], res: SuiteResources): Promise<boolean> {
   if (!o.load) return false;
+  const vacuum = o.deferVacuum ? 'defer' : 'now';
+  if (res.load) {
+    const r = await res.load.end(vacuum);
+    res.load = null;
+    return r.vacuumDue ?? false;
+  }
   const db = openDb(o.config.paths.db);
   try {
-    return loadRuns(db, runDirs, { log: o.log, vacuum: o.deferVacuum ? 'defer' : 'now' }).vacuumDue ?? false;
+    return loadRuns(db, runDirs, { log: o.log, vacuum }).vacuumDue ?? false;
   } finally {
     db.close();
   }
 }
 
-async function runPlan(p: SuitePlan, ctx: PhaseContext, synthetic: boolean, planned: PlannedExperiment[], t0: number): Promise<SuiteResult> {
+async function runPlan(p: SuitePlan, ctx: PhaseContext, res: SuiteResources, synthetic: boolean, planned: PlannedExperiment[], t0: number): Promise<SuiteResult> {
   const { outcome, gate } = await runPhases(p, ctx, planned);
   const runDirs = planned.flatMap((w) => (w.writer ? [w.writer.dir] : []));
-  const vacuumDue = loadIntoDb(p.o, runDirs);
+  const vacuumDue = await loadIntoDb(p.o, runDirs, res);
   p.manifest.finish(outcome);
   return {
     timestamp: p.timestamp,
@@ -303,20 +320,23 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   // The simulator thread loads while the dataset does.
   if (modelRoles(selectedConditions(o), o.livePredict).length) prewarmBackends(o.config);
   const p = await plan(o);
-  const stop = o.signal && o.abandon ? AbortSignal.any([o.signal, o.abandon]) : o.signal ?? o.abandon ?? new AbortController().signal;
+  // A failed load stops the suite: its error is what the suite ends with.
+  const loadFailed = new AbortController();
+  const stop = AbortSignal.any([o.signal, o.abandon, loadFailed.signal].filter((s): s is AbortSignal => s !== undefined));
   let sources: ProgressSource[] = [];
   const progress = new Progress(() => sources, o.quiet);
   const show = { show: (s: ProgressSource[]) => { sources = s; progress.start(); }, stop: () => progress.stop() };
   const res = new SuiteResources();
   const planned: PlannedExperiment[] = [];
   const gaveUp = abandoned(o.abandon, planned);
+  if (loadsWhileRunning(o, p)) res.load = new LoadThread(o.config.paths.db, o.log, () => loadFailed.abort());
   const run = (async () => {
     const ctx = await openPhaseContext(p, res, stop, show);
     // Synthetic when the models are simulated OR the data is synthetic.
     const synthetic = (ctx.backends?.synthetic ?? false) || p.dataSynthetic;
     planned.push(...planExperiments(p, ctx.backends, synthetic));
     ctx.runtimes.startMetrics();
-    return runPlan(p, ctx, synthetic, planned, t0);
+    return runPlan(p, ctx, res, synthetic, planned, t0);
   })();
   try {
     return await (gaveUp ? Promise.race([run, gaveUp.promise]) : run);
@@ -328,11 +348,18 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   }
 }
 
-function recordDecision(dbFile: string, gate: GateDecision, enabled: boolean): void {
+function loadsWhileRunning(o: SuiteOptions, p: SuitePlan): boolean {
+  return o.load && (o.loadWhileRunning ?? p.samples.length * p.conditions.length >= LOAD_WHILE_RUNNING_MIN);
+}
+
+/** With a load thread, the decision is written by it, after the first phase's commit. */
+function recordDecision(dbFile: string, gate: GateDecision, enabled: boolean, load: LoadThread | null): void {
   if (!enabled) return;
+  const row = { kind: 'oracle_gate', decision: !gate.judged ? 'not_judged' : gate.proceed ? (gate.forced ? 'proceed_forced' : 'proceed') : 'stop', details: JSON.stringify(gate) };
+  if (load) return load.post({ op: 'decision', ...row });
   const db = openDb(dbFile);
   try {
-    db.prepare('INSERT INTO run_decisions (kind, decision, details_json) VALUES (?, ?, ?)').run('oracle_gate', !gate.judged ? 'not_judged' : gate.proceed ? (gate.forced ? 'proceed_forced' : 'proceed') : 'stop', JSON.stringify(gate));
+    db.prepare('INSERT INTO run_decisions (kind, decision, details_json) VALUES (?, ?, ?)').run(row.kind, row.decision, row.details);
   } finally {
     db.close();
   }

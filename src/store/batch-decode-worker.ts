@@ -6,7 +6,7 @@ import { RUN_TABLES, type RunTable } from './arrow-schema';
 import { readRunBatches } from './run-reader';
 import { PREDICTIONS, TOOL_CALLS, TURNS, internedColumns, type TableDecl } from './tables';
 import { isLongText, textDigest } from './texts';
-import { CANCELLED, DIGEST_CHARS, POSTED, TAKEN, toWire, type DecodeJob, type DecodeMessage, type LoadBatch, type WireBatch } from './batch-source';
+import { CANCELLED, DIGEST_CHARS, HEARTBEAT, flagExitOnEnd, POSTED, TAKEN, toWire, type DecodeJob, type DecodeMessage, type LoadBatch, type WireBatch } from './batch-source';
 import { errorToWire } from '../util/thread-error';
 
 const DECLS: Record<RunTable, TableDecl> = { predictions: PREDICTIONS, turns: TURNS, tool_calls: TOOL_CALLS };
@@ -14,6 +14,9 @@ const BLANK = ' '.repeat(DIGEST_CHARS);
 
 const job = workerData as DecodeJob;
 const flags = new Int32Array(job.sync);
+flagExitOnEnd(job.sync);
+const beat = (): void => { Atomics.add(flags, HEARTBEAT, 1); };
+beat();
 
 function digestsOf(b: LoadBatch): NonNullable<LoadBatch['digests']> {
   const out: NonNullable<LoadBatch['digests']> = {};
@@ -66,7 +69,11 @@ try {
     // Experiment k once the inserting thread has taken experiment k-1.
     waitTaken(k);
     if (Atomics.load(flags, CANCELLED)) break;
-    const copies = job.groups[k]!.map((dir) => readRunBatches(dir, { textAsBytes: true }).map((b) => toWire({ ...b, digests: digestsOf(b) })));
+    const copies = job.groups[k]!.map((dir) => readRunBatches(dir, { textAsBytes: true }, beat).map((b) => {
+      const w = toWire({ ...b, digests: digestsOf(b) });
+      beat();
+      return w;
+    }));
     post({ copies }, transferables(copies));
     posted++;
   }

@@ -4,7 +4,8 @@
 // decoding and hashing were ~a third of the main thread's load, and the
 // SQLite inserts, which must stay on one connection, bound it now. The
 // load stays synchronous (it runs inside transactions): this thread blocks
-// on a shared counter until the worker has posted the next experiment.
+// on a shared counter until the worker has posted the next experiment, in
+// slices, so that a worker that ended or stalls is an error, not a hang.
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
@@ -12,6 +13,7 @@ import { RUN_TABLES, type RunTable } from './arrow-schema';
 import { cellsFromWire, cellsToWire, type Cells, type CellsWire } from './arrow-columns';
 import { readRunBatches, type RunBatch } from './run-reader';
 import { errorFromWire, type WireError } from '../util/thread-error';
+import { TceError } from '../util/errors';
 
 export interface LoadBatch extends RunBatch {
   /** Per table and interned column: each row's textDigest, 44 characters
@@ -53,8 +55,26 @@ export interface WireBatch {
 /** What the worker posts per experiment. */
 export type DecodeMessage = { copies: WireBatch[][] } | { error: WireError };
 
-/** Shared counters: experiments posted, experiments taken, cancelled. */
-export const POSTED = 0, TAKEN = 1, CANCELLED = 2;
+/** Shared counters: experiments posted, experiments taken, cancelled; the
+ * worker's heartbeat (bumped per decoded batch) and its exit flag. */
+export const POSTED = 0, TAKEN = 1, CANCELLED = 2, HEARTBEAT = 3, EXITED = 4;
+const FLAGS = 5;
+
+/** Flags the worker's end, however it ends (an uncaught error too), so
+ * that the inserting thread stops waiting for it. Called by the worker. */
+export function flagExitOnEnd(sync: SharedArrayBuffer): void {
+  const flags = new Int32Array(sync);
+  process.on('exit', () => {
+    Atomics.store(flags, EXITED, 1);
+    Atomics.notify(flags, POSTED);
+  });
+}
+
+/** The slice the inserting thread waits in before it looks at the worker. */
+const WAIT_SLICE_MS = 1_000;
+/** A worker whose heartbeat has not moved for this long is taken as hung
+ * (one batch decodes in milliseconds; the start takes ~0.1 s). */
+export const STALL_MS = 60_000;
 
 export interface DecodeJob { groups: string[][]; port: MessagePort; sync: SharedArrayBuffer }
 
@@ -81,15 +101,22 @@ function fromWire(w: WireBatch): LoadBatch {
 }
 
 /** Decodes in a worker thread, one experiment ahead of `next()`. */
-export function workerSource(groups: string[][]): BatchSource {
-  const sync = new SharedArrayBuffer(3 * 4);
+export function workerSource(groups: string[][], stallMs = STALL_MS, script = 'batch-decode-worker.js'): BatchSource {
+  const sync = new SharedArrayBuffer(FLAGS * 4);
   const flags = new Int32Array(sync);
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(path.join(__dirname, 'batch-decode-worker.js'), { workerData: { groups, port: port1, sync } satisfies DecodeJob, transferList: [port1] });
+  const worker = new Worker(path.resolve(__dirname, script), { workerData: { groups, port: port1, sync } satisfies DecodeJob, transferList: [port1] });
   worker.unref();
+  // Errors arrive on the port; this keeps an 'error' event from throwing.
+  worker.on('error', () => undefined);
+  const stopped = (why: string): Error => new TceError('LOAD_WORKER', `the bulk load's decoding thread ${why}`, 'run `tce load` again; if it repeats, load with fewer run folders at once');
+  let beat = Atomics.load(flags, HEARTBEAT);
+  let beatAt = Date.now();
   const next = (): LoadBatch[][] => {
     for (;;) {
       const seen = Atomics.load(flags, POSTED);
+      // Read before the port: the worker posts before it flags its end.
+      const exited = Atomics.load(flags, EXITED);
       const got = receiveMessageOnPort(port2);
       if (got) {
         Atomics.add(flags, TAKEN, 1);
@@ -98,7 +125,12 @@ export function workerSource(groups: string[][]): BatchSource {
         if ('error' in m) throw errorFromWire(m.error);
         return m.copies.map((c) => c.map(fromWire));
       }
-      Atomics.wait(flags, POSTED, seen);
+      if (exited) throw stopped('ended without posting the next experiment');
+      if (Atomics.wait(flags, POSTED, seen, WAIT_SLICE_MS) !== 'timed-out') continue;
+      // Nothing posted for a slice: the worker must still be moving.
+      const now = Atomics.load(flags, HEARTBEAT);
+      if (now !== beat) { beat = now; beatAt = Date.now(); continue; }
+      if (Date.now() - beatAt >= stallMs) { void worker.terminate(); throw stopped(`made no progress for ${Math.round(stallMs / 1000)} s`); }
     }
   };
   const close = (): void => {

@@ -46,7 +46,7 @@ export interface LoadOptions {
  * above the rows already there) dropping and rebuilding them is cheaper. */
 const REINDEX_MIN_ROWS = 20_000;
 
-interface Copy { dir: string; file: string; row: ExperimentRow }
+export interface Copy { dir: string; file: string; row: ExperimentRow }
 
 // Text from run files is held as UTF-8 bytes (batch-source.ts decodes it so);
 // the database gives strings.
@@ -87,7 +87,7 @@ function mergeExperimentRows(copies: Copy[]): ExperimentRow {
 }
 
 /** Where each sample's rows sit inside one batch. */
-class BatchIndex {
+export class BatchIndex {
   readonly predRow = new Map<number, number>();
   readonly childRows: Record<'turns' | 'tool_calls', Map<number, number[]>> = { turns: new Map(), tool_calls: new Map() };
   constructor(readonly b: LoadBatch) {
@@ -144,14 +144,14 @@ function sampleDiff(a: BatchIndex, b: BatchIndex, sid: number): string | null {
  * in the same second, into separate run folders) are never merged into one
  * experiment: the second load is refused, naming both hashes. Copies of one
  * run (shards, a resumed run) share the config hash and merge as before. */
-function refuseOtherRun(db: DB, id: string, row: ExperimentRow, file: string): void {
+export function refuseOtherRun(db: DB, id: string, row: ExperimentRow, file: string): void {
   const had = db.prepare('SELECT config_hash AS h FROM experiments WHERE experiment_id = ?').get(id) as { h: string | null } | undefined;
   if (!had || had.h === null || row.config_hash === null || row.config_hash === undefined || had.h === row.config_hash) return;
   throw new TceError('LOAD_CONFLICT', `${file}: experiment ${id} has config_hash ${String(row.config_hash)}, but ${db.name} already holds experiment ${id} with config_hash ${had.h}`,
     'these are different runs that share an experiment id; load them into different databases (or rerun one: its id will differ)');
 }
 
-function upsertExperiment(db: DB, row: ExperimentRow, file: string): void {
+export function upsertExperiment(db: DB, row: ExperimentRow, file: string): void {
   const known = new Set(tableColumns(db, 'experiments').map((c) => c.name));
   const cols = Object.keys(row);
   for (const k of cols) if (!known.has(k)) throw new TceError('RUN_DIR_INVALID', `${file}: field ${k} is not a column of experiments`);
@@ -170,9 +170,9 @@ function secondaryIndexes(db: DB, table: RunTable): Array<{ name: string; sql: s
   return db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(table) as Array<{ name: string; sql: string }>;
 }
 
-interface RowsPart { cells: Record<string, Cells>; rows: number[]; digests: Record<string, string> | undefined }
+export interface RowsPart { cells: Record<string, Cells>; rows: number[]; digests: Record<string, string> | undefined }
 
-function insertRows(db: DB, table: RunTable, parts: RowsPart[], texts: TextStore): number {
+export function insertRows(db: DB, table: RunTable, parts: RowsPart[], texts: TextStore): number {
   const layout = runTableLayouts()[table].columns;
   const interned = new Set(internedColumns(DECLS[table]));
   const cols = layout.map((c) => c.name);
@@ -227,8 +227,13 @@ function dropLoaded(db: DB, id: string, firstSeen: Map<number, BatchIndex>, take
   return n;
 }
 
+/** The line a load logs per experiment. */
+export function loadedLine(id: string, counts: Record<RunTable, number>, skipped = 0, retried = 0): string {
+  return `${id}: ${counts.predictions} predictions, ${counts.turns} turns, ${counts.tool_calls} tool calls loaded${skipped ? `; ${skipped} samples skipped (already loaded, or a second copy)` : ''}${retried ? `; ${retried} failed attempts superseded by a retry (kept in the run folder)` : ''}`;
+}
+
 /** `batches`: each copy's decoded batches, in the order of `copies`. */
-function loadExperiment(db: DB, id: string, copies: Copy[], batches: LoadBatch[][], log: (l: string) => void, texts: TextStore, reindexMinRows = REINDEX_MIN_ROWS): Omit<LoadResult, 'experiments'> {
+export function loadExperiment(db: DB, id: string, copies: Copy[], batches: LoadBatch[][], log: (l: string) => void, texts: TextStore, reindexMinRows = REINDEX_MIN_ROWS): Omit<LoadResult, 'experiments'> {
   const row = mergeExperimentRows(copies);
   refuseOtherRun(db, id, row, copies[0]!.file);
   if (copies.length > 1) log(`${id}: merging ${copies.length} copies: ${copies.map((c) => c.dir).join(', ')}`);
@@ -277,7 +282,7 @@ function loadExperiment(db: DB, id: string, copies: Copy[], batches: LoadBatch[]
       if (reindex.length) log(`${id}: ${t}: ${reindex.length} indexes dropped for the load and rebuilt after it`);
     }
   })();
-  log(`${id}: ${counts.predictions} predictions, ${counts.turns} turns, ${counts.tool_calls} tool calls loaded${skipped ? `; ${skipped} samples skipped (already loaded, or a second copy)` : ''}${retried ? `; ${retried} failed attempts superseded by a retry (kept in the run folder)` : ''}`);
+  log(loadedLine(id, counts, skipped, retried));
   return { predictions: counts.predictions, turns: counts.turns, toolCalls: counts.tool_calls, skipped };
 }
 
@@ -325,7 +330,7 @@ function openSource(groups: string[][], worker: boolean | undefined): BatchSourc
   return worker ?? arrowBytes(groups.flat()) >= WORKER_MIN_BYTES ? workerSource(groups) : inlineSource(groups);
 }
 
-function storedRows(db: DB): number {
+export function storedRows(db: DB): number {
   return RUN_TABLES.reduce((n, t) => n + ((db.prepare(`SELECT max(id) AS n FROM ${t}`).get() as { n: number | null }).n ?? 0), 0);
 }
 
@@ -333,6 +338,6 @@ function storedRows(db: DB): number {
  * table is filled in hash order (pages about 3/4 full); rewriting the file
  * gives back ~13% (21 MB of a default run). A small load into a large
  * database skips it (it rewrites the whole file). */
-function compactionDue(db: DB, before: number, added: number): boolean {
+export function compactionDue(db: DB, before: number, added: number): boolean {
   return added > 0 && added >= before && !db.inTransaction;
 }

@@ -23,6 +23,8 @@ export interface SampleRecord {
 export interface RunWriter {
   readonly experimentId: string;
   readonly dir: string;
+  /** The folder held no committed batch when opened (nothing to resume). */
+  readonly freshDir?: boolean;
   /** Sample ids already on disk (for resume). */
   doneSampleIds(): Set<number>;
   /** Queues a finished sample; it is durable after the next flush resolves. */

@@ -77,6 +77,23 @@ export interface DirScan {
   lastBatch: number;
 }
 
+/** One committed batch, its files checked against its marker. */
+export function checkedBatch(dir: string, b: number): CommittedBatch {
+  const commit = batchName(b, 'commit');
+  const marker = parseMarker(path.join(dir, commit), b);
+  const paths = {} as Record<RunTable, string>;
+  for (const t of RUN_TABLES) {
+    const p = path.join(dir, marker.files[t].file);
+    let size: number;
+    try { size = fs.statSync(p).size; } catch {
+      throw new TceError('RUN_DIR_INVALID', `${p}: missing, but ${commit} says it was written`, 'the directory was damaged after the run; copy it again from its source');
+    }
+    if (size !== marker.files[t].bytes) throw new TceError('RUN_DIR_INVALID', `${p}: ${size} bytes, but ${commit} recorded ${marker.files[t].bytes}`, 'the file was truncated or changed after it was written');
+    paths[t] = p;
+  }
+  return { marker, paths };
+}
+
 /** Lists a run directory. Committed batches are checked against their
  * marker (every file present with the recorded size). */
 export function scanRunDir(dir: string): DirScan {
@@ -98,18 +115,7 @@ export function scanRunDir(dir: string): DirScan {
     lastBatch = Math.max(lastBatch, b);
     const commit = batchName(b, 'commit');
     if (!files.includes(commit)) { leftovers.push(...files.map((f) => path.join(dir, f))); continue; }
-    const marker = parseMarker(path.join(dir, commit), b);
-    const paths = {} as Record<RunTable, string>;
-    for (const t of RUN_TABLES) {
-      const p = path.join(dir, marker.files[t].file);
-      let size: number;
-      try { size = fs.statSync(p).size; } catch {
-        throw new TceError('RUN_DIR_INVALID', `${p}: missing, but ${commit} says it was written`, 'the directory was damaged after the run; copy it again from its source');
-      }
-      if (size !== marker.files[t].bytes) throw new TceError('RUN_DIR_INVALID', `${p}: ${size} bytes, but ${commit} recorded ${marker.files[t].bytes}`, 'the file was truncated or changed after it was written');
-      paths[t] = p;
-    }
-    committed.push({ marker, paths });
+    committed.push(checkedBatch(dir, b));
   }
   return { committed, leftovers, lastBatch };
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_TABLES, runTableLayouts, type RunTable } from './arrow-schema';
 import { decodeTable, materialize, type DecodeOptions, type DecodedTable } from './arrow-columns';
-import { EXPERIMENT_FILE, readExperimentFile, scanRunDir } from './run-dir';
+import { EXPERIMENT_FILE, checkedBatch, readExperimentFile, scanRunDir, type CommittedBatch } from './run-dir';
 import type { Cell, ExperimentRow, PredictionRow, ToolCallRow, TurnRow } from './rows';
 import { TceError } from '../util/errors';
 
@@ -13,18 +13,29 @@ export interface RunBatch {
   tables: Record<RunTable, DecodedTable>;
 }
 
-/** Every committed batch of a run directory, decoded. */
-export function readRunBatches(dir: string, opts: DecodeOptions = {}): RunBatch[] {
+function decodeBatch({ marker, paths }: CommittedBatch, opts: DecodeOptions): RunBatch {
   const layouts = runTableLayouts();
-  return scanRunDir(dir).committed.map(({ marker, paths }) => {
-    const tables = {} as Record<RunTable, DecodedTable>;
-    for (const t of RUN_TABLES) {
-      const decoded = decodeTable(layouts[t], fs.readFileSync(paths[t]), paths[t], opts);
-      if (decoded.length !== marker.files[t].rows) throw new TceError('RUN_DIR_INVALID', `${paths[t]}: ${decoded.length} rows, but its commit marker recorded ${marker.files[t].rows}`);
-      tables[t] = decoded;
-    }
-    return { batch: marker.batch, paths, tables };
+  const tables = {} as Record<RunTable, DecodedTable>;
+  for (const t of RUN_TABLES) {
+    const decoded = decodeTable(layouts[t], fs.readFileSync(paths[t]), paths[t], opts);
+    if (decoded.length !== marker.files[t].rows) throw new TceError('RUN_DIR_INVALID', `${paths[t]}: ${decoded.length} rows, but its commit marker recorded ${marker.files[t].rows}`);
+    tables[t] = decoded;
+  }
+  return { batch: marker.batch, paths, tables };
+}
+
+/** Every committed batch of a run directory, decoded (`onBatch` after each). */
+export function readRunBatches(dir: string, opts: DecodeOptions = {}, onBatch?: () => void): RunBatch[] {
+  return scanRunDir(dir).committed.map((c) => {
+    const b = decodeBatch(c, opts);
+    onBatch?.();
+    return b;
   });
+}
+
+/** One committed batch, decoded (the suite's load takes each as it commits). */
+export function readRunBatch(dir: string, batch: number, opts: DecodeOptions = {}): RunBatch {
+  return decodeBatch(checkedBatch(dir, batch), opts);
 }
 
 /** A table column-wise: one array per declared column, NULL as null. */

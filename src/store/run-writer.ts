@@ -22,6 +22,9 @@ export interface RunWriterOptions {
   /** The run directory's name under runsDir (default: the experiment id;
    * a shard's copy adds its shard, so shards may share one runs folder). */
   dirName?: string;
+  /** Called with each batch's number once its commit marker is durable
+   * (the suite's load takes the batch from there: load-thread.ts). */
+  onCommit?: ((batch: number) => void) | undefined;
 }
 
 const DEFAULT_FLUSH_ROWS = 256;
@@ -76,6 +79,8 @@ class ArrowRunWriter implements RunWriter {
     private readonly flushRows: number,
     private readonly lockFile: string,
     private experiment: ExperimentRow,
+    readonly freshDir: boolean,
+    private readonly onCommit: ((batch: number) => void) | undefined,
   ) {}
 
   doneSampleIds(): Set<number> {
@@ -136,6 +141,7 @@ class ArrowRunWriter implements RunWriter {
     // only once its marker is durable there.
     await commitInThread({ dir: this.dir, batch, samples: recs.length, tables });
     for (const sid of sids.predictions) { this.done.add(sid); this.queued.delete(sid); }
+    this.onCommit?.(batch);
   }
 }
 
@@ -184,7 +190,7 @@ export function openRunWriter(runsDir: string, experiment: ExperimentRow, opts: 
         done.add(sid);
       }
     }
-    return new ArrowRunWriter(id, dir, done, scan.lastBatch + 1, flushRows, lockFile, row);
+    return new ArrowRunWriter(id, dir, done, scan.lastBatch + 1, flushRows, lockFile, row, scan.committed.length === 0, opts.onCommit);
   } catch (e) {
     fs.rmSync(lockFile, { force: true });
     throw e;
