@@ -1,7 +1,8 @@
 // `tce run`: the plan end to end. Baseline and the oracle gate first (2B and
 // 8B in parallel on their own servers), then the remaining conditions, every
-// finished sample on disk as Arrow before it counts, then one bulk load into
-// SQLite. The parts live beside this file: the manifest (resume), the
+// finished sample on disk as Arrow before it counts; the bulk load into
+// SQLite takes each batch while the suite runs (a big suite: load-thread.ts)
+// or everything at its end. The parts live beside this file: the manifest (resume), the
 // experiment rows, the per-role runtimes, the images and the phases. The
 // caller owns signals and exit codes: it stops the suite through
 // `signal` / `abandon`.
