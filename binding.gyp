@@ -5,6 +5,7 @@
       "sources": [
         "native/src/binding.cc",
         "native/src/core/answer_lines.cc",
+        "native/src/core/http_response.cc",
         "native/src/core/json_value.cc",
         "native/src/core/sse_event.cc",
         "native/src/core/stream.cc",

@@ -1,7 +1,9 @@
-// Driver CPU per streamed turn: the native hot path (undici's dispatcher with
-// a raw handler + the C++ stream engine, chunks batched per event-loop tick)
-// against the same path with the TypeScript twin and against the `openai` client (today's common practice),
-// on bursty and paced streams replayed from a separate process.
+// Driver CPU per streamed turn: the native hot path as `tce run` takes it on
+// an http: endpoint (raw keep-alive sockets, HTTP/1.1 framing and the
+// stream engine in C++: src/run/raw-http.ts), the same C++ engine behind
+// undici's dispatcher (the route it takes on https:), the TypeScript twin
+// behind undici's dispatcher, and the `openai` client (today's common
+// practice), on bursty and paced streams replayed from a separate process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { measure, type BenchModule, type ScenarioResult } from './harness';
@@ -9,11 +11,14 @@ import { createStreamEngine } from '../src/extract/engine';
 import { FeedBatcher } from '../src/run/feed-batcher';
 import { NativeChatClient, OpenAIChatClient, type ChatClient, type RetryPolicy } from '../src/run/turn';
 import { TOOL_NAMES } from '../src/protocol/tools';
+import { readFloor } from './support/read-floor';
 
 const TOKENS = 50;
-const NATIVE = 'native engine (undici dispatcher + C++)';
+const NATIVE = 'native engine (raw socket + C++ HTTP framing)';
+const NATIVE_UNDICI = 'native engine (undici dispatcher + C++)';
 const TWIN = 'TypeScript twin (undici dispatcher + JS)';
 const OPENAI = 'openai client + regex';
+const FLOOR = 'floor: node:net reads only (no HTTP, no SSE; not a client)';
 
 /** A 50-token verifier turn with one tool call, framed exactly as vLLM frames it. */
 function recordedEvents(): string[] {
@@ -47,6 +52,12 @@ async function drive(client: ChatClient, turns: number, concurrency: number): Pr
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** The label must say the route that was measured. */
+function routed(c: NativeChatClient, want: NativeChatClient['route']): NativeChatClient {
+  if (c.route !== want) throw new Error(`runner bench: expected the ${want} route, the client took ${c.route}`);
+  return c;
+}
+
 export const bench: BenchModule = {
   name: 'runner',
   async run() {
@@ -56,8 +67,9 @@ export const bench: BenchModule = {
       const ep = { role: 'verifier_8b' as const, baseUrl: url, apiKey: 'x', model: 'qwen3-vl-8b' };
       const turns = mode === 'bursty' ? 4000 : 1500;
       const contenders: Array<[string, () => ChatClient]> = [
-        [NATIVE, () => { const e = createStreamEngine('native'); return new NativeChatClient(ep, e, new FeedBatcher(e), 64); }],
-        [TWIN, () => { const e = createStreamEngine('typescript'); return new NativeChatClient(ep, e, new FeedBatcher(e), 64); }],
+        [NATIVE, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'raw'); }],
+        [NATIVE_UNDICI, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'undici'), 'undici'); }],
+        [TWIN, () => { const e = createStreamEngine('typescript'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'undici'); }],
         [OPENAI, () => new OpenAIChatClient(ep)],
       ];
       const rows = [];
@@ -66,6 +78,11 @@ export const bench: BenchModule = {
         const m = await measure(() => drive(client, turns, 64), turns, { trials: 3, warmup: 1 });
         await client.close();
         rows.push({ name, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra: { turnsPerSec: Math.round(1e9 / m.wallNsPerOp) } });
+      }
+      if (mode === 'paced') {
+        // What the socket reads alone cost (the chunked end is what it watches for).
+        const m = await measure(() => readFloor(url, turns, 64), turns, { trials: 3, warmup: 1 });
+        rows.push({ name: FLOOR, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra: { turnsPerSec: Math.round(1e9 / m.wallNsPerOp) } });
       }
       child.kill('SIGTERM');
       results.push({

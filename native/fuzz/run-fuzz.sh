@@ -3,6 +3,7 @@
 # ASan+UBSan through cmake and runs it for a bounded time (default 60 s, or
 # FUZZ_SECONDS / the first argument). Exit status is libFuzzer's: non-zero on
 # a crash, a sanitizer report, a leak or a broken split == whole invariant.
+# FUZZ_TARGET=http_fuzzer fuzzes the HTTP/1.1 response framer instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN="${1:-${FUZZ_SECONDS:-60}}"
@@ -15,7 +16,18 @@ if ! command -v "$CXX_BIN" >/dev/null 2>&1; then
 fi
 BUILD=native/fuzz/out  # ignored by .gitignore
 cmake -S . -B "$BUILD" -DTCE_FUZZ=ON -DCMAKE_CXX_COMPILER="$CXX_BIN" -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$BUILD" --target extractor_fuzzer -j2
+TARGET="${FUZZ_TARGET:-extractor_fuzzer}"
+cmake --build "$BUILD" --target "$TARGET" -j2
+if [ "$TARGET" = http_fuzzer ]; then
+  CORPUS="$BUILD/corpus-http"
+  mkdir -p "$CORPUS"
+  # Byte 0: bit 0 = the peer closes at the end; the rest seeds the splits.
+  printf '\x02HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;ext="a b"\r\nhello\r\n0\r\nx-trailer: 1\r\n\r\n' > "$CORPUS/seed-chunked"
+  printf '\x04HTTP/1.1 503 Busy\r\nretry-after: 1\r\ncontent-length: 4\r\n\r\nbusy' > "$CORPUS/seed-length"
+  printf '\x01HTTP/1.0 200 OK\r\n\r\nuntil the close' > "$CORPUS/seed-close"
+  echo "fuzzing the HTTP framer for ${SECONDS_TO_RUN}s (ASan+UBSan, leak detection on)"
+  exec "$BUILD/native/fuzz/http_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -detect_leaks=1 -print_final_stats=1 "$CORPUS"
+fi
 CORPUS="$BUILD/corpus"
 mkdir -p "$CORPUS"
 # Seeds: an SSE body and a text (first byte picks the mode, see the harness).

@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "core/answer_lines.h"
+#include "core/http_response.h"
 #include "core/stream.h"
 #include "core/tool_calls.h"
+#include "core/utf8.h"
 
 #ifndef TCE_NATIVE_VERSION
 #define TCE_NATIVE_VERSION "0.2.0"
@@ -24,9 +26,36 @@ namespace {
 // Distinguishes our engine handles from any other External (duckdb-node-neo style).
 const napi_type_tag kEngineTag = {0x7ce5e7a1d2b04f31ULL, 0x9a3c55e0b1f24d77ULL};
 
+// A non-200 response's body is kept for the error message up to this size
+// (the rest is framed and dropped).
+constexpr size_t kMaxErrorBody = 1 << 20;
+
+struct HttpConn;
+
 struct Engine {
   std::unordered_map<uint32_t, std::unique_ptr<tce::Stream>> streams;
   uint32_t next = 1;
+  // Raw-socket route: one response framer per connection (src/run/raw-http.ts).
+  std::unordered_map<uint32_t, std::unique_ptr<HttpConn>> conns;
+  uint32_t next_conn = 1;
+};
+
+// The framer of one connection and where its decoded body goes: a 200's
+// into the engine stream bound by httpBegin, any other status's into
+// error_body for the caller's message.
+struct HttpConn : tce::HttpBodySink {
+  tce::HttpResponse res;
+  uint32_t stream = 0;
+  tce::Stream* target = nullptr;  // looked up per read: JS may close the stream
+  double time = 0;
+  std::string error_body;
+  void Body(const char* p, size_t n) override {
+    if (res.status() == 200) {
+      if (target) target->Feed(p, n, time);
+    } else if (error_body.size() < kMaxErrorBody) {
+      error_body.append(p, std::min(n, kMaxErrorBody - error_body.size()));
+    }
+  }
 };
 
 Engine* EngineArg(const Napi::CallbackInfo& info) {
@@ -299,6 +328,109 @@ Napi::Value ExtractTexts(const Napi::CallbackInfo& info) {
   return p.Done(env);
 }
 
+// ---- HTTP/1.1 response framing for the raw-socket route ----
+
+HttpConn& Conn(const Napi::CallbackInfo& info, Engine* e) {
+  uint32_t id = StreamId(info, 1);
+  auto it = e->conns.find(id);
+  if (it == e->conns.end()) throw Napi::TypeError::New(info.Env(), "unknown or closed connection handle " + std::to_string(id));
+  return *it->second;
+}
+
+Napi::Value Latin1(Napi::Env env, const std::string& s) {
+  napi_value v;
+  NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(env, s.data(), s.size(), &v), Napi::Value());
+  return Napi::Value(env, v);
+}
+
+// httpOpen(engine) -> connection handle
+Napi::Value HttpOpen(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  uint32_t id = e->next_conn++;
+  if (e->next_conn == 0) e->next_conn = 1;
+  e->conns[id] = std::make_unique<HttpConn>();
+  return Napi::Number::New(info.Env(), id);
+}
+
+// httpBegin(engine, conn, stream) : the next response on conn; a 200 body feeds stream (0: none).
+Napi::Value HttpBegin(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  HttpConn& c = Conn(info, e);
+  c.res.Reset();
+  c.stream = StreamId(info, 2);
+  c.error_body.clear();
+  return info.Env().Undefined();
+}
+
+// The outcome of a read as one number: 0 more to come, -1 malformed or cut
+// short (httpResult says why), else done: status * 4, + 2 when the server
+// sent a Keep-Alive timeout hint (httpResult has it), + 1 when the
+// connection may carry another request.
+Napi::Value Outcome(Napi::Env env, const HttpConn& c, tce::HttpResponse::State st) {
+  if (st == tce::HttpResponse::State::kMore) return Napi::Number::New(env, 0);
+  if (st == tce::HttpResponse::State::kError) return Napi::Number::New(env, -1);
+  return Napi::Number::New(env, c.res.status() * 4 + (c.res.keep_alive_hint_ms() >= 0 ? 2 : 0) + (c.res.keep_alive() ? 1 : 0));
+}
+
+// httpRead(engine, conn, buf: Uint8Array, n, timeMs) -> outcome. Reads buf[0, n) in place.
+Napi::Value HttpRead(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  Napi::Env env = info.Env();
+  HttpConn& c = Conn(info, e);
+  if (info.Length() < 5 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[3].IsNumber() || !info[4].IsNumber())
+    throw Napi::TypeError::New(env, "httpRead(engine, conn, buf: Uint8Array, n: number, timeMs: number)");
+  auto buf = info[2].As<Napi::Uint8Array>();
+  double n = info[3].As<Napi::Number>().DoubleValue();
+  if (!(n >= 0 && n <= static_cast<double>(buf.ElementLength()))) throw Napi::RangeError::New(env, "httpRead: n outside the buffer");
+  c.time = info[4].As<Napi::Number>().DoubleValue();
+  auto it = c.stream ? e->streams.find(c.stream) : e->streams.end();
+  c.target = it == e->streams.end() ? nullptr : it->second.get();
+  auto st = c.res.Read(reinterpret_cast<const char*>(buf.Data()), static_cast<size_t>(n), &c);
+  c.target = nullptr;
+  return Outcome(env, c, st);
+}
+
+// httpEof(engine, conn) -> outcome: the server closed the connection.
+Napi::Value HttpEof(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  HttpConn& c = Conn(info, e);
+  return Outcome(info.Env(), c, c.res.Eof());
+}
+
+// httpResult(engine, conn) -> [status (0 before the head), flat header
+// names and values, body text (non-200), error ('' or kind: detail),
+// keep-alive hint ms (-1 none), bytes of the response seen]
+Napi::Value HttpResult(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  Napi::Env env = info.Env();
+  HttpConn& c = Conn(info, e);
+  const tce::HttpResponse& r = c.res;
+  auto headers = Napi::Array::New(env, r.headers().size() * 2);
+  uint32_t k = 0;
+  for (const auto& h : r.headers()) {
+    headers.Set(k++, Latin1(env, h.first));
+    headers.Set(k++, Latin1(env, h.second));  // as undici decodes header bytes
+  }
+  auto out = Napi::Array::New(env, 6);
+  out.Set(0u, Napi::Number::New(env, r.head_done() ? r.status() : 0));
+  out.Set(1u, headers);
+  std::string body;
+  tce::AppendSanitized(body, c.error_body.data(), c.error_body.size());  // as Buffer#toString('utf8')
+  out.Set(2u, Napi::String::New(env, body));
+  std::string err = r.error() == tce::HttpError::kNone ? std::string() : std::string(tce::HttpErrorName(r.error())) + ": " + r.error_detail();
+  out.Set(3u, Napi::String::New(env, err));
+  out.Set(4u, Napi::Number::New(env, r.keep_alive_hint_ms()));
+  out.Set(5u, Napi::Number::New(env, static_cast<double>(r.bytes_seen())));
+  return out;
+}
+
+Napi::Value HttpClose(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  Conn(info, e);
+  e->conns.erase(StreamId(info, 1));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("createEngine", Napi::Function::New(env, CreateEngine, "createEngine"));
@@ -307,6 +439,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("finish", Napi::Function::New(env, Finish, "finish"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("extractTexts", Napi::Function::New(env, ExtractTexts, "extractTexts"));
+  exports.Set("httpOpen", Napi::Function::New(env, HttpOpen, "httpOpen"));
+  exports.Set("httpBegin", Napi::Function::New(env, HttpBegin, "httpBegin"));
+  exports.Set("httpRead", Napi::Function::New(env, HttpRead, "httpRead"));
+  exports.Set("httpEof", Napi::Function::New(env, HttpEof, "httpEof"));
+  exports.Set("httpResult", Napi::Function::New(env, HttpResult, "httpResult"));
+  exports.Set("httpClose", Napi::Function::New(env, HttpClose, "httpClose"));
   return exports;
 }
 

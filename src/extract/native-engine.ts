@@ -26,6 +26,13 @@ export class NativeStreamEngine implements StreamEngine {
     this.engine = addon.createEngine();
   }
 
+  /** The addon and this engine's handle: the raw-socket HTTP route
+   * (src/run/raw-http.ts) frames responses in C++ straight into this
+   * engine's streams. */
+  get binding(): { addon: NativeAddon; engine: NativeEngineHandle } {
+    return { addon: this.addon, engine: this.engine };
+  }
+
   open(opts: StreamEngineOptions): number {
     const h = this.addon.open(this.engine, opts.mode === 'text' ? 1 : 0, opts.knownTools, opts.offeredTools);
     this.kinds.set(h, opts.answerKind);

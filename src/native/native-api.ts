@@ -25,6 +25,23 @@ export interface NativeAddon {
   close(engine: NativeEngineHandle, handle: number): void;
   /** Per text: content, reasoning, calls, final-answer lines (src/extract/packed.ts). */
   extractTexts(texts: readonly string[], knownTools: readonly string[], offeredTools?: readonly string[]): NativePacked;
+  /** HTTP/1.1 response framing of one connection (the raw-socket route, src/run/raw-http.ts). */
+  httpOpen(engine: NativeEngineHandle): number;
+  /** Expects the next response on `conn`; a 200 body feeds engine stream `stream` (0: none). */
+  httpBegin(engine: NativeEngineHandle, conn: number, stream: number): void;
+  /** Frames buf[0, n): 0 more to come, -1 malformed or cut short (see httpResult),
+   * else done: status * 4, + 2 when the server sent a Keep-Alive timeout hint
+   * (in httpResult), + 1 when the connection may carry another request. */
+  httpRead(engine: NativeEngineHandle, conn: number, buf: Uint8Array, n: number, timeMs: number): number;
+  /** The server closed the connection: the same outcome codes as httpRead. */
+  httpEof(engine: NativeEngineHandle, conn: number): number;
+  httpResult(engine: NativeEngineHandle, conn: number): NativeHttpResult;
+  httpClose(engine: NativeEngineHandle, conn: number): void;
 }
 
-export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts'];
+/** [status (0 before the head was complete), header names and values flat (names
+ * lowercased, values latin1), body text of a non-200 (up to 1 MiB), error ('' or
+ * `kind: detail`), Keep-Alive timeout hint in ms (-1: none), bytes of the response seen]. */
+export type NativeHttpResult = [number, string[], string, string, number, number];
+
+export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose'];

@@ -88,6 +88,14 @@ class EngineStreamHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/** How NativeChatClient sends a turn: undici (below) or, for the native
+ * engine on http:, raw sockets with C++ framing (raw-http.ts). */
+export interface TurnTransport {
+  readonly route: 'raw' | 'undici';
+  send(req: TurnRequest, engineOpts: StreamEngineOptions): Promise<DispatchedTurn>;
+  close(): Promise<void>;
+}
+
 export interface TurnRequest {
   path: string;
   /** Flat [name, value, ...]: built once per client. */
@@ -102,4 +110,18 @@ export function dispatchTurn(pool: Dispatcher, req: TurnRequest, engine: StreamE
     const handler = new EngineStreamHandler(engine, batcher, engineOpts, req.timeoutMs, resolve, reject);
     pool.dispatch({ path: req.path, method: 'POST', headers: req.headers, body: req.body, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs }, handler);
   });
+}
+
+/** undici's dispatcher with the raw handler above. */
+export class UndiciTransport implements TurnTransport {
+  readonly route = 'undici' as const;
+  constructor(private readonly pool: Dispatcher, private readonly engine: StreamEngine, private readonly batcher: FeedBatcher) {}
+
+  send(req: TurnRequest, engineOpts: StreamEngineOptions): Promise<DispatchedTurn> {
+    return dispatchTurn(this.pool, req, this.engine, this.batcher, engineOpts);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
 }

@@ -1,7 +1,9 @@
 // One turn = one streamed chat completion, with retries. The hot path posts
-// through undici's dispatcher and feeds raw response-body chunks to the
-// stream engine (SSE framing, JSON, <tool_call> scanning and answer parsing happen there); the
-// `openai` package is the alternative client for hosted APIs.
+// over raw keep-alive sockets whose responses the addon frames (raw-http.ts;
+// undici's dispatcher for https: and the TypeScript twin) and feeds the
+// response body to the stream engine (SSE framing, JSON, <tool_call>
+// scanning and answer parsing happen there); the `openai` package is the
+// alternative client for hosted APIs.
 import { performance } from 'node:perf_hooks';
 import type { Pool as UndiciPool } from 'undici';
 // Types only: the package (~0.3 s of module loading) is required when an
@@ -13,7 +15,9 @@ import { extractText, markNotOffered } from '../extract/extract';
 import { FeedBatcher } from './feed-batcher';
 import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
 import { CLIENT_KEEP_ALIVE_MS } from '../backends/keep-alive';
-import { dispatchTurn, DispatchFailure } from './engine-dispatch';
+import { DispatchFailure, UndiciTransport, type TurnTransport } from './engine-dispatch';
+import { RawHttpPool, rawHeadersOk } from './raw-http';
+import { NativeStreamEngine } from '../extract/native-engine';
 import { streamedBodyBytes } from './request-body';
 
 export type TurnStatus = 'ok' | 'server_error' | 'timeout';
@@ -111,27 +115,44 @@ function timingFrom(sentAt: number, end: number, r: StreamResult): TurnTiming {
   };
 }
 
-// undici's Pool module alone: the package's index also loads fetch,
+// undici's Pool module alone, loaded when a client takes the undici route
+// (https:, the twin): the package's index also loads fetch,
 // WebSocket, caches and mocks (~0.1 s of CPU per run) that tce never uses.
 // undici has no "exports" map, so the path is reachable; a version that
-// moves it fails as this module loads: every `tce run` (tests 61 and on).
+// moves it fails on that route's first client (test 6g takes it).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const Pool = require('undici/lib/dispatcher/pool') as typeof UndiciPool;
+const undiciPool = (): typeof UndiciPool => require('undici/lib/dispatcher/pool') as typeof UndiciPool;
 
-/** The native hot path: undici's dispatcher + the stream engine
- * (engine-dispatch.ts), the body from cached parts (request-body.ts). */
+/** 'auto': with the C++ engine, a plain http: endpoint is reached over raw
+ * sockets with C++ response framing (raw-http.ts); https:, the TypeScript
+ * twin, or 'undici' asked for (tests, the bench) go through undici's
+ * dispatcher (engine-dispatch.ts). */
+export type TurnRoute = 'auto' | 'undici';
+
+/** The native hot path: the stream engine fed from the HTTP layer without
+ * body streams (raw-http.ts or engine-dispatch.ts), the body from cached
+ * parts (request-body.ts). */
 export class NativeChatClient implements ChatClient {
-  private readonly pool: UndiciPool;
+  private readonly transport: TurnTransport;
   private readonly path: string;
   private readonly headers: string[];
   private closed = false;
 
-  constructor(readonly endpoint: Endpoint, private readonly engine: StreamEngine, private readonly batcher: FeedBatcher, connections: number) {
+  constructor(readonly endpoint: Endpoint, private readonly engine: StreamEngine, private readonly batcher: FeedBatcher, connections: number, route: TurnRoute = 'auto') {
     const u = new URL(endpoint.baseUrl);
-    // Below vLLM's idle keep-alive: src/backends/keep-alive.ts.
-    this.pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
     this.path = `${u.pathname.replace(/\/$/, '')}/chat/completions`;
     this.headers = ['content-type', 'application/json', 'authorization', `Bearer ${endpoint.apiKey}`, 'accept', 'text/event-stream'];
+    // Both routes keep idle sockets below vLLM's idle close: src/backends/keep-alive.ts.
+    if (route === 'auto' && u.protocol === 'http:' && engine instanceof NativeStreamEngine && rawHeadersOk(this.headers)) {
+      this.transport = new RawHttpPool({ ...engine.binding, streams: engine }, u, this.path, this.headers, { connections, keepAliveMs: CLIENT_KEEP_ALIVE_MS });
+    } else {
+      this.transport = new UndiciTransport(new (undiciPool())(u.origin, { connections, pipelining: 1, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS }), engine, batcher);
+    }
+  }
+
+  /** Which route this client's turns take. */
+  get route(): TurnTransport['route'] {
+    return this.transport.route;
   }
 
   turn(messages: readonly ChatMessage[], params: TurnParams, engineOpts: StreamEngineOptions, retry: RetryPolicy): Promise<TurnOutcome> {
@@ -143,7 +164,7 @@ export class NativeChatClient implements ChatClient {
     const sentAt = performance.now();
     let res;
     try {
-      res = await dispatchTurn(this.pool, { path: this.path, headers: this.headers, body, timeoutMs }, this.engine, this.batcher, engineOpts);
+      res = await this.transport.send({ path: this.path, headers: this.headers, body, timeoutMs }, engineOpts);
     } catch (e) {
       const f = e instanceof DispatchFailure ? e : new DispatchFailure((e as Error).message, false, false);
       if (!f.started) {
@@ -171,7 +192,7 @@ export class NativeChatClient implements ChatClient {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.pool.close();
+    await this.transport.close();
   }
 }
 
