@@ -396,6 +396,36 @@ test('an idle socket the server closed is not reused; the pool never opens more 
   });
 });
 
+test('an event loop that lags past the idle time: the late-idle socket is not used (the server closed it on time)', async () => {
+  // The server in its own process, so it closes idle sockets on time while this loop is blocked.
+  const { spawn } = await import('node:child_process');
+  // It closes each socket 150 ms after its response, as uvicorn's idle keep-alive does.
+  const code = `const b = ${JSON.stringify(BODY)};
+    require('node:net').createServer((c) => {
+      let t; c.on('error', () => {});
+      c.on('data', (d) => { clearTimeout(t); if (!d.toString().endsWith('{}')) return;
+        c.write('HTTP/1.1 200 OK\\r\\ncontent-length: ' + Buffer.byteLength(b) + '\\r\\n\\r\\n' + b); t = setTimeout(() => c.end(), 150); });
+    }).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n'); });`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+    const engine = createStreamEngine('native') as NativeStreamEngine;
+    const pool = new RawHttpPool({ ...engine.binding, streams: engine }, new URL(`http://127.0.0.1:${port}/v1`), '/v1/chat/completions', ['content-type', 'application/json'], { connections: 1, keepAliveMs: 100 });
+    const req = { path: '/v1/chat/completions', headers: [], body: Buffer.from('{}'), timeoutMs: 5000 };
+    const first = await pool.send(req, OPTS);
+    assert.equal(first.status, 200);
+    engine.close(first.handle);
+    const until = Date.now() + 400;
+    while (Date.now() < until) { /* the driver's loop is busy: the idle timer cannot fire */ }
+    const second = await pool.send(req, OPTS);
+    assert.equal(second.status, 200);
+    engine.close(second.handle);
+    await pool.close();
+  } finally {
+    child.kill();
+  }
+});
+
 test('a refused connection and a closed client fail the turn without a crash', async () => {
   const srv = await scripted(() => undefined);
   const url = srv.url;

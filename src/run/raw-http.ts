@@ -71,6 +71,7 @@ class RawConnection {
   private idleTimer: NodeJS.Timeout | null = null;
   private gone = false;
   private freed = false;
+  private idleUntil = Infinity;
 
   constructor(private readonly pool: RawHttpPool, private readonly route: RawRoute, host: string, port: number) {
     this.framer = route.addon.httpOpen(route.engine);
@@ -87,9 +88,13 @@ class RawConnection {
     this.socket.on('close', () => this.onClose());
   }
 
-  /** Still fit to carry a request: not closed, not half-closed by the server. */
+  /** Still fit to carry a request: not closed, not half-closed by the
+   * server, and not idle past its time. That last check matters under load:
+   * the idle timer fires late when the event loop lags, while the server
+   * (another thread or process) closes on time, and its FIN may not have
+   * been read yet. */
   usable(): boolean {
-    return !this.gone && !this.socket.destroyed && !this.socket.readableEnded && this.socket.writable;
+    return !this.gone && !this.socket.destroyed && !this.socket.readableEnded && this.socket.writable && performance.now() < this.idleUntil;
   }
 
   send(ex: Exchange, head: string): void {
@@ -105,6 +110,7 @@ class RawConnection {
   }
 
   idle(ms: number): void {
+    this.idleUntil = performance.now() + ms;
     this.socket.unref();
     this.idleTimer = setTimeout(() => this.destroy(), ms);
     this.idleTimer.unref();
