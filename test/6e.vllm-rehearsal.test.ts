@@ -4,7 +4,7 @@
 // history arguments json.loads-ed). Both parse modes and both image modes:
 // no request may be rejected, none retried, and the results must equal the
 // in-process simulator's for the same seed.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,9 +35,22 @@ async function run(kind: 'vllm' | 'simulator', parseMode: 'client' | 'server', i
 
 const COMBOS = (['client', 'server'] as const).flatMap((p) => (['data-url', 'file'] as const).map((i) => [p, i] as const));
 const runs = new Map<string, { real: RunOut; sim: RunOut }>();
+// One in-process simulator run per parse mode (data URLs) is the reference
+// for both image modes: the transport must not change an answer (vision.ts
+// seeds it from the image's bytes), so a fake-vllm run with file URLs must
+// equal it too. That is a stronger check than a file-mode simulator run, which
+// a transport-dependent answer would change the same way.
 before(async () => {
   await sharedFixture();
-  for (const [p, i] of COMBOS) runs.set(`${p} ${i}`, { real: await run('vllm', p, i), sim: await run('simulator', p, i) });
+  const sims = new Map<string, RunOut>();
+  for (const [p, i] of COMBOS) {
+    const real = await run('vllm', p, i);
+    if (!sims.has(p)) sims.set(p, await run('simulator', p, 'data-url'));
+    runs.set(`${p} ${i}`, { real, sim: sims.get(p)! });
+  }
+});
+after(() => {
+  for (const db of new Set([...runs.values()].flatMap((r) => [r.real.db, r.sim.db]))) db.close();
 });
 
 function findFiles(dir: string, re: RegExp, out: string[] = []): string[] {
@@ -78,28 +91,23 @@ function checkHistory(db: Database.Database): number {
 for (const [parseMode, imageMode] of COMBOS) {
   test(`rehearsal: fake vllm, parseMode ${parseMode}, imageMode ${imageMode}: nothing rejected or retried, results equal the in-process simulator's`, () => {
     const { real, sim } = runs.get(`${parseMode} ${imageMode}`)!;
-    try {
-      const bad = real.db.prepare("SELECT count(*) AS n, coalesce(sum(retries), 0) AS r FROM turns WHERE status != 'ok' OR retries > 0").get() as { n: number; r: number };
-      assert.deepEqual(bad, { n: 0, r: 0 }, 'no turn failed or was retried');
-      const logs = findFiles(real.dir, /^vllm-.*\.log$/);
-      assert.ok(logs.length > 0);
-      for (const f of logs) {
-        const text = fs.readFileSync(f, 'utf8');
-        assert.ok(!/"POST \/v1\/chat\/completions HTTP\/1\.1" (?!200)\d{3}/.test(text), `${f}: a request was refused`);
-        assert.match(text, /--generation-config","vllm"/);
-        assert.match(text, /VLLM_HTTP_TIMEOUT_KEEP_ALIVE=75/);
-        if (imageMode === 'file') assert.match(text, /--allowed-local-media-path","\//);
-      }
-      const turns = (real.db.prepare('SELECT count(*) AS n FROM turns').get() as { n: number }).n;
-      assert.ok(turns > Number(LIMIT), 'tool turns ran');
-      const exp = real.db.prepare('SELECT synthetic, sampling_json FROM experiments').get() as { synthetic: number; sampling_json: string };
-      assert.equal(exp.synthetic, 1, 'synthetic data with real servers is still synthetic');
-      assert.deepEqual(JSON.parse(exp.sampling_json), { temperature: 0, top_p: 1, top_k: -1, min_p: 0, repetition_penalty: 1, presence_penalty: 0, frequency_penalty: 0, seed: 42, max_completion_tokens: 512, generation_config: 'vllm' });
-      if (parseMode === 'server') assert.ok(checkHistory(real.db) > 0, 'some assistant turns called tools');
-      assert.deepEqual(results(real.db), results(sim.db));
-    } finally {
-      real.db.close();
-      sim.db.close();
+    const bad = real.db.prepare("SELECT count(*) AS n, coalesce(sum(retries), 0) AS r FROM turns WHERE status != 'ok' OR retries > 0").get() as { n: number; r: number };
+    assert.deepEqual(bad, { n: 0, r: 0 }, 'no turn failed or was retried');
+    const logs = findFiles(real.dir, /^vllm-.*\.log$/);
+    assert.ok(logs.length > 0);
+    for (const f of logs) {
+      const text = fs.readFileSync(f, 'utf8');
+      assert.ok(!/"POST \/v1\/chat\/completions HTTP\/1\.1" (?!200)\d{3}/.test(text), `${f}: a request was refused`);
+      assert.match(text, /--generation-config","vllm"/);
+      assert.match(text, /VLLM_HTTP_TIMEOUT_KEEP_ALIVE=75/);
+      if (imageMode === 'file') assert.match(text, /--allowed-local-media-path","\//);
     }
+    const turns = (real.db.prepare('SELECT count(*) AS n FROM turns').get() as { n: number }).n;
+    assert.ok(turns > Number(LIMIT), 'tool turns ran');
+    const exp = real.db.prepare('SELECT synthetic, sampling_json FROM experiments').get() as { synthetic: number; sampling_json: string };
+    assert.equal(exp.synthetic, 1, 'synthetic data with real servers is still synthetic');
+    assert.deepEqual(JSON.parse(exp.sampling_json), { temperature: 0, top_p: 1, top_k: -1, min_p: 0, repetition_penalty: 1, presence_penalty: 0, frequency_penalty: 0, seed: 42, max_completion_tokens: 512, generation_config: 'vllm' });
+    if (parseMode === 'server') assert.ok(checkHistory(real.db) > 0, 'some assistant turns called tools');
+    assert.deepEqual(results(real.db), results(sim.db));
   });
 }
