@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { hash as oneShotHash } from 'node:crypto';
-import { PNG } from 'pngjs';
-import jpeg from 'jpeg-js';
+import type * as PngJs from 'pngjs';
+import type * as JpegJs from 'jpeg-js';
 import { BoundedCache } from './bounded-cache';
 import { readPlainPng } from './png-plain';
 import { CUES, CUE_COLORS, CUE_MIN_PIXELS, type Cue } from '../../domain/scene-cues';
@@ -71,6 +71,16 @@ function countCues(data: Uint8Array, channels: number, tolerance: number): Set<C
   return seen;
 }
 
+// The general decoders load on first use (~25 ms of CPU): most PNGs are
+// plain (readPlainPng), and most fake `vllm` servers of the tests, each a
+// process of its own, never see an image.
+let pngjs: typeof PngJs | undefined;
+let jpegJs: typeof JpegJs | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadPngjs = (): typeof PngJs => (pngjs ??= require('pngjs') as typeof PngJs);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadJpegJs = (): typeof JpegJs => (jpegJs ??= require('jpeg-js') as typeof JpegJs);
+
 function decode(bytes: Buffer, what: string): { width: number; height: number; data: Uint8Array; channels: number; tolerance: number } {
   try {
     if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50) {
@@ -78,11 +88,11 @@ function decode(bytes: Buffer, what: string): { width: number; height: number; d
       // message) stays pngjs's.
       const plain = readPlainPng(bytes);
       if (plain) return { ...plain, tolerance: 0 };
-      const png = PNG.sync.read(bytes);
+      const png = loadPngjs().PNG.sync.read(bytes);
       return { width: png.width, height: png.height, data: png.data, channels: 4, tolerance: 0 };
     }
     if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+      const img = loadJpegJs().decode(bytes, { useTArray: true, formatAsRGBA: true });
       // JPEG is lossy: palette colours come back within a few levels.
       return { width: img.width, height: img.height, data: img.data, channels: 4, tolerance: 14 };
     }
