@@ -14,6 +14,9 @@ import { cellsFromWire, cellsToWire, type Cells, type CellsWire } from './arrow-
 import { readRunBatches, type RunBatch } from './run-reader';
 import { errorFromWire, type WireError } from '../util/thread-error';
 import { TceError } from '../util/errors';
+import { CANCELLED, EXITED, FLAGS, HEARTBEAT, POSTED, TAKEN } from './decode-flags';
+
+export { CANCELLED, HEARTBEAT, POSTED, TAKEN, flagExitOnEnd } from './decode-flags';
 
 export interface LoadBatch extends RunBatch {
   /** Per table and interned column: each row's textDigest, 44 characters
@@ -55,20 +58,6 @@ export interface WireBatch {
 /** What the worker posts per experiment. */
 export type DecodeMessage = { copies: WireBatch[][] } | { error: WireError };
 
-/** Shared counters: experiments posted, experiments taken, cancelled; the
- * worker's heartbeat (bumped per decoded batch) and its exit flag. */
-export const POSTED = 0, TAKEN = 1, CANCELLED = 2, HEARTBEAT = 3, EXITED = 4;
-const FLAGS = 5;
-
-/** Flags the worker's end, however it ends (an uncaught error too), so
- * that the inserting thread stops waiting for it. Called by the worker. */
-export function flagExitOnEnd(sync: SharedArrayBuffer): void {
-  const flags = new Int32Array(sync);
-  process.on('exit', () => {
-    Atomics.store(flags, EXITED, 1);
-    Atomics.notify(flags, POSTED);
-  });
-}
 
 /** The slice the inserting thread waits in before it looks at the worker. */
 const WAIT_SLICE_MS = 1_000;
