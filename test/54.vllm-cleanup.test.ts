@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { parseConfig } from '../src/config/load';
 import { isGroupAlive } from '../src/backends/vllm/reaper';
 import { ROOT, processMark, processesWithMark, tce, tmpDir } from './helpers/cli';
 
@@ -13,11 +14,13 @@ const FAKE_DIR = path.join(ROOT, 'test', 'fake-vllm');
 const env = { ...process.env, PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}` };
 
 // A minimal driver: opens the pool for three models, prints the process
-// groups, then waits for Ctrl-C or crashes.
+// groups, then waits for Ctrl-C or crashes. The config is parsed here and
+// passed as its JSON (it round-trips): the config loader and zod would cost
+// each driver ~165 ms of CPU to load, and this process has them already.
+const CONFIG = parseConfig({ backend: { kind: 'vllm', vllm: { startupTimeoutS: 30 } } }, 'test');
 const DRIVER = `
 const { VllmPool } = require(${JSON.stringify(path.join(ROOT, 'dist/src/backends/vllm/pool.js'))});
-const { parseConfig } = require(${JSON.stringify(path.join(ROOT, 'dist/src/config/load.js'))});
-const cfg = parseConfig({ backend: { kind: 'vllm', vllm: { startupTimeoutS: 30 } } }, 'test');
+const cfg = ${JSON.stringify(CONFIG)};
 const pool = new VllmPool(cfg, { runDir: process.argv[2], log: () => {} });
 pool.ensure(['predictor', 'verifier_2b', 'verifier_8b']).then(() => {
   process.stdout.write(JSON.stringify(['predictor', 'verifier_2b', 'verifier_8b'].map((r) => pool.server(r).pid)) + '\\n');
