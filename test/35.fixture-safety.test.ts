@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tce, tmpDir } from './helpers/cli';
-import { sharedFixture } from './helpers/fixture';
+import { sharedFixture, sharedToolStats } from './helpers/fixture';
 import { ensureFixture, fixtureIsComplete, fixtureProblem, synthesizeFixture } from '../src/data/fixture/synth';
 import { VERIFIED_HASHES_FILE } from '../src/util/verified-hashes';
 import { FIXTURE_LOCK, FIXTURE_MARKER, claimFixtureDir, withFixtureLock } from '../src/data/fixture/fixture-dir';
@@ -203,7 +203,9 @@ test('D2 end to end: links planted at every name a file-mode run writes leave th
     const media = path.join(root, name);
     const cfg = path.join(root, `${name}.json`);
     fs.writeFileSync(cfg, JSON.stringify({
-      paths: { fixtureDir: fixture, runsDir: path.join(root, name, 'runs'), db: path.join(root, `${name}.db`), toolStats: path.join(root, 'tool_stats.json'), reportsDir: root, experimentDir: root },
+      // The shared fixture's tool statistics: built once for every test file
+      // (building them is most of a small run's fixed cost).
+      paths: { fixtureDir: fixture, runsDir: path.join(root, name, 'runs'), db: path.join(root, `${name}.db`), toolStats: sharedToolStats(fixture), reportsDir: root, experimentDir: root },
       dataset: { imageMode: 'file' }, backend: { vllm: { allowedLocalMediaPath: media } },
     }));
     const r = await tce(['run', '--config', cfg, '--limit', '5', '--conditions', 'oracle_2b', '--quiet', '--no-report'], { cwd: root });
