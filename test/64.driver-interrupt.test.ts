@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { tce, tmpDir, TCE_BIN } from './helpers/cli';
+import { tmpDir, TCE_BIN } from './helpers/cli';
+import { loadConfig } from '../src/config/load';
+import { runSuite } from '../src/run/suite';
 import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { readRunDir } from '../src/store/run-reader';
 
@@ -63,9 +65,12 @@ describe('SIGINT', { concurrency: 2 }, () => {
 
     // The rest runs without the latency model: a timing-only setting, so the
     // same experiment continues (and the test does not wait for simulated GPUs).
+    // In this process (as `tce run --no-report` calls it, without the CLI's
+    // signal handlers): a third node start and CLI load was most of its cost.
     writeTestConfig(dir, fixture, { backend: { simulator: { latency: false } }, ...SMALL });
-    const r = await tce(['run', '--config', cfg, '--limit', String(LIMIT), '--conditions', 'all_tools_8b', '--no-report', '--quiet'], { cwd: dir });
-    assert.equal(r.status, 0, r.stderr);
+    const config = loadConfig({ file: cfg }).config;
+    const r = await runSuite({ config, conditionIds: ['all_tools_8b'], limit: LIMIT, resume: false, force: false, quiet: true, livePredict: false, gate: true, load: true, log: () => undefined });
+    assert.equal(r.outcome, 'completed');
     const db2 = new Database(path.join(dir, 'tool_calling_experiment', 'tool_calling.db'), { readonly: true });
     const rows = db2.prepare('SELECT count(*) AS n, count(DISTINCT sample_id) AS d, count(DISTINCT experiment_id) AS e FROM predictions').get() as { n: number; d: number; e: number };
     const status = (db2.prepare('SELECT status FROM experiments').get() as { status: string }).status;
