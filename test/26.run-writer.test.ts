@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { errorFromWire, errorToWire } from '../src/util/thread-error';
+import { ThreadCalls } from '../src/util/thread-calls';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './helpers/cli';
@@ -148,4 +149,22 @@ test('an error crossing a worker thread keeps its kind: a TceError its code and 
   assert.deepEqual([fsErr.name, (fsErr as Error & { code?: string }).code, fsErr.message], ['RangeError', 'ENOSPC', 'no space left']);
   const thrown = await trip('a string');
   assert.deepEqual([thrown.name, thrown.message, 'code' in thrown], ['Error', 'a string', false]);
+});
+
+test('calls to a worker thread: replies settle by id, an Error rejects; the thread\'s exit rejects what waits and every later call, and is reported once', async () => {
+  // The thread answers call 1, fails call 2, and exits on call 3 without answering.
+  const worker = new Worker(`const { parentPort } = require('node:worker_threads');
+    parentPort.on('message', (id) => { if (id === 3) process.exit(7); parentPort.postMessage(id); });`, { eval: true });
+  const failures: Error[] = [];
+  const calls = new ThreadCalls<string>(worker, (code) => `test thread exited (code ${code})`, (e) => failures.push(e));
+  worker.on('message', (id: number) => calls.settle(id, id === 2 ? new Error('call 2 failed') : `reply ${id}`));
+  assert.equal(await calls.call((id) => worker.postMessage(id)), 'reply 1');
+  await assert.rejects(calls.call((id) => worker.postMessage(id)), /call 2 failed/);
+  await assert.rejects(calls.call((id) => worker.postMessage(id)), /test thread exited \(code 7\)/);
+  assert.equal(calls.waiting, 0);
+  await assert.rejects(calls.call(() => assert.fail('a failed thread is not sent to')), /exited \(code 7\)/);
+  await assert.rejects(calls.call(() => { throw new Error('unused'); }), /exited/);
+  assert.equal(failures.length, 1);
+  const sendFails = new ThreadCalls<string>(new Worker('', { eval: true }), () => 'gone');
+  await assert.rejects(sendFails.call(() => { throw new Error('could not post'); }).catch((e: Error) => { assert.equal(sendFails.waiting, 0); throw e; }), /could not post/);
 });

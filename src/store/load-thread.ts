@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LoadResult } from './bulk-load';
 import { errorFromWire, type WireError } from '../util/thread-error';
+import { ThreadCalls } from '../util/thread-calls';
 
 export type LoadRequest = { reply?: number } & (
   | { op: 'begin' }
@@ -27,50 +28,35 @@ export type LoadReply =
   | { reply: number; ok: true; result: unknown }
   | { reply: number; ok: false; error: WireError };
 
-interface Pending { resolve(v: unknown): void; reject(e: Error): void }
-
 /** How long an abort waits for the thread to roll back and close before
  * it is terminated. */
 const ABORT_WAIT_MS = 10_000;
 
 export class LoadThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextReply = 1;
-  private failure: Error | null = null;
+  private readonly calls: ThreadCalls<unknown>;
   private readonly exited: Promise<void>;
 
   /** `onFailure`: called once, at the first error (the suite stops early). */
-  constructor(readonly dbFile: string, log: (line: string) => void, private readonly onFailure: (e: Error) => void = () => {}) {
+  constructor(readonly dbFile: string, log: (line: string) => void, onFailure: (e: Error) => void = () => {}) {
     this.worker = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: { file: dbFile } });
+    this.calls = new ThreadCalls<unknown>(this.worker, (code) => `the load thread of ${dbFile} stopped (exit code ${code})`, onFailure);
     this.worker.on('message', (m: LoadReply) => {
       if ('log' in m) return log(m.log);
-      if ('failed' in m) return this.fail(errorFromWire(m.failed));
-      const p = this.pending.get(m.reply);
-      this.pending.delete(m.reply);
-      if (m.ok) p?.resolve(m.result);
-      else p?.reject(errorFromWire(m.error));
+      if ('failed' in m) return this.calls.fail(errorFromWire(m.failed));
+      this.calls.settle(m.reply, m.ok ? m.result : errorFromWire(m.error));
     });
-    this.worker.on('error', (e) => this.fail(e));
-    this.exited = new Promise((resolve) => this.worker.once('exit', (code) => {
-      this.fail(new Error(`the load thread of ${dbFile} stopped (exit code ${code})`));
-      resolve();
-    }));
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
   }
 
   /** Posts a request; the thread applies them in order. */
   post(m: LoadRequest): void {
-    if (!this.failure) this.worker.postMessage(m);
+    if (!this.calls.failure) this.worker.postMessage(m);
   }
 
   /** Posts a request and waits for the thread to have applied it. */
   request<T>(m: LoadRequest): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    const reply = this.nextReply++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(reply, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...m, reply });
-    });
+    return this.calls.call((reply) => this.worker.postMessage({ ...m, reply })) as Promise<T>;
   }
 
   /** Waits for every request so far, then returns the totals (and runs
@@ -84,19 +70,9 @@ export class LoadThread {
   /** Rolls the open phase back and ends the thread (terminated if it does
    * not end in time). */
   async abort(): Promise<void> {
-    if (!this.failure) this.worker.postMessage({ op: 'abort' } satisfies LoadRequest);
+    if (!this.calls.failure) this.worker.postMessage({ op: 'abort' } satisfies LoadRequest);
     const timer = setTimeout(() => void this.worker.terminate(), ABORT_WAIT_MS);
     await this.exited;
     clearTimeout(timer);
-  }
-
-  /** The first error; every waiter and later request gets it. */
-  private fail(e: Error): void {
-    if (!this.failure) {
-      this.failure = e;
-      this.onFailure(e);
-    }
-    for (const p of this.pending.values()) p.reject(this.failure);
-    this.pending.clear();
   }
 }

@@ -12,56 +12,40 @@ import { filledBuffers } from './arrow-columns';
 import { RUN_TABLES } from './arrow-schema';
 import type { BatchJob } from './batch-commit';
 import { errorFromWire, type WireError } from '../util/thread-error';
+import { ThreadCalls } from '../util/thread-calls';
 
 export interface CommitRequest { id: number; job: BatchJob }
 export type CommitReply =
   | { id: number; ok: true }
   | { id: number; ok: false; error: WireError };
 
-interface Pending { resolve(): void; reject(e: Error): void }
-
 class RunWriteThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  dead = false;
+  private readonly calls: ThreadCalls<void>;
 
   constructor() {
     this.worker = new Worker(path.join(__dirname, 'run-write-worker.js'));
+    this.calls = new ThreadCalls<void>(this.worker, (code) => `run writer thread exited (code ${code})`);
     this.worker.on('message', (m: CommitReply) => {
-      const p = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (m.ok) p?.resolve();
-      else p?.reject(errorFromWire(m.error));
+      this.calls.settle(m.id, m.ok ? undefined : errorFromWire(m.error));
+      if (this.calls.waiting === 0) this.worker.unref();
     });
-    const fail = (e: Error): void => {
-      this.dead = true;
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`run writer thread exited (code ${code})`)));
     // After the listeners (a 'message' listener refs the port again): an
     // idle thread must not hold the process open.
     this.worker.unref();
   }
 
+  get dead(): boolean {
+    return this.calls.failure !== null;
+  }
+
   commit(job: BatchJob): Promise<void> {
-    const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref();
-      try {
-        // Transferred, not copied: the column buffers are the batch's bulk
-        // (packing them into one buffer first measured twice as costly).
-        this.worker.postMessage({ id, job } satisfies CommitRequest, RUN_TABLES.flatMap((t) => filledBuffers(job.tables[t])));
-      } catch (e) {
-        this.pending.delete(id);
-        if (this.pending.size === 0) this.worker.unref();
-        reject(e as Error);
-      }
-    });
+    this.worker.ref();
+    // Transferred, not copied: the column buffers are the batch's bulk
+    // (packing them into one buffer first measured twice as costly).
+    const done = this.calls.call((id) => this.worker.postMessage({ id, job } satisfies CommitRequest, RUN_TABLES.flatMap((t) => filledBuffers(job.tables[t]))));
+    if (this.calls.waiting === 0) this.worker.unref();
+    return done;
   }
 }
 

@@ -26,8 +26,8 @@ async function handle(m: HostRequest): Promise<void> {
     }
     return;
   }
-  const sim = sims.get(m.id);
-  sims.delete(m.id);
+  const sim = sims.get(m.server);
+  sims.delete(m.server);
   await sim?.close();
   reply({ op: 'closed', id: m.id });
 }

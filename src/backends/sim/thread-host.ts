@@ -8,43 +8,35 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Simulator, SimulatorOptions } from './server';
 import { errorFromWire, type WireError } from '../../util/thread-error';
+import { ThreadCalls } from '../../util/thread-calls';
 
 export type ThreadSimulatorOptions = Omit<SimulatorOptions, 'onEngineDeath' | 'accessLog'>;
 
-export type HostRequest = { op: 'start'; id: number; opts: ThreadSimulatorOptions } | { op: 'close'; id: number };
+/** `id` names the call; a started server is named by its start call's id. */
+export type HostRequest = { op: 'start'; id: number; opts: ThreadSimulatorOptions } | { op: 'close'; id: number; server: number };
 export type HostReply =
   | { op: 'started'; id: number; port: number }
   | { op: 'failed'; id: number; error: WireError }
   | { op: 'closed'; id: number };
 
-interface Pending { resolve(r: HostReply): void; reject(e: Error): void }
-
 class SimulatorThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly calls: ThreadCalls<HostReply>;
   /** Servers open plus requests in flight: while > 0 the worker is ref'd. */
   private holds = 0;
-  dead = false;
 
   constructor() {
     this.worker = new Worker(path.join(__dirname, 'sim-worker.js'));
-    this.worker.on('message', (m: HostReply) => {
-      const p = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      p?.resolve(m);
-    });
-    const fail = (e: Error): void => {
-      this.dead = true;
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`simulator thread exited (code ${code})`)));
+    this.calls = new ThreadCalls<HostReply>(this.worker, (code) => `simulator thread exited (code ${code})`);
+    this.worker.on('message', (m: HostReply) => this.calls.settle(m.id, m));
     // After the listeners: adding a 'message' listener refs the worker's port
     // again, which would hold the process open after a run that never started
     // a server (e.g. one that failed while loading its data).
     this.worker.unref();
+  }
+
+  get dead(): boolean {
+    return this.calls.failure !== null;
   }
 
   private hold(d: 1 | -1): void {
@@ -53,17 +45,13 @@ class SimulatorThread {
     if (this.holds === 0) this.worker.unref();
   }
 
-  private ask(m: HostRequest): Promise<HostReply> {
+  private ask(m: (id: number) => HostRequest): Promise<HostReply> {
     this.hold(1);
-    return new Promise<HostReply>((resolve, reject) => {
-      this.pending.set(m.id, { resolve, reject });
-      this.worker.postMessage(m);
-    }).finally(() => this.hold(-1));
+    return this.calls.call((id) => this.worker.postMessage(m(id))).finally(() => this.hold(-1));
   }
 
   async start(opts: ThreadSimulatorOptions): Promise<Simulator> {
-    const id = this.nextId++;
-    const r = await this.ask({ op: 'start', id, opts });
+    const r = await this.ask((id) => ({ op: 'start', id, opts }));
     if (r.op === 'failed') throw errorFromWire(r.error);
     if (r.op !== 'started') throw new Error(`simulator thread: unexpected reply ${r.op}`);
     this.hold(1);
@@ -73,7 +61,7 @@ class SimulatorThread {
       port: r.port,
       close: () => (closing ??= this.dead
         ? Promise.resolve()
-        : this.ask({ op: 'close', id }).then(() => undefined, () => undefined).finally(() => this.hold(-1))),
+        : this.ask((id) => ({ op: 'close', id, server: r.id })).then(() => undefined, () => undefined).finally(() => this.hold(-1))),
     };
   }
 }
