@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tce, tmpDir, hasPython3, python3 } from './helpers/cli';
 import { migrate, openDb, tableColumns } from '../src/store/db';
-import { MIGRATIONS, latestSchemaVersion } from '../src/store/schema';
+import { MIGRATIONS, REKEYED, latestSchemaVersion } from '../src/store/schema';
 import { DECLARED_TABLES, type ColumnDecl } from '../src/store/tables';
 import { runTableLayouts } from '../src/store/arrow-schema';
 import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
@@ -75,10 +75,17 @@ test('the plan\'s first two validation commands run verbatim (python3 + sqlite3)
 // migrations build (the plan's verbatim DDL included) must match them.
 interface Info { name: string; type: string; notnull: number; dflt_value: string | null; pk: number }
 
-function expected(name: string, c: ColumnDecl): Info {
+/** `key`: the columns of a table's PRIMARY KEY constraint, when it has one (pk is the position in it). */
+function expected(name: string, c: ColumnDecl, key: string[] = []): Info {
   // SQLite reports DEFAULT (expr) without its parentheses.
   const dflt = /DEFAULT (?:\((.*)\)|('[^']*'|\S+))/.exec(c.extra ?? '')?.slice(1).find((x) => x !== undefined) ?? null;
-  return { name, type: c.kind.toUpperCase(), notnull: c.notNull ? 1 : 0, dflt_value: dflt, pk: /PRIMARY KEY/.test(c.extra ?? '') ? 1 : 0 };
+  return { name, type: c.kind.toUpperCase(), notnull: c.notNull ? 1 : 0, dflt_value: dflt, pk: /PRIMARY KEY/.test(c.extra ?? '') ? 1 : key.indexOf(name) + 1 };
+}
+
+/** The table key migration 12 gave a run table (turns: its PRIMARY KEY). */
+function rekeyedKey(table: string): string[] {
+  const layout = REKEYED.find(([t]) => t.name === table)?.[1];
+  return /PRIMARY KEY *\(([^)]*)\)/.exec(layout?.constraints.join(' ') ?? '')?.[1]!.split(',').map((x) => x.trim()) ?? [];
 }
 
 test('the migrated database has exactly the declared columns, in order, with their types, NOT NULL, defaults and keys', () => {
@@ -87,7 +94,7 @@ test('the migrated database has exactly the declared columns, in order, with the
     migrate(db, ':memory:');
     for (const t of DECLARED_TABLES) {
       const got = db.prepare('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid').all(t.name) as Info[];
-      assert.deepEqual(got, Object.entries(t.columns).map(([n, c]) => expected(n, c)), `table ${t.name}`);
+      assert.deepEqual(got, Object.entries(t.columns).map(([n, c]) => expected(n, c, rekeyedKey(t.name))), `table ${t.name}`);
     }
   } finally {
     db.close();
@@ -128,4 +135,44 @@ test('the Arrow layout is the declared columns the driver writes', () => {
   ]);
   for (const t of Object.values(l)) assert.ok(!t.columns.some((c) => c.name === 'id' || c.name === 'created_at'));
   assert.equal(l.predictions.columns.length, 41);
+});
+
+test('migration 12 keeps every row of a populated database, its ids and counters, and one index per run table key', () => {
+  const db = new Database(':memory:');
+  try {
+    for (const m of MIGRATIONS.filter((x) => x.version <= 11)) db.exec(m.sql);
+    db.pragma('user_version = 11');
+    db.exec(`INSERT INTO experiments (experiment_id, condition_name, pipeline) VALUES ('e1', 'baseline', 'A');
+      INSERT INTO texts (id, text) VALUES (7, 'a long reply stored once in texts');
+      INSERT INTO predictions (experiment_id, sample_id, final_scene, final_generated_text_text_id) VALUES ('e1', 1, 'nominal', 7), ('e1', 2, 'flooded', NULL), ('e1', 3, 'x', NULL);
+      DELETE FROM predictions WHERE sample_id = 3;
+      INSERT INTO tool_calls (experiment_id, sample_id, tool_call_order, tool_name) VALUES ('e1', 1, 0, 'check_scene_prior'), ('e1', 1, 1, 'check_confusion');
+      INSERT INTO turns (experiment_id, sample_id, turn_index, stage, status, response_text_text_id) VALUES ('e1', 2, 1, 'verify', 'ok', 7), ('e1', 2, 0, 'predict', 'ok', NULL), ('e1', 1, 0, 'predict', 'ok', NULL);`);
+    const rows = () => ['predictions_full', 'tool_calls_full'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY id`).all())
+      .concat([db.prepare('SELECT * FROM turns_full ORDER BY experiment_id, sample_id, turn_index').all().map((r) => { const { id: _id, ...rest } = r as Record<string, unknown>; return rest; })]);
+    const before = rows();
+    migrate(db, ':memory:');
+    assert.equal(db.pragma('user_version', { simple: true }), latestSchemaVersion());
+    assert.deepEqual(rows(), before);
+    assert.equal((db.prepare('SELECT final_generated_text FROM predictions_full WHERE sample_id = 1').get() as { final_generated_text: string }).final_generated_text, 'a long reply stored once in texts');
+    // The AUTOINCREMENT counter moved with the table: the deleted id 3 is not reused.
+    db.prepare(`INSERT INTO predictions (experiment_id, sample_id) VALUES ('e1', 4)`).run();
+    assert.equal((db.prepare('SELECT max(id) AS m FROM predictions').get() as { m: number }).m, 4);
+    assert.deepEqual(db.prepare(`SELECT name FROM sqlite_sequence WHERE name LIKE '%v12' OR name = 'turns'`).all(), []);
+    // The UNIQUE constraints hold, now in the plan's named indexes.
+    assert.throws(() => db.prepare(`INSERT INTO predictions (experiment_id, sample_id) VALUES ('e1', 1)`).run(), /UNIQUE constraint failed: predictions.experiment_id, predictions.sample_id/);
+    assert.throws(() => db.prepare(`INSERT INTO tool_calls (experiment_id, sample_id, tool_call_order, tool_name) VALUES ('e1', 1, 1, 'x')`).run(), /UNIQUE constraint failed/);
+    assert.throws(() => db.prepare(`INSERT INTO turns (experiment_id, sample_id, turn_index, stage, status) VALUES ('e1', 2, 1, 'verify', 'ok')`).run(), /UNIQUE constraint failed/);
+    const indexes = (t: string) => db.prepare(`SELECT name, "unique", origin FROM pragma_index_list(?) ORDER BY name`).all(t);
+    assert.deepEqual(indexes('predictions'), [
+      { name: 'idx_predictions_exp', unique: 1, origin: 'c' }, { name: 'idx_predictions_flip', unique: 0, origin: 'c' }, { name: 'idx_predictions_revised', unique: 0, origin: 'c' }]);
+    assert.deepEqual(indexes('tool_calls'), [
+      { name: 'idx_tool_calls_exp', unique: 1, origin: 'c' }, { name: 'idx_tool_calls_name', unique: 0, origin: 'c' }, { name: 'idx_tool_calls_revised', unique: 0, origin: 'c' }]);
+    // turns is its key's index (WITHOUT ROWID): no other index.
+    assert.deepEqual(indexes('turns'), [{ name: 'sqlite_autoindex_turns_1', unique: 1, origin: 'pk' }]);
+    assert.match((db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'turns'`).get() as { sql: string }).sql, /WITHOUT ROWID$/);
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  } finally {
+    db.close();
+  }
 });

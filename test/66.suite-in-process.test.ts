@@ -65,7 +65,7 @@ test('the load beside the run: both phases, committed by the load thread, hold e
   const streamed = openDb(o.config.paths.db);
   const classic = openDb(path.join(path.dirname(o.config.paths.db), 'classic.db'));
   loadRuns(classic, r.runDirs);
-  const rows = (db: DB) => [...['experiments', 'predictions', 'turns', 'tool_calls'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY experiment_id, ${t === 'experiments' ? 'experiment_id' : 'sample_id, id'}`).all().map((x) => ({ ...(x as object), id: 0, created_at: '' }))), db.prepare('SELECT * FROM texts ORDER BY id').all()];
+  const rows = (db: DB) => [...['experiments', 'predictions', 'turns', 'tool_calls'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY experiment_id, ${t === 'experiments' ? 'experiment_id' : t === 'turns' ? 'sample_id, turn_index' : 'sample_id, id'}`).all().map((x) => ({ ...(x as object), id: 0, created_at: '' }))), db.prepare('SELECT * FROM texts ORDER BY id').all()];
   assert.deepEqual(rows(streamed), rows(classic));
   assert.equal((streamed.prepare('SELECT count(*) FROM predictions').pluck().get() as number), 24);
   assert.deepEqual(streamed.prepare('SELECT kind FROM run_decisions').pluck().all(), ['oracle_gate'], 'the gate decision, written by the load thread');

@@ -13,9 +13,9 @@ function suiteDb(n: number): { dir: string; file: string } {
   insertSyntheticSuite(db, { nSamples: n, seed: 2 });
   const req = (sid: number, t: number) => JSON.stringify({ model: 'qwen3-vl-2b', stream: true, stream_options: { include_usage: true },
     messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }, { type: 'text', text: `verify sample ${sid} turn ${t}` }] }], tools: [{ type: 'function', function: { name: 'check_scene_prior' } }] });
-  const turns = db.prepare('SELECT id, sample_id, turn_index FROM turns').all() as Array<{ id: number; sample_id: number; turn_index: number }>;
-  const upd = db.prepare('UPDATE turns SET request_json = ? WHERE id = ?');
-  db.transaction(() => { for (const t of turns) upd.run(req(t.sample_id, t.turn_index), t.id); })();
+  const turns = db.prepare('SELECT experiment_id, sample_id, turn_index FROM turns').all() as Array<{ experiment_id: string; sample_id: number; turn_index: number }>;
+  const upd = db.prepare('UPDATE turns SET request_json = ? WHERE experiment_id = ? AND sample_id = ? AND turn_index = ?');
+  db.transaction(() => { for (const t of turns) upd.run(req(t.sample_id, t.turn_index), t.experiment_id, t.sample_id, t.turn_index); })();
   // one malformed call: its turn must not become a training example
   db.prepare(`UPDATE tool_calls SET schema_valid = 0, call_status = 'invalid_json' WHERE sample_id = 0`).run();
   db.close();
@@ -41,7 +41,7 @@ test('tce profile writes spec 004 percentiles, the 5 s share and SVG charts per 
 test('tce export sft keeps only valid tool-use steps of correct samples; batch writes one request per turn', async () => {
   const { dir, file } = suiteDb(40);
   const db = openDb(file, { readonly: true });
-  const expectSteps = (db.prepare(`SELECT count(DISTINCT t.id) AS n FROM turns t JOIN tool_calls c ON c.experiment_id = t.experiment_id AND c.sample_id = t.sample_id AND c.turn_index = t.turn_index
+  const expectSteps = (db.prepare(`SELECT count(DISTINCT t.experiment_id || ':' || t.sample_id || ':' || t.turn_index) AS n FROM turns t JOIN tool_calls c ON c.experiment_id = t.experiment_id AND c.sample_id = t.sample_id AND c.turn_index = t.turn_index
       JOIN predictions p ON p.experiment_id = t.experiment_id AND p.sample_id = t.sample_id WHERE p.final_scene_correct = 1 AND t.sample_id <> 0`).get() as { n: number }).n;
   const nTurns = (db.prepare('SELECT count(*) AS n FROM turns').get() as { n: number }).n;
   db.close();

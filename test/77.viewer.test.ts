@@ -54,7 +54,7 @@ function plantHostileText(file: string): void {
   const k = db.prepare('SELECT sample_id, turn_index FROM tool_calls WHERE experiment_id = ? ORDER BY sample_id, tool_call_order LIMIT 1').get(allTools) as { sample_id: number; turn_index: number };
   hostileSample = k.sample_id;
   // (the reply may be stored once in texts: read it through turns_full)
-  db.prepare(`UPDATE turns SET response_text = ? || char(10) || (SELECT f.response_text FROM turns_full f WHERE f.id = turns.id) || char(10) || ?, response_text_text_id = NULL WHERE experiment_id = ? AND sample_id = ? AND turn_index = ?`).run(HOSTILE, HOSTILE_CALL, allTools, k.sample_id, k.turn_index);
+  db.prepare(`UPDATE turns SET response_text = ? || char(10) || (SELECT f.response_text FROM turns_full f WHERE f.experiment_id = turns.experiment_id AND f.sample_id = turns.sample_id AND f.turn_index = turns.turn_index) || char(10) || ?, response_text_text_id = NULL WHERE experiment_id = ? AND sample_id = ? AND turn_index = ?`).run(HOSTILE, HOSTILE_CALL, allTools, k.sample_id, k.turn_index);
   db.prepare(`UPDATE tool_calls SET raw_text = ?, tool_result_json = ? WHERE experiment_id = ? AND sample_id = ? AND tool_call_order = (SELECT min(tool_call_order) FROM tool_calls WHERE experiment_id = ? AND sample_id = ?)`)
     .run(HOSTILE_CALL, JSON.stringify({ verdict: 'doubtful', note: HOSTILE }), allTools, k.sample_id, allTools, k.sample_id);
   db.prepare(`UPDATE predictions SET fine_class = ?, final_error = ?, chum_uri = 'javascript:alert(5)' WHERE sample_id = ?`).run(`"><script>window.__pwned=6</script>`, HOSTILE, k.sample_id);

@@ -165,9 +165,19 @@ export function upsertExperiment(db: DB, row: ExperimentRow, file: string): void
   }
 }
 
-/** Secondary indexes of a table (not the UNIQUE constraints' own). */
+/** Secondary indexes of a table: not a UNIQUE one (since migration 12 the
+ * plan's idx_predictions_exp and idx_tool_calls_exp hold the tables' UNIQUE
+ * constraints, which stay in force during a load). */
 function secondaryIndexes(db: DB, table: RunTable): Array<{ name: string; sql: string }> {
-  return db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(table) as Array<{ name: string; sql: string }>;
+  return db.prepare(`SELECT m.name, m.sql FROM sqlite_master m JOIN pragma_index_list(?) l ON l.name = m.name
+    WHERE m.type = 'index' AND m.tbl_name = ? AND m.sql IS NOT NULL AND l."unique" = 0`).all(table, table) as Array<{ name: string; sql: string }>;
+}
+
+/** Rows of a run table: its largest id where it has one (no scan; ids only
+ * grow), else (turns, WITHOUT ROWID) a count, a walk of its key. */
+function tableRows(db: DB, table: RunTable): number {
+  const q = table === 'turns' ? 'SELECT count(*) AS n FROM turns' : `SELECT max(id) AS n FROM ${table}`;
+  return (db.prepare(q).get() as { n: number | null }).n ?? 0;
 }
 
 export interface RowsPart { cells: Record<string, Cells>; rows: number[]; digests: Record<string, string> | undefined }
@@ -274,8 +284,8 @@ export function loadExperiment(db: DB, id: string, copies: Copy[], batches: Load
       });
       const adding = parts.reduce((n, p) => n + p.rows.length, 0);
       if (adding === 0) continue;
-      const present = (db.prepare(`SELECT max(id) AS n FROM ${t}`).get() as { n: number | null }).n ?? 0;
-      const reindex = adding >= reindexMinRows && adding >= present ? secondaryIndexes(db, t) : [];
+      const secondary = adding >= reindexMinRows ? secondaryIndexes(db, t) : [];
+      const reindex = secondary.length && adding >= tableRows(db, t) ? secondary : [];
       for (const ix of reindex) db.exec(`DROP INDEX "${ix.name}"`);
       counts[t] = insertRows(db, t, parts, texts);
       for (const ix of reindex) db.exec(ix.sql);
@@ -331,7 +341,7 @@ function openSource(groups: string[][], worker: boolean | undefined): BatchSourc
 }
 
 export function storedRows(db: DB): number {
-  return RUN_TABLES.reduce((n, t) => n + ((db.prepare(`SELECT max(id) AS n FROM ${t}`).get() as { n: number | null }).n ?? 0), 0);
+  return RUN_TABLES.reduce((n, t) => n + tableRows(db, t), 0);
 }
 
 /** After a load that at least doubled the run tables: VACUUM. The texts

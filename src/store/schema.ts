@@ -1,4 +1,4 @@
-import { PREDICTIONS, TOOL_CALLS, TURNS, declaredMigrationSql, fullViewSql } from './tables';
+import { PREDICTIONS, TOOL_CALLS, TURNS, declaredMigrationSql, fullViewSql, rebuildTableSql, type TableDecl, type TableLayout } from './tables';
 
 // The experiment database. Migration 1 is the plan's schema verbatim
 // (spec 000, "SQLite Schema Design"); later migrations only add tables and
@@ -220,6 +220,35 @@ CREATE TABLE IF NOT EXISTS decision_comparisons (
 );
 `;
 
+// Migration 12: each run table keeps one index of its key instead of two.
+// The plan's UNIQUE constraints had their own index beside the plan's
+// idx_predictions_exp (experiment_id) and idx_tool_calls_exp (experiment_id,
+// sample_id), prefixes of those keys: ~10 MB of a default run repeating the
+// experiment id. The plan's named index now carries the uniqueness (UNIQUE on
+// the constraint's columns): it serves every lookup the plan's index did, and
+// the constraint (INSERT conflicts, ON CONFLICT targets) is the same. turns,
+// tce's own table, is keyed by its unique key (WITHOUT ROWID): the table is
+// its index (~10 MB; its id named nothing the key does not).
+export const REKEYED: ReadonlyArray<readonly [TableDecl, TableLayout]> = [
+  [PREDICTIONS, {
+    constraints: [],
+    indexes: [
+      'CREATE UNIQUE INDEX idx_predictions_exp ON predictions(experiment_id, sample_id);',
+      'CREATE INDEX idx_predictions_revised ON predictions(experiment_id, was_revised);',
+      'CREATE INDEX idx_predictions_flip ON predictions(original_flipped_correct, original_flipped_incorrect);',
+    ],
+  }],
+  [TOOL_CALLS, {
+    constraints: [],
+    indexes: [
+      'CREATE UNIQUE INDEX idx_tool_calls_exp ON tool_calls(experiment_id, sample_id, tool_call_order);',
+      'CREATE INDEX idx_tool_calls_name ON tool_calls(tool_name);',
+      'CREATE INDEX idx_tool_calls_revised ON tool_calls(model_revised_after);',
+    ],
+  }],
+  [TURNS, { constraints: ['PRIMARY KEY (experiment_id, sample_id, turn_index)'], indexes: [], withoutRowid: true }],
+];
+
 // Each migration's own text, then what the run tables' declarations add in
 // that version (a declared column with `since: N` needs migration N here).
 // Migration 1 is the plan's text alone; a test checks it against the
@@ -274,6 +303,15 @@ const TEXT_MIGRATIONS: Migration[] = [
     version: 11,
     description: 'tce: turns.endpoint and predictions.final_waypoints_json stored once in texts; idx_predictions_view dropped (prediction rows are narrow since the texts moved out: the suite page groups them by idx_predictions_exp)',
     sql: ['DROP INDEX IF EXISTS idx_predictions_view;', fullViewSql(PREDICTIONS, 11), fullViewSql(TURNS, 11)].join('\n'),
+  },
+  {
+    version: 12,
+    description: 'tce: one index per run table key: the plan\'s idx_predictions_exp and idx_tool_calls_exp hold the UNIQUE constraints, turns is keyed by (experiment_id, sample_id, turn_index) WITHOUT ROWID (its id dropped); the _full views re-created',
+    sql: [
+      ...REKEYED.map(([t]) => `DROP VIEW IF EXISTS ${t.name}_full;`),
+      ...REKEYED.map(([t, layout]) => rebuildTableSql(t, 12, layout)),
+      ...REKEYED.map(([t]) => fullViewSql(t, 12)),
+    ].join('\n'),
   },
 ];
 

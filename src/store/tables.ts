@@ -174,8 +174,10 @@ export const TOOL_CALLS = table('tool_calls', 1, {
   tool_arguments_json_text_id: { ...textId, since: 10 },
 });
 
+// No id: since migration 12 turns is a WITHOUT ROWID table keyed by
+// (experiment_id, sample_id, turn_index) (TURNS_KEY in schema.ts); a turn is
+// named by its key, and the id of earlier versions named nothing more.
 export const TURNS = table('turns', 2, {
-  id: { ...id, since: 2 },
   experiment_id: { kind: 'text', notNull: true, since: 2 },
   sample_id: { kind: 'integer', notNull: true, since: 2 },
   turn_index: { kind: 'integer', notNull: true, since: 2 },
@@ -209,10 +211,10 @@ export const TURNS = table('turns', 2, {
   request_params_text_id: { ...textId, since: 10 },
   endpoint_text_id: { ...textId, since: 11 },
 }, {
+  // As migration 2 created it; migration 12 makes this key the table's
+  // primary key (WITHOUT ROWID), which serves every lookup by experiment and
+  // sample (migration 9 dropped the idx_turns_exp of earlier versions).
   constraints: ['UNIQUE(experiment_id, sample_id, turn_index)'],
-  // No index of its own: UNIQUE(experiment_id, sample_id, turn_index)
-  // serves every lookup by experiment and sample (migration 9 drops the
-  // idx_turns_exp of earlier versions).
 });
 
 export const RUN_DECISIONS = table('run_decisions', 2, {
@@ -281,6 +283,37 @@ const SQL_TYPE: Record<ColumnKind, string> = { text: 'TEXT', real: 'REAL', integ
 /** `name TYPE [NOT NULL] [extra]`, as in CREATE TABLE or ADD COLUMN. */
 export function columnDdl(name: string, c: ColumnDecl): string {
   return [name, SQL_TYPE[c.kind], c.notNull ? 'NOT NULL' : '', c.extra ?? ''].filter(Boolean).join(' ');
+}
+
+/** How a rebuilt table is keyed and indexed (see rebuildTableSql). */
+export interface TableLayout {
+  readonly constraints: readonly string[];
+  readonly indexes: readonly string[];
+  readonly withoutRowid?: true;
+}
+
+/** Rebuilds `t` as of migration `version` with `layout`'s constraints and
+ * indexes, keeping every row (SQLite's table rebuild: create, copy, drop,
+ * rename). Its `_full` view must be dropped before (a view naming the
+ * table blocks the rename) and re-created after. Columns no longer
+ * declared are left behind. */
+export function rebuildTableSql(t: TableDecl, version: number, layout: TableLayout): string {
+  const cols = Object.entries(t.columns).filter(([, c]) => c.since <= version);
+  const names = cols.map(([n]) => n).join(', ');
+  const tmp = `${t.name}_v${version}`;
+  const key = /PRIMARY KEY *\(([^)]*)\)/.exec(layout.constraints.join(' '))?.[1];
+  const autoincrement = cols.some(([, c]) => /AUTOINCREMENT/.test(c.extra ?? ''));
+  return [
+    `CREATE TABLE ${tmp} (\n    ${[...cols.map(([n, c]) => columnDdl(n, c)), ...layout.constraints].join(',\n    ')}\n)${layout.withoutRowid ? ' WITHOUT ROWID' : ''};`,
+    // In key order a WITHOUT ROWID table is built by appends (full pages).
+    `INSERT INTO ${tmp} (${names}) SELECT ${names} FROM ${t.name}${layout.withoutRowid && key ? ` ORDER BY ${key}` : ''};`,
+    // An AUTOINCREMENT counter moves with its table, so no id is reused.
+    `DELETE FROM sqlite_sequence WHERE name = '${tmp}';`,
+    autoincrement ? `UPDATE sqlite_sequence SET name = '${tmp}' WHERE name = '${t.name}';` : `DELETE FROM sqlite_sequence WHERE name = '${t.name}';`,
+    `DROP TABLE ${t.name};`,
+    `ALTER TABLE ${tmp} RENAME TO ${t.name};`,
+    ...layout.indexes,
+  ].join('\n');
 }
 
 /** The DDL migration `version` derives from the declarations: the columns

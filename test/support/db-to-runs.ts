@@ -6,7 +6,8 @@ import { openRunWriter } from '../../src/store/run-writer';
 import type { SampleRecord, StoredExperiment, StoredPrediction, StoredToolCall, StoredTurn } from '../../src/store/rows';
 
 /** A stored row without the columns the database fills. */
-function strip<T extends { id: unknown; created_at: unknown }>(r: T): Omit<T, 'id' | 'created_at'> {
+/** A stored row less what the database fills (id: turns has none). */
+function strip<T extends { id?: unknown; created_at: unknown }>(r: T): Omit<T, 'id' | 'created_at'> {
   const { id: _id, created_at: _c, ...rest } = r;
   return rest;
 }
