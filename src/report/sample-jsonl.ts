@@ -1,8 +1,7 @@
 // The per-sample JSONL (sample_report_data.json) of a list of conditions,
-// written to one file descriptor, and the examples the insights report
-// picks from it. Shared by the main thread and the worker that writes the
+// handed out in chunks of records, and the examples the insights report
+// picks from it. Shared by the main thread and the worker that encodes the
 // second half of the conditions (sample-jsonl-worker.ts).
-import fs from 'node:fs';
 import type { DB } from '../store/db';
 import { baselineCorrectMap, diagnoseCondition, type DiagnosedCondition, type SampleDiagnosis } from './sample-diagnosis';
 
@@ -12,13 +11,16 @@ const EXAMPLES_PER_KIND = 3;
 /** Up to EXAMPLES_PER_KIND records per `${label}\0${kind}`, in file order. */
 export type FoundExamples = Map<string, SampleDiagnosis[]>;
 
-/** What a worker needs to write its part: plain data, no database handle. */
+/** What a worker needs to encode its part: plain data, no database handle. */
 export interface SamplePartJob {
   dbFile: string;
   baselineId: string | null;
   conditions: DiagnosedCondition[];
-  file: string;
 }
+
+/** The worker's messages, in order: its records as UTF-8 chunks (moved,
+ * not copied), then the examples it found. */
+export type SamplePartMessage = { chunk: Uint8Array } | { found: Array<[string, SampleDiagnosis[]]> };
 
 /** Only the fields a record reads (a ConditionResult carries much more). */
 export function diagnosedFields(c: DiagnosedCondition): DiagnosedCondition {
@@ -29,14 +31,15 @@ export function diagnosedFields(c: DiagnosedCondition): DiagnosedCondition {
   return out;
 }
 
-export function writeSampleRecords(db: DB, conditions: DiagnosedCondition[], baselineId: string | null, fd: number): FoundExamples {
+/** Hands the records to `write` in chunks of 2,000 lines (each ending in a newline). */
+export function writeSampleRecords(db: DB, conditions: DiagnosedCondition[], baselineId: string | null, write: (lines: string) => void): FoundExamples {
   const baseline = baselineCorrectMap(db, { baselineId });
   const found: FoundExamples = new Map();
   let buf: string[] = [];
   for (const c of conditions) {
     for (const d of diagnoseCondition(db, c, baseline)) {
       buf.push(JSON.stringify(d));
-      if (buf.length >= 2000) { fs.writeSync(fd, buf.join('\n') + '\n'); buf = []; }
+      if (buf.length >= 2000) { write(buf.join('\n') + '\n'); buf = []; }
       for (const k of EXAMPLE_KINDS) {
         if (!d.tags.includes(k)) continue;
         const key = `${c.label}\u0000${k}`;
@@ -45,7 +48,7 @@ export function writeSampleRecords(db: DB, conditions: DiagnosedCondition[], bas
       }
     }
   }
-  if (buf.length) fs.writeSync(fd, buf.join('\n') + '\n');
+  if (buf.length) write(buf.join('\n') + '\n');
   return found;
 }
 
@@ -70,15 +73,4 @@ export function splitPoint(weights: number[]): number {
     if (gap < bestGap) { best = i; bestGap = gap; }
   }
   return best;
-}
-
-/** Appends `from` to the open `fd` in 4 MB reads. */
-export function appendFile(fd: number, from: string): void {
-  const src = fs.openSync(from, 'r');
-  try {
-    const chunk = Buffer.allocUnsafe(4 << 20);
-    for (let n; (n = fs.readSync(src, chunk, 0, chunk.length, null)) > 0;) fs.writeSync(fd, chunk, 0, n);
-  } finally {
-    fs.closeSync(src);
-  }
 }

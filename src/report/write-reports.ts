@@ -8,7 +8,7 @@ import type { AnalysisResult } from '../analysis/types';
 import { ALL_TOOLS, CONFUSION_ONLY, ORACLE, PRIOR_ONLY, STAGED, conditionLabel } from '../protocol/conditions';
 import { Worker } from 'node:worker_threads';
 import type { SampleDiagnosis } from './sample-diagnosis';
-import { EXAMPLE_KINDS, appendFile, conditionWeights, diagnosedFields, splitPoint, writeSampleRecords, type FoundExamples, type SamplePartJob } from './sample-jsonl';
+import { EXAMPLE_KINDS, conditionWeights, diagnosedFields, splitPoint, writeSampleRecords, type FoundExamples, type SamplePartJob, type SamplePartMessage } from './sample-jsonl';
 import { insightsMarkdown, type Examples } from './insights-md';
 import { htmlReport } from './html-report';
 
@@ -27,45 +27,82 @@ const EXAMPLE_PREFERENCE = ([
 ] as const).map(([name, size]) => conditionLabel(name, size));
 
 /** Writes the three reports. The JSONL's second half of conditions is
- * written by a worker thread with its own connection while this thread
- * writes the first (on a default run ~10 s of one core otherwise), then
- * appended: the same bytes as one thread writes. An in-memory database
- * (--from-arrow), or `worker: false`, is written by this thread alone. */
+ * encoded by a worker thread with its own connection while this thread
+ * writes the first (on a default run ~10 s of one core otherwise); its
+ * chunks are written after this thread's: the same bytes as one thread
+ * writes. An in-memory database (--from-arrow), or `worker: false`, is
+ * written by this thread alone. */
 export async function writeReports(db: DB, r: AnalysisResult, opts: { outDir: string; worker?: boolean }): Promise<{ files: string[] }> {
   fs.mkdirSync(opts.outDir, { recursive: true });
   const jsonl = path.join(opts.outDir, REPORT_FILES.samples);
   const conditions = r.conditions.map(diagnosedFields);
   const at = (opts.worker ?? true) && !db.memory && conditions.length >= 2 ? splitPoint(conditionWeights(db, conditions)) : conditions.length;
-  const part = `${jsonl}.part2.tmp`;
-  const found = await writeAtomically(jsonl, part, async (fd) => {
-    if (at === conditions.length) return writeSampleRecords(db, conditions, r.baselineId, fd);
-    const worker = runPartWorker({ dbFile: db.name, baselineId: r.baselineId, conditions: conditions.slice(at), file: part });
+  const found = await writeAtomically(jsonl, async (fd) => {
+    const write = (lines: string): void => { fs.writeSync(fd, lines); };
+    if (at === conditions.length) return writeSampleRecords(db, conditions, r.baselineId, write);
+    const worker = runPartWorker({ dbFile: db.name, baselineId: r.baselineId, conditions: conditions.slice(at) }, fd);
     let own: FoundExamples;
     try {
-      own = writeSampleRecords(db, conditions.slice(0, at), r.baselineId, fd);
-    } finally {
-      // Never return (or throw) while the worker still writes its part.
-      await worker.catch(() => null);
+      own = writeSampleRecords(db, conditions.slice(0, at), r.baselineId, write);
+    } catch (e) {
+      // Never return (or throw) while the worker still sends its part.
+      worker.stop();
+      await worker.found.catch(() => null);
+      throw e;
     }
-    const theirs = await worker;
-    appendFile(fd, part);
-    return new Map([...own, ...theirs]);
+    worker.append();
+    return new Map([...own, ...(await worker.found)]);
   });
   return { files: [jsonl, ...writeSummaries(r, found, opts.outDir)] };
 }
 
-function runPartWorker(job: SamplePartJob): Promise<FoundExamples> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(path.join(__dirname, 'sample-jsonl-worker.js'), { workerData: job });
-    let got: FoundExamples | null = null;
-    w.once('message', (m: Array<[string, SampleDiagnosis[]]>) => { got = new Map(m); });
-    w.once('error', reject);
-    w.once('exit', (code) => (got && code === 0 ? resolve(got) : reject(new Error(`the report worker stopped (exit code ${code}) before writing ${job.file}`))));
+/** The worker's chunks are held until append(), then written to `fd` as
+ * they come; `found` settles once the worker has exited (rejects on its
+ * error, a failed write or stop()). */
+function runPartWorker(job: SamplePartJob, fd: number): { append(): void; stop(): void; found: Promise<FoundExamples> } {
+  const w = new Worker(path.join(__dirname, 'sample-jsonl-worker.js'), { workerData: job });
+  const held: Uint8Array[] = [];
+  let appending = false;
+  let failed: unknown = null;
+  let got: FoundExamples | null = null;
+  const fail = (e: unknown): void => {
+    if (failed === null) failed = e ?? new Error('the report worker failed');
+    held.length = 0;
+    void w.terminate();
+  };
+  const write = (chunk: Uint8Array): void => {
+    try {
+      fs.writeSync(fd, chunk);
+    } catch (e) {
+      fail(e);
+    }
+  };
+  w.on('message', (m: SamplePartMessage) => {
+    if (failed !== null) return;
+    if ('found' in m) got = new Map(m.found);
+    else if (appending) write(m.chunk);
+    else held.push(m.chunk);
   });
+  const found = new Promise<FoundExamples>((resolve, reject) => {
+    w.once('error', fail);
+    w.once('exit', (code) => {
+      if (failed !== null) reject(failed);
+      else if (got && code === 0) resolve(got);
+      else reject(new Error(`the report worker stopped (exit code ${code}) before sending its part`));
+    });
+  });
+  return {
+    append(): void {
+      appending = true;
+      for (const c of held.splice(0)) if (failed === null) write(c);
+    },
+    stop(): void { fail(new Error('stopped')); },
+    found,
+  };
 }
 
 /** A half-written report is worse than none: never leave a .tmp behind. */
-async function writeAtomically<T>(file: string, part: string, write: (fd: number) => Promise<T>): Promise<T> {
+async function writeAtomically<T>(file: string, write: (fd: number) => Promise<T>): Promise<T> {
   const tmp = `${file}.tmp`;
   try {
     const fd = fs.openSync(tmp, 'w');
@@ -80,8 +117,6 @@ async function writeAtomically<T>(file: string, part: string, write: (fd: number
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw writeError(file, e);
-  } finally {
-    fs.rmSync(part, { force: true });
   }
 }
 
