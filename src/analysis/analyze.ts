@@ -49,7 +49,7 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
   if (running.length && !opts.allowPartial) {
     throw new TceError('RUNNING', `${db.name}: experiments still running: ${running.map((i) => i.experiment_id).join(', ')}`, 'wait for the run to finish, resume it (`tce run --resume`), or pass --partial to analyse what is there (labelled partial, no decision)');
   }
-  const loaded = infos.map((i) => loadExperiment(db, i));
+  const loaded = infos.map((i) => loadExperiment(db, i, { waypoints: roleOf(i, null) === 'baseline' }));
   if (!opts.allowPartial) checkSamplesPresent(loaded);
   const base = loaded.find((d) => roleOf(d.info, null) === 'baseline') ?? null;
   const baselineCorrect = base ? new Map(base.predictions.map((p) => [p.sample_id, rowCorrect(p, p.final_scene)])) : null;

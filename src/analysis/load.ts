@@ -13,7 +13,11 @@ export type ExperimentInfo = Pick<StoredExperiment, 'experiment_id' | 'condition
   | 'total_samples' | 'total_wall_time_s' | 'throughput_samples_per_s' | 'tools_enabled' | 'tool_stats_mode' | 'tool_stats_sha256'
   | 'suite_id' | 'suite_samples' | 'shard'>;
 
-export type PredictionRow = Pick<StoredPrediction, 'sample_id' | 'chum_uri' | 'scene_type_gt' | 'fine_class' | 'original_scene' | 'original_long_action'
+/** original_waypoints_json is read for the baseline only (the rule
+ * comparators' input: rule-baselines.ts) and null in every other
+ * experiment's rows: each is a text lookup per row, ~a third of the
+ * analysis's reading on a default run. */
+export type PredictionRow = Pick<StoredPrediction, 'sample_id' | 'scene_type_gt' | 'fine_class' | 'original_scene' | 'original_long_action'
   | 'original_lat_action' | 'final_scene' | 'final_long_action' | 'final_lat_action' | 'long_action_gt' | 'lat_action_gt' | 'final_status'
   | 'predict_time_ms' | 'verify_time_ms' | 'total_time_ms' | 'original_waypoints_json'>;
 
@@ -90,11 +94,12 @@ export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
   });
 }
 
-export function loadExperiment(db: DB, info: ExperimentInfo): ExperimentData {
+/** `waypoints`: read original_waypoints_json (else null: see PredictionRow). */
+export function loadExperiment(db: DB, info: ExperimentInfo, opts: { waypoints: boolean }): ExperimentData {
   const id = info.experiment_id;
-  const all = db.prepare(`SELECT sample_id, chum_uri, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
+  const all = db.prepare(`SELECT sample_id, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
       final_scene, final_long_action, final_lat_action, long_action_gt, lat_action_gt, final_status,
-      predict_time_ms, verify_time_ms, total_time_ms, original_waypoints_json
+      predict_time_ms, verify_time_ms, total_time_ms, ${opts.waypoints ? 'original_waypoints_json' : 'NULL AS original_waypoints_json'}
       FROM predictions_full WHERE experiment_id = ? ORDER BY sample_id`).all(id) as PredictionRow[];
   const answered = all.filter((p) => !isFailedStatus(p.final_status));
   const toolCalls = db.prepare(`SELECT sample_id, tool_name, tool_result_json, model_revised_after, call_status, parsed, known_tool,
