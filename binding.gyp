@@ -10,7 +10,8 @@
         "native/src/core/sse_event.cc",
         "native/src/core/stream.cc",
         "native/src/core/tool_calls.cc",
-        "native/src/core/utf8.cc"
+        "native/src/core/utf8.cc",
+        "native/src/io/io_loop.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

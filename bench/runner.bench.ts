@@ -1,6 +1,7 @@
-// Driver CPU per streamed turn: the native hot path as `tce run` takes it on
-// an http: endpoint (raw keep-alive sockets, HTTP/1.1 framing and the
-// stream engine in C++: src/run/raw-http.ts), the same C++ engine behind
+// Driver CPU per streamed turn: the native hot path on an http: endpoint
+// with its sockets read by the addon's I/O thread (epoll, HTTP/1.1 framing
+// and the stream engine in C++: src/run/io-http.ts), the same with node:net
+// reading the sockets (src/run/raw-http.ts), the same C++ engine behind
 // undici's dispatcher (the route it takes on https:), the TypeScript twin
 // behind undici's dispatcher, and the `openai` client (today's common
 // practice), on bursty and paced streams replayed from a separate process.
@@ -14,7 +15,8 @@ import { TOOL_NAMES } from '../src/protocol/tools';
 import { readFloor } from './support/read-floor';
 
 const TOKENS = 50;
-const NATIVE = 'native engine (raw socket + C++ HTTP framing)';
+const NATIVE = 'native engine (C++ I/O thread: epoll reads + C++ HTTP framing)';
+const NATIVE_NET = 'native engine (node:net raw socket + C++ HTTP framing)';
 const NATIVE_UNDICI = 'native engine (undici dispatcher + C++)';
 const TWIN = 'TypeScript twin (undici dispatcher + JS)';
 const OPENAI = 'openai client + regex';
@@ -33,13 +35,13 @@ function recordedEvents(): string[] {
   return out;
 }
 
-async function startReplay(mode: 'bursty' | 'paced'): Promise<{ url: string; child: ChildProcess }> {
+export async function startReplay(mode: 'bursty' | 'paced'): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [path.join(__dirname, 'support', 'replay-server.js'), mode], { env: { ...process.env, TCE_REPLAY_EVENTS: JSON.stringify(recordedEvents()) }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
   return { url: `http://127.0.0.1:${port}/v1`, child };
 }
 
-async function drive(client: ChatClient, turns: number, concurrency: number): Promise<void> {
+export async function drive(client: ChatClient, turns: number, concurrency: number): Promise<void> {
   const retry: RetryPolicy = { max: 0, baseDelayMs: 0, maxDelayMs: 0, requestTimeoutMs: 30_000 };
   let next = 0;
   const worker = async () => {
@@ -67,7 +69,8 @@ export const bench: BenchModule = {
       const ep = { role: 'verifier_8b' as const, baseUrl: url, apiKey: 'x', model: 'qwen3-vl-8b' };
       const turns = mode === 'bursty' ? 4000 : 1500;
       const contenders: Array<[string, () => ChatClient]> = [
-        [NATIVE, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'raw'); }],
+        [NATIVE, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'io'), 'io'); }],
+        [NATIVE_NET, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'net'), 'raw'); }],
         [NATIVE_UNDICI, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'undici'), 'undici'); }],
         [TWIN, () => { const e = createStreamEngine('typescript'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'undici'); }],
         [OPENAI, () => new OpenAIChatClient(ep)],

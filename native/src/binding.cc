@@ -16,6 +16,7 @@
 #include "core/stream.h"
 #include "core/tool_calls.h"
 #include "core/utf8.h"
+#include "io/io_loop.h"
 
 #ifndef TCE_NATIVE_VERSION
 #define TCE_NATIVE_VERSION "0.2.0"
@@ -25,10 +26,6 @@ namespace {
 
 // Distinguishes our engine handles from any other External (duckdb-node-neo style).
 const napi_type_tag kEngineTag = {0x7ce5e7a1d2b04f31ULL, 0x9a3c55e0b1f24d77ULL};
-
-// A non-200 response's body is kept for the error message up to this size
-// (the rest is framed and dropped).
-constexpr size_t kMaxErrorBody = 1 << 20;
 
 struct HttpConn;
 
@@ -52,8 +49,8 @@ struct HttpConn : tce::HttpBodySink {
   void Body(const char* p, size_t n) override {
     if (res.status() == 200) {
       if (target) target->Feed(p, n, time);
-    } else if (error_body.size() < kMaxErrorBody) {
-      error_body.append(p, std::min(n, kMaxErrorBody - error_body.size()));
+    } else if (error_body.size() < tce::kMaxErrorBody) {
+      error_body.append(p, std::min(n, tce::kMaxErrorBody - error_body.size()));
     }
   }
 };
@@ -397,14 +394,10 @@ Napi::Value HttpEof(const Napi::CallbackInfo& info) {
   return Outcome(info.Env(), c, c.res.Eof());
 }
 
-// httpResult(engine, conn) -> [status (0 before the head), flat header
-// names and values, body text (non-200), error ('' or kind: detail),
-// keep-alive hint ms (-1 none), bytes of the response seen]
-Napi::Value HttpResult(const Napi::CallbackInfo& info) {
-  Engine* e = EngineArg(info);
-  Napi::Env env = info.Env();
-  HttpConn& c = Conn(info, e);
-  const tce::HttpResponse& r = c.res;
+// [status (0 before the head), flat header names and values, body text
+// (non-200), error ('' or kind: detail), keep-alive hint ms (-1 none), bytes
+// of the response seen]: httpResult's and ioResult's answer.
+Napi::Value ResultArray(Napi::Env env, const tce::HttpResponse& r, const std::string& error_body, const std::string& socket_error) {
   auto headers = Napi::Array::New(env, r.headers().size() * 2);
   uint32_t k = 0;
   for (const auto& h : r.headers()) {
@@ -415,19 +408,264 @@ Napi::Value HttpResult(const Napi::CallbackInfo& info) {
   out.Set(0u, Napi::Number::New(env, r.head_done() ? r.status() : 0));
   out.Set(1u, headers);
   std::string body;
-  tce::AppendSanitized(body, c.error_body.data(), c.error_body.size());  // as Buffer#toString('utf8')
+  tce::AppendSanitized(body, error_body.data(), error_body.size());  // as Buffer#toString('utf8')
   out.Set(2u, Napi::String::New(env, body));
-  std::string err = r.error() == tce::HttpError::kNone ? std::string() : std::string(tce::HttpErrorName(r.error())) + ": " + r.error_detail();
+  std::string err = !socket_error.empty() ? "socket: " + socket_error
+                  : r.error() == tce::HttpError::kNone ? std::string()
+                  : std::string(tce::HttpErrorName(r.error())) + ": " + r.error_detail();
   out.Set(3u, Napi::String::New(env, err));
   out.Set(4u, Napi::Number::New(env, r.keep_alive_hint_ms()));
   out.Set(5u, Napi::Number::New(env, static_cast<double>(r.bytes_seen())));
   return out;
 }
 
+// httpResult(engine, conn) -> ResultArray
+Napi::Value HttpResult(const Napi::CallbackInfo& info) {
+  Engine* e = EngineArg(info);
+  HttpConn& c = Conn(info, e);
+  return ResultArray(info.Env(), c.res, c.error_body, std::string());
+}
+
 Napi::Value HttpClose(const Napi::CallbackInfo& info) {
   Engine* e = EngineArg(info);
   Conn(info, e);
   e->conns.erase(StreamId(info, 1));
+  return info.Env().Undefined();
+}
+
+// ---- The raw route's I/O thread (native/src/io/io_loop.h) ----
+//
+// Design choice: the sockets of plain http: endpoints are read by one thread
+// of the addon with its own epoll loop, not by libuv handles on the main
+// thread: node's per-read path (libuv callback, StreamBase, the JS onread
+// callback) was most of the driver's CPU on paced streams, one event per
+// read. The thread frames each response and keeps a 200's body chunks with
+// their read times; completions reach JavaScript in batches (one
+// threadsafe-function call drains every completion queued since the last),
+// and ioTake feeds a whole body into its engine stream in one call, so the
+// token timings are the reads' own times, with no coalescing delay.
+
+const napi_type_tag kIoLoopTag = {0x1f0e7c3a9b2d4e55ULL, 0x86a1c0d2e3f4a5b6ULL};
+
+struct IoHolder {
+  napi_env env = nullptr;
+  napi_threadsafe_function tsfn = nullptr;
+  std::unique_ptr<tce::IoLoop> loop;
+  bool hooked = false;  // the env cleanup hook is registered
+  bool refd = false;
+  bool external_gone = false;
+  std::vector<tce::IoEvent> events;
+};
+
+// Keeps the process alive only while a request is in flight or its
+// completion is not yet delivered (as a socket with a pending read does on
+// the node:net route). A response can complete on the thread before the
+// ioSend that sent it returns: its queued completion must still hold the
+// process, or a loop with nothing else to do would exit before delivering it.
+void IoRef(IoHolder* h) {
+  if (!h->tsfn || !h->loop->running()) return;
+  bool want = !h->loop->Quiet();
+  if (want == h->refd) return;
+  if (want) napi_ref_threadsafe_function(h->env, h->tsfn);
+  else napi_unref_threadsafe_function(h->env, h->tsfn);
+  h->refd = want;
+}
+
+// On the main thread: every queued completion, to the JS callback as one
+// Float64Array of [conn, kind, code] triples.
+void IoCallJs(napi_env env, napi_value js_cb, void* context, void*) {
+  if (env == nullptr || js_cb == nullptr) return;
+  auto* h = static_cast<IoHolder*>(context);
+  if (!h->loop) return;
+  h->loop->TakeEvents(&h->events);
+  if (!h->events.empty()) {
+    // The C API, not node-addon-api: nothing may throw here (no JS frame to
+    // catch it), and a worker being terminated refuses new values.
+    size_t n = h->events.size() * 3;
+    void* data = nullptr;
+    napi_value ab, arr, undefined;
+    if (napi_create_arraybuffer(env, n * sizeof(double), &data, &ab) == napi_ok &&
+        napi_create_typedarray(env, napi_float64_array, n, ab, 0, &arr) == napi_ok && napi_get_undefined(env, &undefined) == napi_ok) {
+      auto* d = static_cast<double*>(data);
+      for (const tce::IoEvent& ev : h->events) {
+        *d++ = ev.conn;
+        *d++ = static_cast<double>(ev.kind);
+        *d++ = ev.code;
+      }
+      napi_call_function(env, undefined, js_cb, 1, &arr, nullptr);
+    }
+    h->events.clear();
+  }
+  IoRef(h);
+}
+
+// The tsfn is gone (released, or the environment torn down).
+void IoTsfnFinalize(napi_env, void* data, void*) {
+  auto* h = static_cast<IoHolder*>(data);
+  h->tsfn = nullptr;
+  if (h->external_gone) delete h;
+}
+
+// At environment teardown (process exit, a worker's end): stop and join the
+// thread before anything it could call is freed.
+void IoCleanup(void* arg) {
+  auto* h = static_cast<IoHolder*>(arg);
+  h->hooked = false;
+  h->loop->Stop();
+}
+
+void IoExternalFinalize(Napi::Env env, IoHolder* h) {
+  if (h->hooked) napi_remove_env_cleanup_hook(env, IoCleanup, h);
+  h->hooked = false;
+  h->loop->Stop();
+  h->external_gone = true;
+  if (h->tsfn) napi_release_threadsafe_function(h->tsfn, napi_tsfn_abort);  // its finalizer deletes h
+  else delete h;
+}
+
+IoHolder* IoArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "expected an I/O loop from ioLoop()");
+  auto ext = info[0].As<Napi::External<IoHolder>>();
+  if (!ext.CheckTypeTag(&kIoLoopTag)) throw Napi::TypeError::New(info.Env(), "the handle is not a tce I/O loop");
+  IoHolder* h = ext.Data();
+  if (!h->loop->running()) throw Napi::Error::New(info.Env(), "the I/O loop is stopped");
+  return h;
+}
+
+// ioLoop(onEvents: (events: Float64Array) => void, nowMs: number) -> loop, or
+// a string saying why there is none (not Linux, no thread).
+Napi::Value IoLoopNew(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "ioLoop(onEvents: function, nowMs: number)");
+  double offset = info[1].As<Napi::Number>().DoubleValue() - tce::IoLoop::MonoMs();
+  auto* h = new IoHolder();
+  h->env = env;
+  napi_value name = Napi::String::New(env, "tce-io");
+  napi_status st = napi_create_threadsafe_function(env, info[0], nullptr, name, 0, 1, h, IoTsfnFinalize, h, IoCallJs, &h->tsfn);
+  if (st != napi_ok) {
+    delete h;
+    return Napi::String::New(env, "napi_create_threadsafe_function failed");
+  }
+  napi_unref_threadsafe_function(env, h->tsfn);
+  napi_threadsafe_function tsfn = h->tsfn;
+  h->loop = std::make_unique<tce::IoLoop>([tsfn] { napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking); }, offset);
+  std::string why;
+  if (!h->loop->Start(&why)) {
+    h->external_gone = true;
+    napi_release_threadsafe_function(h->tsfn, napi_tsfn_abort);
+    return Napi::String::New(env, why);
+  }
+  napi_add_env_cleanup_hook(env, IoCleanup, h);
+  h->hooked = true;
+  auto ext = Napi::External<IoHolder>::New(env, h, IoExternalFinalize);
+  ext.TypeTag(&kIoLoopTag);
+  return ext;
+}
+
+uint32_t IoConnArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a connection id (number)");
+  return info[1].As<Napi::Number>().Uint32Value();
+}
+
+// ioOpen(loop) -> connection id (no socket until ioConnect)
+Napi::Value IoOpen(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), IoArg(info)->loop->Open());
+}
+
+// ioConnect(loop, conn, ip: numeric address, port)
+Napi::Value IoConnect(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  uint32_t id = IoConnArg(info);
+  if (info.Length() < 4 || !info[2].IsString() || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "ioConnect(loop, conn, ip: string, port: number)");
+  h->loop->Connect(id, info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+// ioSend(loop, conn, stream, head: latin1 string, body: Uint8Array)
+Napi::Value IoSend(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  Napi::Env env = info.Env();
+  uint32_t id = IoConnArg(info);
+  if (info.Length() < 5 || !info[2].IsNumber() || !info[3].IsString() || !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, "ioSend(loop, conn, stream: number, head: string, body: Uint8Array)");
+  size_t n = 0;
+  napi_get_value_string_latin1(env, info[3], nullptr, 0, &n);
+  std::string head(n, '\0');
+  napi_get_value_string_latin1(env, info[3], &head[0], n + 1, &n);
+  auto body = info[4].As<Napi::Uint8Array>();
+  h->loop->Send(id, info[2].As<Napi::Number>().Uint32Value(), head.data(), head.size(), reinterpret_cast<const char*>(body.Data()), body.ElementLength());
+  IoRef(h);
+  return env.Undefined();
+}
+
+// ioUsable(loop, conn) -> whether the socket can carry a request (not closed, not busy)
+Napi::Value IoUsable(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  return Napi::Boolean::New(info.Env(), h->loop->Usable(IoConnArg(info)));
+}
+
+// ioStatus(loop, conn) -> status of the response in flight once its head is complete, else 0
+Napi::Value IoStatus(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  return Napi::Number::New(info.Env(), h->loop->Status(IoConnArg(info)));
+}
+
+// ioTake(loop, engine, conn): after a 200's done event, feeds its body (each
+// read's chunks with that read's time) into the engine stream bound by ioSend.
+Napi::Value IoTake(const Napi::CallbackInfo& info) {
+  if (info.Length() < 3 || !info[1].IsExternal() || !info[2].IsNumber()) throw Napi::TypeError::New(info.Env(), "ioTake(loop, engine, conn)");
+  IoHolder* h = IoArg(info);
+  auto ext = info[1].As<Napi::External<Engine>>();
+  if (!ext.CheckTypeTag(&kEngineTag)) throw Napi::TypeError::New(info.Env(), "the handle is not a tce stream engine");
+  Engine* e = ext.Data();
+  uint32_t id = info[2].As<Napi::Number>().Uint32Value();
+  std::string body;
+  std::vector<size_t> ends;
+  std::vector<double> times;
+  uint32_t stream = 0;
+  h->loop->With(id, [&](tce::IoConn* c) {
+    if (!c) return;
+    body.swap(c->body);
+    ends.swap(c->ends);
+    times.swap(c->times);
+    stream = c->stream;
+  });
+  auto it = stream ? e->streams.find(stream) : e->streams.end();
+  if (it != e->streams.end()) {
+    size_t prev = 0;
+    for (size_t i = 0; i < ends.size(); i++) {
+      it->second->Feed(body.data() + prev, ends[i] - prev, times[i]);
+      prev = ends[i];
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// ioResult(loop, conn) -> httpResult's answer; a socket error is 'socket: <node:net's words>'
+Napi::Value IoResult(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  Napi::Value out;
+  h->loop->With(IoConnArg(info), [&](tce::IoConn* c) {
+    if (!c) throw Napi::TypeError::New(info.Env(), "unknown or closed connection id");
+    out = ResultArray(info.Env(), c->res, c->error_body, c->error);
+  });
+  return out;
+}
+
+// ioClose(loop, conn): closes the socket (a request in flight is abandoned)
+Napi::Value IoClose(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  h->loop->Close(IoConnArg(info));
+  IoRef(h);
+  return info.Env().Undefined();
+}
+
+// ioStop(loop): stops and joins the thread, closes every socket; later calls throw.
+Napi::Value IoStop(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  if (h->refd) napi_unref_threadsafe_function(info.Env(), h->tsfn);
+  h->refd = false;
+  h->loop->Stop();
   return info.Env().Undefined();
 }
 
@@ -445,6 +683,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("httpEof", Napi::Function::New(env, HttpEof, "httpEof"));
   exports.Set("httpResult", Napi::Function::New(env, HttpResult, "httpResult"));
   exports.Set("httpClose", Napi::Function::New(env, HttpClose, "httpClose"));
+  exports.Set("ioLoop", Napi::Function::New(env, IoLoopNew, "ioLoop"));
+  exports.Set("ioOpen", Napi::Function::New(env, IoOpen, "ioOpen"));
+  exports.Set("ioConnect", Napi::Function::New(env, IoConnect, "ioConnect"));
+  exports.Set("ioSend", Napi::Function::New(env, IoSend, "ioSend"));
+  exports.Set("ioUsable", Napi::Function::New(env, IoUsable, "ioUsable"));
+  exports.Set("ioStatus", Napi::Function::New(env, IoStatus, "ioStatus"));
+  exports.Set("ioTake", Napi::Function::New(env, IoTake, "ioTake"));
+  exports.Set("ioResult", Napi::Function::New(env, IoResult, "ioResult"));
+  exports.Set("ioClose", Napi::Function::New(env, IoClose, "ioClose"));
+  exports.Set("ioStop", Napi::Function::New(env, IoStop, "ioStop"));
   return exports;
 }
 

@@ -37,11 +37,37 @@ export interface NativeAddon {
   httpEof(engine: NativeEngineHandle, conn: number): number;
   httpResult(engine: NativeEngineHandle, conn: number): NativeHttpResult;
   httpClose(engine: NativeEngineHandle, conn: number): void;
+  /** The raw route's I/O thread (Linux; src/run/io-http.ts): a loop whose
+   * completions reach `onEvents` in batches, [conn, kind, code] triples (kind
+   * 1 done: code is httpRead's outcome; 2 failed: code is the status seen, 0
+   * before the head, ioResult says why; 3 an idle connection closed). nowMs:
+   * performance.now(), to map the reads' CLOCK_MONOTONIC times. A string
+   * says why there is no loop here. */
+  ioLoop(onEvents: (events: Float64Array) => void, nowMs: number): NativeIoLoop | string;
+  ioOpen(loop: NativeIoLoop): number;
+  /** A non-blocking connect to a numeric address; failures arrive as events. */
+  ioConnect(loop: NativeIoLoop, conn: number, ip: string, port: number): void;
+  /** Sends head (latin1) and body; a 200 body is kept for engine stream `stream`. */
+  ioSend(loop: NativeIoLoop, conn: number, stream: number, head: string, body: Uint8Array): void;
+  /** Not closed (by either side) and not busy. */
+  ioUsable(loop: NativeIoLoop, conn: number): boolean;
+  /** The status of the response in flight once its head is complete, else 0. */
+  ioStatus(loop: NativeIoLoop, conn: number): number;
+  /** After a 200's done event: feeds its body, each chunk with its read time, into its stream. */
+  ioTake(loop: NativeIoLoop, engine: NativeEngineHandle, conn: number): void;
+  /** As httpResult; a socket error reads `socket: <node:net's words>`. */
+  ioResult(loop: NativeIoLoop, conn: number): NativeHttpResult;
+  ioClose(loop: NativeIoLoop, conn: number): void;
+  /** Stops and joins the thread; every later call on the loop throws. */
+  ioStop(loop: NativeIoLoop): void;
 }
+
+/** Opaque, type-tagged I/O loop handle (an N-API External). */
+export type NativeIoLoop = { readonly __tceNativeIoLoop: unique symbol };
 
 /** [status (0 before the head was complete), header names and values flat (names
  * lowercased, values latin1), body text of a non-200 (up to 1 MiB), error ('' or
  * `kind: detail`), Keep-Alive timeout hint in ms (-1: none), bytes of the response seen]. */
 export type NativeHttpResult = [number, string[], string, string, number, number];
 
-export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose'];
+export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose', 'ioLoop', 'ioOpen', 'ioConnect', 'ioSend', 'ioUsable', 'ioStatus', 'ioTake', 'ioResult', 'ioClose', 'ioStop'];

@@ -89,9 +89,10 @@ class EngineStreamHandler implements Dispatcher.DispatchHandler {
 }
 
 /** How NativeChatClient sends a turn: undici (below) or, for the native
- * engine on http:, raw sockets with C++ framing (raw-http.ts). */
+ * engine on http:, raw sockets with C++ framing (raw-http.ts), read by
+ * node:net ('raw') or by the addon's I/O thread ('io', io-http.ts). */
 export interface TurnTransport {
-  readonly route: 'raw' | 'undici';
+  readonly route: 'raw' | 'io' | 'undici';
   send(req: TurnRequest, engineOpts: StreamEngineOptions): Promise<DispatchedTurn>;
   close(): Promise<void>;
 }

@@ -16,7 +16,7 @@
 // while idle is dropped when its end arrives, and checked again when taken.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { NativeAddon, NativeEngineHandle } from '../native/native-api';
+import type { NativeAddon, NativeEngineHandle, NativeHttpResult } from '../native/native-api';
 import type { StreamEngine, StreamEngineOptions } from '../extract/types';
 import { DispatchFailure, type DispatchedTurn, type TurnRequest, type TurnTransport } from './engine-dispatch';
 
@@ -49,8 +49,8 @@ export function rawHeadersOk(headers: readonly string[]): boolean {
   return true;
 }
 
-class Exchange {
-  conn: RawConnection | null = null;
+export class Exchange {
+  conn: PooledConnection | null = null;
   settled = false;
   timedOut = false;
   stream = -1;
@@ -63,17 +63,108 @@ class Exchange {
   ) {}
 }
 
-/** One keep-alive socket and its C++ response framer. */
-class RawConnection {
-  readonly socket: net.Socket;
-  private readonly framer: number;
+/** A pooled keep-alive connection: the pool's side of it (idle time,
+ * outcomes, failures). Subclasses own the socket: node:net here, the addon's
+ * I/O thread in io-http.ts. */
+export abstract class PooledConnection {
   ex: Exchange | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private gone = false;
-  private freed = false;
   private idleUntil = Infinity;
 
-  constructor(private readonly pool: RawHttpPool, private readonly route: RawRoute, host: string, port: number) {
+  constructor(protected readonly pool: RawHttpPool) {}
+
+  /** Still fit to carry a request: not closed, not half-closed by the
+   * server, and not idle past its time. That last check matters under load:
+   * the idle timer fires late when the event loop lags, while the server
+   * (another thread or process) closes on time, and its FIN may not have
+   * been read yet. */
+  usable(): boolean {
+    return !this.gone && this.socketOpen() && performance.now() < this.idleUntil;
+  }
+
+  send(ex: Exchange, head: string): void {
+    this.clearIdle();
+    this.ex = ex;
+    ex.conn = this;
+    this.write(ex, head);
+  }
+
+  idle(ms: number): void {
+    this.idleUntil = performance.now() + ms;
+    this.quiet();
+    this.idleTimer = setTimeout(() => this.destroy(), ms);
+    this.idleTimer.unref();
+  }
+
+  destroy(): void {
+    this.clearIdle();
+    if (!this.gone) {
+      this.gone = true;
+      this.pool.forget(this);
+    }
+    this.shut();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** Acts on a response outcome (httpRead's codes, native-api.ts). */
+  protected outcome(code: number): void {
+    if (code === 0) return;
+    const ex = this.ex!;
+    if (code < 0) {
+      const [status, , , error] = this.result();
+      // closed_early: a cut, not a malformed response (turn.ts words it by
+      // `started`); socket: node:net's words for a socket error (io-http.ts).
+      const cut = /^(closed_early|socket): /.exec(error);
+      this.fail(cut ? error.slice(cut[0].length) : `malformed HTTP response (${error})`, status);
+      return;
+    }
+    const status = code >> 2;
+    this.ex = null;
+    if (status === 200) this.pool.settle(ex, { status, headers: {}, errorText: '', handle: ex.stream });
+    else {
+      const [, flat, body] = this.result();
+      this.pool.settle(ex, { status, headers: headerRecord(flat), errorText: body, handle: -1 });
+    }
+    if (code & 1) this.pool.release(this, code & 2 ? this.result()[4] : -1);
+    else this.destroy();
+  }
+
+  /** Fails the exchange in flight, if any, and drops the connection. */
+  fail(message: string, status?: number): void {
+    const ex = this.ex;
+    if (!ex) return;
+    this.ex = null;
+    const started = (status ?? this.statusSeen()) === 200;
+    this.pool.settle(ex, new DispatchFailure(message, started, false));
+    this.destroy();
+  }
+
+  /** The socket is neither closed nor half-closed. */
+  protected abstract socketOpen(): boolean;
+  /** Writes the request; its response goes to outcome(). */
+  protected abstract write(ex: Exchange, head: string): void;
+  /** Idle: the socket stops keeping the process alive. */
+  protected abstract quiet(): void;
+  /** Closes the socket (idempotent). */
+  protected abstract shut(): void;
+  protected abstract result(): NativeHttpResult;
+  /** The status of the response in flight once its head is complete, else 0. */
+  protected abstract statusSeen(): number;
+}
+
+/** One node:net keep-alive socket and its C++ response framer. */
+class RawConnection extends PooledConnection {
+  readonly socket: net.Socket;
+  private readonly framer: number;
+  private freed = false;
+
+  constructor(pool: RawHttpPool, private readonly route: RawRoute, host: string, port: number) {
+    super(pool);
     this.framer = route.addon.httpOpen(route.engine);
     this.socket = net.connect({
       host,
@@ -88,19 +179,11 @@ class RawConnection {
     this.socket.on('close', () => this.onClose());
   }
 
-  /** Still fit to carry a request: not closed, not half-closed by the
-   * server, and not idle past its time. That last check matters under load:
-   * the idle timer fires late when the event loop lags, while the server
-   * (another thread or process) closes on time, and its FIN may not have
-   * been read yet. */
-  usable(): boolean {
-    return !this.gone && !this.socket.destroyed && !this.socket.readableEnded && this.socket.writable && performance.now() < this.idleUntil;
+  protected socketOpen(): boolean {
+    return !this.socket.destroyed && !this.socket.readableEnded && this.socket.writable;
   }
 
-  send(ex: Exchange, head: string): void {
-    this.clearIdle();
-    this.ex = ex;
-    ex.conn = this;
+  protected write(ex: Exchange, head: string): void {
     this.route.addon.httpBegin(this.route.engine, this.framer, ex.stream);
     this.socket.ref();
     this.socket.cork();
@@ -109,30 +192,16 @@ class RawConnection {
     this.socket.uncork();
   }
 
-  idle(ms: number): void {
-    this.idleUntil = performance.now() + ms;
+  protected quiet(): void {
     this.socket.unref();
-    this.idleTimer = setTimeout(() => this.destroy(), ms);
-    this.idleTimer.unref();
   }
 
-  destroy(): void {
-    this.clearIdle();
-    if (!this.gone) {
-      this.gone = true;
-      this.pool.forget(this);
-    }
+  protected shut(): void {
     this.socket.destroy();
   }
 
-  private clearIdle(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-  }
-
   private onRead(n: number, buf: Uint8Array): boolean {
-    const ex = this.ex;
-    if (!ex) {
+    if (!this.ex) {
       // Bytes nobody asked for: the connection is out of step; drop it.
       this.destroy();
       return true;
@@ -162,41 +231,17 @@ class RawConnection {
     this.route.addon.httpClose(this.route.engine, this.framer);
   }
 
-  /** Acts on an httpRead / httpEof outcome (native-api.ts). */
-  private outcome(code: number): void {
-    if (code === 0) return;
-    const ex = this.ex!;
-    if (code < 0) {
-      const [status, , , error] = this.result();
-      // closed_early: a cut, not a malformed response (turn.ts words it by `started`).
-      this.fail(error.startsWith('closed_early: ') ? error.slice(14) : `malformed HTTP response (${error})`, status);
-      return;
-    }
-    const status = code >> 2;
-    this.ex = null;
-    if (status === 200) this.pool.settle(ex, { status, headers: {}, errorText: '', handle: ex.stream });
-    else {
-      const [, flat, body] = this.result();
-      this.pool.settle(ex, { status, headers: headerRecord(flat), errorText: body, handle: -1 });
-    }
-    if (code & 1) this.pool.release(this, code & 2 ? this.result()[4] : -1);
-    else this.destroy();
-  }
-
-  private result(): ReturnType<NativeAddon['httpResult']> {
+  protected result(): NativeHttpResult {
     return this.route.addon.httpResult(this.route.engine, this.framer);
   }
 
-  /** Fails the exchange in flight, if any, and drops the connection. */
-  fail(message: string, status?: number): void {
-    const ex = this.ex;
-    if (!ex) return;
-    this.ex = null;
-    const started = (status ?? (this.freed ? 0 : this.result()[0])) === 200;
-    this.pool.settle(ex, new DispatchFailure(message, started, false));
-    this.destroy();
+  protected statusSeen(): number {
+    return this.freed ? 0 : this.result()[0];
   }
 }
+
+/** Opens a pooled connection to host:port (the pool's socket kind). */
+export type Connector = (pool: RawHttpPool, host: string, port: number) => PooledConnection;
 
 /** undici's header record: lowercased names, a repeated name as an array. */
 function headerRecord(flat: readonly string[]): DispatchedTurn['headers'] {
@@ -211,8 +256,9 @@ function headerRecord(flat: readonly string[]): DispatchedTurn['headers'] {
 
 /** A small per-endpoint pool of raw keep-alive connections. */
 export class RawHttpPool implements TurnTransport {
-  readonly route = 'raw' as const;
-  private readonly idleConns: RawConnection[] = [];
+  /** 'raw': node:net sockets; 'io': the addon's I/O thread (io-http.ts). */
+  readonly route: 'raw' | 'io';
+  private readonly idleConns: PooledConnection[] = [];
   private readonly queue: Exchange[] = [];
   private open = 0;
   private busy = 0;
@@ -222,7 +268,12 @@ export class RawHttpPool implements TurnTransport {
   private readonly port: number;
   private readonly headPrefix: string;
 
-  constructor(private readonly raw: RawRoute, origin: URL, path: string, headers: readonly string[], private readonly opts: RawPoolOptions) {
+  private readonly connect: Connector;
+
+  /** `connect`: the I/O thread's connector (io-http.ts); without it, node:net. */
+  constructor(private readonly raw: RawRoute, origin: URL, path: string, headers: readonly string[], private readonly opts: RawPoolOptions, connect?: Connector) {
+    this.route = connect ? 'io' : 'raw';
+    this.connect = connect ?? ((pool, host, port) => new RawConnection(pool, raw, host, port));
     this.host = origin.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(origin.port || 80);
     let head = `POST ${path} HTTP/1.1\r\nhost: ${origin.host}\r\nconnection: keep-alive\r\n`;
@@ -248,7 +299,7 @@ export class RawHttpPool implements TurnTransport {
     });
   }
 
-  private take(): RawConnection | null {
+  private take(): PooledConnection | null {
     while (this.idleConns.length > 0) {
       const c = this.idleConns.pop()!;
       if (c.usable()) return c;
@@ -256,10 +307,10 @@ export class RawHttpPool implements TurnTransport {
     }
     if (this.open >= this.opts.connections) return null;
     this.open++;
-    return new RawConnection(this, this.raw, this.host, this.port);
+    return this.connect(this, this.host, this.port);
   }
 
-  private start(conn: RawConnection, ex: Exchange): void {
+  private start(conn: PooledConnection, ex: Exchange): void {
     ex.stream = this.raw.streams.open(ex.engineOpts);
     conn.send(ex, `${this.headPrefix}content-length: ${ex.req.body.length}\r\n\r\n`);
   }
@@ -292,7 +343,7 @@ export class RawHttpPool implements TurnTransport {
   }
 
   /** A connection whose response ended cleanly: the next queued request, or idle. */
-  release(conn: RawConnection, hintMs: number): void {
+  release(conn: PooledConnection, hintMs: number): void {
     const next = this.queue.shift();
     if (next) {
       this.start(conn, next);
@@ -313,7 +364,7 @@ export class RawHttpPool implements TurnTransport {
   }
 
   /** A connection is gone: take it out of the counts, open another for a waiting request. */
-  forget(conn: RawConnection): void {
+  forget(conn: PooledConnection): void {
     this.open--;
     const i = this.idleConns.indexOf(conn);
     if (i >= 0) this.idleConns.splice(i, 1);

@@ -17,6 +17,7 @@ import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
 import { CLIENT_KEEP_ALIVE_MS } from '../backends/keep-alive';
 import { DispatchFailure, UndiciTransport, type TurnTransport } from './engine-dispatch';
 import { RawHttpPool, rawHeadersOk } from './raw-http';
+import { ioConnector } from './io-http';
 import { NativeStreamEngine } from '../extract/native-engine';
 import { streamedBodyBytes } from './request-body';
 
@@ -124,10 +125,20 @@ function timingFrom(sentAt: number, end: number, r: StreamResult): TurnTiming {
 const undiciPool = (): typeof UndiciPool => require('undici/lib/dispatcher/pool') as typeof UndiciPool;
 
 /** 'auto': with the C++ engine, a plain http: endpoint is reached over raw
- * sockets with C++ response framing (raw-http.ts); https:, the TypeScript
- * twin, or 'undici' asked for (tests, the bench) go through undici's
- * dispatcher (engine-dispatch.ts). */
-export type TurnRoute = 'auto' | 'undici';
+ * sockets with C++ response framing (raw-http.ts), read by the socket kind
+ * rawSocketKind() names; https:, the TypeScript twin, or 'undici' asked for
+ * (tests, the bench) go through undici's dispatcher (engine-dispatch.ts).
+ * 'net' and 'io' ask for one raw socket kind (tests, the bench); 'io'
+ * falls back to 'net' where the addon has no I/O thread. */
+export type TurnRoute = 'auto' | 'undici' | 'net' | 'io';
+
+/** The raw route's socket kind under 'auto': TCE_RAW_SOCKETS=io|net, else
+ * the default (docs/backends.md, "The raw route's sockets"). */
+export function rawSocketKind(env: NodeJS.ProcessEnv = process.env): 'io' | 'net' {
+  const v = env.TCE_RAW_SOCKETS;
+  return v === 'io' || v === 'net' ? v : DEFAULT_RAW_SOCKETS;
+}
+const DEFAULT_RAW_SOCKETS: 'io' | 'net' = 'net';
 
 /** The native hot path: the stream engine fed from the HTTP layer without
  * body streams (raw-http.ts or engine-dispatch.ts), the body from cached
@@ -143,8 +154,10 @@ export class NativeChatClient implements ChatClient {
     this.path = `${u.pathname.replace(/\/$/, '')}/chat/completions`;
     this.headers = ['content-type', 'application/json', 'authorization', `Bearer ${endpoint.apiKey}`, 'accept', 'text/event-stream'];
     // Both routes keep idle sockets below vLLM's idle close: src/backends/keep-alive.ts.
-    if (route === 'auto' && u.protocol === 'http:' && engine instanceof NativeStreamEngine && rawHeadersOk(this.headers)) {
-      this.transport = new RawHttpPool({ ...engine.binding, streams: engine }, u, this.path, this.headers, { connections, keepAliveMs: CLIENT_KEEP_ALIVE_MS });
+    if (route !== 'undici' && u.protocol === 'http:' && engine instanceof NativeStreamEngine && rawHeadersOk(this.headers)) {
+      const raw = { ...engine.binding, streams: engine };
+      const kind = route === 'auto' ? rawSocketKind() : route;
+      this.transport = new RawHttpPool(raw, u, this.path, this.headers, { connections, keepAliveMs: CLIENT_KEEP_ALIVE_MS }, kind === 'io' ? ioConnector(raw) ?? undefined : undefined);
     } else {
       this.transport = new UndiciTransport(new (undiciPool())(u.origin, { connections, pipelining: 1, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS }), engine, batcher);
     }

@@ -13,6 +13,10 @@
 
 namespace tce {
 
+/** A non-200 response's body is kept for the error message up to this size
+ * (the rest is framed and dropped). */
+constexpr size_t kMaxErrorBody = 1 << 20;
+
 struct HttpLimits {
   /** Status line + headers (and, separately, trailers), as Node's default --max-http-header-size. */
   size_t max_head = 16 * 1024;

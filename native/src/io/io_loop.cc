@@ -1,0 +1,441 @@
+#include "io/io_loop.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#ifdef __linux__
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#endif
+
+namespace tce {
+
+namespace {
+
+constexpr size_t kReadBuffer = 64 * 1024;
+constexpr int kMaxEvents = 256;
+
+// node:net's words for a socket error ("connect ECONNREFUSED 127.0.0.1:80").
+std::string ErrName(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  if (const char* n = strerrorname_np(err)) return n;
+#endif
+  return std::strerror(err);
+}
+
+}  // namespace
+
+void IoConn::Body(const char* p, size_t n) {
+  if (res.status() == 200) {
+    // One entry per span, as the node:net route feeds them (the engine
+    // accounts tokens per feed).
+    body.append(p, n);
+    ends.push_back(body.size());
+    times.push_back(now);
+  } else if (error_body.size() < kMaxErrorBody) {
+    error_body.append(p, std::min(n, kMaxErrorBody - error_body.size()));
+  }
+}
+
+double IoLoop::MonoMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+IoLoop::IoLoop(std::function<void()> wake, double perf_offset_ms) : wake_(std::move(wake)), offset_(perf_offset_ms), buf_(kReadBuffer) {}
+
+IoLoop::~IoLoop() { Stop(); }
+
+bool IoLoop::Quiet() {
+  std::lock_guard<std::mutex> l(mu_);
+  return busy_ == 0 && events_.empty();
+}
+
+std::shared_ptr<IoConn> IoLoop::Get(uint32_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second;
+}
+
+void IoLoop::With(uint32_t id, const std::function<void(IoConn*)>& f) {
+  std::shared_ptr<IoConn> c = Get(id);
+  if (!c) return f(nullptr);
+  std::lock_guard<std::mutex> l(c->mu);
+  f(c.get());
+}
+
+uint32_t IoLoop::Open() {
+  std::lock_guard<std::mutex> l(mu_);
+  uint32_t id = next_++;
+  if (next_ == 0) next_ = 1;
+  auto c = std::make_shared<IoConn>();
+  c->id = id;
+  conns_[id] = std::move(c);
+  return id;
+}
+
+bool IoLoop::Usable(uint32_t id) {
+  std::shared_ptr<IoConn> c = Get(id);
+  if (!c) return false;
+  std::lock_guard<std::mutex> l(c->mu);
+  return c->sock != IoConn::Sock::kClosed && !c->busy;
+}
+
+int IoLoop::Status(uint32_t id) {
+  std::shared_ptr<IoConn> c = Get(id);
+  if (!c) return 0;
+  std::lock_guard<std::mutex> l(c->mu);
+  return c->res.head_done() ? c->res.status() : 0;
+}
+
+void IoLoop::TakeEvents(std::vector<IoEvent>* out) {
+  std::lock_guard<std::mutex> l(mu_);
+  out->swap(events_);
+  events_.clear();
+  signalled_ = false;
+}
+
+// Called with c->mu held; the wake itself runs after the locks are released (WakeIfNeeded).
+void IoLoop::Post(IoConn* c, IoEventKind kind, int32_t code) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (kind != IoEventKind::kDropped && c->busy) {
+    c->busy = false;
+    busy_--;
+  }
+  events_.push_back({c->id, kind, code});
+  if (!signalled_) signalled_ = need_wake_ = true;
+}
+
+void IoLoop::WakeIfNeeded() {
+  bool w;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    w = need_wake_;
+    need_wake_ = false;
+  }
+  if (w) wake_();
+}
+
+#ifdef __linux__
+
+bool IoLoop::Start(std::string* error) {
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (ep_ < 0 || stop_fd_ < 0) {
+    *error = std::string("epoll/eventfd: ") + std::strerror(errno);
+    return false;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;  // connection ids start at 1
+  epoll_ctl(ep_, EPOLL_CTL_ADD, stop_fd_, &ev);
+  try {
+    thread_ = std::thread([this] { Run(); });
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return false;
+  }
+  running_ = true;
+  return true;
+}
+
+void IoLoop::Stop() {
+  if (running_) {
+    stop_ = true;
+    uint64_t one = 1;
+    ssize_t w = write(stop_fd_, &one, sizeof one);
+    (void)w;
+    thread_.join();
+    running_ = false;
+  }
+  std::unordered_map<uint32_t, std::shared_ptr<IoConn>> conns;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    conns.swap(conns_);
+    busy_ = 0;
+  }
+  for (auto& kv : conns) {
+    std::lock_guard<std::mutex> l(kv.second->mu);
+    CloseFd(kv.second.get());
+  }
+  if (ep_ >= 0) close(ep_);
+  if (stop_fd_ >= 0) close(stop_fd_);
+  ep_ = stop_fd_ = -1;
+}
+
+// Locks: mu_ (the map and the event queue) is held only briefly and never
+// across a syscall; each connection's own mutex covers its socket and
+// state, so the main thread sending on one connection never waits for the
+// reads of others. Order: a connection's mutex, then mu_.
+void IoLoop::Run() {
+  epoll_event evs[kMaxEvents];
+  std::vector<std::pair<std::shared_ptr<IoConn>, uint32_t>> ready;
+  while (!stop_) {
+    int n = epoll_wait(ep_, evs, kMaxEvents, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    ready.clear();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (int i = 0; i < n; i++) {
+        if (evs[i].data.u64 == 0) continue;  // the stop signal: the loop condition ends it
+        auto it = conns_.find(static_cast<uint32_t>(evs[i].data.u64));
+        uint32_t events = evs[i].events;  // epoll_event is packed: copy, not bind
+        if (it != conns_.end()) ready.emplace_back(it->second, events);  // else closed meanwhile
+      }
+    }
+    for (auto& r : ready) {
+      std::lock_guard<std::mutex> l(r.first->mu);
+      Handle(r.first.get(), r.second);  // a connection closed since is kClosed: nothing happens
+    }
+    ready.clear();
+    WakeIfNeeded();
+  }
+}
+
+void IoLoop::Arm(IoConn* c, bool out) {
+  if (c->fd < 0) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (out ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  ev.data.u64 = c->id;
+  epoll_ctl(ep_, EPOLL_CTL_MOD, c->fd, &ev);
+  c->out_armed = out;
+}
+
+void IoLoop::CloseFd(IoConn* c) {
+  if (c->fd >= 0) {
+    if (ep_ >= 0) epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd, nullptr);
+    close(c->fd);
+  }
+  c->fd = -1;
+  c->sock = IoConn::Sock::kClosed;
+  std::string().swap(c->out);
+  c->out_off = 0;
+}
+
+void IoLoop::Fail(IoConn* c, const std::string& error) {
+  bool was_busy = c->busy;
+  int status = c->res.head_done() ? c->res.status() : 0;
+  c->error = error;
+  CloseFd(c);
+  if (was_busy) Post(c, IoEventKind::kFailed, status);
+  // A connect that failed before the first request: that request fails with it (Send).
+  else if (c->used) Post(c, IoEventKind::kDropped, 0);
+}
+
+void IoLoop::Connect(uint32_t id, const std::string& ip, int port) {
+  {
+    std::shared_ptr<IoConn> keep = Get(id);
+    if (!keep) return;
+    std::lock_guard<std::mutex> l(keep->mu);
+    IoConn* c = keep.get();
+    if (c->sock != IoConn::Sock::kNone) return;
+    bool v6 = ip.find(':') != std::string::npos;
+    c->peer = ip + ":" + std::to_string(port);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (v6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(static_cast<uint16_t>(port));
+      if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return Fail(c, "connect EINVAL " + c->peer);
+      len = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(static_cast<uint16_t>(port));
+      if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return Fail(c, "connect EINVAL " + c->peer);
+      len = sizeof *a;
+    }
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Fail(c, "connect " + ErrName(errno) + " " + c->peer);
+    int one = 1, idle = 60;
+    // As node:net's noDelay and keepAlive (60 s initial delay) on the other route.
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    c->fd = fd;
+    int r = connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+    if (r < 0 && errno != EINPROGRESS) {
+      Fail(c, "connect " + ErrName(errno) + " " + c->peer);
+    } else {
+      c->sock = r == 0 ? IoConn::Sock::kOpen : IoConn::Sock::kConnecting;
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
+      ev.data.u64 = c->id;
+      epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+      c->out_armed = true;
+      if (c->sock == IoConn::Sock::kOpen) Flush(c);
+    }
+  }
+  WakeIfNeeded();
+}
+
+void IoLoop::Send(uint32_t id, uint32_t stream, const char* head, size_t head_n, const char* body, size_t body_n) {
+  {
+    std::shared_ptr<IoConn> keep = Get(id);
+    if (!keep) return;
+    std::lock_guard<std::mutex> l(keep->mu);
+    IoConn* c = keep.get();
+    c->res.Reset();
+    c->stream = stream;
+    c->body.clear();
+    c->ends.clear();
+    c->times.clear();
+    c->error_body.clear();
+    if (!c->busy) {
+      std::lock_guard<std::mutex> g(mu_);
+      busy_++;
+    }
+    c->busy = true;
+    c->used = true;
+    if (c->sock == IoConn::Sock::kClosed) {
+      // Its connect failed (the error is kept for this request), or the
+      // server closed it between the caller's Usable() and now: nothing was sent.
+      if (!c->error.empty()) Post(c, IoEventKind::kFailed, 0);
+      else Complete(c, c->res.Eof());
+    } else if (c->sock == IoConn::Sock::kOpen && c->out.size() == c->out_off) {
+      // Written from this thread when the socket takes it whole (the usual
+      // case): no hand-over to the I/O thread, no copy of the body.
+      iovec iov[2] = {{const_cast<char*>(head), head_n}, {const_cast<char*>(body), body_n}};
+      msghdr m{};
+      m.msg_iov = iov;
+      m.msg_iovlen = 2;
+      ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+      if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        Fail(c, "write " + ErrName(errno));
+      } else {
+        size_t done = w < 0 ? 0 : static_cast<size_t>(w);
+        c->out.clear();
+        c->out_off = 0;
+        if (done < head_n) c->out.append(head + done, head_n - done);
+        size_t bdone = done > head_n ? done - head_n : 0;
+        if (bdone < body_n) c->out.append(body + bdone, body_n - bdone);
+        if (!c->out.empty()) Arm(c, true);
+      }
+    } else {
+      c->out.append(head, head_n);
+      c->out.append(body, body_n);
+    }
+  }
+  WakeIfNeeded();
+}
+
+void IoLoop::Close(uint32_t id) {
+  std::shared_ptr<IoConn> c;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    c = std::move(it->second);
+    conns_.erase(it);
+  }
+  std::lock_guard<std::mutex> l(c->mu);
+  if (c->busy) {
+    std::lock_guard<std::mutex> g(mu_);
+    busy_--;
+  }
+  c->busy = false;
+  CloseFd(c.get());
+}
+
+void IoLoop::Flush(IoConn* c) {
+  while (c->out_off < c->out.size()) {
+    ssize_t w = send(c->fd, c->out.data() + c->out_off, c->out.size() - c->out_off, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!c->out_armed) Arm(c, true);
+        return;
+      }
+      return Fail(c, "write " + ErrName(errno));
+    }
+    c->out_off += static_cast<size_t>(w);
+  }
+  std::string().swap(c->out);  // a request can be megabytes (images): give it back
+  c->out_off = 0;
+  if (c->out_armed) Arm(c, false);
+}
+
+void IoLoop::Handle(IoConn* c, uint32_t events) {
+  if (c->sock == IoConn::Sock::kConnecting) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return Fail(c, "connect " + ErrName(err) + " " + c->peer);
+    c->sock = IoConn::Sock::kOpen;
+  }
+  if (c->sock != IoConn::Sock::kOpen) return;
+  if (events & EPOLLOUT) Flush(c);
+  if (c->sock == IoConn::Sock::kOpen && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) Readable(c);
+}
+
+void IoLoop::Readable(IoConn* c) {
+  ssize_t n;
+  do n = read(c->fd, buf_.data(), buf_.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+  if (!c->busy) {
+    // An idle connection: its close, an error or bytes nobody asked for.
+    // Either way it must not carry another request.
+    CloseFd(c);
+    Post(c, IoEventKind::kDropped, 0);
+    return;
+  }
+  if (n < 0) return Fail(c, "read " + ErrName(errno));
+  if (n == 0) return Complete(c, c->res.Eof());
+  c->now = MonoMs() + offset_;
+  Complete(c, c->res.Read(buf_.data(), static_cast<size_t>(n), c));
+}
+
+// After a Read or Eof of the response in flight: nothing yet, done or failed.
+void IoLoop::Complete(IoConn* c, HttpResponse::State st) {
+  if (st == HttpResponse::State::kMore) return;
+  int status = c->res.head_done() ? c->res.status() : 0;
+  if (st == HttpResponse::State::kError) {
+    CloseFd(c);
+    Post(c, IoEventKind::kFailed, status);
+    return;
+  }
+  // A request still being written when its response ended (a server that
+  // answers early) leaves the connection out of step: not reused.
+  bool keep = c->res.keep_alive() && c->sock == IoConn::Sock::kOpen && c->out_off == c->out.size();
+  int32_t code = c->res.status() * 4 + (c->res.keep_alive_hint_ms() >= 0 ? 2 : 0) + (keep ? 1 : 0);
+  if (!keep) CloseFd(c);
+  Post(c, IoEventKind::kDone, code);
+}
+
+#else  // not Linux: no I/O thread; the caller keeps the node:net route.
+
+bool IoLoop::Start(std::string* error) {
+  *error = "the I/O thread needs Linux (epoll)";
+  return false;
+}
+void IoLoop::Stop() {}
+void IoLoop::Run() {}
+void IoLoop::Handle(IoConn*, uint32_t) {}
+void IoLoop::Readable(IoConn*) {}
+void IoLoop::Flush(IoConn*) {}
+void IoLoop::Arm(IoConn*, bool) {}
+void IoLoop::CloseFd(IoConn*) {}
+void IoLoop::Fail(IoConn*, const std::string&) {}
+void IoLoop::Complete(IoConn*, HttpResponse::State) {}
+void IoLoop::Connect(uint32_t, const std::string&, int) {}
+void IoLoop::Send(uint32_t, uint32_t, const char*, size_t, const char*, size_t) {}
+void IoLoop::Close(uint32_t) {}
+
+#endif
+
+}  // namespace tce

@@ -1,0 +1,130 @@
+// The raw http: route's I/O thread (Linux): sockets owned and read by a
+// thread of the addon with its own epoll loop, so that per SSE event the
+// driver pays the kernel's cost (epoll_wait, shared by the sockets ready at
+// once, and one read) and no JavaScript. Responses are framed here with the
+// same HttpResponse as the node:net route; a 200's body is kept as the
+// chunks the reads produced, each with its read time, and handed to the
+// main thread in one piece when the response is complete. The engine is
+// never touched here (it is main-thread only): the binding feeds it the
+// chunks, with their real read times, in one call per turn.
+//
+// Threads: the main thread opens, connects, sends (it writes the request
+// itself when the socket takes it whole) and closes; the I/O thread reads,
+// frames and finishes pending writes. Each holds a connection's own mutex
+// while touching it (the loop's `mu_` guards only the map and the event
+// queue, briefly), and connections are found by id (epoll carries the id,
+// never a pointer), so a connection closed by the main thread while its
+// event was in flight is not found, or found closed.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/http_response.h"
+
+namespace tce {
+
+enum class IoEventKind : uint8_t {
+  kDone = 1,     // the response is complete; code: the outcome (status * 4 + hint 2 + keep-alive 1)
+  kFailed = 2,   // malformed, cut short or a socket error; code: the status seen (0 before the head)
+  kDropped = 3,  // an idle connection closed (by the server, or bytes nobody asked for)
+};
+
+struct IoEvent {
+  uint32_t conn;
+  IoEventKind kind;
+  int32_t code;
+};
+
+/** One connection: its socket, pending output, framer and the response so far. */
+struct IoConn : HttpBodySink {
+  enum class Sock : uint8_t { kNone, kConnecting, kOpen, kClosed };
+  std::mutex mu;          // everything below, and the socket's I/O
+  uint32_t id = 0;
+  int fd = -1;
+  Sock sock = Sock::kNone;
+  bool busy = false;      // a request is in flight (from Send to its event)
+  bool used = false;      // a request was sent on it
+  bool out_armed = false; // EPOLLOUT is in the socket's epoll mask
+  std::string out;        // request bytes not yet written
+  size_t out_off = 0;
+  std::string peer;       // "ip:port", for error messages
+  HttpResponse res;
+  uint32_t stream = 0;    // the engine stream a 200 body feeds (bound by the caller)
+  double now = 0;         // the current read's time (performance.now() ms)
+  // A 200 body: chunk i is body[ends[i-1], ends[i]) read at times[i].
+  std::string body;
+  std::vector<size_t> ends;
+  std::vector<double> times;
+  std::string error_body; // a non-200's body, up to kMaxErrorBody
+  std::string error;      // a socket error ("connect ECONNREFUSED 127.0.0.1:80")
+  void Body(const char* p, size_t n) override;
+};
+
+class IoLoop {
+ public:
+  /** `wake` runs on any thread when events wait and none was signalled since
+   * the last TakeEvents. perf_offset_ms maps CLOCK_MONOTONIC to the caller's clock. */
+  IoLoop(std::function<void()> wake, double perf_offset_ms);
+  ~IoLoop();
+  bool Start(std::string* error);
+  /** Stops and joins the thread, closes every socket. Idempotent. */
+  void Stop();
+  bool running() const { return running_; }
+
+  uint32_t Open();
+  /** A non-blocking connect to a numeric address; a failure arrives as an event. */
+  void Connect(uint32_t id, const std::string& ip, int port);
+  /** Sends a request on `id` (queued until connected); a 200 body is kept for `stream`. */
+  void Send(uint32_t id, uint32_t stream, const char* head, size_t head_n, const char* body, size_t body_n);
+  /** Still fit to carry a request: its socket not closed (or not yet opened). */
+  bool Usable(uint32_t id);
+  /** The status of the response in flight once its head is complete, else 0. */
+  int Status(uint32_t id);
+  void Close(uint32_t id);
+  void TakeEvents(std::vector<IoEvent>* out);
+  /** No request in flight and no completion waiting to be taken. */
+  bool Quiet();
+  /** Runs f on a connection under the lock (nullptr when unknown). */
+  void With(uint32_t id, const std::function<void(IoConn*)>& f);
+  /** CLOCK_MONOTONIC in ms. */
+  static double MonoMs();
+
+ private:
+  void Run();
+  void Handle(IoConn* c, uint32_t events);
+  void Readable(IoConn* c);
+  void Flush(IoConn* c);
+  void Arm(IoConn* c, bool out);
+  void CloseFd(IoConn* c);
+  void Post(IoConn* c, IoEventKind kind, int32_t code);
+  void Fail(IoConn* c, const std::string& error);
+  void Complete(IoConn* c, HttpResponse::State st);
+  void WakeIfNeeded();
+  std::shared_ptr<IoConn> Get(uint32_t id);
+
+  std::function<void()> wake_;
+  double offset_;
+  int ep_ = -1;
+  int stop_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  bool running_ = false;
+  std::mutex mu_;
+  std::unordered_map<uint32_t, std::shared_ptr<IoConn>> conns_;
+  uint32_t next_ = 1;
+  size_t busy_ = 0;
+  std::vector<IoEvent> events_;
+  bool signalled_ = false;
+  bool need_wake_ = false;
+  std::vector<char> buf_;
+};
+
+}  // namespace tce

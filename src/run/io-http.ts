@@ -1,0 +1,133 @@
+// The raw route with its sockets read by the addon's I/O thread (Linux;
+// native/src/io/io_loop.h): the thread connects, reads and frames each
+// response with the same C++ framer as the node:net route and keeps a 200's
+// body chunks with their read times; completions come back in batches (one
+// callback for every response completed since the last), and one addon call
+// feeds a whole body into its engine stream, each chunk with the time it
+// was read. Per SSE event no JavaScript runs and node's read path (libuv
+// callback, stream machinery) is gone: what is left is the kernel's epoll
+// and read. The pool's rules (keep-alive, idle close, deadlines, failures)
+// are raw-http.ts's, shared by both routes.
+//
+// Where the thread is unavailable (not Linux, no thread) ioConnector
+// returns null and the client keeps the node:net route.
+import dns from 'node:dns';
+import net from 'node:net';
+import type { NativeAddon, NativeHttpResult, NativeIoLoop } from '../native/native-api';
+import { type Connector, type Exchange, PooledConnection, type RawHttpPool, type RawRoute } from './raw-http';
+
+const EVENT_DONE = 1;
+const EVENT_FAILED = 2;
+
+/** One loop (one thread) per addon instance, shared by every pool of the
+ * process (or worker): created on first use, stopped at exit by the addon. */
+interface SharedLoop {
+  loop: NativeIoLoop;
+  conns: Map<number, IoConnection>;
+}
+const loops = new WeakMap<NativeAddon, SharedLoop | string>();
+
+function sharedLoop(addon: NativeAddon): SharedLoop | string {
+  let s = loops.get(addon);
+  if (s !== undefined) return s;
+  const conns = new Map<number, IoConnection>();
+  const loop = typeof addon.ioLoop === 'function' ? addon.ioLoop((ev) => dispatch(conns, ev), performance.now()) : 'the addon has no I/O thread (an older build)';
+  s = typeof loop === 'string' ? loop : { loop, conns };
+  loops.set(addon, s);
+  return s;
+}
+
+/** A batch of completions: [conn, kind, code] triples. */
+function dispatch(conns: Map<number, IoConnection>, ev: Float64Array): void {
+  for (let i = 0; i + 2 < ev.length; i += 3) {
+    const c = conns.get(ev[i]!);
+    if (!c) continue; // closed here meanwhile (a deadline)
+    try {
+      c.onEvent(ev[i + 1]!, ev[i + 2]!);
+    } catch (e) {
+      // Only a broken invariant throws here: fail that request, not the process.
+      c.fail(`HTTP framing failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Why the I/O thread is not available here, or null when it is. */
+export function ioUnavailable(addon: NativeAddon): string | null {
+  const s = sharedLoop(addon);
+  return typeof s === 'string' ? s : null;
+}
+
+/** The connector for RawHttpPool's I/O-thread route, or null when this
+ * process has no I/O thread (the caller keeps the node:net route). */
+export function ioConnector(route: RawRoute): Connector | null {
+  const s = sharedLoop(route.addon);
+  if (typeof s === 'string') return null;
+  return (pool, host, port) => new IoConnection(pool, route, s, host, port);
+}
+
+/** A connection whose socket the I/O thread owns. */
+class IoConnection extends PooledConnection {
+  private readonly id: number;
+  private closed = false;
+
+  constructor(pool: RawHttpPool, private readonly route: RawRoute, private readonly shared: SharedLoop, host: string, port: number) {
+    super(pool);
+    this.id = route.addon.ioOpen(shared.loop);
+    shared.conns.set(this.id, this);
+    // The thread connects to a numeric address; a name is resolved here
+    // first (a request sent meanwhile waits in the thread).
+    if (net.isIP(host)) route.addon.ioConnect(shared.loop, this.id, host, port);
+    else {
+      dns.lookup(host, (err, address) => {
+        if (this.closed) return;
+        if (err) {
+          this.fail(`getaddrinfo ${(err as NodeJS.ErrnoException).code ?? err.message} ${host}`);
+          this.destroy();
+        } else route.addon.ioConnect(shared.loop, this.id, address, port);
+      });
+    }
+  }
+
+  onEvent(kind: number, code: number): void {
+    if (kind === EVENT_DONE) {
+      if (!this.ex) return this.destroy();
+      if (code >> 2 === 200) this.route.addon.ioTake(this.shared.loop, this.route.engine, this.id);
+      this.outcome(code);
+    } else if (kind === EVENT_FAILED) {
+      if (this.ex) this.outcome(-1);
+      this.destroy();
+    } else {
+      // An idle socket the server closed (or that got bytes nobody asked for);
+      // never one carrying a request, but if it were, that request fails.
+      this.fail('other side closed');
+      this.destroy();
+    }
+  }
+
+  protected socketOpen(): boolean {
+    return !this.closed && this.route.addon.ioUsable(this.shared.loop, this.id);
+  }
+
+  protected write(ex: Exchange, head: string): void {
+    this.route.addon.ioSend(this.shared.loop, this.id, ex.stream, head, ex.req.body);
+  }
+
+  protected quiet(): void {
+    // The addon keeps the process alive only while requests are in flight.
+  }
+
+  protected shut(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.shared.conns.delete(this.id);
+    this.route.addon.ioClose(this.shared.loop, this.id);
+  }
+
+  protected result(): NativeHttpResult {
+    return this.route.addon.ioResult(this.shared.loop, this.id);
+  }
+
+  protected statusSeen(): number {
+    return this.closed ? 0 : this.route.addon.ioStatus(this.shared.loop, this.id);
+  }
+}

@@ -1,0 +1,188 @@
+// The raw route with its sockets read by the addon's I/O thread
+// (src/run/io-http.ts, native/src/io/io_loop.cc): the raw route's
+// behaviours (test/helpers/raw-http-cases.ts, as test 6g for node:net),
+// then what is the thread's own: token times are the reads' times, many
+// streams at once, request bodies of megabytes (partial writes), bodies
+// delimited by the close, and a process or worker that ends with the
+// thread running, idle or stopped.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { createStreamEngine } from '../src/extract/engine';
+import type { NativeStreamEngine } from '../src/extract/native-engine';
+import { requireNative } from '../src/native/loader';
+import { ioUnavailable } from '../src/run/io-http';
+import { BODY, CHUNKED_200, EVENTS, HEAD_200, OPTS, chunked, client, essence, rawPool, rawRouteTests, sse, turn, withServer } from './helpers/raw-http-cases';
+
+if (process.platform === 'linux') assert.equal(ioUnavailable(requireNative()), null, 'Linux has the I/O thread');
+
+rawRouteTests('io');
+
+test('token times are the reads\' own times: monotone, inside the request, one per paced event', async () => {
+  // Eight content events, each its own chunk, 15 ms apart.
+  const paced = [sse({ role: 'assistant', content: '' }), ...Array.from({ length: 8 }, (_, i) => sse({ content: `w${i} ` })), 'data: [DONE]\n\n'];
+  await withServer((s) => {
+    s.write(`${HEAD_200}transfer-encoding: chunked\r\n\r\n`);
+    paced.forEach((e, i) => setTimeout(() => s.write(i === paced.length - 1 ? chunked([e], false) : chunked([e], false).slice(0, -5)), 15 * (i + 1)));
+  }, async (srv) => {
+    const c = client(srv.url, 'io');
+    const t0 = performance.now();
+    const o = await turn(c);
+    const t1 = performance.now();
+    await c.close();
+    assert.equal(o.status, 'ok', o.error ?? '');
+    assert.equal(o.result!.text, 'w0 w1 w2 w3 w4 w5 w6 w7 ');
+    const times = [...o.result!.chunkTimesMs];
+    assert.equal(times.length, 8, 'one time per content event read');
+    // Each event its own read and time (the server's timers drift under load: no exact gaps).
+    for (let i = 1; i < times.length; i++) assert.ok(times[i]! > times[i - 1]!, `paced reads, each its own time: ${times.join(', ')}`);
+    assert.ok(times[7]! - times[0]! >= 50, `the reads span the server's pacing (~105 ms): ${times[7]! - times[0]!} ms`);
+    assert.ok(times[0]! > t0 && times[7]! < t1, `within the request: ${t0} < ${times[0]} .. ${times[7]} < ${t1}`);
+    assert.ok(o.timing!.ttftMs! >= 20, `ttft ${o.timing!.ttftMs}`);
+  });
+});
+
+test('many streams at once: 300 turns over 32 sockets, each as undici reads it', async () => {
+  const parts = EVENTS.map((e) => chunked([e], false).slice(0, -5));
+  await withServer((s) => {
+    // Paced: one event per loop turn, interleaved across sockets.
+    s.write(`${HEAD_200}transfer-encoding: chunked\r\n\r\n`);
+    let i = 0;
+    const next = (): void => {
+      if (i < parts.length) s.write(parts[i++]!);
+      else return void s.write('0\r\n\r\n');
+      setImmediate(next);
+    };
+    setImmediate(next);
+  }, async (srv) => {
+    const io = client(srv.url, 'io', 32);
+    const und = client(srv.url, 'undici');
+    const want = essence(await turn(und));
+    await und.close();
+    const out = await Promise.all(Array.from({ length: 300 }, () => turn(io)));
+    await io.close();
+    for (const o of out) assert.deepEqual(essence(o), want);
+    assert.ok(srv.sockets <= 33, `at most 32 io sockets (+1 undici), saw ${srv.sockets}`);
+  });
+});
+
+test('a request body of megabytes goes out whole (partial writes), and a body delimited by the close', async () => {
+  const big = crypto.randomBytes(6 * 1024 * 1024);
+  const got: Buffer[] = [];
+  const server = net.createServer((s) => {
+    let buf = Buffer.alloc(0);
+    s.on('error', () => undefined);
+    // Reads slowly at first, so the client's socket buffer fills.
+    s.pause();
+    setTimeout(() => s.resume(), 100);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const len = Number(/content-length: (\d+)/i.exec(buf.subarray(0, end).toString())![1]);
+      if (buf.length < end + 4 + len) return;
+      got.push(buf.subarray(end + 4, end + 4 + len));
+      buf = buf.subarray(end + 4 + len);
+      s.end(`${HEAD_200}\r\n${BODY}`); // no length: the close ends it
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const port = (server.address() as net.AddressInfo).port;
+    const engine = createStreamEngine('native') as NativeStreamEngine;
+    const pool = rawPool('io', engine, new URL(`http://127.0.0.1:${port}/v1`), '/v1/chat/completions', ['content-type', 'application/json'], { connections: 2, keepAliveMs: 4000 });
+    for (let i = 0; i < 2; i++) {
+      const r = await pool.send({ path: '/v1/chat/completions', headers: [], body: big, timeoutMs: 10_000 }, OPTS);
+      assert.equal(r.status, 200);
+      const res = engine.finish(r.handle);
+      assert.equal(res.sawDone, true);
+      assert.equal(res.toolCalls.length, 1);
+    }
+    await pool.close();
+    assert.equal(got.length, 2);
+    for (const g of got) assert.ok(g.equals(big), 'the body arrived byte for byte');
+  } finally {
+    server.close();
+  }
+});
+
+/** `io(url)`: a client on the I/O thread's route; `turn(c, deadlineMs?)`. */
+const PRELUDE = `const path = require('path'); const dist = ${JSON.stringify(path.join(__dirname, '..'))};
+    const { createStreamEngine } = require(path.join(dist, 'src/extract/engine'));
+    const { FeedBatcher } = require(path.join(dist, 'src/run/feed-batcher'));
+    const { NativeChatClient } = require(path.join(dist, 'src/run/turn'));
+    const io = (url) => { const e = createStreamEngine('native'); const c = new NativeChatClient({ role: 'verifier_8b', baseUrl: url, apiKey: 'k', model: 'm' }, e, new FeedBatcher(e), 2, 'io'); if (c.route !== 'io') throw new Error('not io'); return c; };
+    const turn = (c, ms = 60000) => c.turn([{ role: 'user', content: 'x' }], { tools: [], toolNames: [], parseMode: 'client', maxTokens: 8, temperature: 0, seed: 1 }, { knownTools: [], answerKind: 'verify' }, { max: 0, baseDelayMs: 0, maxDelayMs: 0, requestTimeoutMs: ms });
+  `;
+
+/** Runs PRELUDE + `code` in a fresh node (asynchronously: the test's server is in this process). */
+async function child(code: string, timeoutMs = 20_000): Promise<{ status: number | null; signal: string | null; out: string; ms: number }> {
+  const t0 = Date.now();
+  const p = spawn(process.execPath, ['-e', PRELUDE + code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+  const [status, signal] = await new Promise<[number | null, string | null]>((r) => p.once('close', (c, s) => r([c, s])));
+  clearTimeout(timer);
+  return { status, signal, out, ms: Date.now() - t0 };
+}
+
+test('process exit with the thread running, idle, stopped, or in a worker: no crash, no hang', async () => {
+  // The server is in this process: the children's turns wait on it.
+  await withServer((s, n) => { if (n % 2 === 0) s.write(CHUNKED_200); /* odd requests never answered */ }, async (srv) => {
+    const url = JSON.stringify(srv.url);
+    // A turn done, the client left open: the idle socket does not keep the process up.
+    // Turns one after another, the client left open: each completion holds
+    // the process until delivered (even one that completes on the thread
+    // before ioSend returns), the idle socket does not keep it up.
+    const idle = await withServer((s) => s.write(CHUNKED_200), (always) => child(`const c = io(${JSON.stringify(always.url)});
+      (async () => { let ok = 0; for (let i = 0; i < 40; i++) ok += (await turn(c)).status === 'ok' ? 1 : 0; console.log('turns ok', ok); })();`));
+    assert.deepEqual([idle.status, idle.signal], [0, null], idle.out);
+    assert.match(idle.out, /turns ok 40/);
+    assert.ok(idle.ms < 10_000, `exited on its own (${idle.ms} ms)`);
+    // process.exit() while a request is in flight on the thread.
+    const busy = await child(`const c = io(${url}); turn(c).then(() => turn(c)); setTimeout(() => { console.log('exiting'); process.exit(0); }, 300);`);
+    assert.deepEqual([busy.status, busy.signal], [0, null], busy.out);
+    assert.match(busy.out, /exiting/);
+    // A request in flight keeps the process up until its deadline ends it.
+    const waits = await child(`const c = io(${url}); turn(c).then(() => turn(c, 400)).then((o) => console.log('second', o.status));`);
+    assert.deepEqual([waits.status, waits.signal], [0, null], waits.out);
+    assert.match(waits.out, /second timeout/);
+    // A worker whose environment ends with a request in flight, then the process goes on.
+    const workerCode = `${PRELUDE}
+      const c = io(${url});
+      turn(c).then((o) => { require('worker_threads').parentPort.postMessage(c.route + ' ' + o.status); turn(c); });`;
+    const worker = await child(`const { Worker } = require('worker_threads');
+      const w = new Worker(${JSON.stringify(workerCode)}, { eval: true });
+      w.once('message', (m) => { console.log('worker', m); setTimeout(() => w.terminate().then((code) => console.log('terminated', code)), 100); });`);
+    assert.deepEqual([worker.status, worker.signal], [0, null], worker.out);
+    assert.match(worker.out, /worker io ok[\s\S]*terminated 1/);
+  });
+});
+
+test('a stopped loop: calls on it throw, requests in flight are dropped, nothing crashes', async () => {
+  const addon = requireNative();
+  const events: number[] = [];
+  const loop = addon.ioLoop((ev) => events.push(...ev), performance.now());
+  assert.notEqual(typeof loop, 'string');
+  if (typeof loop === 'string') return;
+  await withServer(() => undefined, async (srv) => {
+    const u = new URL(srv.url);
+    const conn = addon.ioOpen(loop);
+    addon.ioConnect(loop, conn, u.hostname, Number(u.port));
+    addon.ioSend(loop, conn, 0, 'POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n', Buffer.from('{}'));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(addon.ioStatus(loop, conn), 0, 'no head yet');
+    addon.ioStop(loop);
+    assert.throws(() => addon.ioOpen(loop), /stopped/);
+    assert.throws(() => addon.ioSend(loop, conn, 0, 'x', Buffer.alloc(0)), /stopped/);
+    assert.deepEqual(events, [], 'nothing was completed');
+  });
+  assert.throws(() => addon.ioTake(loop, (createStreamEngine('native') as NativeStreamEngine).binding.engine, 1), /I\/O loop is stopped/);
+  assert.throws(() => addon.ioOpen({} as never), /I\/O loop/);
+});
