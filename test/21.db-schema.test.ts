@@ -176,3 +176,26 @@ test('migration 12 keeps every row of a populated database, its ids and counters
     db.close();
   }
 });
+
+test('opening a database of migration 11 rebuilds its run tables once and gives the old pages back (VACUUM)', () => {
+  const file = path.join(tmpDir(), 'v11.db');
+  const raw = new Database(file);
+  for (const m of MIGRATIONS.filter((x) => x.version <= 11)) raw.exec(m.sql);
+  raw.pragma('user_version = 11');
+  const filler = 'x'.repeat(200);
+  raw.transaction(() => {
+    raw.prepare(`INSERT INTO experiments (experiment_id, condition_name, pipeline) VALUES ('e1', 'baseline', 'A')`).run();
+    const p = raw.prepare(`INSERT INTO predictions (experiment_id, sample_id, final_error) VALUES ('e1', ?, ?)`);
+    const t = raw.prepare(`INSERT INTO turns (experiment_id, sample_id, turn_index, stage, status, error) VALUES ('e1', ?, 0, 'predict', 'ok', ?)`);
+    for (let i = 0; i < 3000; i++) { p.run(i, filler); t.run(i, filler); }
+  })();
+  raw.close();
+  const db = openDb(file);
+  try {
+    assert.equal(db.pragma('user_version', { simple: true }), latestSchemaVersion());
+    assert.equal(db.pragma('freelist_count', { simple: true }), 0);
+    assert.deepEqual(db.prepare(`SELECT (SELECT count(*) FROM predictions) AS p, (SELECT count(*) FROM turns) AS t`).get(), { p: 3000, t: 3000 });
+  } finally {
+    db.close();
+  }
+});

@@ -29,14 +29,27 @@ export function migrate(db: DB, file = db.name): number {
   if (current > latest) {
     throw new TceError('DB_TOO_NEW', `${file}: schema version ${current} was written by a newer tce (this one knows up to ${latest})`, 'upgrade tce, or use another --db');
   }
+  let rebuilt = false;
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
     })();
+    rebuilt ||= m.compact === true;
   }
+  // A migration that rebuilt tables leaves their old pages free (a default
+  // run's database: 156 -> 190 MB, 50 MB of it free): the file is rewritten
+  // once, now. A new database has next to nothing to give back.
+  if (rebuilt && !db.inTransaction && freeShare(db) >= COMPACT_FREE_SHARE) db.exec('VACUUM');
   return latestSchemaVersion();
+}
+
+/** The share of free pages from which a migration's rebuild is compacted. */
+const COMPACT_FREE_SHARE = 1 / 8;
+
+function freeShare(db: DB): number {
+  return (db.pragma('freelist_count', { simple: true }) as number) / Math.max(1, db.pragma('page_count', { simple: true }) as number);
 }
 
 export function openDb(file: string, opts: OpenOptions = {}): DB {

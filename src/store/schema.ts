@@ -115,6 +115,8 @@ export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /** It rebuilds tables: the old copies' pages are left free (see migrate). */
+  compact?: true;
 }
 
 // Migration 2 adds tce's own columns and tables, derived from the run
@@ -312,6 +314,7 @@ const TEXT_MIGRATIONS: Migration[] = [
       ...REKEYED.map(([t, layout]) => rebuildTableSql(t, 12, layout)),
       ...REKEYED.map(([t]) => fullViewSql(t, 12)),
     ].join('\n'),
+    compact: true,
   },
 ];
 
