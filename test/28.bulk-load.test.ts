@@ -7,7 +7,7 @@ import { openDb, type DB } from '../src/store/db';
 import { openRunWriter } from '../src/store/run-writer';
 import { listRunDirs } from '../src/store/run-reader';
 import { loadRuns } from '../src/store/bulk-load';
-import { vacuumInWorker } from '../src/store/vacuum';
+import { INLINE_VACUUM_MAX_BYTES, vacuumDb, vacuumInWorker } from '../src/store/vacuum';
 import { workerSource } from '../src/store/batch-source';
 import { StreamLoad } from '../src/store/stream-load';
 import { LoadThread } from '../src/store/load-thread';
@@ -203,6 +203,36 @@ test('a decoding thread that dies is an error, not a hang: flagged at once, unfl
   const t1 = Date.now();
   assert.throws(() => workerSource([['exits']], 900, script).next(), (e: Error & { code?: string }) => e.code === 'LOAD_WORKER' && /no progress for 1 s/.test(e.message));
   assert.ok(Date.now() - t1 >= 900);
+});
+
+test('vacuumDb: a small database is VACUUMed in this thread (done when the call returns), a larger one in a worker thread', async () => {
+  const root = tmpDir();
+  /** A database of about `mib` MiB, all of it free pages once the rows are deleted. */
+  const withFreePages = (name: string, mib: number): string => {
+    const file = path.join(root, name);
+    const db = openDb(file);
+    const row = db.prepare("INSERT INTO run_decisions (kind, decision, details_json) VALUES ('test', 'x', ?)");
+    db.transaction(() => { for (let i = 0; i < mib * 256; i++) row.run(JSON.stringify('x'.repeat(4000))); })();
+    db.exec('DELETE FROM run_decisions');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    return file;
+  };
+  const freePages = (file: string): number => {
+    const db = openDb(file, { readonly: true });
+    try { return db.pragma('freelist_count', { simple: true }) as number; } finally { db.close(); }
+  };
+  const small = withFreePages('small.db', 1);
+  assert.ok(freePages(small) > 100);
+  const inline = vacuumDb(small);
+  assert.equal(freePages(small), 0, 'VACUUMed before the call returned');
+  await inline;
+  const large = withFreePages('large.db', (INLINE_VACUUM_MAX_BYTES >> 20) + 2);
+  const before = freePages(large);
+  const threaded = vacuumDb(large);
+  assert.equal(freePages(large), before, 'left to the worker thread, not done yet when the call returns');
+  await threaded;
+  assert.equal(freePages(large), 0);
 });
 
 test('the load beside the run (StreamLoad) stores what the load at the end stores; a resumed folder is loaded whole at the phase end; a phase not committed leaves nothing', async () => {

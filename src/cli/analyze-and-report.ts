@@ -4,19 +4,20 @@ import type { SuiteResult } from '../run/suite';
 import { openDb } from '../store/db';
 import { analyzeDb, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
 import { writeReports, summaryTable } from '../report/write-reports';
-import { vacuumInWorker } from '../store/vacuum';
+import { vacuumDb } from '../store/vacuum';
 
 /** The VACUUM the suite's load left (SuiteResult.vacuumDue), when nothing
  * else runs: an interrupted suite, a run without reports. */
 export async function vacuumIfDue(c: Config, r: SuiteResult, log: (l: string) => void): Promise<void> {
   if (!r.vacuumDue) return;
-  await vacuumInWorker(c.paths.db);
+  await vacuumDb(c.paths.db);
   log(`${c.paths.db}: vacuumed after the load`);
 }
 
 export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: string) => void, quiet: boolean): Promise<string[]> {
-  // The load's VACUUM runs beside the analysis's reading (one core);
-  // awaited before the first write (condition_metrics) and on failure.
+  // The load's VACUUM runs beside the analysis's reading (one core; a small
+  // database's, in this thread, is done before it starts); awaited before
+  // the first write (condition_metrics) and on failure.
   const vacuum = r.vacuumDue ? vacuumIfDue(c, r, log) : null;
   // Handled here too: a failure before the analysis awaits it is not "unhandled".
   vacuum?.catch(() => undefined);
