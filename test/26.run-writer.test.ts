@@ -8,6 +8,7 @@ import path from 'node:path';
 import { tmpDir } from './helpers/cli';
 import { openRunWriter } from '../src/store/run-writer';
 import { readRunDir } from '../src/store/run-reader';
+import { scanRunDir } from '../src/store/run-dir';
 import { syntheticRecord } from './support/synthetic-records';
 import type { ExperimentRow } from '../src/store/rows';
 import { TceError } from '../src/util/errors';
@@ -88,6 +89,24 @@ test('a committed file that was truncated later is an error naming it', async ()
   const f = path.join(w.dir, 'b000001.turns.arrow');
   fs.truncateSync(f, 10);
   assert.throws(() => readRunDir(w.dir), new RegExp(`${f.replace(/[.]/g, '\\.')}: 10 bytes, but b000001\\.commit\\.json recorded \\d+`));
+});
+
+test('a commit marker or experiment.json that fails its check is an error naming the file and the field; unknown marker keys are dropped', async () => {
+  const w = openRunWriter(tmpDir(), EXP);
+  w.append(syntheticRecord(2));
+  await w.finish(EXP);
+  const file = path.join(w.dir, 'b000001.commit.json');
+  const good = JSON.parse(fs.readFileSync(file, 'utf8')) as { samples: number; files: { turns: { bytes: unknown } } };
+  const invalid = (re: RegExp) => (e: unknown) => e instanceof TceError && e.code === 'RUN_DIR_INVALID' && re.test(e.message);
+  fs.writeFileSync(file, JSON.stringify({ ...good, extra: 1 }));
+  assert.deepEqual(Object.keys(scanRunDir(w.dir).committed[0]!.marker).sort(), ['batch', 'files', 'samples']);
+  fs.writeFileSync(file, JSON.stringify({ ...good, samples: 1.5 }));
+  assert.throws(() => readRunDir(w.dir), invalid(/b000001\.commit\.json: samples: expected an integer/));
+  fs.writeFileSync(file, JSON.stringify({ ...good, files: { ...good.files, turns: { ...good.files.turns, bytes: 'many' } } }));
+  assert.throws(() => readRunDir(w.dir), invalid(/b000001\.commit\.json: files\.turns\.bytes: .*expected number/));
+  fs.writeFileSync(file, JSON.stringify({ ...good }));
+  fs.writeFileSync(path.join(w.dir, 'experiment.json'), '[1]');
+  assert.throws(() => readRunDir(w.dir), invalid(/experiment\.json: \(root\): expected a JSON object/));
 });
 
 test('a directory another live process is writing is refused; a dead one\'s lock is taken over', async () => {

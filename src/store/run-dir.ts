@@ -14,7 +14,7 @@ import { RUN_TABLES, type RunTable } from './arrow-schema';
 import type { ExperimentRow } from './rows';
 import { EXPERIMENTS, type ColumnDecl } from './tables';
 import { TMP_SUFFIX } from './durable-file';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TceError } from '../util/errors';
 import { parseJsonFile } from '../util/json-file';
 import { batchName, type CommitMarker } from './batch-names';
@@ -31,8 +31,43 @@ export interface CommittedBatch {
   paths: Record<RunTable, string>;
 }
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
+
+/** The zod schemas of the files, for their messages: built (and zod loaded,
+ * ~0.1 s of CPU) only when a file fails the plain checks below, so a
+ * process that only writes and reopens run directories (the crash children
+ * of test 27, a worker decoding run files) does without. */
+let schemas: { experiment: z.ZodType<Record<string, unknown>>; marker: z.ZodType<CommitMarker> } | null = null;
+function zodSchemas(): NonNullable<typeof schemas> {
+  if (!schemas) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { z } = require('zod') as typeof import('zod');
+    const count = z.number().refine(Number.isSafeInteger, 'expected an integer');
+    schemas = {
+      experiment: z.record(z.string(), z.unknown(), 'expected a JSON object (the experiments row)'),
+      marker: z.object({
+        batch: count,
+        samples: count,
+        files: z.object(Object.fromEntries(RUN_TABLES.map((t) => [t, z.object({ file: z.string(), rows: count, bytes: count })])) as Record<RunTable, z.ZodObject<{ file: z.ZodString; rows: typeof count; bytes: typeof count }>>),
+      }),
+    };
+  }
+  return schemas;
+}
+
+/** A schema for parseJsonFile: `plain` accepts (and shapes, as zod's
+ * parse would) what the zod schema accepts; anything else goes to zod. */
+function checkedBy<T>(plain: (raw: unknown) => T | null, schema: () => z.ZodType<T>): z.ZodType<T> {
+  const safeParse = (raw: unknown) => {
+    const data = plain(raw);
+    return data !== null ? { success: true as const, data } : schema().safeParse(raw);
+  };
+  return { safeParse } as unknown as z.ZodType<T>;
+}
+
 /** experiment.json: a JSON object, then checked field by field against the experiments declaration. */
-const ExperimentFileSchema = z.record(z.string(), z.unknown(), 'expected a JSON object (the experiments row)');
+const ExperimentFileSchema = checkedBy((raw) => (isObject(raw) ? { ...raw } : null), () => zodSchemas().experiment);
 
 export function readExperimentFile(dir: string): ExperimentRow {
   const file = path.join(dir, EXPERIMENT_FILE);
@@ -53,12 +88,18 @@ export function readExperimentFile(dir: string): ExperimentRow {
   return r;
 }
 
-const count = z.number().refine(Number.isSafeInteger, 'expected an integer');
-const MarkerSchema = z.object({
-  batch: count,
-  samples: count,
-  files: z.object(Object.fromEntries(RUN_TABLES.map((t) => [t, z.object({ file: z.string(), rows: count, bytes: count })])) as Record<RunTable, z.ZodObject<{ file: z.ZodString; rows: typeof count; bytes: typeof count }>>),
-});
+/** The marker's fields alone (zod's object drops unknown keys too). */
+function plainMarker(raw: unknown): CommitMarker | null {
+  if (!isObject(raw) || !isCount(raw['batch']) || !isCount(raw['samples']) || !isObject(raw['files'])) return null;
+  const files = {} as CommitMarker['files'];
+  for (const t of RUN_TABLES) {
+    const f = raw['files'][t];
+    if (!isObject(f) || typeof f['file'] !== 'string' || !isCount(f['rows']) || !isCount(f['bytes'])) return null;
+    files[t] = { file: f['file'], rows: f['rows'], bytes: f['bytes'] };
+  }
+  return { batch: raw['batch'], samples: raw['samples'], files };
+}
+const MarkerSchema = checkedBy(plainMarker, () => zodSchemas().marker);
 
 function parseMarker(file: string, batch: number): CommitMarker {
   const m = parseJsonFile(file, MarkerSchema, 'RUN_DIR_INVALID') as CommitMarker;
