@@ -11,9 +11,11 @@ import { sharedFixture, writeTestConfig } from './helpers/fixture';
 import { readRunDir } from '../src/store/run-reader';
 
 // Small batches and few samples in flight: the first batch is committed
-// after 8 samples, and what is in flight then is far from the last of LIMIT.
-const LIMIT = 60;
-const SMALL = { run: { flushSamples: 8 }, concurrency: { initial: 8, adaptive: false } };
+// after 4 samples, and what is in flight then is far from the last of LIMIT.
+// Each sample the child runs costs it CPU (the latency model's timed
+// writes), and the resume runs the rest: both sized to what the test needs.
+const LIMIT = 40;
+const SMALL = { run: { flushSamples: 4 }, concurrency: { initial: 4, adaptive: false } };
 
 /** Starts `tce run` with the latency model and waits for its first committed batch. */
 async function runUntilFirstCommit(prefix: string) {
