@@ -20,7 +20,7 @@ interface Suite { db: DB; r: AnalysisResult; dir: string }
 /** 120 synthetic samples with hostile text, analysed and reported once for
  * every test in this file: each test reads what it checks from the same
  * database, analysis and report files (making them was most of its cost).
- * A database file, not :memory:, so the reports are written by two threads
+ * A database file, not :memory:, so the reports can be written by two threads
  * (the last test compares them with one thread's). */
 let shared: Promise<Suite> | null = null;
 function hostileSuite(): Promise<Suite> {
@@ -33,7 +33,8 @@ function hostileSuite(): Promise<Suite> {
     db.prepare(`UPDATE tool_calls SET tool_result_json = '{not json' WHERE sample_id = 1`).run();
     const r = await analyzeDb(db, { bootstrap: 100, workers: 1 });
     const dir = tmpDir();
-    await writeReports(db, r, { outDir: dir });
+    // Two threads even at this size (a default-sized run splits on its own).
+    await writeReports(db, r, { outDir: dir, worker: true });
     return { db, r, dir };
   })();
   return shared;
@@ -116,7 +117,7 @@ test('summaryTable prints one row per condition and the gate', async () => {
 });
 
 test('reports: the JSONL written by two threads (a worker takes the second half of the conditions) has the bytes one thread writes', async () => {
-  // The shared reports were written by two threads (a database file, the default).
+  // The shared reports were written by two threads (a database file, `worker: true`).
   const { db, r, dir: two } = await hostileSuite();
   const one = tmpDir();
   await writeReports(db, r, { outDir: one, worker: false });

@@ -26,17 +26,26 @@ const EXAMPLE_PREFERENCE = ([
   [STAGED, '8b'], [STAGED, '2b'], [ORACLE, '8b'], [ORACLE, '2b'],
 ] as const).map(([name, size]) => conditionLabel(name, size));
 
+/** Below this many rows (predictions and tool calls of the conditions)
+ * the JSONL is written by this thread alone: ~0.1 s of writing, about what
+ * starting the worker thread costs (a node environment, SQLite and the
+ * report modules of its own). */
+export const REPORT_WORKER_MIN_ROWS = 5000;
+
 /** Writes the three reports. The JSONL's second half of conditions is
  * encoded by a worker thread with its own connection while this thread
  * writes the first (on a default run ~10 s of one core otherwise); its
  * chunks are written after this thread's: the same bytes as one thread
- * writes. An in-memory database (--from-arrow), or `worker: false`, is
- * written by this thread alone. */
+ * writes. An in-memory database (--from-arrow), a small run
+ * (REPORT_WORKER_MIN_ROWS) or `worker: false` is written by this thread
+ * alone; `worker: true` splits any file-backed run. */
 export async function writeReports(db: DB, r: AnalysisResult, opts: { outDir: string; worker?: boolean }): Promise<{ files: string[] }> {
   fs.mkdirSync(opts.outDir, { recursive: true });
   const jsonl = path.join(opts.outDir, REPORT_FILES.samples);
   const conditions = r.conditions.map(diagnosedFields);
-  const at = (opts.worker ?? true) && !db.memory && conditions.length >= 2 ? splitPoint(conditionWeights(db, conditions)) : conditions.length;
+  const weights = opts.worker !== false && !db.memory && conditions.length >= 2 ? conditionWeights(db, conditions) : null;
+  const split = weights !== null && (opts.worker === true || weights.reduce((a, b) => a + b, 0) >= REPORT_WORKER_MIN_ROWS);
+  const at = split ? splitPoint(weights) : conditions.length;
   const found = await writeAtomically(jsonl, async (fd) => {
     const write = (lines: string): void => { fs.writeSync(fd, lines); };
     if (at === conditions.length) return writeSampleRecords(db, conditions, r.baselineId, write);
