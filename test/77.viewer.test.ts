@@ -183,9 +183,12 @@ test('tce view on a database loaded from Arrow: prints its URL, serves, stops on
   let out = '';
   let err = '';
   p.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  // Bounded: a viewer that never prints its URL fails the test (and is
+  // stopped) instead of holding the file until the runner's own timeout.
   const url = await new Promise<string>((resolve, reject) => {
-    p.stdout.on('data', (b: Buffer) => { out += b.toString(); const m = /^(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out); if (m) resolve(m[1]!); });
-    p.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`no URL within 30 s; stdout: ${out}; stderr: ${err}`)); }, 30_000);
+    p.stdout.on('data', (b: Buffer) => { out += b.toString(); const m = /^(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out); if (m) { clearTimeout(timer); resolve(m[1]!); } });
+    p.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
   });
   const home = await get(url);
   assert.equal(home.status, 200);
