@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
+#include <chrono>
 
 #ifdef __linux__
 #include <arpa/inet.h>
@@ -21,6 +21,8 @@ namespace tce {
 namespace {
 
 constexpr size_t kReadBuffer = 64 * 1024;
+
+#ifdef __linux__
 constexpr int kMaxEvents = 256;
 
 // node:net's words for a socket error ("connect ECONNREFUSED 127.0.0.1:80").
@@ -30,6 +32,7 @@ std::string ErrName(int err) {
 #endif
   return std::strerror(err);
 }
+#endif
 
 }  // namespace
 
@@ -45,10 +48,10 @@ void IoConn::Body(const char* p, size_t n) {
   }
 }
 
+// steady_clock is CLOCK_MONOTONIC on Linux (libstdc++ and libc++), the
+// clock under libuv's uv_hrtime and so under performance.now().
 double IoLoop::MonoMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 IoLoop::IoLoop(std::function<void()> wake, double perf_offset_ms) : wake_(std::move(wake)), offset_(perf_offset_ms), buf_(kReadBuffer) {}
