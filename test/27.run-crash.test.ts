@@ -13,32 +13,24 @@ import { scanRunDir } from '../src/store/run-dir';
 import { loadRuns } from '../src/store/bulk-load';
 import { openDb } from '../src/store/db';
 import { syntheticRecord } from './support/synthetic-records';
-import { CRASH_EXP as EXP } from './support/crash-child';
+import { CRASH_EXP as EXP, type KillMoment } from './support/crash-child';
 
 const CHILD = path.join(__dirname, 'support', 'crash-child.js');
 
-/** Where a kill falls: after the child starts its `flushes`-th flush, and
- * `share` of a flush's duration later (the child's last flush, or the
- * previous child's): below 1 inside the batch's writes, above 1 after it. */
-interface KillMoment { flushes: number; share: number }
-let flushMs = 50;
+/** How long a batch's writes lasted in the children's last flush, in ms:
+ * where the next kill is aimed. */
+let writeMs = 20;
 
-function runAndKill(runsDir: string, at: KillMoment): Promise<void> {
+/** Runs a child that kills itself at `at` (support/crash-child.ts). */
+function runAndKill(runsDir: string, at: Omit<KillMoment, 'writeMs'>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CHILD, runsDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let started = 0;
-    let since = 0;
-    let killed = false;
+    const p = spawn(process.execPath, [CHILD, runsDir, String(at.flushes), String(at.share), String(writeMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buf = '';
     p.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const lines = buf.split('\n');
       buf = lines.pop()!;
-      for (const line of lines) {
-        if (line === 'flush') { started++; since = performance.now(); }
-        if (line === 'flushed') flushMs = performance.now() - since;
-        if (line === 'flush' && started === at.flushes && !killed) { killed = true; setTimeout(() => p.kill('SIGKILL'), Math.floor(at.share * flushMs)); }
-      }
+      for (const line of lines) if (/^flushed \d+$/.test(line) && line !== 'flushed 0') writeMs = Number(line.slice(8));
     });
     p.on('error', reject);
     p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited with ${code ?? signal} before the kill`))));
@@ -58,7 +50,7 @@ test('after kill -9 at random moments every surviving sample is whole and loads 
   const rand = rng(Number(process.env['TCE_CRASH_SEED'] ?? 27));
   for (let committed = 0; round < 8 || committed < 5; round++) {
     assert.ok(round < 60, `no batch committed after ${round} kills`);
-    await runAndKill(runs, { flushes: 1 + Math.floor(rand() * 2) + Math.max(0, round - 7), share: rand() * 1.5 });
+    await runAndKill(runs, { flushes: 1 + Math.floor(rand() * 2) + Math.max(0, round - 7), share: rand() * 2 });
     const scan = scanRunDir(dir);
     if (scan.leftovers.length) withLeftovers++;
     committed = scan.committed.reduce((n, b) => n + b.marker.samples, 0);
