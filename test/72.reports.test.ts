@@ -5,10 +5,10 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { openDb, type DB } from '../src/store/db';
-import { analyzeDb } from '../src/analysis/analyze';
+import { analyzeDb, plannedArms } from '../src/analysis/analyze';
 import type { AnalysisResult } from '../src/analysis/types';
 import { insertSyntheticSuite } from './support/synthetic-suite';
-import { writeReports, summaryTable } from '../src/report/write-reports';
+import { SamplePart, writeReports, summaryTable } from '../src/report/write-reports';
 import { escapeHtml } from '../src/report/escape';
 import { tmpDir } from './helpers/cli';
 import { browserSkip, requireChromium } from './helpers/chromium';
@@ -125,4 +125,37 @@ test('reports: the JSONL written by two threads (a worker takes the second half 
     assert.ok(fs.readFileSync(path.join(one, f)).equals(fs.readFileSync(path.join(two, f))), f);
   }
   assert.deepEqual(fs.readdirSync(two).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
+});
+
+test('reports: a JSONL worker started before the analysis (tce start) gives the bytes one thread writes; a condition it took for sound is re-encoded with its problem; one started for other conditions is stopped', async () => {
+  const { db, r } = await hostileSuite();
+  const planned = plannedArms(db)!;
+  assert.deepEqual(planned.arms.map((a) => a.label), r.conditions.map((c) => c.label), 'the planned arms are the analysis\'s, in its order');
+  assert.equal(planned.baselineId, r.baselineId);
+  const one = tmpDir();
+  const early = tmpDir();
+  await writeReports(db, r, { outDir: one, worker: false });
+  await writeReports(db, r, { outDir: early, part: new SamplePart(db.name, planned.arms, planned.baselineId) });
+  for (const f of ['sample_report_data.json', 'TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html']) {
+    assert.ok(fs.readFileSync(path.join(one, f)).equals(fs.readFileSync(path.join(early, f))), f);
+  }
+  // The analysis judged conditions after the worker started: every one failed here,
+  // so whichever the worker encoded must be encoded again, with its problem.
+  const judged: AnalysisResult = { ...r, conditions: r.conditions.map((c) => ({ ...c, problem: `failed: ${c.label}` })) };
+  const oneJudged = tmpDir();
+  const earlyJudged = tmpDir();
+  await writeReports(db, judged, { outDir: oneJudged, worker: false });
+  const part = new SamplePart(db.name, planned.arms, planned.baselineId);
+  // Let the worker claim conditions before this thread does.
+  await new Promise((res) => setTimeout(res, 300));
+  await writeReports(db, judged, { outDir: earlyJudged, part });
+  const recs = fs.readFileSync(path.join(earlyJudged, 'sample_report_data.json'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { label: string; condition_problem: string });
+  assert.ok(recs.every((x) => x.condition_problem === `failed: ${x.label}`));
+  assert.ok(fs.readFileSync(path.join(oneJudged, 'sample_report_data.json')).equals(fs.readFileSync(path.join(earlyJudged, 'sample_report_data.json'))));
+  // Started for other conditions: not used (its records would name other experiments).
+  const other = new SamplePart(db.name, planned.arms.slice(1), planned.baselineId);
+  const stopped = tmpDir();
+  await writeReports(db, r, { outDir: stopped, part: other });
+  assert.ok(fs.readFileSync(path.join(one, 'sample_report_data.json')).equals(fs.readFileSync(path.join(stopped, 'sample_report_data.json'))));
+  assert.deepEqual(fs.readdirSync(stopped).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
 });

@@ -12,10 +12,10 @@ import { isScene } from '../domain/enums';
 import { loadToolStats, type ToolStats } from '../tools/stats';
 import { cellCode } from '../protocol/scores';
 import { conditionSpec, firstAnswerName } from '../protocol/conditions';
-import { computeCondition, rowCorrect, roleOf } from './condition';
+import { armIdentity, computeCondition, rowCorrect, roleOf, type ArmIdentity } from './condition';
 import { decide } from './decision';
 import { MAX_FAILED_SHARE, conditionIssue } from './readiness';
-import { loadExperiment, selectExperiments, suiteKey, type ExperimentData } from './load';
+import { loadExperiment, selectExperiments, suiteKey, type ExperimentData, type ExperimentInfo } from './load';
 import { checkOneSuite, checkSamplesPresent } from './suite-check';
 import { runPaired, type Arm, type Job, type JobResult, type PairedOptions } from './paired';
 import { judgeClaims, pairsOf, planClaims, type Claim } from './claims';
@@ -90,10 +90,33 @@ export async function analyzeDb(db: DB, opts: AnalyzeOptions = {}): Promise<Anal
   };
 }
 
+/** The arms analyzeDb will report, in its order, and the baseline's id,
+ * from the experiment rows alone (no prediction read): what the report's
+ * JSONL worker needs to start while the analysis reads. null where the
+ * analysis would refuse (no experiments, mixed suites, running ones):
+ * then nothing starts early. writeReports checks these against the
+ * analysis's own conditions before using what was written from them. */
+export function plannedArms(db: DB, experimentIds?: string[]): { arms: ArmIdentity[]; baselineId: string | null } | null {
+  let infos: ExperimentInfo[];
+  try {
+    infos = selectExperiments(db, experimentIds);
+    checkOneSuite(db.name, infos);
+  } catch {
+    return null;
+  }
+  if (infos.length === 0 || infos.some((i) => i.status === 'running')) return null;
+  const arms = infos.flatMap((i) => (conditionSpec(i.condition_name)?.firstAnswer ? [armIdentity(i, null), armIdentity(firstAnswerInfo(i), i.experiment_id)] : [armIdentity(i, null)]));
+  return { arms, baselineId: infos.find((i) => roleOf(i, null) === 'baseline')?.experiment_id ?? null };
+}
+
+function firstAnswerInfo(info: ExperimentInfo): ExperimentInfo {
+  return { ...info, condition_name: firstAnswerName(info.condition_name), tools_enabled: '[]', total_wall_time_s: null, throughput_samples_per_s: null };
+}
+
 /** The staged run's rows with the first answer as the final one. */
 function firstAnswerData(d: ExperimentData): ExperimentData {
   return {
-    info: { ...d.info, condition_name: firstAnswerName(d.info.condition_name), tools_enabled: '[]', total_wall_time_s: null, throughput_samples_per_s: null },
+    info: firstAnswerInfo(d.info),
     predictions: d.predictions.map((p) => ({
       ...p, final_scene: p.original_scene, final_long_action: p.original_long_action, final_lat_action: p.original_lat_action,
       final_status: isScene(p.original_scene) ? 'ok' : 'unparseable', predict_time_ms: null, verify_time_ms: null, total_time_ms: null,

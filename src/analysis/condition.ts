@@ -116,6 +116,22 @@ function tally(ps: PredictionRow[], baselineCorrect: Map<number, boolean> | null
   return t;
 }
 
+/** What names a condition's result (and each of its per-sample records),
+ * known from its experiment row alone: the report's JSONL worker starts
+ * from these before the analysis has read any rows (analyze.ts plannedArms). */
+export type ArmIdentity = Pick<ConditionResult, 'experimentId' | 'conditionName' | 'verifierSize' | 'label' | 'synthetic' | 'derivedFrom'>;
+
+export function armIdentity(info: ExperimentInfo, derivedFrom: string | null): ArmIdentity {
+  return {
+    experimentId: derivedFrom === null ? info.experiment_id : `${info.experiment_id}:first_answer`,
+    conditionName: info.condition_name,
+    verifierSize: info.verifier_size,
+    label: conditionLabel(info.condition_name, info.verifier_size),
+    synthetic: info.synthetic === 1,
+    derivedFrom,
+  };
+}
+
 /** baselineCorrect: sample_id -> the greedy baseline's scene was right. When
  * absent the condition's own original prediction is the reference (Pipeline
  * A's original is the greedy prediction). derivedFrom: the experiment a
@@ -136,15 +152,10 @@ export function computeCondition(d: ExperimentData, baselineCorrect: Map<number,
   for (const [sid, wrong] of t.originalWrong) if (wrong) { originalWrong++; if (warned.has(sid)) originalWrongWarned++; }
   const sceneOrder = [...SCENES, 'unlabelled'];
   return {
-    experimentId: derivedFrom === null ? info.experiment_id : `${info.experiment_id}:first_answer`,
-    conditionName: info.condition_name,
-    verifierSize: info.verifier_size,
+    ...armIdentity(info, derivedFrom),
     pipeline: info.pipeline,
-    label: conditionLabel(info.condition_name, info.verifier_size),
     role: roleOf(info, derivedFrom),
     toolsOffered: derivedFrom === null ? toolsOf(info) : [],
-    derivedFrom,
-    synthetic: info.synthetic === 1,
     backend: info.backend,
     n, nLabelled: n - t.nUnlabelled, nUnlabelled: t.nUnlabelled, nUnparseable: t.nUnparseable,
     nFailed: d.failed.length, nPlanned: info.total_samples ?? null, runStatus: info.status ?? null,

@@ -2,8 +2,9 @@
 import type { Config } from '../config/schema';
 import type { SuiteResult } from '../run/suite';
 import { openDb } from '../store/db';
-import { analyzeDb, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
-import { writeReports, summaryTable } from '../report/write-reports';
+import { analyzeDb, plannedArms, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
+import { REPORT_WORKER_MIN_ROWS, SamplePart, writeReports, summaryTable } from '../report/write-reports';
+import { jsonlRows } from '../report/sample-jsonl';
 import { vacuumDb } from '../store/vacuum';
 
 /** The VACUUM the suite's load left (SuiteResult.vacuumDue), when nothing
@@ -22,15 +23,26 @@ export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: strin
   // Handled here too: a failure before the analysis awaits it is not "unhandled".
   vacuum?.catch(() => undefined);
   const db = openDb(c.paths.db);
+  let part: SamplePart | null = null;
   try {
+    // The report's JSONL worker starts now: it encodes records (from the
+    // back of the conditions) on the core the analysis's reading leaves
+    // idle once the VACUUM is done, instead of after the analysis and its
+    // bootstrap. At a lower priority (nice 10) it was starved whenever the
+    // machine was busy and gained nothing there (docs/performance.md). A
+    // small run's JSONL is one thread's (write-reports.ts).
+    const planned = plannedArms(db, r.experimentIds);
+    if (planned && planned.arms.length >= 2 && jsonlRows(db, planned.arms) >= REPORT_WORKER_MIN_ROWS) part = new SamplePart(c.paths.db, planned.arms, planned.baselineId);
     const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, maxFailedShare: c.run.maxFailedShare, toolStats: toolStatsIfPresent(c.paths.toolStats) });
     await vacuum;
     writeConditionMetrics(db, a);
-    const { files } = await writeReports(db, a, { outDir: c.paths.reportsDir });
+    const { files } = await writeReports(db, a, { outDir: c.paths.reportsDir, part });
+    part = null;
     if (!quiet) process.stdout.write(summaryTable(a) + '\n');
     for (const f of files) log(`wrote ${f}`);
     return files;
   } finally {
+    await part?.stop();
     await vacuum?.catch(() => undefined);
     db.close();
   }

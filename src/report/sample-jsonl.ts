@@ -1,7 +1,7 @@
 // The per-sample JSONL (sample_report_data.json) of a list of conditions,
 // handed out in chunks of records, and the examples the insights report
 // picks from it. Shared by the main thread and the worker that encodes the
-// second half of the conditions (sample-jsonl-worker.ts).
+// conditions the main thread has not claimed (sample-jsonl-worker.ts).
 import type { DB } from '../store/db';
 import { baselineCorrectMap, diagnoseCondition, type DiagnosedCondition, type SampleDiagnosis } from './sample-diagnosis';
 
@@ -11,16 +11,33 @@ const EXAMPLES_PER_KIND = 3;
 /** Up to EXAMPLES_PER_KIND records per `${label}\0${kind}`, in file order. */
 export type FoundExamples = Map<string, SampleDiagnosis[]>;
 
-/** What a worker needs to encode its part: plain data, no database handle. */
+/** What the worker needs: plain data, no database handle. The conditions
+ * are shared with the main thread through `taken` (one Int32 flag per
+ * condition, claimed with a compare-and-swap): the main thread claims from
+ * the front, the worker from the back, each in order until its first
+ * failed claim, so the main thread holds conditions [0, k) and writes them
+ * first, the worker [k, n), and neither waits on a fixed split whose
+ * halves take unequal time. `problems`: each condition's, when known at
+ * the start; else null each, and the worker is sent them later (see
+ * SampleToWorker) and re-encodes a condition whose problem is not null. */
 export interface SamplePartJob {
   dbFile: string;
   baselineId: string | null;
   conditions: DiagnosedCondition[];
+  taken: SharedArrayBuffer;
 }
 
-/** The worker's messages, in order: its records as UTF-8 chunks (moved,
- * not copied), then the examples it found. */
+/** The worker's messages, in order: its conditions' records as UTF-8
+ * chunks in file order (moved, not copied), then the examples it found. */
 export type SamplePartMessage = { chunk: Uint8Array } | { found: Array<[string, SampleDiagnosis[]]> };
+
+/** The main thread's one message: every condition's problem (null = none). */
+export interface SampleToWorker { problems: Array<string | null> }
+
+/** Claims condition i for the calling thread (false: the other has it). */
+export function claim(taken: Int32Array, i: number): boolean {
+  return Atomics.compareExchange(taken, i, 0, 1) === 0;
+}
 
 /** Only the fields a record reads (a ConditionResult carries much more). */
 export function diagnosedFields(c: DiagnosedCondition): DiagnosedCondition {
@@ -31,46 +48,34 @@ export function diagnosedFields(c: DiagnosedCondition): DiagnosedCondition {
   return out;
 }
 
-/** Hands the records to `write` in chunks of 2,000 lines (each ending in a newline). */
-export function writeSampleRecords(db: DB, conditions: DiagnosedCondition[], baselineId: string | null, write: (lines: string) => void): FoundExamples {
-  const baseline = baselineCorrectMap(db, { baselineId });
-  const found: FoundExamples = new Map();
+/** One condition's records, handed to `write` in chunks of 2,000 lines
+ * (each ending in a newline); its examples are added to `found`. */
+export function writeConditionRecords(db: DB, c: DiagnosedCondition, baseline: Map<number, boolean> | null, write: (lines: string) => void, found: FoundExamples): void {
   let buf: string[] = [];
-  for (const c of conditions) {
-    for (const d of diagnoseCondition(db, c, baseline)) {
-      buf.push(JSON.stringify(d));
-      if (buf.length >= 2000) { write(buf.join('\n') + '\n'); buf = []; }
-      for (const k of EXAMPLE_KINDS) {
-        if (!d.tags.includes(k)) continue;
-        const key = `${c.label}\u0000${k}`;
-        const l = found.get(key) ?? [];
-        if (l.length < EXAMPLES_PER_KIND) { l.push(d); found.set(key, l); }
-      }
+  for (const d of diagnoseCondition(db, c, baseline)) {
+    buf.push(JSON.stringify(d));
+    if (buf.length >= 2000) { write(buf.join('\n') + '\n'); buf = []; }
+    for (const k of EXAMPLE_KINDS) {
+      if (!d.tags.includes(k)) continue;
+      const key = `${c.label}\u0000${k}`;
+      const l = found.get(key) ?? [];
+      if (l.length < EXAMPLES_PER_KIND) { l.push(d); found.set(key, l); }
     }
   }
   if (buf.length) write(buf.join('\n') + '\n');
+}
+
+export function writeSampleRecords(db: DB, conditions: DiagnosedCondition[], baselineId: string | null, write: (lines: string) => void): FoundExamples {
+  const baseline = baselineCorrectMap(db, { baselineId });
+  const found: FoundExamples = new Map();
+  for (const c of conditions) writeConditionRecords(db, c, baseline, write, found);
   return found;
 }
 
-/** Rows each condition's records read (its predictions and tool calls,
- * or a staged run's predictions for a derived first answer): the weight
- * that splits the conditions into two halves of about equal work. */
-export function conditionWeights(db: DB, conditions: DiagnosedCondition[]): number[] {
+/** Rows the conditions' records read (their predictions and tool calls,
+ * or a staged run's predictions for a derived first answer): whether a
+ * worker thread pays (write-reports.ts REPORT_WORKER_MIN_ROWS). */
+export function jsonlRows(db: DB, conditions: readonly DiagnosedCondition[]): number {
   const count = (table: string, id: string): number => (db.prepare(`SELECT count(*) FROM ${table} WHERE experiment_id = ?`).pluck().get(id) as number);
-  return conditions.map((c) => (c.derivedFrom ? count('predictions', c.derivedFrom) : count('predictions', c.experimentId) + count('tool_calls', c.experimentId)));
-}
-
-/** The index at which the second half starts: the split closest to half
- * the weight (1 .. n-1 for n >= 2). */
-export function splitPoint(weights: number[]): number {
-  const total = weights.reduce((a, b) => a + b, 0);
-  let best = 1;
-  let bestGap = Infinity;
-  let acc = 0;
-  for (let i = 1; i < weights.length; i++) {
-    acc += weights[i - 1]!;
-    const gap = Math.abs(acc - total / 2);
-    if (gap < bestGap) { best = i; bestGap = gap; }
-  }
-  return best;
+  return conditions.reduce((n, c) => n + (c.derivedFrom ? count('predictions', c.derivedFrom) : count('predictions', c.experimentId) + count('tool_calls', c.experimentId)), 0);
 }
