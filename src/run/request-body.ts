@@ -6,7 +6,7 @@
 import type { Endpoint } from '../backends/types';
 import { requestBody, type ChatMessage, type TurnParams } from './chat-request';
 
-const COMMA = Buffer.from(',');
+const COMMA = 0x2c; // ','
 
 /** Messages are never changed once in a conversation (the tool loop only
  * appends), so a message object's JSON is its JSON for good. */
@@ -14,6 +14,10 @@ const messageJson = new WeakMap<ChatMessage, Buffer | readonly Buffer[]>();
 /** By tool schemas (one array per tool set for a whole run: suite-phase.ts), then by the scalar fields. */
 const tails = new WeakMap<readonly object[], Map<string, Buffer>>();
 const prefixes = new Map<string, Buffer>();
+/** The tail by the params object itself: a loop's params are one object
+ * for every loop of a condition and tool set (tool-loop.ts), so the
+ * field key below is built once per such object, not once per turn. */
+const tailByParams = new WeakMap<TurnParams, Buffer>();
 
 /** A sample's image goes out in the first message of every condition that
  * verifies it (the prompt text differs between some), but each conversation
@@ -71,6 +75,12 @@ function messageBytes(m: ChatMessage): Buffer | readonly Buffer[] {
 /** Everything after the messages array, from the same builder as the
  * object form, so the key order cannot drift from requestBody's. */
 function tailBytes(ep: Endpoint, p: TurnParams): Buffer {
+  let b = tailByParams.get(p);
+  if (!b) tailByParams.set(p, (b = tailByFields(ep, p)));
+  return b;
+}
+
+function tailByFields(ep: Endpoint, p: TurnParams): Buffer {
   let byFields = tails.get(p.tools);
   if (!byFields) {
     byFields = new Map();
@@ -100,27 +110,56 @@ function prefixBytes(model: string): Buffer {
   return b;
 }
 
+/** Bodies are cut from slabs of this size: a body (~5 KB with its image)
+ * is over Buffer's pool limit (4 KB), so each one was an ArrayBuffer of its
+ * own, allocated, zone-tracked and collected per turn. A slab is dropped
+ * once every body cut from it is (a sent body is not kept). */
+const SLAB_BYTES = 1024 * 1024;
+const SLAB_MAX_BODY = SLAB_BYTES / 16;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
+
+function bodyBuffer(n: number): Buffer {
+  if (n > SLAB_MAX_BODY) return Buffer.allocUnsafeSlow(n);
+  if (slabUsed + n > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const b = slab.subarray(slabUsed, slabUsed + n);
+  // 8-byte aligned, as Buffer's own pool cuts.
+  slabUsed = (slabUsed + n + 7) & ~7;
+  return b;
+}
+
 /** The streamed request's body bytes (one copy of the cached parts). */
 export function streamedBodyBytes(ep: Endpoint, messages: readonly ChatMessage[], p: TurnParams): Buffer {
-  const parts: Buffer[] = [prefixBytes(ep.model)];
-  let total = parts[0]!.length;
-  messages.forEach((m, i) => {
-    if (i > 0) {
-      parts.push(COMMA);
-      total += 1;
-    }
-    const b = messageBytes(m);
+  const prefix = prefixBytes(ep.model);
+  const tail = tailBytes(ep, p);
+  const n = messages.length;
+  const parts = new Array<Buffer | readonly Buffer[]>(n);
+  let total = prefix.length + tail.length + (n > 0 ? n - 1 : 0);
+  for (let i = 0; i < n; i++) {
+    const b = messageBytes(messages[i]!);
+    parts[i] = b;
+    if (Buffer.isBuffer(b)) total += b.length;
+    else for (const x of b) total += x.length;
+  }
+  const out = bodyBuffer(total);
+  out.set(prefix, 0);
+  let pos = prefix.length;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) out[pos++] = COMMA;
+    const b = parts[i]!;
     if (Buffer.isBuffer(b)) {
-      parts.push(b);
-      total += b.length;
+      out.set(b, pos);
+      pos += b.length;
     } else {
       for (const x of b) {
-        parts.push(x);
-        total += x.length;
+        out.set(x, pos);
+        pos += x.length;
       }
     }
-  });
-  const tail = tailBytes(ep, p);
-  parts.push(tail);
-  return Buffer.concat(parts, total + tail.length);
+  }
+  out.set(tail, pos);
+  return out;
 }

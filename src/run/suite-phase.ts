@@ -83,6 +83,8 @@ function loopContexts(ctx: PhaseContext, cond: Condition, experimentId: string, 
   const retry = retryPolicy(c);
   const temperature = rt.role === 'predictor' ? c.run.temperaturePredict : c.run.temperatureVerify;
   const schemas = toolSchemas();
+  // One object for the condition: the tool loop keys its TurnParams by it.
+  const baseParams = { parseMode: c.run.parseMode, maxTokens: c.run.maxTokens, temperature, seed: c.seed };
   return (s) => ({
     experimentId,
     sampleId: s.sampleId,
@@ -91,7 +93,7 @@ function loopContexts(ctx: PhaseContext, cond: Condition, experimentId: string, 
     tools: ctx.tools,
     retry,
     maxTurns: c.run.maxTurns,
-    baseParams: { parseMode: c.run.parseMode, maxTokens: c.run.maxTokens, temperature, seed: c.seed },
+    baseParams,
     openAiTools: schemas,
     knownTools: TOOL_NAMES,
     oracle: cond.oracle ? oracleTruth(s) : undefined,

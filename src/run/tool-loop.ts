@@ -77,6 +77,20 @@ const UNPARSED_RESPONSE = JSON.stringify({ error: 'could not parse the tool call
 
 type LoopSums = LoopResult['sums'];
 
+/** One TurnParams object per condition's base parameters and tool set, not
+ * one per loop: the request tail, the stored params text and their caches
+ * (request-body.ts, chat-request.ts) are keyed by its identity, so every
+ * loop of a condition finds them built. Never changed once made. */
+const paramsByBase = new WeakMap<object, WeakMap<readonly string[], TurnParams>>();
+
+function loopParams(ctx: LoopContext, toolNames: readonly string[]): TurnParams {
+  let byTools = paramsByBase.get(ctx.baseParams);
+  if (!byTools) paramsByBase.set(ctx.baseParams, (byTools = new WeakMap()));
+  let p = byTools.get(toolNames);
+  if (!p) byTools.set(toolNames, (p = { ...ctx.baseParams, tools: ctx.openAiTools(toolNames), toolNames }));
+  return p;
+}
+
 /** Waits for a slot on the endpoint (continuations first), then sends. */
 async function sendTurn(ctx: LoopContext, messages: ChatMessage[], params: TurnParams, kind: AnswerKind, isContinuation: boolean): Promise<{ outcome: TurnOutcome; queueWait: number }> {
   const q0 = performance.now();
@@ -178,7 +192,7 @@ export async function runToolLoop(
   log: SampleLog,
 ): Promise<LoopResult> {
   const { turns, calls } = log;
-  const params: TurnParams = { ...ctx.baseParams, tools: ctx.openAiTools(toolNames), toolNames };
+  const params = loopParams(ctx, toolNames);
   const sums: LoopSums = { queueWaitMs: 0, e2eMs: 0, decodeMs: 0, promptTokens: 0, completionTokens: 0, retries: 0, firstTtftMs: null };
   const statedAfter: Stated[] = [];
   let current = stated;

@@ -59,6 +59,23 @@ function isJoined(v: unknown): v is Joined {
   return !!v && typeof v === 'object' && Array.isArray((v as Joined).$join) && Object.keys(v).length === 1;
 }
 
+/** Paragraph -> key, for the driver's partOf: a prompt template's fixed
+ * paragraphs come back in every turn-0 request of a condition, and a Map
+ * lookup (V8 hashes the string once, then compares) costs a fraction of a
+ * sha256. Cleared when full, so per-sample paragraphs cannot grow it. */
+const SHA_MEMO_MAX = 4096;
+const shaMemo = new Map<string, string>();
+
+function paragraphSha(p: string): string {
+  let sha = shaMemo.get(p);
+  if (sha === undefined) {
+    if (shaMemo.size >= SHA_MEMO_MAX) shaMemo.clear();
+    sha = partSha(p);
+    shaMemo.set(p, sha);
+  }
+  return sha;
+}
+
 /** A long text as its paragraphs, each long one replaced by its reference
  * and recorded in `parts`. */
 export function partOf(text: string, parts: Record<string, string>): string | Joined {
@@ -66,7 +83,7 @@ export function partOf(text: string, parts: Record<string, string>): string | Jo
   return {
     $join: text.split('\n\n').map((p) => {
       if (p.length < PARAGRAPH_MIN_CHARS) return p;
-      const sha = partSha(p);
+      const sha = paragraphSha(p);
       parts[sha] = p;
       return { $part: sha };
     }),
