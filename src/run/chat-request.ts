@@ -91,7 +91,15 @@ function imageMark(ref: string): string | { $image: string } {
  * sampling) apart, in `params` (turns.request_params), so that the same
  * prompt sent in several conditions is one text. The full request is the
  * concatenation over turns; `sentBody` rebuilds it. */
-export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string, prevReply: string | null = null, callOf: (messageIndex: number) => number | undefined = () => undefined): { json: string; parts: string | null; params: string } {
+export interface StoredRequest {
+  json: string;
+  parts: string | null;
+  params: string;
+  /** What `parts` is the JSON of (store/request-parts.ts noteRowParts). */
+  partsObject: Record<string, string> | null;
+}
+
+export function storedRequest(messages: readonly ChatMessage[], from: number, imageRef: (url: string) => string, p: TurnParams, model: string, prevReply: string | null = null, callOf: (messageIndex: number) => number | undefined = () => undefined): StoredRequest {
   const parts: Record<string, string> = {};
   const added = messages.slice(from).map((m, k): unknown => {
     // Only prompts (system, user) repeat across samples; replies and tool
@@ -111,5 +119,6 @@ export function storedRequest(messages: readonly ChatMessage[], from: number, im
     };
   });
   const json = JSON.stringify({ messages_from: from, messages: added });
-  return { json, parts: Object.keys(parts).length ? JSON.stringify(parts) : null, params: storedParams(p, model) };
+  const some = Object.keys(parts).length > 0;
+  return { json, parts: some ? JSON.stringify(parts) : null, params: storedParams(p, model), partsObject: some ? parts : null };
 }

@@ -4,7 +4,7 @@
 // an oracle with more than run.maxFailedShare failed samples cannot judge
 // the gate at all. Otherwise a dead engine would read as a low ceiling and
 // stop the suite with "retrain" (issue 14, W1).
-import { readRunDir } from '../store/run-reader';
+import { readRunPredictions } from '../store/run-reader';
 import { sceneMacroF1 } from '../protocol/scores';
 import { gatePasses } from '../protocol/gate';
 import { isFailedStatus } from '../protocol/definitions';
@@ -24,11 +24,11 @@ export interface GateDecision {
 /** One oracle's answered samples (a retry's answer supersedes the failed
  * attempt kept beside it in the run folder) and its failed ones. */
 function oracleScore(dir: string): GateDecision['oracles'][number] {
-  const run = readRunDir(dir);
-  const c = run.tables.predictions.columns;
+  const run = readRunPredictions(dir);
+  const c = run.predictions.columns;
   const answered = new Map<number, { gt: string | null; pred: string | null }>();
   const failed = new Set<number>();
-  for (let i = 0; i < run.tables.predictions.length; i++) {
+  for (let i = 0; i < run.predictions.length; i++) {
     const sid = Number(c.sample_id[i]);
     if (!isFailedStatus(c.final_status[i])) {
       answered.set(sid, { gt: c.scene_type_gt[i] ?? null, pred: c.final_scene[i] ?? null });

@@ -37,6 +37,17 @@ export interface PredictionParts {
   timing: { predictMs: number | null; verifyMs: number | null; queueWaitMs: number | null; ttftMs: number | null; decodeMs: number | null; promptTokens: number | null; completionTokens: number | null; retries: number | null; nTurns: number; nToolCalls: number };
 }
 
+/** A greedy prediction's waypoints are one array for the sample, written
+ * by every condition that verifies it: encoded once. */
+const waypointsJson = new WeakMap<ReadonlyArray<[number, number]>, string>();
+
+function waypointsText(w: Array<[number, number]> | null): string | null {
+  if (!w) return null;
+  let s = waypointsJson.get(w);
+  if (s === undefined) waypointsJson.set(w, (s = JSON.stringify(w)));
+  return s;
+}
+
 export function predictionRow(experimentId: string, s: Sample, p: PredictionParts, imageSha: string | null): PredictionRow {
   const o = p.original;
   const f = p.final;
@@ -69,7 +80,7 @@ export function predictionRow(experimentId: string, s: Sample, p: PredictionPart
     verify_time_ms: t.verifyMs,
     total_time_ms: total,
     original_status: o.status,
-    original_waypoints_json: o.waypoints ? JSON.stringify(o.waypoints) : null,
+    original_waypoints_json: waypointsText(o.waypoints),
     final_status: f.status,
     final_error: f.error,
     final_waypoints_json: f.waypoints ? JSON.stringify(f.waypoints) : null,

@@ -10,7 +10,8 @@ import type { ToolCallRow, TurnRow } from '../store/rows';
 import type { ChatClient, RetryPolicy, TurnOutcome } from './turn';
 import type { EndpointLimiter } from './limiter';
 import type { ToolBatcher } from './tool-batcher';
-import { storedRequest, type ChatMessage, type TurnParams } from './chat-request';
+import { storedRequest, type ChatMessage, type StoredRequest, type TurnParams } from './chat-request';
+import { noteRowParts } from '../store/request-parts';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import { assistantMessage, historyEntries } from './history';
 import type { Stated } from '../protocol/definitions';
@@ -117,10 +118,10 @@ function addTiming(sums: LoopSums, outcome: TurnOutcome, queueWait: number): voi
   }
 }
 
-function turnRow(ctx: LoopContext, stage: string, turnIndex: number, request: { json: string; parts: string | null; params: string }, outcome: TurnOutcome, queueWait: number, after: Stated): TurnRow {
+function turnRow(ctx: LoopContext, stage: string, turnIndex: number, request: StoredRequest, outcome: TurnOutcome, queueWait: number, after: Stated): TurnRow {
   const r = outcome.result;
   const chunks = outcome.timing.chunkOffsetsMs;
-  return {
+  const row: TurnRow = {
     experiment_id: ctx.experimentId,
     sample_id: ctx.sampleId,
     turn_index: turnIndex,
@@ -146,6 +147,8 @@ function turnRow(ctx: LoopContext, stage: string, turnIndex: number, request: { 
     stated_long_action: after.longAction,
     stated_lat_action: after.latAction,
   };
+  if (request.partsObject) noteRowParts(row, request.partsObject);
+  return row;
 }
 
 /** Records on each call of the previous turn whether the model's statement

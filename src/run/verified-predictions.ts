@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { GreedyPrediction, Sample } from '../domain/sample';
 import { isLatAction, isLongAction, isScene } from '../domain/enums';
 import type { StoredPrediction } from '../store/rows';
-import { readRunDir } from '../store/run-reader';
+import { readRunPredictions } from '../store/run-reader';
 import { openDb } from '../store/db';
 import { TceError } from '../util/errors';
 
@@ -50,7 +50,7 @@ export function predictionsFromRows(rows: Rows): Map<number, GreedyPrediction> {
 
 /** The predictions of a run directory (this suite's live baseline). */
 export function predictionsFromRunDir(dir: string): Map<number, GreedyPrediction> {
-  const p = readRunDir(dir).tables.predictions;
+  const p = readRunPredictions(dir).predictions;
   const rows: Rows = [];
   for (let i = 0; i < p.length; i++) rows.push(Object.fromEntries(COLUMNS.map((c) => [c, p.columns[c][i] ?? null])) as Rows[number]);
   return predictionsFromRows(rows);

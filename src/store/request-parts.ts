@@ -100,12 +100,21 @@ function partsObject(v: string): Record<string, string> | null {
   }
 }
 
+/** The parts object a row's request_parts was serialised from, kept by the
+ * driver (noteRowParts) so the run writer's batch dedupe need not parse the
+ * text back. Only ever the object of exactly that text. */
+const rowParts = new WeakMap<object, Record<string, string>>();
+
+export function noteRowParts(row: object, parts: Record<string, string>): void {
+  rowParts.set(row, parts);
+}
+
 /** The rows of one batch with each part held by its first row only, and a
  * part no other row of the batch uses (a paragraph holding the sample's own
  * data) put back inline in request_json: a reference pays only when shared.
  * Rows are copied, never changed; a value not of the parts form is kept. */
 export function dedupeBatchParts<R extends { request_json?: string | null | undefined; request_parts?: string | null | undefined }>(rows: readonly R[]): R[] {
-  const parsed = rows.map((row) => (row.request_parts ? partsObject(row.request_parts) : null));
+  const parsed = rows.map((row) => (row.request_parts ? rowParts.get(row) ?? partsObject(row.request_parts) : null));
   const uses = new Map<string, number>();
   for (const parts of parsed) for (const sha of Object.keys(parts ?? {})) uses.set(sha, (uses.get(sha) ?? 0) + 1);
   const seen = new Set<string>();

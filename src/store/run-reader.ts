@@ -13,15 +13,16 @@ export interface RunBatch {
   tables: Record<RunTable, DecodedTable>;
 }
 
-function decodeBatch({ marker, paths }: CommittedBatch, opts: DecodeOptions): RunBatch {
-  const layouts = runTableLayouts();
+function decodeBatchTable({ marker, paths }: CommittedBatch, t: RunTable, opts: DecodeOptions): DecodedTable {
+  const decoded = decodeTable(runTableLayouts()[t], fs.readFileSync(paths[t]), paths[t], opts);
+  if (decoded.length !== marker.files[t].rows) throw new TceError('RUN_DIR_INVALID', `${paths[t]}: ${decoded.length} rows, but its commit marker recorded ${marker.files[t].rows}`);
+  return decoded;
+}
+
+function decodeBatch(c: CommittedBatch, opts: DecodeOptions): RunBatch {
   const tables = {} as Record<RunTable, DecodedTable>;
-  for (const t of RUN_TABLES) {
-    const decoded = decodeTable(layouts[t], fs.readFileSync(paths[t]), paths[t], opts);
-    if (decoded.length !== marker.files[t].rows) throw new TceError('RUN_DIR_INVALID', `${paths[t]}: ${decoded.length} rows, but its commit marker recorded ${marker.files[t].rows}`);
-    tables[t] = decoded;
-  }
-  return { batch: marker.batch, paths, tables };
+  for (const t of RUN_TABLES) tables[t] = decodeBatchTable(c, t, opts);
+  return { batch: c.marker.batch, paths: c.paths, tables };
 }
 
 /** Every committed batch of a run directory, decoded (`onBatch` after each). */
@@ -49,20 +50,30 @@ export interface RunDirContents {
   tables: { predictions: TableColumns<PredictionRow>; turns: TableColumns<TurnRow>; tool_calls: TableColumns<ToolCallRow> };
 }
 
+function joinedTable(t: RunTable, parts: readonly DecodedTable[]): { columns: Record<string, ArrayLike<Cell>>; length: number } {
+  const length = parts.reduce((s, d) => s + d.length, 0);
+  const columns: Record<string, ArrayLike<Cell>> = {};
+  for (const c of runTableLayouts()[t].columns) columns[c.name] = materialize(parts.map((d) => d.cells[c.name]!));
+  return { columns, length };
+}
+
 /** The experiment row and every committed row of each table, column-wise. */
 export function readRunDir(dir: string): RunDirContents {
   const experiment = readExperimentFile(dir);
   const batches = readRunBatches(dir);
-  const layouts = runTableLayouts();
   const tables: Record<string, { columns: Record<string, ArrayLike<Cell>>; length: number }> = {};
-  for (const t of RUN_TABLES) {
-    const length = batches.reduce((s, b) => s + b.tables[t].length, 0);
-    const columns: Record<string, ArrayLike<Cell>> = {};
-    for (const c of layouts[t].columns) columns[c.name] = materialize(batches.map((b) => b.tables[t].cells[c.name]!));
-    tables[t] = { columns, length };
-  }
+  for (const t of RUN_TABLES) tables[t] = joinedTable(t, batches.map((b) => b.tables[t]));
   // Every declared column was decoded (the layout is the declaration).
   return { experiment, tables: tables as unknown as RunDirContents['tables'] };
+}
+
+/** The experiment row and the predictions alone (the oracle gate, a live
+ * baseline's answers): the turns and tool calls, most of a run folder's
+ * bytes, are neither read nor decoded. The same checks as readRunDir. */
+export function readRunPredictions(dir: string): { experiment: ExperimentRow; predictions: RunDirContents['tables']['predictions'] } {
+  const experiment = readExperimentFile(dir);
+  const parts = scanRunDir(dir).committed.map((c) => decodeBatchTable(c, 'predictions', {}));
+  return { experiment, predictions: joinedTable('predictions', parts) as unknown as RunDirContents['tables']['predictions'] };
 }
 
 const isRunDir = (p: string): boolean => fs.existsSync(path.join(p, EXPERIMENT_FILE));
