@@ -50,6 +50,8 @@ test('die-after: exits non-zero with the failures counted; --resume on a healthy
     assert.match(first.stdout, /FAILED samples .*\n\s+all_tools_2b: \d+ of 20 - over run\.maxFailedShare/);
     const failedBefore = rows(broken.dir).filter((r) => r.final_status === 'server_error' || r.final_status === 'timeout').length;
     assert.ok(failedBefore > 0, 'the fault left no failed sample');
+    // The summary's count comes from the analysis (analyze-and-report.ts): the rows' own.
+    assert.match(first.stdout, new RegExp(`all_tools_2b: ${failedBefore} of 20 - over`));
 
     await server.close();
     server = await sim(port, '');

@@ -6,6 +6,8 @@ import { analyzeDb, plannedArms, toolStatsIfPresent, writeConditionMetrics } fro
 import { REPORT_WORKER_MIN_ROWS, SamplePart, writeReports, summaryTable } from '../report/write-reports';
 import { jsonlRows } from '../report/sample-jsonl';
 import { vacuumDb } from '../store/vacuum';
+import type { ConditionFailures } from '../run/failures';
+import type { ConditionResult } from '../analysis/types';
 
 /** The VACUUM the suite's load left (SuiteResult.vacuumDue), when nothing
  * else runs: an interrupted suite, a run without reports. */
@@ -15,7 +17,10 @@ export async function vacuumIfDue(c: Config, r: SuiteResult, log: (l: string) =>
   log(`${c.paths.db}: vacuumed after the load`);
 }
 
-export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: string) => void, quiet: boolean): Promise<string[]> {
+/** The reports' files, and each experiment's failed samples as the
+ * analysis counted them (printRunSummary's, without reading every
+ * prediction again; null when an experiment has no result of its own). */
+export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: string) => void, quiet: boolean): Promise<{ files: string[]; failures: ConditionFailures[] | null }> {
   // The load's VACUUM runs beside the analysis's reading (one core; a small
   // database's, in this thread, is done before it starts); awaited before
   // the first write (condition_metrics) and on failure.
@@ -40,10 +45,20 @@ export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: strin
     part = null;
     if (!quiet) process.stdout.write(summaryTable(a) + '\n');
     for (const f of files) log(`wrote ${f}`);
-    return files;
+    return { files, failures: failuresOf(r.experimentIds, a.conditions) };
   } finally {
     await part?.stop();
     await vacuum?.catch(() => undefined);
     db.close();
   }
+}
+
+function failuresOf(experimentIds: readonly string[], conditions: readonly ConditionResult[]): ConditionFailures[] | null {
+  const own = new Map(conditions.filter((x) => x.derivedFrom === null).map((x) => [x.experimentId, x]));
+  if (!experimentIds.every((id) => own.has(id))) return null;
+  return experimentIds.map((id) => {
+    const x = own.get(id)!;
+    const samples = x.n + x.nFailed;
+    return { experimentId: id, label: x.label, failed: x.nFailed, samples, share: samples === 0 ? 0 : x.nFailed / samples };
+  });
 }

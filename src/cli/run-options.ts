@@ -10,7 +10,7 @@ import { preflightRunPaths } from '../store/preflight';
 import { mediaFolder } from '../config/media-folder';
 import { escapeControl } from '../util/text';
 import type { Config } from '../config/schema';
-import { failureLines, suiteFailures } from '../run/failures';
+import { failureLines, suiteFailures, type ConditionFailures } from '../run/failures';
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   ...CONFIG_OPTION,
@@ -86,9 +86,10 @@ export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<
 /** Prints the suite's summary, failed samples counted; returns the exit
  * code: 130 when interrupted, 1 when a condition has more failed samples
  * than run.maxFailedShare, else 0. */
-export function printRunSummary(r: SuiteResult, c: Config): number {
+/** `counted`: the failed samples the analysis counted (analyze-and-report.ts), else read from the database. */
+export function printRunSummary(r: SuiteResult, c: Config, counted: ConditionFailures[] | null = null): number {
   const dbFile = c.paths.db;
-  const failures = suiteFailures(dbFile, r.experimentIds);
+  const failures = counted ?? suiteFailures(dbFile, r.experimentIds);
   const over = failures.filter((x) => x.share > c.run.maxFailedShare);
   const label = r.synthetic ? ' (SIMULATED models, SYNTHETIC data)' : '';
   process.stdout.write([

@@ -22,8 +22,8 @@ At the end the runs are bulk-loaded into the database, analysed and reported.`,
     const r = await runSuiteInterruptible(o);
     // One shard is part of a suite: it is analysed once every shard is loaded.
     if (o.shard) o.log(`shard ${o.shard.index}/${o.shard.count} of suite ${r.timestamp}: analyse after \`tce load\` of every shard's run folder`);
-    if (!o.shard && !flag(args, 'no-report') && r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
-    else await vacuumIfDue(loaded.config, r, o.log);
-    return printRunSummary(r, loaded.config);
+    const reported = !o.shard && !flag(args, 'no-report') && r.outcome !== 'interrupted' ? await analyzeAndReport(loaded.config, r, o.log, o.quiet) : null;
+    if (!reported) await vacuumIfDue(loaded.config, r, o.log);
+    return printRunSummary(r, loaded.config, reported?.failures);
   },
 };

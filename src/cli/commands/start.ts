@@ -12,8 +12,8 @@ export const startCommand: Command = {
     const loaded = runConfig(args);
     const o = suiteOptions(args, loaded, { gate: true, deferVacuum: true });
     const r = await runSuiteInterruptible(o);
-    if (r.outcome !== 'interrupted') await analyzeAndReport(loaded.config, r, o.log, o.quiet);
-    else await vacuumIfDue(loaded.config, r, o.log);
-    return printRunSummary(r, loaded.config);
+    const reported = r.outcome !== 'interrupted' ? await analyzeAndReport(loaded.config, r, o.log, o.quiet) : null;
+    if (!reported) await vacuumIfDue(loaded.config, r, o.log);
+    return printRunSummary(r, loaded.config, reported?.failures);
   },
 };
