@@ -16,11 +16,23 @@ import { createStreamEngine } from '../src/extract/engine';
 import type { NativeStreamEngine } from '../src/extract/native-engine';
 import { requireNative } from '../src/native/loader';
 import { ioUnavailable } from '../src/run/io-http';
+import { NativeChatClient, rawSocketKind } from '../src/run/turn';
+import { FeedBatcher } from '../src/run/feed-batcher';
 import { BODY, CHUNKED_200, EVENTS, HEAD_200, OPTS, chunked, client, essence, rawPool, rawRouteTests, sse, turn, withServer } from './helpers/raw-http-cases';
 
 if (process.platform === 'linux') assert.equal(ioUnavailable(requireNative()), null, 'Linux has the I/O thread');
 
 rawRouteTests('io');
+
+test('tce run\'s default (route auto) on http: with the C++ engine takes the I/O thread; TCE_RAW_SOCKETS=net picks node:net', () => {
+  assert.equal(rawSocketKind({}), 'io');
+  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'net' }), 'net');
+  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'bogus' }), 'io');
+  const e = createStreamEngine('native');
+  const c = new NativeChatClient({ role: 'verifier_8b', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k', model: 'm' }, e, new FeedBatcher(e), 2);
+  assert.equal(c.route, process.env.TCE_RAW_SOCKETS === 'net' ? 'raw' : 'io');
+  return c.close();
+});
 
 test('token times are the reads\' own times, taken on the thread: monotone, inside the request, spread as the server paced them even while the main thread is blocked', async () => {
   // Eight content events, each its own chunk, 20 ms apart, from a server in
