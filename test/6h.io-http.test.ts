@@ -8,7 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -41,16 +43,23 @@ test('token times are the reads\' own times, taken on the thread: monotone, insi
   const wire = paced.map((e, i) => (i === paced.length - 1 ? chunked([e], false) : chunked([e], false).slice(0, -5)));
   const code = `const parts = ${JSON.stringify(wire)}; const head = ${JSON.stringify(`${HEAD_200}transfer-encoding: chunked\r\n\r\n`)};
     require('node:net').createServer((c) => { c.on('error', () => {}); c.once('data', () => {
-      c.write(head); let i = 0; const next = () => { c.write(parts[i++]); if (i < parts.length) setTimeout(next, 20); }; setTimeout(next, 20); });
+      c.write(head); let i = 0; const next = () => { c.write(parts[i++]); require('node:fs').writeFileSync(process.argv[1], String(i)); if (i < parts.length) setTimeout(next, 20); }; setTimeout(next, 20); });
     }).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n'); });`;
-  const server = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tce-6h-'));
+  const written = path.join(dir, 'written');
+  const server = spawn(process.execPath, ['-e', code, written], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<string>((r) => server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
     const c = client(`http://127.0.0.1:${port}/v1`, 'io');
     const t0 = performance.now();
     const pending = turn(c);
-    // The main thread blocked through most of the stream: the reads (and their times) go on in the I/O thread.
-    const until = performance.now() + 120;
+    // The main thread blocked until the server has written the whole stream
+    // (it says so in a file; a loaded machine may pace it slower than 20 ms),
+    // then a little longer: the reads (and their times) go on in the I/O thread.
+    const giveUp = performance.now() + 20_000;
+    const sent = (): number => { try { return Number(fs.readFileSync(written, 'utf8')); } catch { return 0; } };
+    while (sent() < wire.length && performance.now() < giveUp) { /* busy */ }
+    const until = performance.now() + 30;
     while (performance.now() < until) { /* busy */ }
     const o = await pending;
     const t1 = performance.now();
@@ -67,6 +76,7 @@ test('token times are the reads\' own times, taken on the thread: monotone, insi
     assert.ok(times[0]! < until, `the first token read while the main thread was blocked: ${times[0]} < ${until}`);
   } finally {
     server.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
