@@ -26,13 +26,13 @@ if (process.platform === 'linux') assert.equal(ioUnavailable(requireNative()), n
 
 rawRouteTests('io');
 
-test('tce run\'s default (route auto) on http: with the C++ engine takes the I/O thread; TCE_RAW_SOCKETS=net picks node:net', () => {
-  assert.equal(rawSocketKind({}), 'io');
-  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'net' }), 'net');
-  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'bogus' }), 'io');
+test('tce run\'s default (route auto) on http: with the C++ engine reads node:net sockets; TCE_RAW_SOCKETS=io picks the I/O thread', () => {
+  assert.equal(rawSocketKind({}), 'net');
+  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'io' }), 'io');
+  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'bogus' }), 'net');
   const e = createStreamEngine('native');
   const c = new NativeChatClient({ role: 'verifier_8b', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k', model: 'm' }, e, new FeedBatcher(e), 2);
-  assert.equal(c.route, process.env.TCE_RAW_SOCKETS === 'net' ? 'raw' : 'io');
+  assert.equal(c.route, process.env.TCE_RAW_SOCKETS === 'io' ? 'io' : 'raw');
   return c.close();
 });
 
