@@ -68,12 +68,18 @@ export async function scripted(respond: (s: net.Socket, n: number) => void): Pro
   const server = net.createServer((s) => {
     st.sockets++;
     open++;
-    // Counted a moment after the accept: a socket the client destroyed just
-    // before it connected this one is still open here until its close event
-    // runs, later in this loop; a socket that really overlaps stays open.
+    // Counted a moment after the accept, and a socket stops counting when
+    // the client's FIN is read ('end'), not when its close event runs: a
+    // socket the client closed just before it connected this one has its FIN
+    // ahead of this accept, while its close event can come iterations later
+    // on a loaded machine (the server's own end() must be written first; CI
+    // saw 2 at 5 ms). A socket that really overlaps sent no FIN: it counts.
     setTimeout(() => { st.peak = Math.max(st.peak, open); }, PEAK_SETTLE_MS);
     all.add(s);
-    s.on('close', () => { open--; all.delete(s); });
+    let counted = true;
+    const gone = () => { if (counted) { counted = false; open--; } };
+    s.on('end', gone);
+    s.on('close', () => { gone(); all.delete(s); });
     s.on('error', () => undefined);
     let buf = Buffer.alloc(0);
     s.on('data', (d) => {
