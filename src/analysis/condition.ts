@@ -119,7 +119,8 @@ function tally(ps: PredictionRow[], baselineCorrect: Map<number, boolean> | null
 /** What names a condition's result (and each of its per-sample records),
  * known from its experiment row alone: the report's JSONL worker starts
  * from these before the analysis has read any rows (analyze.ts plannedArms). */
-export type ArmIdentity = Pick<ConditionResult, 'experimentId' | 'conditionName' | 'verifierSize' | 'label' | 'synthetic' | 'derivedFrom'>;
+export const ARM_IDENTITY_KEYS = ['experimentId', 'conditionName', 'verifierSize', 'label', 'synthetic', 'derivedFrom'] as const;
+export type ArmIdentity = Pick<ConditionResult, (typeof ARM_IDENTITY_KEYS)[number]>;
 
 export function armIdentity(info: ExperimentInfo, derivedFrom: string | null): ArmIdentity {
   return {

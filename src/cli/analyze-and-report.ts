@@ -6,7 +6,7 @@ import { analyzeDb, plannedArms, toolStatsIfPresent, writeConditionMetrics } fro
 import { REPORT_WORKER_MIN_ROWS, SamplePart, writeReports, summaryTable } from '../report/write-reports';
 import { jsonlRows } from '../report/sample-jsonl';
 import { vacuumDb } from '../store/vacuum';
-import type { ConditionFailures } from '../run/failures';
+import { conditionFailures, type ConditionFailures } from '../run/failures';
 import type { ConditionResult } from '../analysis/types';
 
 /** The VACUUM the suite's load left (SuiteResult.vacuumDue), when nothing
@@ -58,7 +58,6 @@ function failuresOf(experimentIds: readonly string[], conditions: readonly Condi
   if (!experimentIds.every((id) => own.has(id))) return null;
   return experimentIds.map((id) => {
     const x = own.get(id)!;
-    const samples = x.n + x.nFailed;
-    return { experimentId: id, label: x.label, failed: x.nFailed, samples, share: samples === 0 ? 0 : x.nFailed / samples };
+    return conditionFailures(id, x.label, x.nFailed, x.n + x.nFailed);
   });
 }

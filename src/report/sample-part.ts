@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DB } from '../store/db';
+import { ARM_IDENTITY_KEYS } from '../analysis/condition';
 import { baselineCorrectMap, type DiagnosedCondition } from './sample-diagnosis';
 import { claim, writeConditionRecords, type FoundExamples, type SamplePartJob, type SamplePartMessage, type SampleToWorker } from './sample-jsonl';
 
-type Identity = Omit<DiagnosedCondition, 'problem'>;
-const IDENTITY_KEYS = ['experimentId', 'conditionName', 'verifierSize', 'label', 'synthetic', 'derivedFrom'] as const;
 
 export class SamplePart {
   private readonly worker: Worker;
@@ -52,7 +51,7 @@ export class SamplePart {
    * order) and baseline: else what it encoded belongs to another report. */
   matches(conditions: readonly DiagnosedCondition[], baselineId: string | null): boolean {
     return baselineId === this.baselineId && conditions.length === this.conditions.length
-      && conditions.every((c, i) => IDENTITY_KEYS.every((k) => c[k] === (this.conditions[i] as Identity)[k]));
+      && conditions.every((c, i) => ARM_IDENTITY_KEYS.every((k) => c[k] === this.conditions[i]![k]));
   }
 
   /** This thread's conditions, then the worker's, to `fd`; the examples of both. */

@@ -8,6 +8,10 @@ import { conditionLabel } from '../protocol/conditions';
 
 export interface ConditionFailures { experimentId: string; label: string; failed: number; samples: number; share: number }
 
+export function conditionFailures(experimentId: string, label: string, failed: number, samples: number): ConditionFailures {
+  return { experimentId, label, failed, samples, share: samples === 0 ? 0 : failed / samples };
+}
+
 export function suiteFailures(dbFile: string, experimentIds: string[]): ConditionFailures[] {
   if (experimentIds.length === 0 || !fs.existsSync(dbFile)) return [];
   const db = openDb(dbFile, { readonly: true });
@@ -19,7 +23,7 @@ export function suiteFailures(dbFile: string, experimentIds: string[]): Conditio
     return experimentIds.flatMap((id) => {
       const row = q.get(...FAILED_STATUSES, id) as { c: string; s: string | null; n: number; failed: number } | undefined;
       if (!row) return [];
-      return [{ experimentId: id, label: conditionLabel(row.c, row.s), failed: row.failed, samples: row.n, share: row.n === 0 ? 0 : row.failed / row.n }];
+      return [conditionFailures(id, conditionLabel(row.c, row.s), row.failed, row.n)];
     });
   } finally {
     db.close();
