@@ -435,11 +435,12 @@ Napi::Value HttpClose(const Napi::CallbackInfo& info) {
 
 // ---- The raw route's I/O thread (native/src/io/io_loop.h) ----
 //
-// Design choice: the sockets of plain http: endpoints are read by one thread
-// of the addon with its own epoll loop, not by libuv handles on the main
-// thread: node's per-read path (libuv callback, StreamBase, the JS onread
-// callback) was most of the driver's CPU on paced streams, one event per
-// read. The thread frames each response and keeps a 200's body chunks with
+// Design choice: the sockets of plain http: endpoints can be read by one
+// thread of the addon with its own epoll loop, not by libuv handles on the
+// main thread, to drop node's per-read path (libuv callback, StreamBase, the
+// JS onread callback). Measured, the kernel's cost per read dominates either
+// way: the thread is even with node:net in CPU and in a run's wall time on a
+// quiet machine, so it is opt-in (TCE_RAW_SOCKETS=io; docs/performance.md). The thread frames each response and keeps a 200's body chunks with
 // their read times; completions reach JavaScript in batches (one
 // threadsafe-function call drains every completion queued since the last),
 // and ioTake feeds a whole body into its engine stream in one call, so the
