@@ -24,6 +24,13 @@ test('a wrong type in a nested field names the file, the path, expected and foun
   });
   assert.throws(() => parseConfig({ models: { verifier_2b: { gpuId: -1 } } }, 'y.json'), /y\.json: models\.verifier_2b\.gpuId/);
   assert.throws(() => parseConfig({ typo: 1 }, 'z.json'), /z\.json: .*typo/);
+  // A renamed key names its replacement, alone or beside an unknown one.
+  assert.throws(() => parseConfig({ backend: { simulator: { tokensPerDelta: 4 } } }, 'old.json'), (e: unknown) => e instanceof TceError
+    && /^old\.json: backend\.simulator\.tokensPerDelta: this key was replaced by backend\.streamInterval \(vLLM's --stream-interval/m.test(e.message) && !/Unrecognized/.test(e.message));
+  assert.throws(() => parseConfig({ backend: { simulator: { tokensPerDelta: 4, typo: 1 } } }, 'old.json'), (e: unknown) => e instanceof TceError
+    && /tokensPerDelta: this key was replaced by backend\.streamInterval/.test(e.message) && /backend\.simulator: Unrecognized keys: "tokensPerDelta", "typo"/.test(e.message));
+  assert.equal(parseConfig({}, 'd.json').backend.streamInterval, 4);
+  assert.throws(() => parseConfig({ backend: { streamInterval: 0 } }, 'z.json'), /z\.json: backend\.streamInterval: /);
 });
 
 test('tce config prints the default; a bad file fails with exit 1 naming the field', async () => {

@@ -45,7 +45,7 @@ test('an unmarked field, or a mark on a whole object, is refused by name', () =>
 
 test('timing-only settings keep the config hash; result-affecting ones change it', () => {
   const base = hashWith({});
-  for (const timing of [{ 'backend.simulator.latency': true }, { 'backend.simulator.tokensPerDelta': 16 }, { 'concurrency.initial': 8 }, { 'run.clientMode': 'openai' }, { 'paths.runsDir': '/tmp/elsewhere' }, { 'retries.max': 9 }, { 'backend.simulator.faults': 'die-after=300' }, { 'backend.simulator.faults': '429=0.1,drop=0.05,stall=0.1,garbage=0.1,mid-error=0.1' }]) {
+  for (const timing of [{ 'backend.simulator.latency': true }, { 'backend.streamInterval': 16 }, { 'backend.streamInterval': 1 }, { 'concurrency.initial': 8 }, { 'run.clientMode': 'openai' }, { 'paths.runsDir': '/tmp/elsewhere' }, { 'retries.max': 9 }, { 'backend.simulator.faults': 'die-after=300' }, { 'backend.simulator.faults': '429=0.1,drop=0.05,stall=0.1,garbage=0.1,mid-error=0.1' }]) {
     assert.equal(hashWith(timing), base, `${JSON.stringify(timing)} must not break --resume`);
   }
   for (const result of [{ seed: 7 }, { 'run.maxTurns': 2 }, { 'run.temperatureVerify': 0.5 }, { 'models.verifier_8b.path': '/other' }, { 'tools.crossFit': 5 }]) {

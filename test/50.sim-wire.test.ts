@@ -7,6 +7,7 @@ import { startSimulator, type Simulator } from '../src/backends/sim/server';
 import { parseVllmMetrics, scrapeMetrics } from '../src/backends/metrics-scrape';
 import { verificationPrompt, PREDICT_PROMPT } from '../src/protocol/prompts';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
+import { encode } from '../src/backends/sim/tokenizer';
 
 const TOOLS = ['check_scene_prior', 'check_confusion_risk', 'check_scene_action_compatibility'].map((name) => ({
   type: 'function' as const, function: { name, description: name, parameters: { type: 'object', properties: {} } },
@@ -17,7 +18,7 @@ const verifyMessages = (scene = 'incident_zone') => [{ role: 'user', content: [{
 let sim: Simulator;
 let parse: Simulator;
 before(async () => {
-  sim = await startSimulator({ seed: 7, apiKey: 'k', models: [{ servedModelName: 'qwen3-vl-2b', profile: 'qwen3-vl-2b' }, { servedModelName: 'sceneiq-ft-2b', profile: 'sceneiq-ft-2b' }] });
+  sim = await startSimulator({ seed: 7, apiKey: 'k', streamInterval: 4, models: [{ servedModelName: 'qwen3-vl-2b', profile: 'qwen3-vl-2b' }, { servedModelName: 'sceneiq-ft-2b', profile: 'sceneiq-ft-2b' }, { servedModelName: 'echo', profile: 'echo' }] });
   parse = await startSimulator({ seed: 7, serverParse: true, systemFingerprint: true, models: [{ servedModelName: 'qwen3-vl-8b', profile: 'qwen3-vl-8b' }] });
 });
 after(async () => {
@@ -68,7 +69,7 @@ test('streamed turn: role chunk, multi-token deltas, finish chunk, usage chunk, 
   const content = body.map((c) => c.choices[0].delta.content).join('');
   // tool_choice "none": calls are raw text in content (no parser ran).
   assert.ok(content.includes('<tool_call>') || content.includes('FINAL_SCENE:'), content);
-  assert.ok(body.length < usage.usage.completion_tokens, 'several tokens per delta');
+  assert.ok(body.length < usage.usage.completion_tokens, 'several tokens per delta (--stream-interval 4)');
   assert.ok(usage.usage.prompt_tokens > 64, 'prompt tokens include the image');
   // Same request, not streamed: same text, same usage.
   const plain = await post(sim, { model: 'qwen3-vl-2b', tools: TOOLS, tool_choice: 'none', messages: verifyMessages() });
@@ -120,6 +121,29 @@ test('vLLM errors: tool_choice rules, unknown model, stream_options, auth', asyn
   assert.equal(longErr.param, 'input_tokens');
 });
 
+test('--stream-interval 4 on the wire: the first token alone, then 4 per event, the EOS step last; max_tokens = the text\'s tokens finishes "length"', async () => {
+  // vllm/v1/engine/output_processor.py make_request_output (d0782260);
+  // serving.py (5e918640) sends DeltaMessage(content=delta_text) for every
+  // output without a parser, "" included.
+  const text = 'FINAL_SCENE: flooded\nFINAL_LONG_ACTION: stop\nFINAL_LAT_ACTION: null';
+  const t = encode(text).length;
+  const stream = async (extra: Record<string, unknown>) => {
+    const r = await post(sim, { model: 'echo', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: text }], ...extra });
+    const chunks = events(r.text).slice(0, -1).map((e) => JSON.parse(e));
+    return { body: chunks.slice(1, -1), usage: chunks.at(-1).usage };
+  };
+  const stopped = await stream({});
+  assert.equal(stopped.body.length, 1 + Math.ceil(t / 4), `${t} text tokens + EOS in events of 1, 4, 4, ...`);
+  assert.equal(stopped.body.map((c) => c.choices[0].delta.content).join(''), text);
+  assert.equal(stopped.body.at(-1).choices[0].finish_reason, 'stop');
+  assert.equal(stopped.usage.completion_tokens, t + 1);
+  const capped = await stream({ max_tokens: t });
+  assert.equal(capped.body.length, 1 + Math.ceil((t - 1) / 4));
+  assert.equal(capped.body.map((c) => c.choices[0].delta.content).join(''), text);
+  assert.equal(capped.body.at(-1).choices[0].finish_reason, 'length');
+  assert.equal(capped.usage.completion_tokens, t);
+});
+
 test('max_tokens cuts the turn with finish_reason "length"', async () => {
   const r = await post(sim, { model: 'sceneiq-ft-2b', stream: true, max_tokens: 5, stream_options: { include_usage: true }, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: image } }, { type: 'text', text: PREDICT_PROMPT }] }] });
   const chunks = events(r.text).slice(0, -1).map((e) => JSON.parse(e));
@@ -142,7 +166,7 @@ test('the openai client accepts the stream as is', async () => {
   assert.equal(finish, 'stop');
   assert.ok(usage && usage.completion_tokens > 0);
   const models = await client.models.list();
-  assert.deepEqual(models.data.map((m) => m.id), ['qwen3-vl-2b', 'sceneiq-ft-2b']);
+  assert.deepEqual(models.data.map((m) => m.id), ['qwen3-vl-2b', 'sceneiq-ft-2b', 'echo']);
 });
 
 test('server-parse mode: hermes-style tool_calls deltas that the openai client assembles', async () => {

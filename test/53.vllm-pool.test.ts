@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { parseConfig } from '../src/config/load';
 import { openBackends } from '../src/backends/open';
 import { isGroupAlive } from '../src/backends/vllm/reaper';
@@ -83,6 +84,25 @@ test('a server that exits during startup: the error carries its log tail', async
     openBackends(config({}, { verifier_8b: { profile: 'qwen3-vl-8b', path: 'Qwen/Qwen3-VL-8B-Instruct', servedModelName: 'qwen3-vl-8b', gpuId: 2, vllmArgs: ['--default-chat-template-kwargs', '{"enable_thinking": false}'] } }), { runDir: tmpDir(), roles: ['verifier_8b'], log: () => {} }),
     (e: TceError) => /code 2/.test(e.message) && /unrecognized arguments: --default-chat-template-kwargs/.test(e.message),
   );
+  // A vLLM from before --stream-interval (the fake acts as one): the hint says what to set.
+  await assert.rejects(
+    openBackends(config({}, { verifier_8b: { profile: 'qwen3-vl-8b', path: 'Qwen/Qwen3-VL-8B-Instruct', servedModelName: 'qwen3-vl-8b', gpuId: 2, env: { FAKE_VLLM_NO_STREAM_INTERVAL: '1' } } }), { runDir: tmpDir(), roles: ['verifier_8b'], log: () => {} }),
+    (e: TceError) => e.code === 'VLLM_EXITED' && /unrecognized arguments: --stream-interval 4/.test(e.message) && /predates --stream-interval \(vLLM PR #27869\); set backend\.streamInterval to 1/.test(e.hint ?? ''),
+  );
+});
+
+test('the fake vllm parses --stream-interval as vLLM does: argparse int, then SchedulerConfig ge=1', () => {
+  // vllm/engine/arg_utils.py (type int) and vllm/config/scheduler.py
+  // (stream_interval: int = Field(default=1, ge=1)).
+  const run = (v: string) => spawnSync(path.join(FAKE_DIR, 'vllm'), ['serve', 'm', '--port', '0', '--stream-interval', v], { encoding: 'utf8', env: { ...process.env, FAKE_VLLM_FAULTS: 'exit-startup' } });
+  const bad = run('4.0');
+  assert.deepEqual([bad.status, /argument --stream-interval: invalid int value: '4\.0'/.test(bad.stderr)], [2, true]);
+  const zero = run('0');
+  assert.deepEqual([zero.status, /stream_interval\n  Input should be greater than or equal to 1/.test(zero.stderr)], [1, true]);
+  // Python's int() takes " 1_6"; the fake then gets to its (injected) startup failure.
+  const ok = run(' 1_6');
+  assert.equal(ok.status, 1);
+  assert.match(ok.stdout, /CUDA out of memory/);
 });
 
 test('a missing executable is a clear error', () => {

@@ -65,6 +65,20 @@ test('hermes streaming (hermes_tool_parser.py extract_tool_calls_streaming): blo
   assert.equal(assemble(streamSteps(steps(GOOD), false, false).steps).content, GOOD);
 });
 
+test('the EOS step (serving.py chat_completion_stream_generator, 5e918640): "" is sent as content without a parser; with one, only the finish as DeltaMessage()', () => {
+  // The stop token is never detokenized (vllm/v1/engine/detokenizer.py), so
+  // the finishing output of a text whose tokens closed a group has text "".
+  const plain = streamSteps(['FIN', 'AL_SCENE: flooded', ''], false, false, [1, 4, 1]);
+  assert.deepEqual(plain.steps.map((s) => [s.delta, s.finish, s.tokens]), [[{ content: 'FIN' }, null, 1], [{ content: 'AL_SCENE: flooded' }, null, 4], [{ content: '' }, 'stop', 1]]);
+  // A multi-byte character held back mid-stream: an output with text "" is still an event.
+  assert.deepEqual(streamSteps(['a', '', 'b', ''], false, false).steps.map((s) => s.delta), [{ content: 'a' }, { content: '' }, { content: 'b' }, { content: '' }]);
+  // The hermes parser has nothing new for "": no chunk, except the finishing one, and
+  // a skipped output's tokens are decoded before the next chunk is sent.
+  const parsed = streamSteps(['Let me ', '<tool_', 'call>\n{"name": "check_scene_prior", "arguments": {}}\n</tool_call>', ''], false, true, [1, 4, 4, 1]);
+  assert.deepEqual(parsed.steps.map((s) => s.tokens), [1, 8, 1]);
+  assert.deepEqual([parsed.steps.at(-1)!.delta, parsed.finish], [null, 'tool_calls']);
+});
+
 test('local media (multimodal MediaConnector._load_file_url): the flag must be a parent of the resolved file, compared unresolved', () => {
   const dir = tmpDir('tce-media-');
   const real = path.join(dir, 'real');

@@ -10,6 +10,7 @@ import {
   loadPackageTokenizer, loadPreparedTokenizer, loadTokenizer, tokenizerDataCurrent, TOKENIZER_DATA_DIR,
 } from '../src/backends/sim/tokenizer-data';
 import { pieceEncoder } from '../src/backends/sim/piece-encoder';
+import { encode, streamGroups } from '../src/backends/sim/tokenizer';
 import { buildLineIndex, LineIndexMap } from '../src/backends/sim/line-index';
 import { PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPrompt, verificationPrompt } from '../src/protocol/prompts';
 import { TOOL_NAMES } from '../src/protocol/tools';
@@ -162,4 +163,62 @@ test('the build prepared current tables for the simulator', () => {
   // would fall back to the package's slow load.
   assert.ok(tokenizerDataCurrent(TOKENIZER_DATA_DIR), `current tables in ${TOKENIZER_DATA_DIR}`);
   assert.equal(simulatorTokenizer().encode('<tool_call>hi', { add_special_tokens: false }).length, 2);
+});
+
+// The SSE events of a generated text as vLLM sends them under
+// --stream-interval N: vllm/v1/engine/output_processor.py
+// RequestState.make_request_output (read at vllm-project/vllm@d0782260:
+// "Send output request only when 1. It has finished, or 2. It is the first
+// token, or 3. It has reached the stream interval number of tokens"), the stop
+// token counted but not detokenized (vllm/v1/engine/detokenizer.py
+// BaseIncrementalDetokenizer.update, e372329d), EOS checked before the length
+// cap (vllm/v1/core/sched/utils.py check_stop, current main).
+const ANSWER = 'FINAL_SCENE: incident_zone\nFINAL_LONG_ACTION: slowdown\nFINAL_LAT_ACTION: null\nWAYPOINTS: [[1.25, -0.5], [2.5, 0.0], [3.75, 0.5]]';
+
+test('stream interval N: events carry [1, N, N, ..., rest] tokens, the last with the stop token; the text is whole; completion tokens count the stop token', () => {
+  const textTokens = encode(ANSWER).length;
+  assert.ok(textTokens > 30);
+  for (const n of [1, 4, 7]) {
+    const g = streamGroups(ANSWER, n, 1000);
+    assert.equal(g.truncated, false);
+    assert.equal(g.tokens, textTokens + 1, 'usage.completion_tokens counts the EOS');
+    assert.equal(g.eventTokens[0], 1, 'the first token is sent alone');
+    assert.ok(g.eventTokens.slice(1, -1).every((k) => k === n), `N=${n}: ${g.eventTokens.join(',')}`);
+    assert.ok(g.eventTokens.at(-1)! >= 1 && g.eventTokens.at(-1)! <= n);
+    assert.equal(g.eventTokens.reduce((a, b) => a + b, 0), textTokens + 1);
+    assert.equal(g.deltas.length, g.eventTokens.length);
+    assert.equal(g.deltas.join(''), ANSWER);
+  }
+  assert.equal(streamGroups(ANSWER, 1, 1000).deltas.at(-1), '', 'N=1: the EOS step is an event of its own with no text');
+  // A text whose tokens close a group exactly: the stop token is sent alone, as "".
+  let cut = '';
+  for (let i = 1; i <= ANSWER.length && !cut; i++) if ((encode(ANSWER.slice(0, i)).length - 1) % 4 === 0 && encode(ANSWER.slice(0, i)).length > 1) cut = ANSWER.slice(0, i);
+  const aligned = streamGroups(cut, 4, 1000);
+  assert.deepEqual([aligned.eventTokens.at(-1), aligned.deltas.at(-1)], [1, '']);
+  assert.equal(aligned.deltas.join(''), cut);
+});
+
+test('max_tokens: a text of exactly max_tokens tokens finishes "length" with no stop token; one token shorter stops', () => {
+  const t = encode(ANSWER).length;
+  const exact = streamGroups(ANSWER, 4, t);
+  assert.deepEqual([exact.truncated, exact.tokens, exact.deltas.join('')], [true, t, ANSWER]);
+  assert.equal(exact.eventTokens.reduce((a, b) => a + b, 0), t);
+  const room = streamGroups(ANSWER, 4, t + 1);
+  assert.deepEqual([room.truncated, room.tokens], [false, t + 1], 'EOS as the max_tokens-th token still stops');
+  const short = streamGroups(ANSWER, 4, t - 3);
+  assert.deepEqual([short.truncated, short.tokens], [true, t - 3]);
+  assert.ok(ANSWER.startsWith(short.deltas.join('')) && short.deltas.join('').length < ANSWER.length);
+});
+
+test('a multi-byte character split across a send boundary is held back until complete, and nothing is lost', () => {
+  // Byte-level BPE cuts these emoji into several tokens each.
+  const text = 'ok 🚗🤖👍🏽 東京 é done';
+  let held = 0;
+  for (const n of [1, 2, 3, 4, 7]) {
+    const g = streamGroups(text, n, 1000);
+    assert.equal(g.deltas.join(''), text, `N=${n}`);
+    assert.ok(g.deltas.every((d) => !d.includes('\uFFFD')), `N=${n}: no replacement character`);
+    held += g.deltas.slice(0, -1).filter((d) => d === '').length;
+  }
+  assert.ok(held > 0, 'some event carried only part of a character and sent no text');
 });

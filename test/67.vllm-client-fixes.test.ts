@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../src/config/load';
 import { checkFileModeConfig, mediaFolder } from '../src/config/media-folder';
-import { flagValue, memoryShare, vllmServeArgs } from '../src/backends/vllm/serve-args';
+import { exitHint, flagValue, memoryShare, vllmServeArgs } from '../src/backends/vllm/serve-args';
 import { CLIENT_KEEP_ALIVE_MS, SERVER_KEEP_ALIVE_S } from '../src/backends/keep-alive';
 import { VLLM_KEEP_ALIVE_S } from '../src/backends/sim/server';
 import { localFile } from '../src/backends/sim/vision';
@@ -87,6 +87,15 @@ test('items 5 and 6: every sampling parameter explicit, max_completion_tokens, -
   assert.equal(flagValue(args, '--allowed-local-media-path'), undefined, 'data-url mode needs no media path');
   assert.equal(memoryShare(cfg.models.verifier_2b, cfg.backend.vllm), 0.4);
   assert.deepEqual(parseConfig({}, 'test').backend.vllm.limitMmPerPrompt, { image: 1, video: 0 });
+});
+
+test('--stream-interval: backend.streamInterval (default 4) reaches vllm serve; 1, vLLM\'s default, is left out; an old vLLM\'s refusal names the fix', () => {
+  const cfg = parseConfig({ backend: { kind: 'vllm' } }, 'test');
+  const args = vllmServeArgs(cfg.models.verifier_2b, cfg.backend.vllm, 8000, 42, false, null, cfg.backend.streamInterval);
+  assert.equal(flagValue(args, '--stream-interval'), '4');
+  assert.ok(!vllmServeArgs(cfg.models.verifier_2b, cfg.backend.vllm, 8000, 42, false, null, 1).includes('--stream-interval'));
+  assert.match(exitHint('vllm serve: error: unrecognized arguments: --stream-interval 4\n'), /predates --stream-interval \(vLLM PR #27869\); set backend\.streamInterval to 1/);
+  assert.match(exitHint('vllm serve: error: unrecognized arguments: --default-chat-template-kwargs {}\n'), /^read the log above/);
 });
 
 test('item 5: a server with generation_config.json defaults changes what an unpinned request gets, never a pinned one', async () => {

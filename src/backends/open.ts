@@ -49,7 +49,7 @@ async function openSimulator(config: Config, opts: OpenOptions): Promise<Backend
         seed: config.seed,
         models: [{ servedModelName: m.servedModelName, profile: m.profile, root: m.path, ...(role === 'predictor' ? { answerFormat: predictorAnswerSpec(config.prompts.predictor) } : {}) }],
         latency: sc.latency ? { ...DEFAULT_LATENCY, maxRunning: Math.min(DEFAULT_LATENCY.maxRunning, config.backend.vllm.maxNumSeqs) } : false,
-        tokensPerDelta: sc.tokensPerDelta,
+        streamInterval: config.backend.streamInterval,
         faults: sc.faults,
         serverParse: config.run.parseMode === 'server',
         apiKey,

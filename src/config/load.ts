@@ -20,15 +20,26 @@ function describeFound(root: unknown, path: PropertyKey[]): string {
   return `${kind} ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`;
 }
 
+/** Keys that were renamed: a config that still has one is told the new name
+ * rather than only "Unrecognized key". */
+export const RENAMED_KEYS: Readonly<Record<string, string>> = {
+  'backend.simulator.tokensPerDelta': 'backend.streamInterval (vLLM\'s --stream-interval, used by the simulator and by spawned vllm serve alike)',
+};
+
+function issueLines(iss: z.core.$ZodIssue, raw: unknown, source: string): string[] {
+  const line = `${source}: ${formatPath(iss.path)}: ${iss.message} (found ${describeFound(raw, iss.path)})`;
+  if (iss.code !== 'unrecognized_keys') return [line];
+  const renamed = iss.keys.map((k) => formatPath([...iss.path, k])).filter((at) => RENAMED_KEYS[at] !== undefined);
+  const out = renamed.map((at) => `${source}: ${at}: this key was replaced by ${RENAMED_KEYS[at]}; rename it`);
+  return renamed.length === iss.keys.length ? out : [...out, line];
+}
+
 /** Validates a raw config object; on failure names the file, the field path,
  * what was expected and what was found. */
 export function parseConfig(raw: unknown, source: string): Config {
   const r = ConfigSchema.safeParse(raw);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((iss) => {
-    const found = describeFound(raw, iss.path);
-    return `${source}: ${formatPath(iss.path)}: ${iss.message} (found ${found})`;
-  });
+  const lines = r.error.issues.flatMap((iss) => issueLines(iss, raw, source));
   throw new TceError('CONFIG_INVALID', `invalid configuration\n${lines.join('\n')}`, `fix the field(s) above, or see docs/config.md; \`tce config --schema\` prints the schema`);
 }
 

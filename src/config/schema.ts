@@ -84,9 +84,9 @@ export const ConfigSchema = z.strictObject({
       cacheRoot: operational(z.string().optional().describe('parent of each server\'s VLLM_CACHE_ROOT; default: the run folder')),
     }).prefault({}).describe('how `vllm serve` is spawned (backend.kind "vllm")'),
     endpoints: z.array(EndpointSchema).default([]).describe('existing OpenAI-compatible servers (backend.kind "endpoints")'),
+    streamInterval: operational(z.int().positive().default(4).describe('vLLM\'s --stream-interval: a streamed turn gets an SSE event at its first token, then one per this many tokens, then one at its end (fewer events for the server\'s API process and the driver; the first token still comes alone). Spawned `vllm serve` gets --stream-interval N (left out for 1, vLLM\'s default, so older vLLMs start); the simulator groups tokens exactly as vLLM does; backend.kind "endpoints": the servers\' own setting applies, this one is not used')),
     simulator: z.strictObject({
       latency: operational(z.boolean().default(false).describe('model prefill/decode time and a running-sequence capacity; off = as fast as possible')),
-      tokensPerDelta: operational(z.int().positive().default(4).describe('tokens per SSE delta event')),
       faults: operational(FaultsField.prefault('').describe('faults to inject, e.g. "429=0.02,drop=0.01,die-after=500" (docs/backends.md); empty = none. Infrastructure faults only: a request either fails or gets the answer a healthy server gives, so they are not in the config hash and `--resume` without them reruns what failed')),
     }).prefault({}).describe('the built-in simulator (backend.kind "simulator"; synthetic)'),
   }).prefault({}).describe('where the models run'),

@@ -7,6 +7,8 @@
 //                         already makes the pool see refused connections first)
 //   FAKE_VLLM_FAULTS      fault spec (src/backends/sim/faults.ts), e.g. exit-startup, die-after=3
 //   FAKE_VLLM_PROFILE     simulator profile (default: from the served name or model path)
+//   FAKE_VLLM_NO_STREAM_INTERVAL=1  act as a vLLM from before --stream-interval
+//                         (PR #27869): the flag is an unrecognized argument
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +24,7 @@ const VALUE_FLAGS = new Set([
   '--host', '--port', '--api-key', '--served-model-name', '--max-model-len', '--gpu-memory-utilization', '--max-num-seqs',
   '--limit-mm-per-prompt', '--seed', '--chat-template', '--allowed-local-media-path', '--tool-call-parser', '--generation-config',
   '--mm-processor-cache-gb', '--max-num-batched-tokens', '--uvicorn-log-level', '--mm-processor-kwargs', '--api-server-count',
-  '--disable-access-log-for-endpoints',
+  '--disable-access-log-for-endpoints', '--stream-interval',
 ]);
 const BOOL_FLAGS = new Set([
   '--enable-auto-tool-choice', '--trust-request-chat-template', '--enable-prefix-caching', '--no-enable-prefix-caching',
@@ -36,6 +38,28 @@ function usageError(msg: string): never {
   process.exit(2);
 }
 
+/** Python's int() on a string, as argparse's type=int applies it: optional
+ * whitespace and sign, digits with single underscores between them. */
+function pyInt(s: string): number | null {
+  return /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(s) ? Number(s.trim().replace(/_/g, '')) : null;
+}
+
+/** --stream-interval (vllm/engine/arg_utils.py, type int): argparse rejects
+ * a non-integer (exit 2); SchedulerConfig's `Field(default=1, ge=1)`
+ * (vllm/config/scheduler.py) rejects one below 1 when the engine config is
+ * built, a pydantic ValidationError (exit 1). */
+function streamInterval(flags: Map<string, string>): number {
+  const raw = flags.get('--stream-interval');
+  if (raw === undefined) return 1;
+  const n = pyInt(raw);
+  if (n === null) usageError(`argument --stream-interval: invalid int value: '${raw}'`);
+  if (n < 1) {
+    process.stderr.write(`pydantic_core._pydantic_core.ValidationError: 1 validation error for SchedulerConfig\nstream_interval\n  Input should be greater than or equal to 1 [type=greater_than_equal, input_value=${n}, input_type=int]\n`);
+    process.exit(1);
+  }
+  return n;
+}
+
 function parse(argv: string[]): { model: string; flags: Map<string, string> } {
   if (argv[0] !== 'serve') usageError(`argument subparser: invalid choice: '${argv[0] ?? ''}' (choose from 'chat', 'complete', 'serve', 'bench', 'collect-env', 'run-batch')`);
   const flags = new Map<string, string>();
@@ -46,7 +70,8 @@ function parse(argv: string[]): { model: string; flags: Map<string, string> } {
     const eq = a.indexOf('=');
     const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const dotted = name.startsWith('--limit-mm-per-prompt.');
-    if (VALUE_FLAGS.has(name) || dotted) {
+    const known = VALUE_FLAGS.has(name) && !(name === '--stream-interval' && process.env.FAKE_VLLM_NO_STREAM_INTERVAL === '1');
+    if (known || dotted) {
       const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : argv[++i];
       if (v === undefined) usageError(`argument ${name}: expected one argument`);
       flags.set(name, v);
@@ -109,6 +134,7 @@ const info = (where: string, msg: string) => process.stdout.write(`(APIServer pi
 
 export async function main(argv: string[]): Promise<void> {
   const { model, flags } = parse(argv);
+  const interval = streamInterval(flags);
   const faults = parseFaultSpec(process.env.FAKE_VLLM_FAULTS ?? '', 'FAKE_VLLM_FAULTS');
   const served = flags.get('--served-model-name') ?? model;
   const host = flags.get('--host') ?? '0.0.0.0';
@@ -159,6 +185,7 @@ export async function main(argv: string[]): Promise<void> {
     models: [{ servedModelName: served, profile: profileFor(model, served), root: model }],
     faults,
     serverParse: flags.has('--enable-auto-tool-choice') && flags.has('--tool-call-parser'),
+    streamInterval: interval,
     // vLLM reads the key from --api-key or, as tce passes it, VLLM_API_KEY.
     ...(flags.has('--api-key') ? { apiKey: flags.get('--api-key')! } : process.env.VLLM_API_KEY ? { apiKey: process.env.VLLM_API_KEY } : {}),
     maxModelLen: Number(flags.get('--max-model-len') ?? 32768),

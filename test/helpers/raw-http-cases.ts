@@ -342,7 +342,7 @@ export function rawRouteTests(kind: RawKind): void {
   });
 
   test(`[${kind}] the simulator: raw and undici routes give identical turns (texts, tool calls, statuses)`, async () => {
-    const sim = await startSimulator({ seed: 3, latency: false, tokensPerDelta: 1, models: [{ servedModelName: 'm', profile: 'sceneiq-ft-2b' }] });
+    const sim = await startSimulator({ seed: 3, latency: false, streamInterval: 1, models: [{ servedModelName: 'm', profile: 'sceneiq-ft-2b' }] });
     const busy = await startSimulator({ seed: 3, latency: false, faults: { statusRates: { 429: 1 } }, models: [{ servedModelName: 'm', profile: 'sceneiq-ft-2b' }] });
     try {
       for (const s of [sim, busy]) {

@@ -1,7 +1,7 @@
 // The request planner: from a validated chat request to everything the
 // response will say (prompt tokens, cache hits, the generated text cut at
-// max_tokens, the per-step deltas after vLLM's tool parser, the finish
-// reason). No I/O besides reading the image; the stream writer and the wire
+// max_tokens plus the stop token, the SSE events as vLLM groups them by
+// --stream-interval after its tool parser, the finish reason). No I/O besides reading the image; the stream writer and the wire
 // encoders do the rest.
 import type { Conversation } from './conversation';
 import { engineRequest, type RealtimeEngine } from './engine-clock';
@@ -13,7 +13,7 @@ import { hermesParse, type ParsedCall } from './hermes';
 import { HermesStreamParser } from './hermes-stream';
 import { badRequest, DEFAULTABLE_SAMPLING, type ChatRequest, type Sampling } from './request';
 import { hash32 } from '../../util/rng';
-import { countTokens, splitDeltas } from './tokenizer';
+import { countTokens, streamGroups } from './tokenizer';
 import { ImageError, seeImage, type Sight } from './vision';
 import type { FinishReason, WireDelta } from './wire';
 import type { PredictorAnswerSpec } from '../../protocol/predictor-answer';
@@ -32,7 +32,8 @@ export interface ServedModel {
 
 export interface PlannerSettings {
   seed: number;
-  tokensPerDelta: number;
+  /** vLLM's --stream-interval (backend.streamInterval). */
+  streamInterval: number;
   maxModelLen: number;
   maxImagesPerPrompt: number;
   /** The `--allowed-local-media-path` value as given (not resolved). */
@@ -66,6 +67,9 @@ function samplingSeed(seed: number, e: Required<Sampling>): number {
 export interface Step {
   delta: WireDelta;
   finish: FinishReason | null;
+  /** Tokens generated since the previous sent step (the latency model
+   * sleeps one decode step per token). */
+  tokens: number;
 }
 
 export interface Plan {
@@ -125,20 +129,28 @@ export function contextLengthError(input: number, requested: number, maxModelLen
   return `You passed ${input} input tokens and requested ${requested} output tokens. However, the model's context length is only ${maxModelLen} tokens, resulting in a maximum input length of ${maxModelLen - requested} tokens. Please reduce the length of the input prompt. (parameter=input_tokens, value=${input})`;
 }
 
-/** The streamed steps: per engine step the raw delta, or what the hermes
- * parser makes of the text so far (vLLM's serving.py: null deltas are not
- * sent unless the step finishes; finish_reason becomes "tool_calls" only when
- * tool calls were streamed and the model stopped, not on "length"). */
-export function streamSteps(deltas: readonly string[], truncated: boolean, parse: boolean): { steps: Step[]; finish: FinishReason } {
+/** The streamed steps: per output the engine sends (one per entry of
+ * `deltas`, `tokens[i]` tokens each; output_processor.py groups them by
+ * --stream-interval) the raw delta, or what the hermes parser makes of the
+ * text so far. vllm/entrypoints/openai/chat_completion/serving.py
+ * chat_completion_stream_generator: without a parser every output is sent as
+ * DeltaMessage(content=delta_text), even an empty one (an output always has
+ * token ids, so the chunked-prefill skip never applies); with one, a null
+ * delta is not sent unless the output finishes (then DeltaMessage());
+ * finish_reason becomes "tool_calls" only when tool calls were streamed and
+ * the model stopped, not on "length". */
+export function streamSteps(deltas: readonly string[], truncated: boolean, parse: boolean, tokens?: readonly number[]): { steps: Step[]; finish: FinishReason } {
   const modelFinish: FinishReason = truncated ? 'length' : 'stop';
-  if (deltas.length === 0) return { steps: [{ delta: { content: '' }, finish: modelFinish }], finish: modelFinish };
+  if (deltas.length === 0) return { steps: [{ delta: { content: '' }, finish: modelFinish, tokens: 1 }], finish: modelFinish };
   const parser = parse ? new HermesStreamParser() : null;
   const steps: Step[] = [];
   let text = '';
   let toolsStreamed = false;
+  let pending = 0;
   deltas.forEach((d, i) => {
     const last = i === deltas.length - 1;
     text += d;
+    pending += tokens?.[i] ?? 1;
     let delta: WireDelta;
     if (parser) {
       const p = parser.step(text);
@@ -148,7 +160,8 @@ export function streamSteps(deltas: readonly string[], truncated: boolean, parse
       delta = { content: d };
     }
     if (delta === null && !last) return;
-    steps.push({ delta, finish: last ? (toolsStreamed && modelFinish === 'stop' ? 'tool_calls' : modelFinish) : null });
+    steps.push({ delta, finish: last ? (toolsStreamed && modelFinish === 'stop' ? 'tool_calls' : modelFinish) : null, tokens: pending });
+    pending = 0;
   });
   return { steps, finish: steps.at(-1)!.finish! };
 }
@@ -166,16 +179,17 @@ export function planRequest(req: ChatRequest, conv: Conversation, model: ServedM
   const cachedTokens = model.metrics.prompt(conv.texts, messageTokens, promptTokens);
   const seed = samplingSeed(s.seed, effectiveSampling(req.sampling, s.samplingDefaults));
   const text = generate({ seed, profile: model.profile, conv, seen: sight?.seen ?? new Set(), imageHash: sight?.hash ?? 'no-image', answerFormat: model.answerFormat });
-  const split = splitDeltas(text, s.tokensPerDelta, maxTokens);
+  const groups = streamGroups(text, s.streamInterval, maxTokens);
   // vLLM runs the tool parser only with tools, a parser, and tool_choice "auto".
   const parse = s.serverParse && req.tools !== undefined && (req.toolChoice === 'auto' || req.toolChoice === undefined);
-  const { steps, finish } = streamSteps(split.deltas, split.truncated, parse);
-  const all = split.deltas.join('');
-  const modelFinish: FinishReason = split.truncated ? 'length' : 'stop';
+  const { steps, finish } = streamSteps(groups.deltas, groups.truncated, parse, groups.eventTokens);
+  const all = groups.deltas.join('');
+  const modelFinish: FinishReason = groups.truncated ? 'length' : 'stop';
   const parsed = parse ? hermesParse(all) : null;
   const full = parsed && parsed.calls.length > 0
     ? { content: parsed.content, calls: parsed.calls, finish: 'tool_calls' as const }
     : { content: all, calls: [], finish: modelFinish };
-  const engineReq = model.engine ? engineRequest(conv.texts, messageTokens, imageTokens, sight?.hash ?? null, promptTokens, split.tokens) : null;
-  return { model, req, promptTokens, cachedTokens, imageMiss, completionTokens: split.tokens, engineReq, steps, full, finish };
+  // The stop token is a decode step of the engine like any other.
+  const engineReq = model.engine ? engineRequest(conv.texts, messageTokens, imageTokens, sight?.hash ?? null, promptTokens, groups.tokens) : null;
+  return { model, req, promptTokens, cachedTokens, imageMiss, completionTokens: groups.tokens, engineReq, steps, full, finish };
 }

@@ -40,7 +40,9 @@ export interface SimulatorOptions {
    * its time scale: modelled ms x timeScale = wall ms. */
   engineModel?: { constants: EngineConstants; timeScale: number };
   faults?: FaultPlan;
-  tokensPerDelta?: number;
+  /** vLLM's --stream-interval: an SSE event at the first token, then per
+   * N tokens, then at the finish (default 1, vLLM's own default). */
+  streamInterval?: number;
   /** Act as `--enable-auto-tool-choice --tool-call-parser hermes`. */
   serverParse?: boolean;
   /** Require `Authorization: Bearer KEY` on /v1 routes, as --api-key. */
@@ -144,10 +146,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const engine = new Engine(opts.faults ?? {}, opts.onEngineDeath);
   const maxModelLen = opts.maxModelLen ?? 32_768;
   const settings: PlannerSettings = {
-    seed: opts.seed, tokensPerDelta: opts.tokensPerDelta ?? 4, maxModelLen, maxImagesPerPrompt: opts.maxImagesPerPrompt ?? 999,
+    seed: opts.seed, streamInterval: opts.streamInterval ?? 1, maxModelLen, maxImagesPerPrompt: opts.maxImagesPerPrompt ?? 999,
     allowedLocalMediaPath: opts.allowedLocalMediaPath, serverParse: opts.serverParse === true, samplingDefaults: opts.samplingDefaults ?? {},
   };
-  const env: StreamEnv = { latency, faults: engine.faults, tokensPerDelta: settings.tokensPerDelta, isDead: () => engine.dead, fingerprint: opts.systemFingerprint === true };
+  const env: StreamEnv = { latency, faults: engine.faults, isDead: () => engine.dead, fingerprint: opts.systemFingerprint === true };
   const routes: Routes = {
     apiKey: opts.apiKey,
     health: () => (engine.dead ? 503 : 200),

@@ -23,7 +23,6 @@ const nowS = () => Math.floor(Date.now() / 1000);
 export interface StreamEnv {
   latency: LatencyModel | null;
   faults: FaultPlan;
-  tokensPerDelta: number;
   isDead: () => boolean;
   /** Stamp a system_fingerprint (vLLM: --fingerprint-mode; off by default). */
   fingerprint: boolean;
@@ -83,6 +82,10 @@ export async function writeStream(res: http.ServerResponse, p: Plan, fault: Stre
     // The fault fires after the role chunk and the first delta.
     const at = Math.min(2, evs.length - 1);
     for (let i = 0; i < evs.length; i++) {
+      // Each output is sent once its tokens are decoded; the first token's
+      // time is the prefill above (the usage chunk follows at once).
+      const decoded = i >= 1 && i <= p.steps.length ? p.steps[i - 1]!.tokens - (i === 1 ? 1 : 0) : 0;
+      if (latency && decoded > 0) await sleep(latency.decodeMsPerToken * decoded);
       if (closed) return 'abort';
       // A dead engine fails streams in flight after their role chunk.
       if (env.isDead() && i >= 1) {
@@ -97,7 +100,6 @@ export async function writeStream(res: http.ServerResponse, p: Plan, fault: Stre
       if (job && i === 2) await job.done;
       res.write(evs[i]!);
       if (i === 1) p.model.metrics.firstToken((performance.now() - t0) / 1000);
-      if (latency && i >= 1 && i < evs.length - 1) await sleep(latency.decodeMsPerToken * env.tokensPerDelta);
     }
     res.end(DONE);
     return p.finish;

@@ -12,7 +12,7 @@ import { TceError } from '../../util/errors';
 import type { Endpoint, ModelRole } from '../types';
 import { freePorts, gpuComputeProcesses, logTail, whichExecutable } from './host';
 import { isGroupAlive, stopGroup, track, untrack } from './reaper';
-import { memoryShare, vllmServeArgs, waves } from './serve-args';
+import { exitHint, memoryShare, vllmServeArgs, waves } from './serve-args';
 import { SERVER_KEEP_ALIVE_S } from '../keep-alive';
 import { mediaFolder } from '../../config/media-folder';
 import { forgetServer, liveRecordedServers, recordServer } from './server-record';
@@ -141,7 +141,7 @@ export class VllmPool {
     fs.mkdirSync(this.opts.runDir, { recursive: true });
     const logFile = path.resolve(this.opts.runDir, `vllm-${key.replace('#', '-')}.log`);
     const fd = fs.openSync(logFile, 'a');
-    const args = vllmServeArgs(m, v, port, this.config.seed, this.config.run.parseMode === 'server', this.config.dataset.imageMode === 'file' ? mediaFolder(this.config) : null);
+    const args = vllmServeArgs(m, v, port, this.config.seed, this.config.run.parseMode === 'server', this.config.dataset.imageMode === 'file' ? mediaFolder(this.config) : null, this.config.backend.streamInterval);
     let child: ChildProcess;
     try {
       child = spawn(this.exe, args, {
@@ -192,7 +192,8 @@ export class VllmPool {
     const root = s.endpoint.baseUrl.replace(/\/v1$/, '');
     for (;;) {
       if (s.exit) {
-        throw new TceError('VLLM_EXITED', `vllm serve for ${s.role} exited (${s.exit.signal ?? `code ${s.exit.code}`}) before it was ready\n--- last lines of ${s.logFile} ---\n${logTail(s.logFile)}`, 'read the log above; common causes: out of GPU memory (lower backend.vllm.gpuMemoryUtilization), an unknown flag for this vLLM version, a wrong model path');
+        const tail = logTail(s.logFile);
+        throw new TceError('VLLM_EXITED', `vllm serve for ${s.role} exited (${s.exit.signal ?? `code ${s.exit.code}`}) before it was ready\n--- last lines of ${s.logFile} ---\n${tail}`, exitHint(tail));
       }
       try {
         const res = await fetch(`${root}/health`, { signal: AbortSignal.timeout(Math.max(1000, maxPoll * 4)) });

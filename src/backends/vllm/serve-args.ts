@@ -29,8 +29,11 @@ export function generationConfig(model: ModelConfig): string {
   return flagValue(model.vllmArgs, '--generation-config') ?? 'vllm';
 }
 
-/** `mediaDir`: the real path of the image folder in file image mode. */
-export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'], port: number, seed: number, serverParse: boolean, mediaDir: string | null = null): string[] {
+/** `mediaDir`: the real path of the image folder in file image mode;
+ * `streamInterval`: backend.streamInterval, passed as --stream-interval
+ * (vLLM PR #27869) only when above vLLM's default 1, so that a vLLM from
+ * before that flag still starts with 1. */
+export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'], port: number, seed: number, serverParse: boolean, mediaDir: string | null = null, streamInterval = 1): string[] {
   const args = [
     'serve', model.path,
     '--host', '127.0.0.1',
@@ -46,8 +49,19 @@ export function vllmServeArgs(model: ModelConfig, vllm: Config['backend']['vllm'
   if (vllm.chatTemplate) args.push('--chat-template', vllm.chatTemplate);
   if (mediaDir !== null) args.push('--allowed-local-media-path', mediaDir);
   if (serverParse) args.push('--enable-auto-tool-choice', '--tool-call-parser', 'hermes');
+  if (streamInterval > 1) args.push('--stream-interval', String(streamInterval));
   args.push(...model.vllmArgs);
   return args;
+}
+
+/** The hint for a server that exited before it was ready, from its log's
+ * last lines: argparse's "unrecognized arguments: --stream-interval 4" is a
+ * vLLM from before the flag (PR #27869, merged November 2025). */
+export function exitHint(logTail: string): string {
+  if (/unrecognized arguments:[^\n]*--stream-interval/.test(logTail)) {
+    return 'this vLLM predates --stream-interval (vLLM PR #27869); set backend.streamInterval to 1 (or upgrade vLLM)';
+  }
+  return 'read the log above; common causes: out of GPU memory (lower backend.vllm.gpuMemoryUtilization), an unknown flag for this vLLM version, a wrong model path';
 }
 
 /** The GPU memory share a model's server claims (its own override wins). */

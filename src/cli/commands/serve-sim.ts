@@ -56,7 +56,7 @@ export const serveSimCommand: Command = {
       models: [...Object.values(config.models).map((m) => ({ servedModelName: m.servedModelName, profile: m.profile, root: m.path })), { servedModelName: 'echo', profile: 'echo' }],
       latency: flag(args, 'latency') ? DEFAULT_LATENCY : false,
       ...(spec ? { faults: faultsFlag(spec) } : {}),
-      tokensPerDelta: config.backend.simulator.tokensPerDelta,
+      streamInterval: config.backend.streamInterval,
       serverParse: flag(args, 'server-parse'),
       maxModelLen: config.backend.vllm.maxModelLen,
       ...engineFlag(args),
