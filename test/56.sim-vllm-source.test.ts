@@ -53,9 +53,14 @@ test('hermes streaming (hermes_tool_parser.py extract_tool_calls_streaming): blo
   // A nameless block stops the parse: "Can't skip to tool i+1 if i isn't ready".
   const nameless = assemble(streamSteps(steps(`<tool_call>\n{'name': 'x'}\n</tool_call>${GOOD}`), false, true).steps);
   assert.deepEqual(nameless, { content: '', calls: [] });
-  // finish_reason becomes "tool_calls" only when the model stopped (serving.py).
+  // finish_reason becomes "tool_calls" once a call was streamed, even when
+  // max_tokens cut it (serving.py chat_completion_stream_generator, 5e918640:
+  // `auto_tools_called or (tools_streamed[i] and not tool_choice_function_name)`;
+  // vllm-project/vllm issue #53269, fixes #46303 / #47963 not merged).
   const cut = streamSteps(steps('<tool_call>\n{"name": "check_scene_prior", "arguments": {"predicted_sc'), true, true);
-  assert.equal(cut.finish, 'length');
+  assert.equal(cut.finish, 'tool_calls');
+  // Cut before any call was streamed: the engine's "length" stays.
+  assert.equal(streamSteps(steps('Let me check <tool_call>\n{"na'), true, true).finish, 'length');
   assert.deepEqual(assemble(cut.steps).calls.map((c) => c.args), ['{"predicted_sc']);
   // Without a call the text streams as content; a partial "<tool" is held back.
   assert.equal(partialTagOverlap('abc<tool', '<tool_call>'), 5);

@@ -137,8 +137,9 @@ export function contextLengthError(input: number, requested: number, maxModelLen
  * DeltaMessage(content=delta_text), even an empty one (an output always has
  * token ids, so the chunked-prefill skip never applies); with one, a null
  * delta is not sent unless the output finishes (then DeltaMessage());
- * finish_reason becomes "tool_calls" only when tool calls were streamed and
- * the model stopped, not on "length". */
+ * finish_reason becomes "tool_calls" whenever tool calls were streamed, even
+ * when max_tokens cut the turn ("length" is then lost: read at 5e918640;
+ * vllm-project/vllm issue #53269, the fix PRs #46303 and #47963 still open). */
 export function streamSteps(deltas: readonly string[], truncated: boolean, parse: boolean, tokens?: readonly number[]): { steps: Step[]; finish: FinishReason } {
   const modelFinish: FinishReason = truncated ? 'length' : 'stop';
   if (deltas.length === 0) return { steps: [{ delta: { content: '' }, finish: modelFinish, tokens: 1 }], finish: modelFinish };
@@ -160,7 +161,7 @@ export function streamSteps(deltas: readonly string[], truncated: boolean, parse
       delta = { content: d };
     }
     if (delta === null && !last) return;
-    steps.push({ delta, finish: last ? (toolsStreamed && modelFinish === 'stop' ? 'tool_calls' : modelFinish) : null, tokens: pending });
+    steps.push({ delta, finish: last ? (toolsStreamed ? 'tool_calls' : modelFinish) : null, tokens: pending });
     pending = 0;
   });
   return { steps, finish: steps.at(-1)!.finish! };
