@@ -13,6 +13,7 @@ import { FeedBatcher } from '../src/run/feed-batcher';
 import { NativeChatClient, OpenAIChatClient, type ChatClient, type RetryPolicy } from '../src/run/turn';
 import { TOOL_NAMES } from '../src/protocol/tools';
 import { readFloor } from './support/read-floor';
+import { parseConfig } from '../src/config/load';
 
 const TOKENS = 50;
 // NATIVE is the route `tce run` takes by default on http: (the targets are its).
@@ -23,8 +24,8 @@ const TWIN = 'TypeScript twin (undici dispatcher + JS)';
 const OPENAI = 'openai client + regex';
 const FLOOR = 'floor: node:net reads only (no HTTP, no SSE; not a client)';
 
-/** The interval tce asks of the vLLM servers it starts (backend.streamInterval's default). */
-const TCE_STREAM_INTERVAL = 4;
+/** The interval tce asks of the vLLM servers it starts: backend.streamInterval's default. */
+const TCE_STREAM_INTERVAL = parseConfig({}, 'defaults').backend.streamInterval;
 
 /** A 50-token verifier turn with one tool call, framed exactly as vLLM frames it at
  * `--stream-interval` `interval` (vllm/v1/engine/output_processor.py
