@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfig } from '../src/config/load';
+import { loadConfig, parseConfig } from '../src/config/load';
 import { checkFileModeConfig, mediaFolder } from '../src/config/media-folder';
 import { exitHint, flagValue, memoryShare, vllmServeArgs } from '../src/backends/vllm/serve-args';
 import { CLIENT_KEEP_ALIVE_MS, SERVER_KEEP_ALIVE_S } from '../src/backends/keep-alive';
@@ -96,6 +96,21 @@ test('--stream-interval: backend.streamInterval (default 4) reaches vllm serve; 
   assert.ok(!vllmServeArgs(cfg.models.verifier_2b, cfg.backend.vllm, 8000, 42, false, null, 1).includes('--stream-interval'));
   assert.match(exitHint('vllm serve: error: unrecognized arguments: --stream-interval 4\n'), /predates --stream-interval \(vLLM PR #27869\); set backend\.streamInterval to 1/);
   assert.match(exitHint('vllm serve: error: unrecognized arguments: --default-chat-template-kwargs {}\n'), /^read the log above/);
+});
+
+test('--stream-interval with run.parseMode "server": unset, 1 (vLLM\'s hermes parser lost streamed tool calls above 1 until PR #38168); given, kept', () => {
+  const dir = tmpDir('tce-si-');
+  const load = (json: object, overrides: Record<string, unknown> = {}) => {
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify(json));
+    return loadConfig({ file, overrides }).config.backend.streamInterval;
+  };
+  assert.equal(load({ run: { parseMode: 'server' } }), 1);
+  assert.equal(load({}, { 'run.parseMode': 'server' }), 1);
+  assert.equal(load({ run: { parseMode: 'client' } }), 4);
+  assert.equal(load({ run: { parseMode: 'server' }, backend: { streamInterval: 4 } }), 4);
+  assert.equal(load({ run: { parseMode: 'server' } }, { 'backend.streamInterval': 8 }), 8);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('item 5: a server with generation_config.json defaults changes what an unpinned request gets, never a pinned one', async () => {

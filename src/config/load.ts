@@ -106,13 +106,19 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const source = file ?? '(defaults)';
   const fromFile = parseConfig(raw, source);
   const overrides = Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined);
-  const explicitMode = (raw['dataset'] as Record<string, unknown> | undefined)?.['imageMode'] !== undefined || overrides.some(([k]) => k === 'dataset.imageMode');
-  if (overrides.length === 0) return { config: imageModeDefault(fromFile, explicitMode), source };
+  const given = (section: string, key: string) => (raw[section] as Record<string, unknown> | undefined)?.[key] !== undefined || overrides.some(([k]) => k === `${section}.${key}`);
+  const explicit = { imageMode: given('dataset', 'imageMode'), streamInterval: given('backend', 'streamInterval') };
+  if (overrides.length === 0) return { config: contextDefaults(fromFile, explicit), source };
   // Flags apply on top of the resolved file, so overriding one nested field
   // (models.verifier_8b.gpuId) keeps the defaults of its siblings.
   const merged = structuredClone(fromFile) as unknown as Record<string, unknown>;
   for (const [k, v] of overrides) setPath(merged, k, v);
-  return { config: imageModeDefault(parseConfig(merged, `${source} + command-line flags`), explicitMode), source };
+  return { config: contextDefaults(parseConfig(merged, `${source} + command-line flags`), explicit), source };
+}
+
+/** The defaults that depend on other fields, for the fields not given. */
+function contextDefaults(c: Config, explicit: { imageMode: boolean; streamInterval: boolean }): Config {
+  return streamIntervalDefault(imageModeDefault(c, explicit.imageMode), explicit.streamInterval);
 }
 
 /** Spawned vLLM servers read images from files by default: a data URL per
@@ -122,6 +128,15 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 function imageModeDefault(c: Config, explicit: boolean): Config {
   if (explicit || c.backend.kind !== 'vllm') return c;
   return { ...c, dataset: { ...c.dataset, imageMode: 'file' } };
+}
+
+/** vLLM's hermes parser lost streamed tool calls at --stream-interval > 1
+ * until vLLM PR #38168 (opened 2026-03-26): with run.parseMode "server" it is
+ * that parser that reads the stream, so, unset, backend.streamInterval is 1
+ * there (vLLM's default); tce's own parser reads any grouping (test 59). */
+function streamIntervalDefault(c: Config, explicit: boolean): Config {
+  if (explicit || c.run.parseMode !== 'server') return c;
+  return { ...c, backend: { ...c.backend, streamInterval: 1 } };
 }
 
 export function configJsonSchema(): unknown {
