@@ -58,8 +58,11 @@ test('a prompt over the context: the error names the sample, the tokens and the 
   const dir = tmpDir('tce-ctx-');
   // 1320 tokens pass the model preflight (its probe needs 807 + 512) but not
   // all_tools' later turns, which carry the tool responses: the in-run stop.
-  const cfg = writeTestConfig(dir, fixture, { backend: { vllm: { maxModelLen: 1320 } } });
-  const r = await tce(['run', '--config', cfg, '--limit', '30', '--conditions', 'all_tools_2b', '--concurrency', '1', '--no-report', '--quiet'], { cwd: dir });
+  // One sample at a time, and the limit fixed: the adaptive limit grows
+  // with the server's idle queue, and under load that let 10 samples be in
+  // flight by the third failure.
+  const cfg = writeTestConfig(dir, fixture, { backend: { vllm: { maxModelLen: 1320 } }, concurrency: { initial: 1, min: 1, adaptive: false } });
+  const r = await tce(['run', '--config', cfg, '--limit', '30', '--conditions', 'all_tools_2b', '--no-report', '--quiet'], { cwd: dir });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /CONTEXT_TOO_LONG|3 samples failed because their prompt does not fit/);
   assert.match(r.stderr, /sample \d+ needs \d+ prompt \+ 512 completion tokens but the server's context is 1320 tokens; raise backend\.vllm\.maxModelLen/);
