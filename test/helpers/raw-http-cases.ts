@@ -275,7 +275,10 @@ export function rawRouteTests(kind: RawKind): void {
     }, async (srv) => {
       const raw = client(srv.url, kind, 2);
       assert.equal((await turn(raw)).status, 'ok');
-      await new Promise((r) => setTimeout(r, 80));
+      // Time for the client to read the FIN: 280 ms after the server's end,
+      // because the I/O thread is one more thread to schedule, and under load
+      // (CI, three test processes on two cores) 60 ms was once not enough.
+      await new Promise((r) => setTimeout(r, 300));
       // Then past one poll phase: under load the timer can fire in the same
       // loop turn as the FIN arrives, before node:net has read it (a loop
       // lagging past that is the late-idle test below).
