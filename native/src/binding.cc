@@ -49,8 +49,8 @@ struct HttpConn : tce::HttpBodySink {
   void Body(const char* p, size_t n) override {
     if (res.status() == 200) {
       if (target) target->Feed(p, n, time);
-    } else if (error_body.size() < tce::kMaxErrorBody) {
-      error_body.append(p, std::min(n, tce::kMaxErrorBody - error_body.size()));
+    } else {
+      tce::AppendErrorBody(error_body, p, n);
     }
   }
 };
@@ -366,7 +366,7 @@ Napi::Value HttpBegin(const Napi::CallbackInfo& info) {
 Napi::Value Outcome(Napi::Env env, const HttpConn& c, tce::HttpResponse::State st) {
   if (st == tce::HttpResponse::State::kMore) return Napi::Number::New(env, 0);
   if (st == tce::HttpResponse::State::kError) return Napi::Number::New(env, -1);
-  return Napi::Number::New(env, c.res.status() * 4 + (c.res.keep_alive_hint_ms() >= 0 ? 2 : 0) + (c.res.keep_alive() ? 1 : 0));
+  return Napi::Number::New(env, c.res.DoneCode(c.res.keep_alive()));
 }
 
 // httpRead(engine, conn, buf: Uint8Array, n, timeMs) -> outcome. Reads buf[0, n) in place.
@@ -405,7 +405,7 @@ Napi::Value ResultArray(Napi::Env env, const tce::HttpResponse& r, const std::st
     headers.Set(k++, Latin1(env, h.second));  // as undici decodes header bytes
   }
   auto out = Napi::Array::New(env, 6);
-  out.Set(0u, Napi::Number::New(env, r.head_done() ? r.status() : 0));
+  out.Set(0u, Napi::Number::New(env, r.status_seen()));
   out.Set(1u, headers);
   std::string body;
   tce::AppendSanitized(body, error_body.data(), error_body.size());  // as Buffer#toString('utf8')

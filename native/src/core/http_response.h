@@ -17,6 +17,11 @@ namespace tce {
  * (the rest is framed and dropped). */
 constexpr size_t kMaxErrorBody = 1 << 20;
 
+/** Appends to a non-200's kept body, up to kMaxErrorBody. */
+inline void AppendErrorBody(std::string& body, const char* p, size_t n) {
+  if (body.size() < kMaxErrorBody) body.append(p, n < kMaxErrorBody - body.size() ? n : kMaxErrorBody - body.size());
+}
+
 struct HttpLimits {
   /** Status line + headers (and, separately, trailers), as Node's default --max-http-header-size. */
   size_t max_head = 16 * 1024;
@@ -60,10 +65,16 @@ class HttpResponse {
   State state() const { return state_; }
   bool head_done() const { return phase_ > Phase::kHeaders; }
   int status() const { return status_; }
+  /** The status once the head is in, else 0. */
+  int status_seen() const { return head_done() ? status_ : 0; }
   /** After kDone: whether the connection may carry the next request. */
   bool keep_alive() const { return keep_alive_ && extra_ == 0; }
   /** `Keep-Alive: timeout=N` in ms, or -1 when the server sent none. */
   double keep_alive_hint_ms() const { return keep_alive_hint_ms_; }
+  /** A finished response as one number for JS: status * 4, + 2 when the
+   * server sent a Keep-Alive timeout hint, + 1 when `keep` (the connection
+   * may carry another request). */
+  int32_t DoneCode(bool keep) const { return status_ * 4 + (keep_alive_hint_ms_ >= 0 ? 2 : 0) + (keep ? 1 : 0); }
   size_t extra() const { return extra_; }
   /** Bytes of this response (and any 1xx before it) received so far. */
   uint64_t bytes_seen() const { return bytes_seen_; }

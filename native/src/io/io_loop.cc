@@ -43,8 +43,8 @@ void IoConn::Body(const char* p, size_t n) {
     body.append(p, n);
     ends.push_back(body.size());
     times.push_back(now);
-  } else if (error_body.size() < kMaxErrorBody) {
-    error_body.append(p, std::min(n, kMaxErrorBody - error_body.size()));
+  } else {
+    AppendErrorBody(error_body, p, n);
   }
 }
 
@@ -97,7 +97,7 @@ int IoLoop::Status(uint32_t id) {
   std::shared_ptr<IoConn> c = Get(id);
   if (!c) return 0;
   std::lock_guard<std::mutex> l(c->mu);
-  return c->res.head_done() ? c->res.status() : 0;
+  return c->res.status_seen();
 }
 
 void IoLoop::TakeEvents(std::vector<IoEvent>* out) {
@@ -229,7 +229,7 @@ void IoLoop::CloseFd(IoConn* c) {
 
 void IoLoop::Fail(IoConn* c, const std::string& error) {
   bool was_busy = c->busy;
-  int status = c->res.head_done() ? c->res.status() : 0;
+  int status = c->res.status_seen();
   c->error = error;
   CloseFd(c);
   if (was_busy) Post(c, IoEventKind::kFailed, status);
@@ -406,18 +406,16 @@ void IoLoop::Readable(IoConn* c) {
 // After a Read or Eof of the response in flight: nothing yet, done or failed.
 void IoLoop::Complete(IoConn* c, HttpResponse::State st) {
   if (st == HttpResponse::State::kMore) return;
-  int status = c->res.head_done() ? c->res.status() : 0;
   if (st == HttpResponse::State::kError) {
     CloseFd(c);
-    Post(c, IoEventKind::kFailed, status);
+    Post(c, IoEventKind::kFailed, c->res.status_seen());
     return;
   }
   // A request still being written when its response ended (a server that
   // answers early) leaves the connection out of step: not reused.
   bool keep = c->res.keep_alive() && c->sock == IoConn::Sock::kOpen && c->out_off == c->out.size();
-  int32_t code = c->res.status() * 4 + (c->res.keep_alive_hint_ms() >= 0 ? 2 : 0) + (keep ? 1 : 0);
   if (!keep) CloseFd(c);
-  Post(c, IoEventKind::kDone, code);
+  Post(c, IoEventKind::kDone, c->res.DoneCode(keep));
 }
 
 #else  // not Linux: no I/O thread; the caller keeps the node:net route.
