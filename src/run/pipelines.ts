@@ -230,12 +230,16 @@ export async function stagedSample(job: SampleJob): Promise<SampleRecord> {
   return { prediction, turns: log.turns, toolCalls: log.calls };
 }
 
+/** The predictor's tool list: one array, because the turn parameters and
+ * request tails are cached per tool list (tool-loop.ts, request-body.ts). */
+const NO_TOOLS: readonly string[] = [];
+
 /** Condition 0 run live: the predictor model on the image (no tools). */
 export async function predictSample(job: SampleJob): Promise<SampleRecord> {
   const { ctx, sample } = job;
   const log = newSampleLog();
   const none: Stated = { scene: null, longAction: null, latAction: null };
-  const ran = await runToolLoop(ctx, [userWithImage(job.imageUrl, job.prompts.predict)], 'predict', [], 'predict', none, { turnIndex: 0, callOrder: 0 }, log);
+  const ran = await runToolLoop(ctx, [userWithImage(job.imageUrl, job.prompts.predict)], 'predict', NO_TOOLS, 'predict', none, { turnIndex: 0, callOrder: 0 }, log);
   // The checkpoint's own answer format (prompts.predictor), not the stream
   // engine's built-in predict labels.
   const loop: LoopResult = ran.status === 'answered' ? { ...ran, answer: parsePredictorAnswer(ran.last?.text ?? '', job.prompts.predictorAnswer) } : ran;
