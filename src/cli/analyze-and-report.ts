@@ -3,8 +3,7 @@ import type { Config } from '../config/schema';
 import type { SuiteResult } from '../run/suite';
 import { openDb } from '../store/db';
 import { analyzeDb, plannedArms, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
-import { REPORT_WORKER_MIN_ROWS, SamplePart, writeReports, summaryTable } from '../report/write-reports';
-import { jsonlRows } from '../report/sample-jsonl';
+import { reportWorkerPays, SamplePart, writeReports, summaryTable } from '../report/write-reports';
 import { vacuumDb } from '../store/vacuum';
 import { conditionFailures, type ConditionFailures } from '../run/failures';
 import type { ConditionResult } from '../analysis/types';
@@ -37,7 +36,7 @@ export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: strin
     // machine was busy and gained nothing there (docs/performance.md). A
     // small run's JSONL is one thread's (write-reports.ts).
     const planned = plannedArms(db, r.experimentIds);
-    if (planned && planned.arms.length >= 2 && jsonlRows(db, planned.arms) >= REPORT_WORKER_MIN_ROWS) part = new SamplePart(c.paths.db, planned.arms, planned.baselineId);
+    if (planned && reportWorkerPays(db, planned.arms)) part = new SamplePart(c.paths.db, planned.arms, planned.baselineId);
     const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, maxFailedShare: c.run.maxFailedShare, toolStats: toolStatsIfPresent(c.paths.toolStats) });
     await vacuum;
     writeConditionMetrics(db, a);

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DB } from '../store/db';
+import type { DiagnosedCondition } from './sample-diagnosis';
 import { writeDurableSync, writeError } from '../store/durable-file';
 import type { AnalysisResult } from '../analysis/types';
 import { ALL_TOOLS, CONFUSION_ONLY, ORACLE, PRIOR_ONLY, STAGED, conditionLabel } from '../protocol/conditions';
@@ -33,6 +34,11 @@ const EXAMPLE_PREFERENCE = ([
  * report modules of its own). */
 export const REPORT_WORKER_MIN_ROWS = 5000;
 
+/** Whether the sample JSONL is big enough for its worker thread to pay. */
+export function reportWorkerPays(db: DB, conditions: readonly DiagnosedCondition[]): boolean {
+  return conditions.length >= 2 && jsonlRows(db, conditions) >= REPORT_WORKER_MIN_ROWS;
+}
+
 /** Writes the three reports. The JSONL's conditions are shared between
  * this thread and a worker with its own connection (sample-part.ts; on a
  * default run ~10 s of one core otherwise), the worker's records after
@@ -50,7 +56,7 @@ export async function writeReports(db: DB, r: AnalysisResult, opts: { outDir: st
     await part.stop();
     part = null;
   }
-  const split = part !== null || (opts.worker !== false && !db.memory && conditions.length >= 2 && (opts.worker === true || jsonlRows(db, conditions) >= REPORT_WORKER_MIN_ROWS));
+  const split = part !== null || (opts.worker !== false && !db.memory && (opts.worker === true ? conditions.length >= 2 : reportWorkerPays(db, conditions)));
   const found = await writeAtomically(jsonl, async (fd) => {
     if (!split) return writeSampleRecords(db, conditions, r.baselineId, (lines) => { fs.writeSync(fd, lines); });
     return (part ?? new SamplePart(db.name, conditions, r.baselineId)).write(db, fd, conditions);
