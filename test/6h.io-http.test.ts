@@ -170,7 +170,6 @@ test('process exit with the thread running, idle, stopped, or in a worker: no cr
   // The server is in this process: the children's turns wait on it.
   await withServer((s, n) => { if (n % 2 === 0) s.write(CHUNKED_200); /* odd requests never answered */ }, async (srv) => {
     const url = JSON.stringify(srv.url);
-    // A turn done, the client left open: the idle socket does not keep the process up.
     // Turns one after another, the client left open: each completion holds
     // the process until delivered (even one that completes on the thread
     // before ioSend returns), the idle socket does not keep it up.
@@ -205,7 +204,8 @@ test('a stopped loop: calls on it throw, requests in flight are dropped, nothing
   const loop = addon.ioLoop((ev) => events.push(...ev), performance.now());
   assert.notEqual(typeof loop, 'string');
   if (typeof loop === 'string') return;
-  await withServer(() => undefined, async (srv) => {
+  let served: net.Socket | null = null;
+  await withServer((s) => { served = s; }, async (srv) => {
     const u = new URL(srv.url);
     const conn = addon.ioOpen(loop);
     addon.ioConnect(loop, conn, u.hostname, Number(u.port));
@@ -216,6 +216,16 @@ test('a stopped loop: calls on it throw, requests in flight are dropped, nothing
     assert.throws(() => addon.ioOpen(loop), /stopped/);
     assert.throws(() => addon.ioSend(loop, conn, 0, 'x', Buffer.alloc(0)), /stopped/);
     assert.deepEqual(events, [], 'nothing was completed');
+    // The request in flight is dropped: the stopped loop closed its socket.
+    const s = served as net.Socket | null;
+    assert.ok(s, 'the request reached the server');
+    const ended = await new Promise<boolean>((r) => {
+      if (s.readableEnded || s.destroyed) return r(true);
+      const t = setTimeout(() => r(false), 2000);
+      s.once('end', () => { clearTimeout(t); r(true); });
+      s.once('close', () => { clearTimeout(t); r(true); });
+    });
+    assert.ok(ended, 'the server saw the stopped loop close the connection');
   });
   assert.throws(() => addon.ioTake(loop, (createStreamEngine('native') as NativeStreamEngine).binding.engine, 1), /I\/O loop is stopped/);
   assert.throws(() => addon.ioOpen({} as never), /I\/O loop/);
