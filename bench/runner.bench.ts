@@ -46,7 +46,7 @@ function recordedEvents(interval: number): string[] {
     out.push(head({ content: text.slice(cut(sent), cut(k)) }, finished ? 'stop' : null));
     sent = k;
   }
-  out.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1760000000, model: 'qwen3-vl-8b', choices: [], usage: { prompt_tokens: 1200, total_tokens: 1251, completion_tokens: TOKENS + 1 } })}\n\n`);
+  out.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1760000000, model: 'qwen3-vl-8b', choices: [], usage: { prompt_tokens: 1200, total_tokens: 1200 + TOKENS + 1, completion_tokens: TOKENS + 1 } })}\n\n`);
   out.push('data: [DONE]\n\n');
   return out;
 }

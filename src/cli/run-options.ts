@@ -85,8 +85,8 @@ export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<
 
 /** Prints the suite's summary, failed samples counted; returns the exit
  * code: 130 when interrupted, 1 when a condition has more failed samples
- * than run.maxFailedShare, else 0. */
-/** `counted`: the failed samples the analysis counted (analyze-and-report.ts), else read from the database. */
+ * than run.maxFailedShare, else 0. `counted`: the failed samples the
+ * analysis counted (analyze-and-report.ts), else read from the database. */
 export function printRunSummary(r: SuiteResult, c: Config, counted: ConditionFailures[] | null = null): number {
   const dbFile = c.paths.db;
   const failures = counted ?? suiteFailures(dbFile, r.experimentIds);

@@ -175,7 +175,7 @@ export const TOOL_CALLS = table('tool_calls', 1, {
 });
 
 // No id: since migration 12 turns is a WITHOUT ROWID table keyed by
-// (experiment_id, sample_id, turn_index) (TURNS_KEY in schema.ts); a turn is
+// (experiment_id, sample_id, turn_index) (REKEYED in schema.ts); a turn is
 // named by its key, and the id of earlier versions named nothing more.
 export const TURNS = table('turns', 2, {
   experiment_id: { kind: 'text', notNull: true, since: 2 },
