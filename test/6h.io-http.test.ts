@@ -198,6 +198,35 @@ test('process exit with the thread running, idle, stopped, or in a worker: no cr
   });
 });
 
+test('a loop whose epoll fd is gone: the request in flight and every later one fail with the reason, none waits for its deadline', async () => {
+  // epoll_wait fails only when its fd is broken; closing it from outside is
+  // the one way to make that happen. In a child: the fd number is freed.
+  await withServer((s) => { setTimeout(() => s.write(HEAD_200), 1500); }, async (srv) => {
+    const r = await child(`const fs = require('fs');
+      const polls = () => fs.readdirSync('/proc/self/fd').filter((f) => { try { return fs.readlinkSync('/proc/self/fd/' + f) === 'anon_inode:[eventpoll]'; } catch { return false; } });
+      const before = new Set(polls());
+      const c = io(${JSON.stringify(srv.url)});
+      const t0 = Date.now();
+      const first = turn(c, 15000);
+      setTimeout(() => {
+        const mine = polls().filter((f) => !before.has(f));
+        console.log('new epoll fds', mine.length);
+        fs.closeSync(Number(mine[0]));
+      }, 300);
+      first.then(async (a) => {
+        console.log('first', a.status, a.error, Date.now() - t0 < 10000);
+        const t1 = Date.now();
+        const b = await turn(c, 15000);
+        console.log('second', b.status, b.error, Date.now() - t1 < 5000);
+        process.exit(0);
+      });`, 30_000);
+    assert.deepEqual([r.status, r.signal], [0, null], r.out);
+    assert.match(r.out, /new epoll fds 1\n/);
+    assert.match(r.out, /first server_error .*epoll_wait EBADF.* true/);
+    assert.match(r.out, /second server_error .*epoll_wait EBADF.* true/);
+  });
+});
+
 test('a stopped loop: calls on it throw, requests in flight are dropped, nothing crashes', async () => {
   const addon = requireNative();
   const events: number[] = [];

@@ -186,6 +186,7 @@ void IoLoop::Run() {
     int n = epoll_wait(ep_, evs, kMaxEvents, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
+      Break("epoll_wait " + ErrName(errno));
       break;
     }
     ready.clear();
@@ -205,6 +206,29 @@ void IoLoop::Run() {
     ready.clear();
     WakeIfNeeded();
   }
+}
+
+// The loop can no longer learn that any socket is ready (its epoll fd is
+// gone or broken): every request in flight fails now with the reason, and
+// every later connect fails at once, instead of each waiting for its deadline.
+void IoLoop::Break(const std::string& why) {
+  std::vector<std::shared_ptr<IoConn>> all;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    broken_ = why;
+    all.reserve(conns_.size());
+    for (auto& kv : conns_) all.push_back(kv.second);
+  }
+  for (auto& c : all) {
+    std::lock_guard<std::mutex> l(c->mu);
+    if (c->sock != IoConn::Sock::kClosed) Fail(c.get(), why);
+  }
+  WakeIfNeeded();
+}
+
+std::string IoLoop::Broken() {
+  std::lock_guard<std::mutex> l(mu_);
+  return broken_;
 }
 
 void IoLoop::Arm(IoConn* c, bool out) {
@@ -244,6 +268,8 @@ void IoLoop::Connect(uint32_t id, const std::string& ip, int port) {
     std::lock_guard<std::mutex> l(keep->mu);
     IoConn* c = keep.get();
     if (c->sock != IoConn::Sock::kNone) return;
+    std::string broken = Broken();
+    if (!broken.empty()) return Fail(c, broken);
     bool v6 = ip.find(':') != std::string::npos;
     c->peer = ip + ":" + std::to_string(port);
     sockaddr_storage ss{};
@@ -316,7 +342,8 @@ void IoLoop::Send(uint32_t id, uint32_t stream, const char* head, size_t head_n,
       m.msg_iov = iov;
       m.msg_iovlen = 2;
       ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
-      if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      // EINTR (a signal before anything was sent) as EAGAIN: the I/O thread writes it all.
+      if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         Fail(c, "write " + ErrName(errno));
       } else {
         size_t done = w < 0 ? 0 : static_cast<size_t>(w);
@@ -432,6 +459,8 @@ void IoLoop::Flush(IoConn*) {}
 void IoLoop::Arm(IoConn*, bool) {}
 void IoLoop::CloseFd(IoConn*) {}
 void IoLoop::Fail(IoConn*, const std::string&) {}
+void IoLoop::Break(const std::string&) {}
+std::string IoLoop::Broken() { return std::string(); }
 void IoLoop::Complete(IoConn*, HttpResponse::State) {}
 void IoLoop::Connect(uint32_t, const std::string&, int) {}
 void IoLoop::Send(uint32_t, uint32_t, const char*, size_t, const char*, size_t) {}

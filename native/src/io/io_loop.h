@@ -106,6 +106,8 @@ class IoLoop {
   void CloseFd(IoConn* c);
   void Post(IoConn* c, IoEventKind kind, int32_t code);
   void Fail(IoConn* c, const std::string& error);
+  void Break(const std::string& why);
+  std::string Broken();
   void Complete(IoConn* c, HttpResponse::State st);
   void WakeIfNeeded();
   std::shared_ptr<IoConn> Get(uint32_t id);
@@ -122,6 +124,7 @@ class IoLoop {
   uint32_t next_ = 1;
   size_t busy_ = 0;
   std::vector<IoEvent> events_;
+  std::string broken_;  // why the loop stopped polling ("epoll_wait EBADF"); empty while it polls
   bool signalled_ = false;
   bool need_wake_ = false;
   std::vector<char> buf_;
