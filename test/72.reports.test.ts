@@ -146,8 +146,10 @@ test('reports: a JSONL worker started before the analysis (tce start) gives the 
   const earlyJudged = tmpDir();
   await writeReports(db, judged, { outDir: oneJudged, worker: false });
   const part = new SamplePart(db.name, planned.arms, planned.baselineId);
-  // Let the worker claim conditions before this thread does.
-  await new Promise((res) => setTimeout(res, 300));
+  // The worker claims (and encodes as sound) the last condition before this thread starts.
+  const last = planned.arms.length - 1;
+  for (const giveUp = Date.now() + 20_000; !part.claimed(last) && Date.now() < giveUp;) await new Promise((res) => setTimeout(res, 10));
+  assert.ok(part.claimed(last), 'the worker claimed a condition before the analysis\'s judgement reached it');
   await writeReports(db, judged, { outDir: earlyJudged, part });
   const recs = fs.readFileSync(path.join(earlyJudged, 'sample_report_data.json'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { label: string; condition_problem: string });
   assert.ok(recs.every((x) => x.condition_problem === `failed: ${x.label}`));

@@ -54,6 +54,11 @@ export class SamplePart {
       && conditions.every((c, i) => ARM_IDENTITY_KEYS.every((k) => c[k] === this.conditions[i]![k]));
   }
 
+  /** Whether either thread has claimed condition i (the worker claims from the last). */
+  claimed(i: number): boolean {
+    return Atomics.load(this.taken, i) !== 0;
+  }
+
   /** This thread's conditions, then the worker's, to `fd`; the examples of both. */
   async write(db: DB, fd: number, conditions: readonly DiagnosedCondition[]): Promise<FoundExamples> {
     this.worker.postMessage({ problems: conditions.map((c) => c.problem ?? null) } satisfies SampleToWorker);
