@@ -577,8 +577,20 @@ Napi::Value IoOpen(const Napi::CallbackInfo& info) {
 Napi::Value IoConnect(const Napi::CallbackInfo& info) {
   IoHolder* h = IoArg(info);
   uint32_t id = IoConnArg(info);
-  if (info.Length() < 4 || !info[2].IsString() || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "ioConnect(loop, conn, ip: string, port: number)");
-  h->loop->Connect(id, info[2].As<Napi::String>().Utf8Value(), info[3].As<Napi::Number>().Int32Value());
+  const char* usage = "ioConnect(loop, conn, ips: string | string[], port: number)";
+  if (info.Length() < 4 || !(info[2].IsString() || info[2].IsArray()) || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
+  std::vector<std::string> ips;
+  if (info[2].IsString()) {
+    ips.push_back(info[2].As<Napi::String>().Utf8Value());
+  } else {
+    auto list = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value v = list.Get(i);
+      if (!v.IsString()) throw Napi::TypeError::New(info.Env(), usage);
+      ips.push_back(v.As<Napi::String>().Utf8Value());
+    }
+  }
+  h->loop->Connect(id, ips, info[3].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 

@@ -46,7 +46,8 @@ export interface NativeAddon {
   ioLoop(onEvents: (events: Float64Array) => void, nowMs: number): NativeIoLoop | string;
   ioOpen(loop: NativeIoLoop): number;
   /** A non-blocking connect to a numeric address; failures arrive as events. */
-  ioConnect(loop: NativeIoLoop, conn: number, ip: string, port: number): void;
+  /** Tries `ips` (numeric) in order until one connects. */
+  ioConnect(loop: NativeIoLoop, conn: number, ips: string | readonly string[], port: number): void;
   /** Sends head (latin1) and body; a 200 body is kept for engine stream `stream`. */
   ioSend(loop: NativeIoLoop, conn: number, stream: number, head: string, body: Uint8Array): void;
   /** Not closed (by either side) and not busy. */

@@ -14,6 +14,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import type { NativeAddon, NativeHttpResult, NativeIoLoop } from '../native/native-api';
+import { attemptOrder } from './addresses';
 import { type Connector, type Exchange, PooledConnection, type RawHttpPool, type RawRoute } from './raw-http';
 
 const EVENT_DONE = 1;
@@ -74,16 +75,17 @@ class IoConnection extends PooledConnection {
     super(pool);
     this.id = route.addon.ioOpen(shared.loop);
     shared.conns.set(this.id, this);
-    // The thread connects to a numeric address; a name is resolved here
-    // first (a request sent meanwhile waits in the thread).
+    // The thread connects to numeric addresses; a name is resolved here
+    // first (a request sent meanwhile waits in the thread), every address
+    // of it, tried in node:net's order (addresses.ts).
     if (net.isIP(host)) route.addon.ioConnect(shared.loop, this.id, host, port);
     else {
-      dns.lookup(host, (err, address) => {
+      dns.lookup(host, { all: true }, (err, addresses) => {
         if (this.closed) return;
         if (err) {
           this.fail(`getaddrinfo ${(err as NodeJS.ErrnoException).code ?? err.message} ${host}`);
           this.destroy();
-        } else route.addon.ioConnect(shared.loop, this.id, address, port);
+        } else route.addon.ioConnect(shared.loop, this.id, attemptOrder(addresses), port);
       });
     }
   }

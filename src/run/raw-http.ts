@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { NativeAddon, NativeEngineHandle, NativeHttpResult } from '../native/native-api';
 import type { StreamEngine, StreamEngineOptions } from '../extract/types';
 import { DispatchFailure, type DispatchedTurn, type TurnRequest, type TurnTransport } from './engine-dispatch';
+import { socketErrorText } from './addresses';
 
 /** Reads land here; every callback consumes its bytes before returning, so
  * all sockets of the process can share it. */
@@ -175,7 +176,7 @@ class RawConnection extends PooledConnection {
       onread: { buffer: READ_BUFFER, callback: (n, buf) => this.onRead(n, buf) },
     });
     this.socket.on('end', () => this.onEnd());
-    this.socket.on('error', (e) => this.fail(e.message));
+    this.socket.on('error', (e) => this.fail(socketErrorText(e)));
     this.socket.on('close', () => this.onClose());
   }
 

@@ -5,6 +5,7 @@
 // simulator, turn for turn against the undici route on the same servers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dns from 'node:dns';
 import net from 'node:net';
 import { startSimulator } from '../../src/backends/sim/server';
 import { createStreamEngine } from '../../src/extract/engine';
@@ -14,6 +15,7 @@ import { FeedBatcher } from '../../src/run/feed-batcher';
 import { NativeChatClient, type RetryPolicy, type TurnOutcome, type TurnRoute } from '../../src/run/turn';
 import { RawHttpPool, type RawPoolOptions } from '../../src/run/raw-http';
 import { ioConnector } from '../../src/run/io-http';
+import { attemptOrder } from '../../src/run/addresses';
 import { UndiciTransport, type TurnTransport } from '../../src/run/engine-dispatch';
 import { PREDICT_PROMPT } from '../../src/protocol/prompts';
 import { TOOL_NAMES } from '../../src/protocol/tools';
@@ -342,6 +344,36 @@ export function rawRouteTests(kind: RawKind): void {
     await raw.close();
     const again = await turn(raw);
     assert.match(again.error!, /client is closed/);
+  });
+
+  test(`[${kind}] a host name with several addresses: tried in node:net's order until one takes it; when none does, the error names every attempt`, async (t) => {
+    // The server listens on 127.0.0.1 alone: ::1 and 127.0.0.2 refuse.
+    const addrs = [{ address: '::1', family: 6 }, { address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
+    const real = dns.lookup;
+    const asked: unknown[] = [];
+    t.mock.method(dns, 'lookup', (host: string, opts: unknown, cb?: (...a: unknown[]) => void) => {
+      if (host !== 'multi.test') return (real as (...a: unknown[]) => void)(host, opts, cb);
+      const callback = (typeof opts === 'function' ? opts : cb) as (...a: unknown[]) => void;
+      const all = typeof opts === 'object' && opts !== null && (opts as { all?: boolean }).all === true;
+      asked.push(all);
+      process.nextTick(() => (all ? callback(null, addrs) : callback(null, addrs[0]!.address, addrs[0]!.family)));
+    });
+    const srv = await scripted((s) => s.write(CHUNKED_200));
+    const port = new URL(srv.url).port;
+    const url = `http://multi.test:${port}/v1`;
+    const ok = client(url, kind);
+    const a = await turn(ok);
+    assert.equal(a.status, 'ok', a.error ?? '');
+    await ok.close();
+    await srv.close();
+    assert.deepEqual(asked, [true], 'one lookup, for every address');
+    const refused = client(url, kind);
+    const b = await turn(refused);
+    assert.equal(b.status, 'server_error');
+    assert.equal(b.error, `connection failed: connect ECONNREFUSED ::1:${port}; connect ECONNREFUSED 127.0.0.2:${port}; connect ECONNREFUSED 127.0.0.1:${port}`);
+    await refused.close();
+    assert.deepEqual(attemptOrder([{ address: '10.0.0.1', family: 4 }, { address: '::2', family: 6 }, { address: '10.0.0.2', family: 4 }, { address: '::3', family: 6 }, { address: '::2', family: 6 }]),
+      ['10.0.0.1', '::2', '10.0.0.2', '::3'], 'the first address\'s family first, then alternating, each once');
   });
 
   test(`[${kind}] the simulator: raw and undici routes give identical turns (texts, tool calls, statuses)`, async () => {

@@ -261,7 +261,7 @@ void IoLoop::Fail(IoConn* c, const std::string& error) {
   else if (c->used) Post(c, IoEventKind::kDropped, 0);
 }
 
-void IoLoop::Connect(uint32_t id, const std::string& ip, int port) {
+void IoLoop::Connect(uint32_t id, const std::vector<std::string>& ips, int port) {
   {
     std::shared_ptr<IoConn> keep = Get(id);
     if (!keep) return;
@@ -270,25 +270,51 @@ void IoLoop::Connect(uint32_t id, const std::string& ip, int port) {
     if (c->sock != IoConn::Sock::kNone) return;
     std::string broken = Broken();
     if (!broken.empty()) return Fail(c, broken);
+    c->addrs = ips;
+    c->addr_next = 0;
+    c->port = port;
+    c->attempts.clear();
+    ConnectNext(c);
+  }
+  WakeIfNeeded();
+}
+
+// One attempt failed: its socket goes (the queued request stays) and the
+// next address is tried; node:net's autoSelectFamily goes on the same way.
+void IoLoop::AttemptFailed(IoConn* c, const std::string& error) {
+  if (!c->attempts.empty()) c->attempts += "; ";
+  c->attempts += error;
+  if (c->fd >= 0) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd, nullptr);
+    close(c->fd);
+  }
+  c->fd = -1;
+  c->sock = IoConn::Sock::kNone;
+  c->out_armed = false;
+}
+
+void IoLoop::ConnectNext(IoConn* c) {
+  while (c->addr_next < c->addrs.size()) {
+    const std::string& ip = c->addrs[c->addr_next++];
     bool v6 = ip.find(':') != std::string::npos;
-    c->peer = ip + ":" + std::to_string(port);
+    c->peer = ip + ":" + std::to_string(c->port);
     sockaddr_storage ss{};
     socklen_t len;
     if (v6) {
       auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
       a->sin6_family = AF_INET6;
-      a->sin6_port = htons(static_cast<uint16_t>(port));
-      if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return Fail(c, "connect EINVAL " + c->peer);
+      a->sin6_port = htons(static_cast<uint16_t>(c->port));
+      if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) { AttemptFailed(c, "connect EINVAL " + c->peer); continue; }
       len = sizeof *a;
     } else {
       auto* a = reinterpret_cast<sockaddr_in*>(&ss);
       a->sin_family = AF_INET;
-      a->sin_port = htons(static_cast<uint16_t>(port));
-      if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return Fail(c, "connect EINVAL " + c->peer);
+      a->sin_port = htons(static_cast<uint16_t>(c->port));
+      if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) { AttemptFailed(c, "connect EINVAL " + c->peer); continue; }
       len = sizeof *a;
     }
     int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Fail(c, "connect " + ErrName(errno) + " " + c->peer);
+    if (fd < 0) { AttemptFailed(c, "connect " + ErrName(errno) + " " + c->peer); continue; }
     int one = 1, idle = 60;
     // As node:net's noDelay and keepAlive (60 s initial delay) on the other route.
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -297,18 +323,22 @@ void IoLoop::Connect(uint32_t id, const std::string& ip, int port) {
     c->fd = fd;
     int r = connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
     if (r < 0 && errno != EINPROGRESS) {
-      Fail(c, "connect " + ErrName(errno) + " " + c->peer);
-    } else {
-      c->sock = r == 0 ? IoConn::Sock::kOpen : IoConn::Sock::kConnecting;
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
-      ev.data.u64 = c->id;
-      epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
-      c->out_armed = true;
-      if (c->sock == IoConn::Sock::kOpen) Flush(c);
+      int err = errno;
+      close(fd);
+      c->fd = -1;
+      AttemptFailed(c, "connect " + ErrName(err) + " " + c->peer);
+      continue;
     }
+    c->sock = r == 0 ? IoConn::Sock::kOpen : IoConn::Sock::kConnecting;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
+    ev.data.u64 = c->id;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    c->out_armed = true;
+    if (c->sock == IoConn::Sock::kOpen) Flush(c);
+    return;
   }
-  WakeIfNeeded();
+  Fail(c, c->attempts.empty() ? "connect: no address" : c->attempts);
 }
 
 void IoLoop::Send(uint32_t id, uint32_t stream, const char* head, size_t head_n, const char* body, size_t body_n) {
@@ -404,7 +434,10 @@ void IoLoop::Handle(IoConn* c, uint32_t events) {
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return Fail(c, "connect " + ErrName(err) + " " + c->peer);
+    if (err != 0) {
+      AttemptFailed(c, "connect " + ErrName(err) + " " + c->peer);
+      return ConnectNext(c);
+    }
     c->sock = IoConn::Sock::kOpen;
   }
   if (c->sock != IoConn::Sock::kOpen) return;
@@ -460,9 +493,11 @@ void IoLoop::Arm(IoConn*, bool) {}
 void IoLoop::CloseFd(IoConn*) {}
 void IoLoop::Fail(IoConn*, const std::string&) {}
 void IoLoop::Break(const std::string&) {}
+void IoLoop::ConnectNext(IoConn*) {}
+void IoLoop::AttemptFailed(IoConn*, const std::string&) {}
 std::string IoLoop::Broken() { return std::string(); }
 void IoLoop::Complete(IoConn*, HttpResponse::State) {}
-void IoLoop::Connect(uint32_t, const std::string&, int) {}
+void IoLoop::Connect(uint32_t, const std::vector<std::string>&, int) {}
 void IoLoop::Send(uint32_t, uint32_t, const char*, size_t, const char*, size_t) {}
 void IoLoop::Close(uint32_t) {}
 

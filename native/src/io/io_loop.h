@@ -55,7 +55,11 @@ struct IoConn : HttpBodySink {
   bool out_armed = false; // EPOLLOUT is in the socket's epoll mask
   std::string out;        // request bytes not yet written
   size_t out_off = 0;
-  std::string peer;       // "ip:port", for error messages
+  std::string peer;       // "ip:port" being tried or connected, for error messages
+  std::vector<std::string> addrs;  // the addresses to try, in order (as node:net's autoSelectFamily)
+  size_t addr_next = 0;
+  int port = 0;
+  std::string attempts;   // the failed attempts so far, "; "-joined
   HttpResponse res;
   uint32_t stream = 0;    // the engine stream a 200 body feeds (bound by the caller)
   double now = 0;         // the current read's time (performance.now() ms)
@@ -80,8 +84,9 @@ class IoLoop {
   bool running() const { return running_; }
 
   uint32_t Open();
-  /** A non-blocking connect to a numeric address; a failure arrives as an event. */
-  void Connect(uint32_t id, const std::string& ip, int port);
+  /** A non-blocking connect to the first of `ips` (numeric) that takes it,
+   * tried in order; a failure of them all arrives as an event. */
+  void Connect(uint32_t id, const std::vector<std::string>& ips, int port);
   /** Sends a request on `id` (queued until connected); a 200 body is kept for `stream`. */
   void Send(uint32_t id, uint32_t stream, const char* head, size_t head_n, const char* body, size_t body_n);
   /** Still fit to carry a request: its socket not closed (or not yet opened). */
@@ -106,6 +111,8 @@ class IoLoop {
   void CloseFd(IoConn* c);
   void Post(IoConn* c, IoEventKind kind, int32_t code);
   void Fail(IoConn* c, const std::string& error);
+  void ConnectNext(IoConn* c);
+  void AttemptFailed(IoConn* c, const std::string& error);
   void Break(const std::string& why);
   std::string Broken();
   void Complete(IoConn* c, HttpResponse::State st);
