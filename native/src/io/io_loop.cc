@@ -285,7 +285,7 @@ void IoLoop::AttemptFailed(IoConn* c, const std::string& error) {
   if (!c->attempts.empty()) c->attempts += "; ";
   c->attempts += error;
   if (c->fd >= 0) {
-    epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd, nullptr);
+    epoll_ctl(ep_, EPOLL_CTL_DEL, c->fd, nullptr);  // ENOENT when it failed before it was added
     close(c->fd);
   }
   c->fd = -1;
@@ -323,10 +323,7 @@ void IoLoop::ConnectNext(IoConn* c) {
     c->fd = fd;
     int r = connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
     if (r < 0 && errno != EINPROGRESS) {
-      int err = errno;
-      close(fd);
-      c->fd = -1;
-      AttemptFailed(c, "connect " + ErrName(err) + " " + c->peer);
+      AttemptFailed(c, "connect " + ErrName(errno) + " " + c->peer);
       continue;
     }
     c->sock = r == 0 ? IoConn::Sock::kOpen : IoConn::Sock::kConnecting;
