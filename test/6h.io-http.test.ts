@@ -201,7 +201,14 @@ test('process exit with the thread running, idle, stopped, or in a worker: no cr
 test('a loop whose epoll fd is gone: the request in flight and every later one fail with the reason, none waits for its deadline', async () => {
   // epoll_wait fails only when its fd is broken; closing it from outside is
   // the one way to make that happen. In a child: the fd number is freed.
-  await withServer((s) => { setTimeout(() => s.write(HEAD_200), 1500); }, async (srv) => {
+  // The server writes a little every 300 ms (a head that never ends): whenever
+  // the fd is closed, the next write wakes the thread into the failing epoll_wait.
+  const drip = (s: net.Socket): void => {
+    let first = true;
+    const t = setInterval(() => { if (!s.destroyed) s.write(first ? HEAD_200 : 'x-pad: 1\r\n'); first = false; }, 300);
+    s.once('close', () => clearInterval(t));
+  };
+  await withServer(drip, async (srv) => {
     const r = await child(`const fs = require('fs');
       const polls = () => fs.readdirSync('/proc/self/fd').filter((f) => { try { return fs.readlinkSync('/proc/self/fd/' + f) === 'anon_inode:[eventpoll]'; } catch { return false; } });
       const before = new Set(polls());
