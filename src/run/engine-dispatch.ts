@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { StreamEngine, StreamEngineOptions } from '../extract/types';
 import type { FeedBatcher } from './feed-batcher';
+import { socketErrorText } from './addresses';
 
 export interface DispatchedTurn {
   /** A status other than 200: its body text and headers (nothing reached the engine). */
@@ -80,7 +81,7 @@ class EngineStreamHandler implements Dispatcher.DispatchHandler {
       this.batcher.flush();
       this.engine.close(this.handle);
     }
-    this.reject(new DispatchFailure(err.message, started, this.deadline !== null));
+    this.reject(new DispatchFailure(socketErrorText(err), started, this.deadline !== null));
   }
 
   private stopTimer(): void {

@@ -367,11 +367,14 @@ export function rawRouteTests(kind: RawKind): void {
     await ok.close();
     await srv.close();
     assert.deepEqual(asked, [true], 'one lookup, for every address');
-    const refused = client(url, kind);
-    const b = await turn(refused);
-    assert.equal(b.status, 'server_error');
-    assert.equal(b.error, `connection failed: connect ECONNREFUSED ::1:${port}; connect ECONNREFUSED 127.0.0.2:${port}; connect ECONNREFUSED 127.0.0.1:${port}`);
-    await refused.close();
+    // undici's route (https:, the twin) too: its connector is node:net's.
+    for (const route of [kind, 'undici'] as const) {
+      const refused = client(url, route);
+      const b = await turn(refused);
+      assert.equal(b.status, 'server_error');
+      assert.equal(b.error, `connection failed: connect ECONNREFUSED ::1:${port}; connect ECONNREFUSED 127.0.0.2:${port}; connect ECONNREFUSED 127.0.0.1:${port}`, route);
+      await refused.close();
+    }
     assert.deepEqual(attemptOrder([{ address: '10.0.0.1', family: 4 }, { address: '::2', family: 6 }, { address: '10.0.0.2', family: 4 }, { address: '::3', family: 6 }, { address: '::2', family: 6 }]),
       ['10.0.0.1', '::2', '10.0.0.2', '::3'], 'the first address\'s family first, then alternating, each once');
   });
