@@ -45,8 +45,8 @@ export interface NativeAddon {
    * says why there is no loop here. */
   ioLoop(onEvents: (events: Float64Array) => void, nowMs: number): NativeIoLoop | string;
   ioOpen(loop: NativeIoLoop): number;
-  /** A non-blocking connect to a numeric address; failures arrive as events. */
-  /** Tries `ips` (numeric) in order until one connects. */
+  /** A non-blocking connect to the first of `ips` (numeric, tried in order)
+   * that takes it; the failure of them all arrives as an event. */
   ioConnect(loop: NativeIoLoop, conn: number, ips: string | readonly string[], port: number): void;
   /** Sends head (latin1) and body; a 200 body is kept for engine stream `stream`. */
   ioSend(loop: NativeIoLoop, conn: number, stream: number, head: string, body: Uint8Array): void;

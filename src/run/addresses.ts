@@ -1,7 +1,8 @@
 // How node:net connects to a host name with several addresses, and how it
 // words the failure of them all (autoSelectFamily, on by default since
-// Node 20): the I/O thread's route follows both, so a name like
-// `localhost` (::1 and 127.0.0.1) connects, and fails, as on node:net.
+// Node 20): the I/O thread's route follows the order, so a name like
+// `localhost` (::1 and 127.0.0.1) connects as on node:net, and every route
+// (node:net, the I/O thread, undici) words the failure alike.
 // Not followed: node's 250 ms per-attempt timeout; an address that drops
 // packets holds the I/O route's connect until the request's deadline.
 import type { LookupAddress } from 'node:dns';
