@@ -440,7 +440,8 @@ Napi::Value HttpClose(const Napi::CallbackInfo& info) {
 // main thread, to drop node's per-read path (libuv callback, StreamBase, the
 // JS onread callback). Measured, the kernel's cost per read dominates either
 // way: the thread is even with node:net in CPU and in a run's wall time on a
-// quiet machine, so it is opt-in (TCE_RAW_SOCKETS=io; docs/performance.md). The thread frames each response and keeps a 200's body chunks with
+// quiet machine, so it is opt-in (TCE_RAW_SOCKETS=io; docs/performance.md).
+// The thread frames each response and keeps a 200's body chunks with
 // their read times; completions reach JavaScript in batches (one
 // threadsafe-function call drains every completion queued since the last),
 // and ioTake feeds a whole body into its engine stream in one call, so the
@@ -577,18 +578,14 @@ Napi::Value IoOpen(const Napi::CallbackInfo& info) {
 Napi::Value IoConnect(const Napi::CallbackInfo& info) {
   IoHolder* h = IoArg(info);
   uint32_t id = IoConnArg(info);
-  const char* usage = "ioConnect(loop, conn, ips: string | string[], port: number)";
-  if (info.Length() < 4 || !(info[2].IsString() || info[2].IsArray()) || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
+  const char* usage = "ioConnect(loop, conn, ips: string[], port: number)";
+  if (info.Length() < 4 || !info[2].IsArray() || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
   std::vector<std::string> ips;
-  if (info[2].IsString()) {
-    ips.push_back(info[2].As<Napi::String>().Utf8Value());
-  } else {
-    auto list = info[2].As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); i++) {
-      Napi::Value v = list.Get(i);
-      if (!v.IsString()) throw Napi::TypeError::New(info.Env(), usage);
-      ips.push_back(v.As<Napi::String>().Utf8Value());
-    }
+  auto list = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsString()) throw Napi::TypeError::New(info.Env(), usage);
+    ips.push_back(v.As<Napi::String>().Utf8Value());
   }
   h->loop->Connect(id, ips, info[3].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();

@@ -47,7 +47,7 @@ export interface NativeAddon {
   ioOpen(loop: NativeIoLoop): number;
   /** A non-blocking connect to the first of `ips` (numeric, tried in order)
    * that takes it; the failure of them all arrives as an event. */
-  ioConnect(loop: NativeIoLoop, conn: number, ips: string | readonly string[], port: number): void;
+  ioConnect(loop: NativeIoLoop, conn: number, ips: readonly string[], port: number): void;
   /** Sends head (latin1) and body; a 200 body is kept for engine stream `stream`. */
   ioSend(loop: NativeIoLoop, conn: number, stream: number, head: string, body: Uint8Array): void;
   /** Not closed (by either side) and not busy. */

@@ -12,7 +12,6 @@ import { ARM_IDENTITY_KEYS } from '../analysis/condition';
 import { baselineCorrectMap, type DiagnosedCondition } from './sample-diagnosis';
 import { claim, writeConditionRecords, type FoundExamples, type SamplePartJob, type SamplePartMessage, type SampleToWorker } from './sample-jsonl';
 
-
 export class SamplePart {
   private readonly worker: Worker;
   private readonly taken: Int32Array;

@@ -78,7 +78,7 @@ class IoConnection extends PooledConnection {
     // The thread connects to numeric addresses; a name is resolved here
     // first (a request sent meanwhile waits in the thread), every address
     // of it, tried in node:net's order (addresses.ts).
-    if (net.isIP(host)) route.addon.ioConnect(shared.loop, this.id, host, port);
+    if (net.isIP(host)) route.addon.ioConnect(shared.loop, this.id, [host], port);
     else {
       dns.lookup(host, { all: true }, (err, addresses) => {
         if (this.closed) return;
