@@ -1,9 +1,10 @@
 // Driver CPU per streamed turn: the native hot path as `tce run` takes it
-// on an http: endpoint (node:net raw sockets, HTTP/1.1 framing and the
-// stream engine in C++: src/run/raw-http.ts), the same with the addon's I/O
-// thread reading the sockets (TCE_RAW_SOCKETS=io, src/run/io-http.ts), the same C++ engine behind
-// undici's dispatcher (the route it takes on https:), the TypeScript twin
-// behind undici's dispatcher, and the `openai` client (today's common
+// on an http: endpoint (the addon's I/O thread reading the sockets with its
+// poll window, HTTP/1.1 framing and the stream engine in C++:
+// src/run/io-http.ts), the same without the window, the same C++ engine on
+// node:net raw sockets (TCE_RAW_SOCKETS=net, src/run/raw-http.ts) and
+// behind undici's dispatcher (the route it takes on https:), the TypeScript
+// twin behind undici's dispatcher, and the `openai` client (today's common
 // practice), on bursty and paced streams replayed from a separate process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -13,12 +14,15 @@ import { FeedBatcher } from '../src/run/feed-batcher';
 import { NativeChatClient, OpenAIChatClient, type ChatClient, type RetryPolicy } from '../src/run/turn';
 import { TOOL_NAMES } from '../src/protocol/tools';
 import { readFloor } from './support/read-floor';
+import { DEFAULT_IO_WINDOW_US, ioLoopStats, setIoWindow } from '../src/run/io-http';
+import { requireNative } from '../src/native/loader';
 import { parseConfig } from '../src/config/load';
 
 const TOKENS = 50;
 // NATIVE is the route `tce run` takes by default on http: (the targets are its).
-const NATIVE = 'native engine, tce run\'s default (node:net raw socket + C++ HTTP framing)';
-const NATIVE_IO = 'native engine, TCE_RAW_SOCKETS=io (C++ I/O thread: epoll reads + C++ HTTP framing)';
+const NATIVE = `native engine, tce run's default (C++ I/O thread: epoll reads with a ${DEFAULT_IO_WINDOW_US} µs poll window + C++ HTTP framing)`;
+const NATIVE_NOW = 'the same, TCE_IO_WINDOW_US=0 (a wake per ready socket)';
+const NATIVE_NET = 'native engine, TCE_RAW_SOCKETS=net (node:net raw socket + C++ HTTP framing)';
 const NATIVE_UNDICI = 'native engine (undici dispatcher + C++)';
 const TWIN = 'TypeScript twin (undici dispatcher + JS)';
 const OPENAI = 'openai client + regex';
@@ -70,6 +74,14 @@ export async function drive(client: ChatClient, turns: number, concurrency: numb
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** tce run's default route (the I/O thread) with the shared loop's poll window set to `windowUs`. */
+function ioClient(ep: ConstructorParameters<typeof NativeChatClient>[0], windowUs: number): NativeChatClient {
+  const e = createStreamEngine('native');
+  const c = routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'io');
+  setIoWindow(requireNative(), windowUs);
+  return c;
+}
+
 /** The label must say the route that was measured. */
 function routed(c: NativeChatClient, want: NativeChatClient['route']): NativeChatClient {
   if (c.route !== want) throw new Error(`runner bench: expected the ${want} route, the client took ${c.route}`);
@@ -93,19 +105,30 @@ export const bench: BenchModule = {
       const ep = { role: 'verifier_8b' as const, baseUrl: url, apiKey: 'x', model: 'qwen3-vl-8b' };
       const turns = mode === 'bursty' ? 4000 : 1500;
       const contenders: Array<[string, () => ChatClient]> = [
-        [NATIVE, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'raw'); }],
-        [NATIVE_IO, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'io'), 'io'); }],
+        [NATIVE, () => ioClient(ep, DEFAULT_IO_WINDOW_US)],
+        [NATIVE_NOW, () => ioClient(ep, 0)],
+        [NATIVE_NET, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'net'), 'raw'); }],
         [NATIVE_UNDICI, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'undici'), 'undici'); }],
         [TWIN, () => { const e = createStreamEngine('typescript'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'undici'); }],
         [OPENAI, () => new OpenAIChatClient(ep)],
       ];
-      const rows = [];
+      const rows: Array<{ name: string; value: number; unit: string; extra: Record<string, number> }> = [];
+      const ioNotes: string[] = [];
       for (const [name, make] of contenders) {
         const client = make();
+        const io0 = client instanceof NativeChatClient && client.route === 'io' ? ioLoopStats(requireNative()) : null;
         const m = await measure(() => drive(client, turns, 64), turns, { trials: 3, warmup: 1 });
         await client.close();
-        rows.push({ name, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra: { turnsPerSec: Math.round(1e9 / m.wallNsPerOp) } });
+        const extra = { turnsPerSec: Math.round(1e9 / m.wallNsPerOp) };
+        if (io0) {
+          // What the window buys: the I/O thread's wakes and reads per turn (warm-up and trials).
+          const io1 = ioLoopStats(requireNative())!;
+          const per = (n: number) => Math.round((n / (4 * turns)) * 10) / 10;
+          ioNotes.push(`${io1.windowUs} µs window ${per(io1.polls - io0.polls)} / ${per(io1.reads - io0.reads)}`);
+        }
+        rows.push({ name, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra });
       }
+      setIoWindow(requireNative(), DEFAULT_IO_WINDOW_US);
       if (mode === 'paced' && interval === 1) {
         // What the socket reads alone cost (the chunked end is what it watches
         // for): the yardstick of the per-event targets, so measured with them.
@@ -124,7 +147,7 @@ export const bench: BenchModule = {
         targets: interval !== 1 ? [] : mode === 'bursty'
           ? [{ name: NATIVE, vs: OPENAI, ratio: 15 }]
           : [{ name: NATIVE, vs: TWIN, ratio: 2 }, { name: NATIVE, vs: OPENAI, ratio: 10 }],
-        notes: `turns/s: ${rows.map((r) => `${r.name} ${r.extra.turnsPerSec}`).join(', ')}`,
+        notes: `turns/s: ${rows.map((r) => `${r.name} ${r.extra.turnsPerSec}`).join(', ')}; the I/O thread's wakes / reads per turn: ${ioNotes.join(', ')}`,
       });
     }
     return results;

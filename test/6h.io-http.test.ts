@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { createStreamEngine } from '../src/extract/engine';
 import type { NativeStreamEngine } from '../src/extract/native-engine';
 import { requireNative } from '../src/native/loader';
-import { ioUnavailable } from '../src/run/io-http';
+import { DEFAULT_IO_WINDOW_US, ioLoopStats, ioUnavailable, ioWindowUs, setIoWindow } from '../src/run/io-http';
 import { NativeChatClient, rawSocketKind } from '../src/run/turn';
 import { FeedBatcher } from '../src/run/feed-batcher';
 import { BODY, CHUNKED_200, EVENTS, HEAD_200, OPTS, chunked, client, essence, rawPool, rawRouteTests, sse, turn, withServer } from './helpers/raw-http-cases';
@@ -26,46 +26,58 @@ if (process.platform === 'linux') assert.equal(ioUnavailable(requireNative()), n
 
 rawRouteTests('io');
 
-test('tce run\'s default (route auto) on http: with the C++ engine reads node:net sockets; TCE_RAW_SOCKETS=io picks the I/O thread', () => {
-  assert.equal(rawSocketKind({}), 'net');
-  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'io' }), 'io');
-  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'bogus' }), 'net');
+test('tce run\'s default (route auto) on http: with the C++ engine reads its sockets on the I/O thread; TCE_RAW_SOCKETS=net picks node:net', () => {
+  assert.equal(rawSocketKind({}), 'io');
+  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'net' }), 'net');
+  assert.equal(rawSocketKind({ TCE_RAW_SOCKETS: 'bogus' }), 'io');
   const e = createStreamEngine('native');
   const c = new NativeChatClient({ role: 'verifier_8b', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k', model: 'm' }, e, new FeedBatcher(e), 2);
-  assert.equal(c.route, process.env.TCE_RAW_SOCKETS === 'io' ? 'io' : 'raw');
+  assert.equal(c.route, process.env.TCE_RAW_SOCKETS === 'net' ? 'raw' : 'io');
   return c.close();
 });
 
-test('token times are the reads\' own times, taken on the thread: monotone, inside the request, spread as the server paced them even while the main thread is blocked', async () => {
-  // Eight content events, each its own chunk, 20 ms apart, from a server in
-  // its own process (its pacing does not depend on this busy test process).
-  const paced = [sse({ role: 'assistant', content: '' }), ...Array.from({ length: 8 }, (_, i) => sse({ content: `w${i} ` })), 'data: [DONE]\n\n'];
+/** A server in its own process (its pacing does not depend on this busy
+ * test process) that answers the first request with `words` content events,
+ * each its own chunk, `gapMs` apart; the file `written` holds how many
+ * chunks it has written. */
+async function pacedServer(words: number, gapMs: number): Promise<{ url: string; written: () => number; chunks: number; text: string; stop: () => void }> {
+  const paced = [sse({ role: 'assistant', content: '' }), ...Array.from({ length: words }, (_, i) => sse({ content: `w${i} ` })), 'data: [DONE]\n\n'];
   const wire = paced.map((e, i) => (i === paced.length - 1 ? chunked([e], false) : chunked([e], false).slice(0, -5)));
   const code = `const parts = ${JSON.stringify(wire)}; const head = ${JSON.stringify(`${HEAD_200}transfer-encoding: chunked\r\n\r\n`)};
     require('node:net').createServer((c) => { c.on('error', () => {}); c.once('data', () => {
-      c.write(head); let i = 0; const next = () => { c.write(parts[i++]); require('node:fs').writeFileSync(process.argv[1], String(i)); if (i < parts.length) setTimeout(next, 20); }; setTimeout(next, 20); });
+      c.write(head); let i = 0; const next = () => { c.write(parts[i++]); require('node:fs').writeFileSync(process.argv[1], String(i)); if (i < parts.length) setTimeout(next, ${gapMs}); }; setTimeout(next, ${gapMs}); });
     }).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n'); });`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tce-6h-'));
-  const written = path.join(dir, 'written');
-  const server = spawn(process.execPath, ['-e', code, written], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const file = path.join(dir, 'written');
+  const server = spawn(process.execPath, ['-e', code, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((r) => server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    written: () => { try { return Number(fs.readFileSync(file, 'utf8')); } catch { return 0; } },
+    chunks: wire.length,
+    text: Array.from({ length: words }, (_, i) => `w${i} `).join(''),
+    stop: () => { server.kill(); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+test('token times are the reads\' own times, taken on the thread: monotone, inside the request, spread as the server paced them even while the main thread is blocked', async () => {
+  const srv = await pacedServer(8, 20);
   try {
-    const port = await new Promise<string>((r) => server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
-    const c = client(`http://127.0.0.1:${port}/v1`, 'io');
+    const c = client(srv.url, 'io');
     const t0 = performance.now();
     const pending = turn(c);
     // The main thread blocked until the server has written the whole stream
-    // (it says so in a file; a loaded machine may pace it slower than 20 ms),
-    // then a little longer: the reads (and their times) go on in the I/O thread.
+    // (a loaded machine may pace it slower than 20 ms), then a little longer:
+    // the reads (and their times) go on in the I/O thread.
     const giveUp = performance.now() + 20_000;
-    const sent = (): number => { try { return Number(fs.readFileSync(written, 'utf8')); } catch { return 0; } };
-    while (sent() < wire.length && performance.now() < giveUp) { /* busy */ }
+    while (srv.written() < srv.chunks && performance.now() < giveUp) { /* busy */ }
     const until = performance.now() + 30;
     while (performance.now() < until) { /* busy */ }
     const o = await pending;
     const t1 = performance.now();
     await c.close();
     assert.equal(o.status, 'ok', o.error ?? '');
-    assert.equal(o.result!.text, 'w0 w1 w2 w3 w4 w5 w6 w7 ');
+    assert.equal(o.result!.text, srv.text);
     const times = [...o.result!.chunkTimesMs];
     assert.equal(times.length, 8, 'one time per content event');
     for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `monotone: ${times.join(', ')}`);
@@ -75,9 +87,45 @@ test('token times are the reads\' own times, taken on the thread: monotone, insi
     assert.ok(times[7]! - times[0]! >= 40, `spread as paced (~140 ms): ${times[7]! - times[0]!} ms`);
     assert.ok(times[0]! < until, `the first token read while the main thread was blocked: ${times[0]} < ${until}`);
   } finally {
-    server.kill();
-    fs.rmSync(dir, { recursive: true, force: true });
+    srv.stop();
   }
+});
+
+test('the poll window: the events that arrive while the thread sleeps are read in one wake; with no window, one read each', async () => {
+  const addon = requireNative();
+  const reads = async (windowUs: number): Promise<{ reads: number; polls: number; times: number[] }> => {
+    // 40 events 5 ms apart; a 20 ms window takes ~4 at a time.
+    const srv = await pacedServer(40, 5);
+    setIoWindow(addon, windowUs);
+    try {
+      const c = client(srv.url, 'io');
+      const before = ioLoopStats(addon)!;
+      const o = await turn(c);
+      const after = ioLoopStats(addon)!;
+      await c.close();
+      assert.equal(after.windowUs, windowUs);
+      assert.equal(o.status, 'ok', o.error ?? '');
+      assert.equal(o.result!.text, srv.text, 'every event, in order');
+      return { reads: after.reads - before.reads, polls: after.polls - before.polls, times: [...o.result!.chunkTimesMs] };
+    } finally {
+      setIoWindow(addon, ioWindowUs());
+      srv.stop();
+    }
+  };
+  const none = await reads(0);
+  const wide = await reads(20_000);
+  // The head, the role event, 40 words, [DONE] and the last chunk: ~43 writes in ~200 ms.
+  assert.ok(wide.reads <= 20, `a 20 ms window: at most ~12 reads for ~200 ms of events, saw ${wide.reads}`);
+  assert.ok(wide.reads * 2 <= none.reads, `no window: a read per event or so (${none.reads}), twice the window's at least (${wide.reads})`);
+  // Its wakes: the connect's, then about one a window.
+  assert.ok(wide.polls <= 20, `a 20 ms window: ~12 wakes, saw ${wide.polls}`);
+  // A read's events share its time: no more distinct times than reads.
+  assert.ok(new Set(wide.times).size <= wide.reads, `${new Set(wide.times).size} distinct times, ${wide.reads} reads`);
+  assert.throws(() => setIoWindow(addon, 1.5), /whole microseconds/);
+  assert.equal(ioWindowUs({}), DEFAULT_IO_WINDOW_US);
+  assert.equal(ioWindowUs({ TCE_IO_WINDOW_US: '0' }), 0);
+  assert.throws(() => ioWindowUs({ TCE_IO_WINDOW_US: '2ms' }), /TCE_IO_WINDOW_US: expected whole microseconds from 0 to 1000000, got "2ms"/);
+  assert.throws(() => ioWindowUs({ TCE_IO_WINDOW_US: '1000001' }), /TCE_IO_WINDOW_US/);
 });
 
 test('many streams at once: 300 turns over 32 sockets, each as undici reads it', async () => {
@@ -237,7 +285,7 @@ test('a loop whose epoll fd is gone: the request in flight and every later one f
 test('a stopped loop: calls on it throw, requests in flight are dropped, nothing crashes', async () => {
   const addon = requireNative();
   const events: number[] = [];
-  const loop = addon.ioLoop((ev) => events.push(...ev), performance.now());
+  const loop = addon.ioLoop((ev) => events.push(...ev), performance.now(), 0);
   assert.notEqual(typeof loop, 'string');
   if (typeof loop === 'string') return;
   let served: net.Socket | null = null;

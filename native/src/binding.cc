@@ -438,14 +438,16 @@ Napi::Value HttpClose(const Napi::CallbackInfo& info) {
 // Design choice: the sockets of plain http: endpoints can be read by one
 // thread of the addon with its own epoll loop, not by libuv handles on the
 // main thread, to drop node's per-read path (libuv callback, StreamBase, the
-// JS onread callback). Measured, the kernel's cost per read dominates either
-// way: the thread is even with node:net in CPU and in a run's wall time on a
-// quiet machine, so it is opt-in (TCE_RAW_SOCKETS=io; docs/performance.md).
-// The thread frames each response and keeps a 200's body chunks with
-// their read times; completions reach JavaScript in batches (one
-// threadsafe-function call drains every completion queued since the last),
-// and ioTake feeds a whole body into its engine stream in one call, so the
-// token timings are the reads' own times, with no coalescing delay.
+// JS onread callback). The kernel's cost per read dominates either way;
+// what the thread adds is the poll window (io_loop.h), one wake per burst
+// of events instead of one per event, which puts it below node:net in CPU
+// per paced turn: tce run's default on Linux (TCE_RAW_SOCKETS=net opts out;
+// docs/performance.md). The thread frames each response and keeps a 200's
+// body chunks with their read times; completions reach JavaScript in
+// batches (one threadsafe-function call drains every completion queued
+// since the last), and ioTake feeds a whole body into its engine stream in
+// one call, so the token timings are the reads' own times (a read is at
+// most one window late).
 
 const napi_type_tag kIoLoopTag = {0x1f0e7c3a9b2d4e55ULL, 0x86a1c0d2e3f4a5b6ULL};
 
@@ -534,11 +536,21 @@ IoHolder* IoArg(const Napi::CallbackInfo& info) {
   return h;
 }
 
-// ioLoop(onEvents: (events: Float64Array) => void, nowMs: number) -> loop, or
+uint32_t WindowArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
+  double us = info[i].As<Napi::Number>().DoubleValue();
+  if (!(us >= 0 && us <= 1e6) || us != static_cast<double>(static_cast<uint32_t>(us)))
+    throw Napi::RangeError::New(info.Env(), "the poll window is whole microseconds, 0 to 1000000");
+  return static_cast<uint32_t>(us);
+}
+
+// ioLoop(onEvents: (events: Float64Array) => void, nowMs: number, windowUs: number) -> loop, or
 // a string saying why there is none (not Linux, no thread).
 Napi::Value IoLoopNew(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "ioLoop(onEvents: function, nowMs: number)");
+  const char* usage = "ioLoop(onEvents: function, nowMs: number, windowUs: number)";
+  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsNumber()) throw Napi::TypeError::New(env, usage);
+  uint32_t window = WindowArg(info, 2, usage);
   double offset = info[1].As<Napi::Number>().DoubleValue() - tce::IoLoop::MonoMs();
   auto* h = new IoHolder();
   h->env = env;
@@ -551,6 +563,7 @@ Napi::Value IoLoopNew(const Napi::CallbackInfo& info) {
   napi_unref_threadsafe_function(env, h->tsfn);
   napi_threadsafe_function tsfn = h->tsfn;
   h->loop = std::make_unique<tce::IoLoop>([tsfn] { napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking); }, offset);
+  h->loop->SetWindow(window);
   std::string why;
   if (!h->loop->Start(&why)) {
     h->external_gone = true;
@@ -670,6 +683,24 @@ Napi::Value IoClose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ioWindow(loop, windowUs): sets the poll window from the thread's next batch on.
+Napi::Value IoWindow(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  h->loop->SetWindow(WindowArg(info, 1, "ioWindow(loop, windowUs: number)"));
+  return info.Env().Undefined();
+}
+
+// ioStats(loop) -> { polls, reads, windowUs }: the thread's wakes that found a
+// socket ready and its reads that returned bytes, since the loop started.
+Napi::Value IoStats(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("polls", Napi::Number::New(info.Env(), static_cast<double>(h->loop->polls())));
+  o.Set("reads", Napi::Number::New(info.Env(), static_cast<double>(h->loop->reads())));
+  o.Set("windowUs", Napi::Number::New(info.Env(), h->loop->window()));
+  return o;
+}
+
 // ioStop(loop): stops and joins the thread, closes every socket; later calls throw.
 Napi::Value IoStop(const Napi::CallbackInfo& info) {
   IoHolder* h = IoArg(info);
@@ -702,6 +733,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ioTake", Napi::Function::New(env, IoTake, "ioTake"));
   exports.Set("ioResult", Napi::Function::New(env, IoResult, "ioResult"));
   exports.Set("ioClose", Napi::Function::New(env, IoClose, "ioClose"));
+  exports.Set("ioWindow", Napi::Function::New(env, IoWindow, "ioWindow"));
+  exports.Set("ioStats", Napi::Function::New(env, IoStats, "ioStats"));
   exports.Set("ioStop", Napi::Function::New(env, IoStop, "ioStop"));
   return exports;
 }

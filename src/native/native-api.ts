@@ -41,9 +41,10 @@ export interface NativeAddon {
    * completions reach `onEvents` in batches, [conn, kind, code] triples (kind
    * 1 done: code is httpRead's outcome; 2 failed: code is the status seen, 0
    * before the head, ioResult says why; 3 an idle connection closed). nowMs:
-   * performance.now(), to map the reads' CLOCK_MONOTONIC times. A string
+   * performance.now(), to map the reads' CLOCK_MONOTONIC times. windowUs:
+   * the poll window (native/src/io/io_loop.h), whole µs 0-1,000,000. A string
    * says why there is no loop here. */
-  ioLoop(onEvents: (events: Float64Array) => void, nowMs: number): NativeIoLoop | string;
+  ioLoop(onEvents: (events: Float64Array) => void, nowMs: number, windowUs: number): NativeIoLoop | string;
   ioOpen(loop: NativeIoLoop): number;
   /** A non-blocking connect to the first of `ips` (numeric, tried in order)
    * that takes it; the failure of them all arrives as an event. */
@@ -59,6 +60,10 @@ export interface NativeAddon {
   /** As httpResult; a socket error reads `socket: <node:net's words>`. */
   ioResult(loop: NativeIoLoop, conn: number): NativeHttpResult;
   ioClose(loop: NativeIoLoop, conn: number): void;
+  /** Sets the poll window from the thread's next batch on. */
+  ioWindow(loop: NativeIoLoop, windowUs: number): void;
+  /** Since the loop started: wakes that found a socket ready, and reads that returned bytes. */
+  ioStats(loop: NativeIoLoop): { polls: number; reads: number; windowUs: number };
   /** Stops and joins the thread; every later call on the loop throws. */
   ioStop(loop: NativeIoLoop): void;
 }
@@ -71,4 +76,4 @@ export type NativeIoLoop = { readonly __tceNativeIoLoop: unique symbol };
  * `kind: detail`), Keep-Alive timeout hint in ms (-1: none), bytes of the response seen]. */
 export type NativeHttpResult = [number, string[], string, string, number, number];
 
-export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose', 'ioLoop', 'ioOpen', 'ioConnect', 'ioSend', 'ioUsable', 'ioStatus', 'ioTake', 'ioResult', 'ioClose', 'ioStop'];
+export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose', 'ioLoop', 'ioOpen', 'ioConnect', 'ioSend', 'ioUsable', 'ioStatus', 'ioTake', 'ioResult', 'ioClose', 'ioWindow', 'ioStats', 'ioStop'];

@@ -5,12 +5,14 @@
 // callback for every response completed since the last), and one addon call
 // feeds a whole body into its engine stream, each chunk with the time it
 // was read. Per SSE event no JavaScript runs and node's read path (libuv
-// callback, stream machinery) is gone: what is left is the kernel's epoll
-// and read. The pool's rules (keep-alive, idle close, deadlines, failures)
-// are raw-http.ts's, shared by both routes.
+// callback, stream machinery) is gone: what is left is the kernel's read,
+// and an epoll wake per burst of events rather than per event (the poll
+// window, native/src/io/io_loop.h). The pool's rules (keep-alive, idle
+// close, deadlines, failures) are raw-http.ts's, shared by both routes.
 //
-// Where the thread is unavailable (not Linux, no thread) ioConnector
-// returns null and the client keeps the node:net route.
+// tce run's default on http: (TCE_RAW_SOCKETS=net opts out). Where the
+// thread is unavailable (not Linux, no thread) ioConnector returns null and
+// the client keeps the node:net route.
 import dns from 'node:dns';
 import net from 'node:net';
 import type { NativeAddon, NativeHttpResult, NativeIoLoop } from '../native/native-api';
@@ -28,11 +30,24 @@ interface SharedLoop {
 }
 const loops = new WeakMap<NativeAddon, SharedLoop | string>();
 
+/** The poll window when TCE_IO_WINDOW_US sets none: a tenth or less of a
+ * GPU decode step, so a step's burst of events is read in one wake and a
+ * token's time is late by at most that (docs/performance.md, stop 25). */
+export const DEFAULT_IO_WINDOW_US = 200;
+
+/** The I/O thread's poll window, µs (native/src/io/io_loop.h): TCE_IO_WINDOW_US, else the default. */
+export function ioWindowUs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.TCE_IO_WINDOW_US;
+  if (v === undefined || v === '') return DEFAULT_IO_WINDOW_US;
+  if (!/^\d{1,7}$/.test(v) || Number(v) > 1_000_000) throw new Error(`TCE_IO_WINDOW_US: expected whole microseconds from 0 to 1000000, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
 function sharedLoop(addon: NativeAddon): SharedLoop | string {
   let s = loops.get(addon);
   if (s !== undefined) return s;
   const conns = new Map<number, IoConnection>();
-  const loop = typeof addon.ioLoop === 'function' ? addon.ioLoop((ev) => dispatch(conns, ev), performance.now()) : 'the addon has no I/O thread (an older build)';
+  const loop = typeof addon.ioLoop === 'function' ? addon.ioLoop((ev) => dispatch(conns, ev), performance.now(), ioWindowUs()) : 'the addon has no I/O thread (an older build)';
   s = typeof loop === 'string' ? loop : { loop, conns };
   loops.set(addon, s);
   return s;
@@ -56,6 +71,19 @@ function dispatch(conns: Map<number, IoConnection>, ev: Float64Array): void {
 export function ioUnavailable(addon: NativeAddon): string | null {
   const s = sharedLoop(addon);
   return typeof s === 'string' ? s : null;
+}
+
+/** The shared loop's poll window and counters (io_loop.h), for the bench and
+ * tests; null where this process has no I/O thread. */
+export function ioLoopStats(addon: NativeAddon): { polls: number; reads: number; windowUs: number } | null {
+  const s = sharedLoop(addon);
+  return typeof s === 'string' ? null : addon.ioStats(s.loop);
+}
+
+/** Sets the shared loop's poll window (the bench's no-window row, tests). */
+export function setIoWindow(addon: NativeAddon, windowUs: number): void {
+  const s = sharedLoop(addon);
+  if (typeof s !== 'string') addon.ioWindow(s.loop, windowUs);
 }
 
 /** The connector for RawHttpPool's I/O-thread route, or null when this

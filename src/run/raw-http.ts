@@ -5,7 +5,9 @@
 // headers, Content-Length / chunked / close-delimited body) and feeds a
 // 200's body straight into the engine stream, in C++. Per body chunk the JS
 // cost is one callback and one addon call. undici stays the route for
-// https: and for the TypeScript twin (engine-dispatch.ts).
+// https: and for the TypeScript twin (engine-dispatch.ts). On Linux the
+// default socket kind is the addon's I/O thread (io-http.ts), which plugs
+// its connections into the same pool; node:net is TCE_RAW_SOCKETS=net.
 //
 // Failures keep dispatchTurn's meaning (DispatchFailure: `started` once a
 // 200's head arrived, `timedOut` when the deadline cut it), so turn.ts

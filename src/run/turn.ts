@@ -138,7 +138,7 @@ export function rawSocketKind(env: NodeJS.ProcessEnv = process.env): 'io' | 'net
   const v = env.TCE_RAW_SOCKETS;
   return v === 'io' || v === 'net' ? v : DEFAULT_RAW_SOCKETS;
 }
-const DEFAULT_RAW_SOCKETS: 'io' | 'net' = 'net';
+const DEFAULT_RAW_SOCKETS: 'io' | 'net' = 'io';
 
 /** The native hot path: the stream engine fed from the HTTP layer without
  * body streams (raw-http.ts or engine-dispatch.ts), the body from cached

@@ -15,6 +15,13 @@
 // queue, briefly), and connections are found by id (epoll carries the id,
 // never a pointer), so a connection closed by the main thread while its
 // event was in flight is not found, or found closed.
+//
+// The poll window: after a batch of ready sockets the thread may sleep a
+// fixed window before it polls again, so that the events arriving meanwhile
+// (a GPU server writes one event per stream per decode step, all streams
+// within a burst) are taken in one wake instead of one each. A read then
+// happens, and is timed, at most one window (plus the kernel's timer
+// slack) after its bytes arrived; an idle loop still wakes at once.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -101,9 +108,16 @@ class IoLoop {
   void With(uint32_t id, const std::function<void(IoConn*)>& f);
   /** CLOCK_MONOTONIC in ms. */
   static double MonoMs();
+  /** The poll window in µs (0: poll again at once); takes effect from the next batch. */
+  void SetWindow(uint32_t us) { window_us_.store(us, std::memory_order_relaxed); }
+  uint32_t window() const { return window_us_.load(std::memory_order_relaxed); }
+  /** Wakes that found a socket ready, and socket reads that returned bytes, since Start. */
+  uint64_t polls() const { return polls_.load(std::memory_order_relaxed); }
+  uint64_t reads() const { return reads_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
+  void Pause();
   void Handle(IoConn* c, uint32_t events);
   void Readable(IoConn* c);
   void Flush(IoConn* c);
@@ -125,6 +139,9 @@ class IoLoop {
   int stop_fd_ = -1;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::atomic<uint32_t> window_us_{0};
+  std::atomic<uint64_t> polls_{0};
+  std::atomic<uint64_t> reads_{0};
   bool running_ = false;
   std::mutex mu_;
   std::unordered_map<uint32_t, std::shared_ptr<IoConn>> conns_;
