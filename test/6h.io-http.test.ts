@@ -93,20 +93,22 @@ test('token times are the reads\' own times, taken on the thread: monotone, insi
 
 test('the poll window: the events that arrive while the thread sleeps are read in one wake; with no window, one read each', async () => {
   const addon = requireNative();
-  const reads = async (windowUs: number): Promise<{ reads: number; polls: number; times: number[] }> => {
+  const reads = async (windowUs: number): Promise<{ reads: number; polls: number; times: number[]; ms: number }> => {
     // 40 events 5 ms apart; a 20 ms window takes ~4 at a time.
     const srv = await pacedServer(40, 5);
     setIoWindow(addon, windowUs);
     try {
       const c = client(srv.url, 'io');
       const before = ioLoopStats(addon)!;
+      const t0 = performance.now();
       const o = await turn(c);
+      const ms = performance.now() - t0;
       const after = ioLoopStats(addon)!;
       await c.close();
       assert.equal(after.windowUs, windowUs);
       assert.equal(o.status, 'ok', o.error ?? '');
       assert.equal(o.result!.text, srv.text, 'every event, in order');
-      return { reads: after.reads - before.reads, polls: after.polls - before.polls, times: [...o.result!.chunkTimesMs] };
+      return { reads: after.reads - before.reads, polls: after.polls - before.polls, times: [...o.result!.chunkTimesMs], ms };
     } finally {
       setIoWindow(addon, ioWindowUs());
       srv.stop();
@@ -114,11 +116,13 @@ test('the poll window: the events that arrive while the thread sleeps are read i
   };
   const none = await reads(0);
   const wide = await reads(20_000);
-  // The head, the role event, 40 words, [DONE] and the last chunk: ~43 writes in ~200 ms.
-  assert.ok(wide.reads <= 20, `a 20 ms window: at most ~12 reads for ~200 ms of events, saw ${wide.reads}`);
-  assert.ok(wide.reads * 2 <= none.reads, `no window: a read per event or so (${none.reads}), twice the window's at least (${wide.reads})`);
-  // Its wakes: the connect's, then about one a window.
-  assert.ok(wide.polls <= 20, `a 20 ms window: ~12 wakes, saw ${wide.polls}`);
+  // The head, the role event, 40 words, [DONE] and the last chunk: ~43 writes
+  // in ~200 ms (longer on a loaded machine). The thread sleeps 20 ms after
+  // each wake, so it wakes, and reads this one socket, at most once per 20 ms
+  // of the turn (~12 times), where without a window it reads about every write.
+  const most = Math.floor(wide.ms / 20) + 2;
+  assert.ok(wide.polls <= most && wide.reads <= most, `a 20 ms window over ${Math.round(wide.ms)} ms: at most ${most} wakes and reads, saw ${wide.polls} and ${wide.reads}`);
+  assert.ok(none.reads > wide.reads, `no window: about a read per write (${none.reads}), more than the window's (${wide.reads})`);
   // A read's events share its time: no more distinct times than reads.
   assert.ok(new Set(wide.times).size <= wide.reads, `${new Set(wide.times).size} distinct times, ${wide.reads} reads`);
   assert.throws(() => setIoWindow(addon, 1.5), /whole microseconds/);
