@@ -296,7 +296,7 @@ test('a stopped loop: calls on it throw, requests in flight are dropped, nothing
   await withServer((s) => { served = s; }, async (srv) => {
     const u = new URL(srv.url);
     const conn = addon.ioOpen(loop);
-    addon.ioConnect(loop, conn, [u.hostname], Number(u.port));
+    addon.ioConnect(loop, conn, [u.hostname], Number(u.port), 0);
     addon.ioSend(loop, conn, 0, 'POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\n', Buffer.from('{}'));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(addon.ioStatus(loop, conn), 0, 'no head yet');

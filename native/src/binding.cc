@@ -587,12 +587,12 @@ Napi::Value IoOpen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), IoArg(info)->loop->Open());
 }
 
-// ioConnect(loop, conn, ip: numeric address, port)
+// ioConnect(loop, conn, ips: numeric addresses, port, attemptTimeoutMs)
 Napi::Value IoConnect(const Napi::CallbackInfo& info) {
   IoHolder* h = IoArg(info);
   uint32_t id = IoConnArg(info);
-  const char* usage = "ioConnect(loop, conn, ips: string[], port: number)";
-  if (info.Length() < 4 || !info[2].IsArray() || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
+  const char* usage = "ioConnect(loop, conn, ips: string[], port: number, attemptTimeoutMs: number)";
+  if (info.Length() < 5 || !info[2].IsArray() || !info[3].IsNumber() || !info[4].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
   std::vector<std::string> ips;
   auto list = info[2].As<Napi::Array>();
   for (uint32_t i = 0; i < list.Length(); i++) {
@@ -600,7 +600,7 @@ Napi::Value IoConnect(const Napi::CallbackInfo& info) {
     if (!v.IsString()) throw Napi::TypeError::New(info.Env(), usage);
     ips.push_back(v.As<Napi::String>().Utf8Value());
   }
-  h->loop->Connect(id, ips, info[3].As<Napi::Number>().Int32Value());
+  h->loop->Connect(id, ips, info[3].As<Napi::Number>().Int32Value(), std::max(0, info[4].As<Napi::Number>().Int32Value()));
   return info.Env().Undefined();
 }
 

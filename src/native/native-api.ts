@@ -47,8 +47,9 @@ export interface NativeAddon {
   ioLoop(onEvents: (events: Float64Array) => void, nowMs: number, windowUs: number): NativeIoLoop | string;
   ioOpen(loop: NativeIoLoop): number;
   /** A non-blocking connect to the first of `ips` (numeric, tried in order)
-   * that takes it; the failure of them all arrives as an event. */
-  ioConnect(loop: NativeIoLoop, conn: number, ips: readonly string[], port: number): void;
+   * that takes it; the failure of them all arrives as an event. An attempt
+   * with addresses after it gives up after attemptTimeoutMs (0: never). */
+  ioConnect(loop: NativeIoLoop, conn: number, ips: readonly string[], port: number, attemptTimeoutMs: number): void;
   /** Sends head (latin1) and body; a 200 body is kept for engine stream `stream`. */
   ioSend(loop: NativeIoLoop, conn: number, stream: number, head: string, body: Uint8Array): void;
   /** Not closed (by either side) and not busy. */

@@ -2,10 +2,17 @@
 // words the failure of them all (autoSelectFamily, on by default since
 // Node 20): the I/O thread's route follows the order, so a name like
 // `localhost` (::1 and 127.0.0.1) connects as on node:net, and every route
-// (node:net, the I/O thread, undici) words the failure alike.
-// Not followed: node's 250 ms per-attempt timeout; an address that drops
-// packets holds the I/O route's connect until the request's deadline.
+// (node:net, the I/O thread, undici) words the failure alike, and an
+// attempt with addresses after it gives up after node's attempt timeout
+// (an address that drops the connect's packets costs 250 ms, not the request).
 import type { LookupAddress } from 'node:dns';
+import net from 'node:net';
+
+/** node:net's per-attempt timeout (autoSelectFamilyAttemptTimeout: 250 ms
+ * unless node was started with another), for the I/O thread's connects. */
+export function attemptTimeoutMs(): number {
+  return net.getDefaultAutoSelectFamilyAttemptTimeout();
+}
 
 /** The order node tries `addresses` in (lib/net.js lookupAndConnectMultiple):
  * each address once, the first address's family first, then the two

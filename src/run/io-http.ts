@@ -16,7 +16,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import type { NativeAddon, NativeHttpResult, NativeIoLoop } from '../native/native-api';
-import { attemptOrder } from './addresses';
+import { attemptOrder, attemptTimeoutMs } from './addresses';
 import { type Connector, type Exchange, PooledConnection, type RawHttpPool, type RawRoute } from './raw-http';
 
 const EVENT_DONE = 1;
@@ -105,15 +105,15 @@ class IoConnection extends PooledConnection {
     shared.conns.set(this.id, this);
     // The thread connects to numeric addresses; a name is resolved here
     // first (a request sent meanwhile waits in the thread), every address
-    // of it, tried in node:net's order (addresses.ts).
-    if (net.isIP(host)) route.addon.ioConnect(shared.loop, this.id, [host], port);
+    // of it, tried in node:net's order and with its attempt timeout (addresses.ts).
+    if (net.isIP(host)) route.addon.ioConnect(shared.loop, this.id, [host], port, 0);
     else {
       dns.lookup(host, { all: true }, (err, addresses) => {
         if (this.closed) return;
         if (err) {
           this.fail(`getaddrinfo ${(err as NodeJS.ErrnoException).code ?? err.message} ${host}`);
           this.destroy();
-        } else route.addon.ioConnect(shared.loop, this.id, attemptOrder(addresses), port);
+        } else route.addon.ioConnect(shared.loop, this.id, attemptOrder(addresses), port, attemptTimeoutMs());
       });
     }
   }

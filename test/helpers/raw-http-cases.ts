@@ -3,9 +3,11 @@
 // TCP server (chunked with extensions and trailers, Content-Length, 4xx/5xx,
 // closes, garbage, deadlines, idle sockets the server closed) and the
 // simulator, turn for turn against the undici route on the same servers.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import dns from 'node:dns';
+import dns, { type LookupAddress } from 'node:dns';
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import { startSimulator } from '../../src/backends/sim/server';
 import { createStreamEngine } from '../../src/extract/engine';
@@ -106,6 +108,36 @@ export async function scripted(respond: (s: net.Socket, n: number) => void): Pro
   };
 }
 
+
+/** dns.lookup answers `host` with `addrs` (every other name as before); the
+ * returned list says, per lookup of `host`, whether it asked for all addresses. */
+export function mockLookup(t: TestContext, host: string, addrs: LookupAddress[]): boolean[] {
+  const real = dns.lookup;
+  const asked: boolean[] = [];
+  t.mock.method(dns, 'lookup', (name: string, opts: unknown, cb?: (...a: unknown[]) => void) => {
+    if (name !== host) return (real as (...a: unknown[]) => void)(name, opts, cb);
+    const callback = (typeof opts === 'function' ? opts : cb) as (...a: unknown[]) => void;
+    const all = typeof opts === 'object' && opts !== null && (opts as { all?: boolean }).all === true;
+    asked.push(all);
+    process.nextTick(() => (all ? callback(null, addrs) : callback(null, addrs[0]!.address, addrs[0]!.family)));
+  });
+  return asked;
+}
+
+/** host:port where the kernel drops every SYN: a listener (python3: node
+ * accepts by itself) with a backlog of 0 that never accepts, its one queue
+ * place taken by its own connection. As an address behind a firewall that
+ * drops packets: a connect there neither succeeds nor fails. */
+export async function synDrop(host: string, port: number): Promise<{ stop: () => void }> {
+  const code = 'import socket, sys, time\ns = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(0)\nf = socket.create_connection((sys.argv[1], int(sys.argv[2])))\nprint("ready", flush=True)\ntime.sleep(120)';
+  const py = spawn('python3', ['-c', code, host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    py.once('error', reject);
+    py.once('exit', (c) => reject(new Error(`python3 exited (${c}) before it listened on ${host}:${port}`)));
+    py.stdout!.once('data', () => resolve());
+  });
+  return { stop: () => py.kill() };
+}
 
 export function client(url: string, route: TurnRoute = 'net', connections = 4): NativeChatClient {
   const engine = createStreamEngine('native');
@@ -348,16 +380,7 @@ export function rawRouteTests(kind: RawKind): void {
 
   test(`[${kind}] a host name with several addresses: tried in node:net's order until one takes it; when none does, the error names every attempt`, async (t) => {
     // The server listens on 127.0.0.1 alone: ::1 and 127.0.0.2 refuse.
-    const addrs = [{ address: '::1', family: 6 }, { address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
-    const real = dns.lookup;
-    const asked: unknown[] = [];
-    t.mock.method(dns, 'lookup', (host: string, opts: unknown, cb?: (...a: unknown[]) => void) => {
-      if (host !== 'multi.test') return (real as (...a: unknown[]) => void)(host, opts, cb);
-      const callback = (typeof opts === 'function' ? opts : cb) as (...a: unknown[]) => void;
-      const all = typeof opts === 'object' && opts !== null && (opts as { all?: boolean }).all === true;
-      asked.push(all);
-      process.nextTick(() => (all ? callback(null, addrs) : callback(null, addrs[0]!.address, addrs[0]!.family)));
-    });
+    const asked = mockLookup(t, 'multi.test', [{ address: '::1', family: 6 }, { address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
     const srv = await scripted((s) => s.write(CHUNKED_200));
     const port = new URL(srv.url).port;
     const url = `http://multi.test:${port}/v1`;
@@ -377,6 +400,37 @@ export function rawRouteTests(kind: RawKind): void {
     }
     assert.deepEqual(attemptOrder([{ address: '10.0.0.1', family: 4 }, { address: '::2', family: 6 }, { address: '10.0.0.2', family: 4 }, { address: '::3', family: 6 }, { address: '::2', family: 6 }]),
       ['10.0.0.1', '::2', '10.0.0.2', '::3'], 'the first address\'s family first, then alternating, each once');
+  });
+
+  test(`[${kind}] a host name whose first address drops the connect: the next is tried after node:net's attempt timeout, and the timed-out attempt is named`, async (t) => {
+    mockLookup(t, 'drop.test', [{ address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }]);
+    const srv = await scripted((s) => s.write(CHUNKED_200));
+    const port = new URL(srv.url).port;
+    const hole = await synDrop('127.0.0.2', Number(port));
+    try {
+      const url = `http://drop.test:${port}/v1`;
+      const c = client(url, kind);
+      const t0 = performance.now();
+      const a = await turn(c);
+      const ms = performance.now() - t0;
+      await c.close();
+      assert.equal(a.status, 'ok', a.error ?? '');
+      // 250 ms on 127.0.0.2 first, then the second address; waiting on the
+      // first would last past the request's 5 s deadline (the kernel resends
+      // the SYN for minutes, and every one is dropped).
+      assert.ok(ms >= 200 && ms < 4000, `connected through the second address after the 250 ms attempt timeout: ${Math.round(ms)} ms`);
+      await srv.close();
+      for (const route of [kind, 'undici'] as const) {
+        const refused = client(url, route);
+        const b = await turn(refused);
+        assert.equal(b.status, 'server_error');
+        assert.equal(b.error, `connection failed: connect ETIMEDOUT 127.0.0.2:${port}; connect ECONNREFUSED 127.0.0.1:${port}`, route);
+        await refused.close();
+      }
+    } finally {
+      hole.stop();
+      await srv.close();
+    }
   });
 
   test(`[${kind}] the simulator: raw and undici routes give identical turns (texts, tool calls, statuses)`, async () => {

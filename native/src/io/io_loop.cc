@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 
 #ifdef __linux__
@@ -187,7 +188,7 @@ void IoLoop::Run() {
   epoll_event evs[kMaxEvents];
   std::vector<std::pair<std::shared_ptr<IoConn>, uint32_t>> ready;
   while (!stop_) {
-    int n = epoll_wait(ep_, evs, kMaxEvents, -1);
+    int n = epoll_wait(ep_, evs, kMaxEvents, NextTimeoutMs());
     if (n < 0) {
       if (errno == EINTR) continue;
       Break("epoll_wait " + ErrName(errno));
@@ -195,14 +196,23 @@ void IoLoop::Run() {
     }
     ready.clear();
     bool full = n == kMaxEvents;
+    bool signalled = false;
     {
       std::lock_guard<std::mutex> l(mu_);
       for (int i = 0; i < n; i++) {
-        if (evs[i].data.u64 == 0) continue;  // the stop signal: the loop condition ends it
+        if (evs[i].data.u64 == 0) {  // Stop (the loop condition ends it) or a new timer
+          signalled = true;
+          continue;
+        }
         auto it = conns_.find(static_cast<uint32_t>(evs[i].data.u64));
         uint32_t events = evs[i].events;  // epoll_event is packed: copy, not bind
         if (it != conns_.end()) ready.emplace_back(it->second, events);  // else closed meanwhile
       }
+    }
+    if (signalled) {
+      uint64_t v;
+      ssize_t r = read(stop_fd_, &v, sizeof v);
+      (void)r;
     }
     bool any = !ready.empty();
     for (auto& r : ready) {
@@ -210,6 +220,8 @@ void IoLoop::Run() {
       Handle(r.first.get(), r.second);  // a connection closed since is kClosed: nothing happens
     }
     ready.clear();
+    // After the batch: a connect that completed in it beats its timer.
+    ExpireAttempts();
     WakeIfNeeded();
     if (any) {
       polls_.fetch_add(1, std::memory_order_relaxed);
@@ -227,6 +239,38 @@ void IoLoop::Pause() {
   timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
   // A signal cuts the sleep short; that only shortens one window.
   clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
+}
+
+// epoll_wait's timeout: until the next attempt timer is due, or none (-1).
+int IoLoop::NextTimeoutMs() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (timers_.empty()) return -1;
+  double next = timers_.front().at;
+  for (const AttemptTimer& t : timers_) next = std::min(next, t.at);
+  double ms = next - MonoMs();
+  return ms <= 0 ? 0 : static_cast<int>(std::ceil(ms));
+}
+
+// Attempts past their timeout give way to the next address; node:net
+// records such an attempt as "connect ETIMEDOUT <address>:<port>".
+void IoLoop::ExpireAttempts() {
+  std::vector<AttemptTimer> due;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (timers_.empty()) return;
+    double now = MonoMs();
+    auto keep = std::partition(timers_.begin(), timers_.end(), [now](const AttemptTimer& t) { return t.at > now; });
+    due.assign(keep, timers_.end());
+    timers_.erase(keep, timers_.end());
+  }
+  for (const AttemptTimer& t : due) {
+    std::shared_ptr<IoConn> c = Get(t.conn);
+    if (!c) continue;
+    std::lock_guard<std::mutex> l(c->mu);
+    if (c->sock != IoConn::Sock::kConnecting || c->attempt != t.attempt) continue;  // connected, failed or closed since
+    AttemptFailed(c.get(), "connect ETIMEDOUT " + c->peer);
+    ConnectNext(c.get());
+  }
 }
 
 // The loop can no longer learn that any socket is ready (its epoll fd is
@@ -282,7 +326,7 @@ void IoLoop::Fail(IoConn* c, const std::string& error) {
   else if (c->used) Post(c, IoEventKind::kDropped, 0);
 }
 
-void IoLoop::Connect(uint32_t id, const std::vector<std::string>& ips, int port) {
+void IoLoop::Connect(uint32_t id, const std::vector<std::string>& ips, int port, int attempt_timeout_ms) {
   {
     std::shared_ptr<IoConn> keep = Get(id);
     if (!keep) return;
@@ -294,6 +338,7 @@ void IoLoop::Connect(uint32_t id, const std::vector<std::string>& ips, int port)
     c->addrs = ips;
     c->addr_next = 0;
     c->port = port;
+    c->attempt_timeout_ms = attempt_timeout_ms;
     c->attempts.clear();
     ConnectNext(c);
   }
@@ -348,6 +393,17 @@ void IoLoop::ConnectNext(IoConn* c) {
       continue;
     }
     c->sock = r == 0 ? IoConn::Sock::kOpen : IoConn::Sock::kConnecting;
+    c->attempt++;
+    if (c->sock == IoConn::Sock::kConnecting && c->addr_next < c->addrs.size() && c->attempt_timeout_ms > 0) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        timers_.push_back({MonoMs() + c->attempt_timeout_ms, c->id, c->attempt});
+      }
+      // The thread may be waiting with no timeout: it recomputes its wait.
+      uint64_t one = 1;
+      ssize_t w = write(stop_fd_, &one, sizeof one);
+      (void)w;
+    }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
     ev.data.u64 = c->id;
@@ -517,7 +573,9 @@ void IoLoop::ConnectNext(IoConn*) {}
 void IoLoop::AttemptFailed(IoConn*, const std::string&) {}
 std::string IoLoop::Broken() { return std::string(); }
 void IoLoop::Complete(IoConn*, HttpResponse::State) {}
-void IoLoop::Connect(uint32_t, const std::vector<std::string>&, int) {}
+void IoLoop::Connect(uint32_t, const std::vector<std::string>&, int, int) {}
+int IoLoop::NextTimeoutMs() { return -1; }
+void IoLoop::ExpireAttempts() {}
 void IoLoop::Send(uint32_t, uint32_t, const char*, size_t, const char*, size_t) {}
 void IoLoop::Close(uint32_t) {}
 

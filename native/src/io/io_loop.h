@@ -67,6 +67,8 @@ struct IoConn : HttpBodySink {
   size_t addr_next = 0;
   int port = 0;
   std::string attempts;   // the failed attempts so far, "; "-joined
+  int attempt_timeout_ms = 0;  // an attempt with addresses after it gives up after this (0: never)
+  uint32_t attempt = 0;   // counts attempts, so a timer set for an earlier one is recognised
   HttpResponse res;
   uint32_t stream = 0;    // the engine stream a 200 body feeds (bound by the caller)
   double now = 0;         // the current read's time (performance.now() ms)
@@ -92,8 +94,10 @@ class IoLoop {
 
   uint32_t Open();
   /** A non-blocking connect to the first of `ips` (numeric) that takes it,
-   * tried in order; a failure of them all arrives as an event. */
-  void Connect(uint32_t id, const std::vector<std::string>& ips, int port);
+   * tried in order; a failure of them all arrives as an event. An attempt
+   * with addresses after it is abandoned after attempt_timeout_ms (0: never),
+   * as node:net's autoSelectFamilyAttemptTimeout. */
+  void Connect(uint32_t id, const std::vector<std::string>& ips, int port, int attempt_timeout_ms);
   /** Sends a request on `id` (queued until connected); a 200 body is kept for `stream`. */
   void Send(uint32_t id, uint32_t stream, const char* head, size_t head_n, const char* body, size_t body_n);
   /** Still fit to carry a request: its socket not closed (or not yet opened). */
@@ -128,6 +132,8 @@ class IoLoop {
   void ConnectNext(IoConn* c);
   void AttemptFailed(IoConn* c, const std::string& error);
   void Break(const std::string& why);
+  int NextTimeoutMs();
+  void ExpireAttempts();
   std::string Broken();
   void Complete(IoConn* c, HttpResponse::State st);
   void WakeIfNeeded();
@@ -136,7 +142,7 @@ class IoLoop {
   std::function<void()> wake_;
   double offset_;
   int ep_ = -1;
-  int stop_fd_ = -1;
+  int stop_fd_ = -1;  // an eventfd: Stop's signal, and a new attempt timer's (the loop recomputes its wait)
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> window_us_{0};
@@ -148,6 +154,14 @@ class IoLoop {
   uint32_t next_ = 1;
   size_t busy_ = 0;
   std::vector<IoEvent> events_;
+  // Connect attempts that time out (ConnectNext), guarded by mu_; a timer whose
+  // attempt has since connected or failed is dropped when it comes due.
+  struct AttemptTimer {
+    double at;  // MonoMs
+    uint32_t conn;
+    uint32_t attempt;
+  };
+  std::vector<AttemptTimer> timers_;
   std::string broken_;  // why the loop stopped polling ("epoll_wait EBADF"); empty while it polls
   bool signalled_ = false;
   bool need_wake_ = false;
