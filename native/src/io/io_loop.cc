@@ -243,6 +243,7 @@ void IoLoop::Pause() {
 
 // epoll_wait's timeout: until the next attempt timer is due, or none (-1).
 int IoLoop::NextTimeoutMs() {
+  if (!any_timer_.load(std::memory_order_acquire)) return -1;
   std::lock_guard<std::mutex> l(mu_);
   if (timers_.empty()) return -1;
   double next = timers_.front().at;
@@ -254,14 +255,15 @@ int IoLoop::NextTimeoutMs() {
 // Attempts past their timeout give way to the next address; node:net
 // records such an attempt as "connect ETIMEDOUT <address>:<port>".
 void IoLoop::ExpireAttempts() {
+  if (!any_timer_.load(std::memory_order_acquire)) return;
   std::vector<AttemptTimer> due;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (timers_.empty()) return;
     double now = MonoMs();
     auto keep = std::partition(timers_.begin(), timers_.end(), [now](const AttemptTimer& t) { return t.at > now; });
     due.assign(keep, timers_.end());
     timers_.erase(keep, timers_.end());
+    any_timer_.store(!timers_.empty(), std::memory_order_release);
   }
   for (const AttemptTimer& t : due) {
     std::shared_ptr<IoConn> c = Get(t.conn);
@@ -398,6 +400,7 @@ void IoLoop::ConnectNext(IoConn* c) {
       {
         std::lock_guard<std::mutex> l(mu_);
         timers_.push_back({MonoMs() + c->attempt_timeout_ms, c->id, c->attempt});
+        any_timer_.store(true, std::memory_order_release);
       }
       // The thread may be waiting with no timeout: it recomputes its wait.
       uint64_t one = 1;

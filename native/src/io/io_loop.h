@@ -162,6 +162,7 @@ class IoLoop {
     uint32_t attempt;
   };
   std::vector<AttemptTimer> timers_;
+  std::atomic<bool> any_timer_{false};  // timers_ is not empty: read without mu_ on every wake
   std::string broken_;  // why the loop stopped polling ("epoll_wait EBADF"); empty while it polls
   bool signalled_ = false;
   bool need_wake_ = false;
