@@ -124,7 +124,7 @@ export const bench: BenchModule = {
           // What the window buys: the I/O thread's wakes and reads per turn (warm-up and trials).
           const io1 = ioLoopStats(requireNative())!;
           const per = (n: number) => Math.round((n / (4 * turns)) * 10) / 10;
-          ioNotes.push(`${io1.windowUs} µs window ${per(io1.polls - io0.polls)} / ${per(io1.reads - io0.reads)}`);
+          ioNotes.push(`${io1.windowUs} µs window ${per(io1.wakes - io0.wakes)} / ${per(io1.reads - io0.reads)}`);
         }
         rows.push({ name, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra });
       }

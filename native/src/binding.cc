@@ -690,12 +690,12 @@ Napi::Value IoWindow(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// ioStats(loop) -> { polls, reads, windowUs }: the thread's wakes that found a
+// ioStats(loop) -> { wakes, reads, windowUs }: the thread's wakes that found a
 // socket ready and its reads that returned bytes, since the loop started.
 Napi::Value IoStats(const Napi::CallbackInfo& info) {
   IoHolder* h = IoArg(info);
   Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("polls", Napi::Number::New(info.Env(), static_cast<double>(h->loop->polls())));
+  o.Set("wakes", Napi::Number::New(info.Env(), static_cast<double>(h->loop->wakes())));
   o.Set("reads", Napi::Number::New(info.Env(), static_cast<double>(h->loop->reads())));
   o.Set("windowUs", Napi::Number::New(info.Env(), h->loop->window()));
   return o;

@@ -64,7 +64,7 @@ export interface NativeAddon {
   /** Sets the poll window from the thread's next batch on. */
   ioWindow(loop: NativeIoLoop, windowUs: number): void;
   /** Since the loop started: wakes that found a socket ready, and reads that returned bytes. */
-  ioStats(loop: NativeIoLoop): { polls: number; reads: number; windowUs: number };
+  ioStats(loop: NativeIoLoop): { wakes: number; reads: number; windowUs: number };
   /** Stops and joins the thread; every later call on the loop throws. */
   ioStop(loop: NativeIoLoop): void;
 }

@@ -75,7 +75,7 @@ export function ioUnavailable(addon: NativeAddon): string | null {
 
 /** The shared loop's poll window and counters (io_loop.h), for the bench and
  * tests; null where this process has no I/O thread. */
-export function ioLoopStats(addon: NativeAddon): { polls: number; reads: number; windowUs: number } | null {
+export function ioLoopStats(addon: NativeAddon): { wakes: number; reads: number; windowUs: number } | null {
   const s = sharedLoop(addon);
   return typeof s === 'string' ? null : addon.ioStats(s.loop);
 }

@@ -224,7 +224,7 @@ void IoLoop::Run() {
     ExpireAttempts();
     WakeIfNeeded();
     if (any) {
-      polls_.fetch_add(1, std::memory_order_relaxed);
+      wakes_.fetch_add(1, std::memory_order_relaxed);
       // A full batch means more are ready already: poll again at once.
       if (!full) Pause();
     }

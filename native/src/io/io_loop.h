@@ -116,7 +116,7 @@ class IoLoop {
   void SetWindow(uint32_t us) { window_us_.store(us, std::memory_order_relaxed); }
   uint32_t window() const { return window_us_.load(std::memory_order_relaxed); }
   /** Wakes that found a socket ready, and socket reads that returned bytes, since Start. */
-  uint64_t polls() const { return polls_.load(std::memory_order_relaxed); }
+  uint64_t wakes() const { return wakes_.load(std::memory_order_relaxed); }
   uint64_t reads() const { return reads_.load(std::memory_order_relaxed); }
 
  private:
@@ -146,7 +146,7 @@ class IoLoop {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> window_us_{0};
-  std::atomic<uint64_t> polls_{0};
+  std::atomic<uint64_t> wakes_{0};
   std::atomic<uint64_t> reads_{0};
   bool running_ = false;
   std::mutex mu_;
