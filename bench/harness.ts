@@ -49,20 +49,31 @@ function median(xs: number[]): number {
 /** Runs `fn` (which performs `ops` operations) `trials` times after
  * `warmup` untimed runs; returns medians. */
 export async function measure(fn: () => unknown | Promise<unknown>, ops: number, opts: { trials?: number; warmup?: number } = {}): Promise<Measurement> {
+  return (await measureInterleaved([fn], ops, opts))[0]!;
+}
+
+/** measure() for several contenders doing the same work, in interleaved
+ * rounds: after `warmup` untimed runs of each, every round times each
+ * contender once, in order. A drift of the host's speed during the run
+ * (this VM's moves by tens of per cent within minutes) then falls on every
+ * contender alike, instead of on whichever was measured during it. */
+export async function measureInterleaved(fns: ReadonlyArray<() => unknown | Promise<unknown>>, ops: number, opts: { trials?: number; warmup?: number } = {}): Promise<Measurement[]> {
   const trials = opts.trials ?? 5;
-  for (let i = 0; i < (opts.warmup ?? 1); i++) await fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
+  for (let i = 0; i < (opts.warmup ?? 1); i++) for (const fn of fns) await fn();
+  const wall = fns.map((): number[] => []);
+  const cpu = fns.map((): number[] => []);
   for (let i = 0; i < trials; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await fn();
-    const t1 = performance.now();
-    const c1 = process.cpuUsage(c0);
-    wall.push(((t1 - t0) * 1e6) / ops);
-    cpu.push(((c1.user + c1.system) * 1e3) / ops);
+    for (let k = 0; k < fns.length; k++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await fns[k]!();
+      const t1 = performance.now();
+      const c1 = process.cpuUsage(c0);
+      wall[k]!.push(((t1 - t0) * 1e6) / ops);
+      cpu[k]!.push(((c1.user + c1.system) * 1e3) / ops);
+    }
   }
-  return { wallNsPerOp: median(wall), cpuNsPerOp: median(cpu), trials: wall, ops };
+  return fns.map((_, k) => ({ wallNsPerOp: median(wall[k]!), cpuNsPerOp: median(cpu[k]!), trials: wall[k]!, ops }));
 }
 
 /** ratio > 1 means `name` is better than `vs`. */

@@ -8,7 +8,7 @@
 // practice), on bursty and paced streams replayed from a separate process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { measure, type BenchModule, type ScenarioResult } from './harness';
+import { measureInterleaved, type BenchModule, type ScenarioResult } from './harness';
 import { createStreamEngine } from '../src/extract/engine';
 import { FeedBatcher } from '../src/run/feed-batcher';
 import { NativeChatClient, OpenAIChatClient, type ChatClient, type RetryPolicy } from '../src/run/turn';
@@ -74,12 +74,10 @@ export async function drive(client: ChatClient, turns: number, concurrency: numb
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-/** tce run's default route (the I/O thread) with the shared loop's poll window set to `windowUs`. */
-function ioClient(ep: ConstructorParameters<typeof NativeChatClient>[0], windowUs: number): NativeChatClient {
+/** tce run's default route (the I/O thread; its window is the shared loop's, set per run). */
+function ioClient(ep: ConstructorParameters<typeof NativeChatClient>[0]): NativeChatClient {
   const e = createStreamEngine('native');
-  const c = routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'io');
-  setIoWindow(requireNative(), windowUs);
-  return c;
+  return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'io');
 }
 
 /** The label must say the route that was measured. */
@@ -104,37 +102,39 @@ export const bench: BenchModule = {
       const { url, child } = await startReplay(mode, interval);
       const ep = { role: 'verifier_8b' as const, baseUrl: url, apiKey: 'x', model: 'qwen3-vl-8b' };
       const turns = mode === 'bursty' ? 4000 : 1500;
-      const contenders: Array<[string, () => ChatClient]> = [
-        [NATIVE, () => ioClient(ep, DEFAULT_IO_WINDOW_US)],
-        [NATIVE_NOW, () => ioClient(ep, 0)],
-        [NATIVE_NET, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'net'), 'raw'); }],
-        [NATIVE_UNDICI, () => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, 'undici'), 'undici'); }],
-        [TWIN, () => { const e = createStreamEngine('typescript'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'undici'); }],
-        [OPENAI, () => new OpenAIChatClient(ep)],
-      ];
-      const rows: Array<{ name: string; value: number; unit: string; extra: Record<string, number> }> = [];
-      const ioNotes: string[] = [];
-      for (const [name, make] of contenders) {
-        const client = make();
-        const io0 = client instanceof NativeChatClient && client.route === 'io' ? ioLoopStats(requireNative()) : null;
-        const m = await measure(() => drive(client, turns, 64), turns, { trials: 3, warmup: 1 });
-        await client.close();
-        const extra = { turnsPerSec: Math.round(1e9 / m.wallNsPerOp) };
-        if (io0) {
-          // What the window buys: the I/O thread's wakes and reads per turn (warm-up and trials).
-          const io1 = ioLoopStats(requireNative())!;
-          const per = (n: number) => Math.round((n / (4 * turns)) * 10) / 10;
-          ioNotes.push(`${io1.windowUs} µs window ${per(io1.wakes - io0.wakes)} / ${per(io1.reads - io0.reads)}`);
-        }
-        rows.push({ name, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra });
-      }
-      setIoWindow(requireNative(), DEFAULT_IO_WINDOW_US);
-      if (mode === 'paced' && interval === 1) {
+      const addon = requireNative();
+      const native = (route: 'net' | 'undici'): ChatClient => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, route), route === 'net' ? 'raw' : 'undici'); };
+      const specs: Array<{ name: string; make?: () => ChatClient; windowUs?: number }> = [
+        { name: NATIVE, make: () => ioClient(ep), windowUs: DEFAULT_IO_WINDOW_US },
+        { name: NATIVE_NOW, make: () => ioClient(ep), windowUs: 0 },
+        { name: NATIVE_NET, make: () => native('net') },
+        { name: NATIVE_UNDICI, make: () => native('undici') },
+        { name: TWIN, make: () => { const e = createStreamEngine('typescript'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'undici'); } },
+        { name: OPENAI, make: () => new OpenAIChatClient(ep) },
         // What the socket reads alone cost (the chunked end is what it watches
         // for): the yardstick of the per-event targets, so measured with them.
-        const m = await measure(() => readFloor(url, turns, 64), turns, { trials: 3, warmup: 1 });
-        rows.push({ name: FLOOR, value: m.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra: { turnsPerSec: Math.round(1e9 / m.wallNsPerOp) } });
-      }
+        ...(mode === 'paced' && interval === 1 ? [{ name: FLOOR }] : []),
+      ];
+      // Each contender's client lives across the rounds; the two I/O-thread
+      // contenders share the process's loop and set its window before each run.
+      const contenders = specs.map((c) => ({ ...c, client: c.make?.(), wakes: 0, reads: 0 }));
+      const runs = contenders.map((c) => async () => {
+        if (!c.client) return readFloor(url, turns, 64);
+        if (c.windowUs === undefined) return drive(c.client, turns, 64);
+        setIoWindow(addon, c.windowUs);
+        const s0 = ioLoopStats(addon)!;
+        await drive(c.client, turns, 64);
+        const s1 = ioLoopStats(addon)!;
+        c.wakes += s1.wakes - s0.wakes;
+        c.reads += s1.reads - s0.reads;
+      });
+      const ms = await measureInterleaved(runs, turns, { trials: 3, warmup: 1 });
+      for (const c of contenders) await c.client?.close();
+      setIoWindow(addon, DEFAULT_IO_WINDOW_US);
+      const rows = contenders.map((c, i) => ({ name: c.name, value: ms[i]!.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra: { turnsPerSec: Math.round(1e9 / ms[i]!.wallNsPerOp) } }));
+      // What the window buys: the I/O thread's wakes and reads per turn (warm-up and trials).
+      const per = (n: number) => Math.round((n / (4 * turns)) * 10) / 10;
+      const ioNotes = contenders.filter((c) => c.windowUs !== undefined).map((c) => `${c.windowUs} µs window ${per(c.wakes)} / ${per(c.reads)}`);
       child.kill('SIGTERM');
       results.push({
         bench: 'runner',
