@@ -135,15 +135,15 @@ void IoLoop::WakeIfNeeded() {
 
 bool IoLoop::Start(std::string* error) {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
-  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (ep_ < 0 || stop_fd_ < 0) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (ep_ < 0 || wake_fd_ < 0) {
     *error = std::string("epoll/eventfd: ") + std::strerror(errno);
     return false;
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = 0;  // connection ids start at 1
-  epoll_ctl(ep_, EPOLL_CTL_ADD, stop_fd_, &ev);
+  epoll_ctl(ep_, EPOLL_CTL_ADD, wake_fd_, &ev);
   try {
     thread_ = std::thread([this] { Run(); });
   } catch (const std::exception& e) {
@@ -154,12 +154,17 @@ bool IoLoop::Start(std::string* error) {
   return true;
 }
 
+// Wakes the thread out of epoll_wait: for Stop, or to recompute its timeout.
+void IoLoop::Signal() {
+  uint64_t one = 1;
+  ssize_t w = write(wake_fd_, &one, sizeof one);
+  (void)w;
+}
+
 void IoLoop::Stop() {
   if (running_) {
     stop_ = true;
-    uint64_t one = 1;
-    ssize_t w = write(stop_fd_, &one, sizeof one);
-    (void)w;
+    Signal();
     thread_.join();
     running_ = false;
   }
@@ -174,8 +179,8 @@ void IoLoop::Stop() {
     CloseFd(kv.second.get());
   }
   if (ep_ >= 0) close(ep_);
-  if (stop_fd_ >= 0) close(stop_fd_);
-  ep_ = stop_fd_ = -1;
+  if (wake_fd_ >= 0) close(wake_fd_);
+  ep_ = wake_fd_ = -1;
 }
 
 // Locks: mu_ (the map and the event queue) is held only briefly and never
@@ -211,7 +216,7 @@ void IoLoop::Run() {
     }
     if (signalled) {
       uint64_t v;
-      ssize_t r = read(stop_fd_, &v, sizeof v);
+      ssize_t r = read(wake_fd_, &v, sizeof v);
       (void)r;
     }
     bool any = !ready.empty();
@@ -402,10 +407,7 @@ void IoLoop::ConnectNext(IoConn* c) {
         timers_.push_back({MonoMs() + c->attempt_timeout_ms, c->id, c->attempt});
         any_timer_.store(true, std::memory_order_release);
       }
-      // The thread may be waiting with no timeout: it recomputes its wait.
-      uint64_t one = 1;
-      ssize_t w = write(stop_fd_, &one, sizeof one);
-      (void)w;
+      Signal();  // the thread may be waiting with no timeout: it recomputes its wait
     }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
@@ -565,6 +567,7 @@ bool IoLoop::Start(std::string* error) {
 void IoLoop::Stop() {}
 void IoLoop::Run() {}
 void IoLoop::Pause() {}
+void IoLoop::Signal() {}
 void IoLoop::Handle(IoConn*, uint32_t) {}
 void IoLoop::Readable(IoConn*) {}
 void IoLoop::Flush(IoConn*) {}

@@ -122,6 +122,7 @@ class IoLoop {
  private:
   void Run();
   void Pause();
+  void Signal();
   void Handle(IoConn* c, uint32_t events);
   void Readable(IoConn* c);
   void Flush(IoConn* c);
@@ -142,7 +143,7 @@ class IoLoop {
   std::function<void()> wake_;
   double offset_;
   int ep_ = -1;
-  int stop_fd_ = -1;  // an eventfd: Stop's signal, and a new attempt timer's (the loop recomputes its wait)
+  int wake_fd_ = -1;  // an eventfd (Signal): Stop's, and a new attempt timer's (the loop recomputes its wait)
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> window_us_{0};
