@@ -26,10 +26,12 @@ const RUN = ['run', '--limit', String(N), '--force', '--quiet', '--no-report'];
 function committedFiles(runs: string): number {
   if (!fs.existsSync(runs)) return 0;
   let n = 0;
-  for (const d of fs.readdirSync(runs)) {
-    const p = path.join(runs, d);
-    if (!fs.statSync(p).isDirectory() || d.startsWith('_')) continue;
-    n += fs.readdirSync(p).filter((f) => f.endsWith('.arrow')).length;
+  // The run writes and renames files here while this polls: the entry's
+  // type comes with the listing (no stat of a name that may be gone), and
+  // the suite manifest and its temp file (`_…`) are skipped by name.
+  for (const d of fs.readdirSync(runs, { withFileTypes: true })) {
+    if (!d.isDirectory() || d.name.startsWith('_')) continue;
+    n += fs.readdirSync(path.join(runs, d.name)).filter((f) => f.endsWith('.arrow')).length;
   }
   return n;
 }
