@@ -11,6 +11,7 @@
         "native/src/core/stream.cc",
         "native/src/core/tool_calls.cc",
         "native/src/core/utf8.cc",
+        "native/src/io/batch_recv.cc",
         "native/src/io/io_loop.cc"
       ],
       "include_dirs": [

@@ -33,15 +33,21 @@ test('C2: a folder as --db is refused before the run, naming it', async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('a bad TCE_IO_WINDOW_US is refused before the run, naming the variable and the value', async () => {
-  const dir = tmpDir('tce-pre-');
-  const cfg = writeTestConfig(dir, path.join(dir, 'no-fixture'));
-  const r = await tce(['run', '--config', cfg, '--db', path.join(dir, 'x.db'), '--limit', '2', '--quiet'], { cwd: dir, env: { TCE_IO_WINDOW_US: '2ms' } });
-  assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stderr, /tce: error: TCE_IO_WINDOW_US: expected whole microseconds from 0 to 1000000, got "2ms"/);
-  assert.equal(fs.existsSync(path.join(dir, 'no-fixture')), false, 'nothing ran: the fixture was not even generated');
-  assert.equal(fs.existsSync(path.join(dir, 'tool_calling_experiment', 'runs')), false, 'no suite manifest');
-  fs.rmSync(dir, { recursive: true, force: true });
+test('a bad TCE_IO_WINDOW_US or TCE_IO_URING is refused before the run, naming the variable and the value', async () => {
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ TCE_IO_WINDOW_US: '2ms' }, /tce: error: TCE_IO_WINDOW_US: expected whole microseconds from 0 to 1000000, got "2ms"/],
+    [{ TCE_IO_URING: 'off' }, /tce: error: TCE_IO_URING: expected 0 or 1, got "off"/],
+  ];
+  for (const [env, message] of bad) {
+    const dir = tmpDir('tce-pre-');
+    const cfg = writeTestConfig(dir, path.join(dir, 'no-fixture'));
+    const r = await tce(['run', '--config', cfg, '--db', path.join(dir, 'x.db'), '--limit', '2', '--quiet'], { cwd: dir, env });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(fs.existsSync(path.join(dir, 'no-fixture')), false, 'nothing ran: the fixture was not even generated');
+    assert.equal(fs.existsSync(path.join(dir, 'tool_calling_experiment', 'runs')), false, 'no suite manifest');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('C2: a self_consistency.db as --db is refused before the run and stays byte-identical (no WAL)', async () => {

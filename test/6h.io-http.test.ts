@@ -4,20 +4,22 @@
 // then what is the thread's own: token times are the reads' times, many
 // streams at once, request bodies of megabytes (partial writes), bodies
 // delimited by the close, and a process or worker that ends with the
-// thread running, idle or stopped.
-import { test } from 'node:test';
+// thread running, idle or stopped. The shared behaviours run twice: with a
+// wake's reads in one io_uring_enter (the default), and with a read() each
+// (TCE_IO_URING=0, and wherever the kernel refuses io_uring).
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createStreamEngine } from '../src/extract/engine';
 import type { NativeStreamEngine } from '../src/extract/native-engine';
 import { requireNative } from '../src/native/loader';
-import { DEFAULT_IO_WINDOW_US, ioLoopStats, ioUnavailable, ioWindowUs, setIoWindow } from '../src/run/io-http';
+import { DEFAULT_IO_WINDOW_US, ioBatchReads, ioLoopStats, ioUnavailable, ioWindowUs, setIoBatch, setIoWindow } from '../src/run/io-http';
 import { NativeChatClient, rawSocketKind } from '../src/run/turn';
 import { FeedBatcher } from '../src/run/feed-batcher';
 import { BODY, CHUNKED_200, EVENTS, HEAD_200, OPTS, chunked, client, essence, rawPool, rawRouteTests, sse, turn, withServer } from './helpers/raw-http-cases';
@@ -25,6 +27,12 @@ import { BODY, CHUNKED_200, EVENTS, HEAD_200, OPTS, chunked, client, essence, ra
 if (process.platform === 'linux') assert.equal(ioUnavailable(requireNative()), null, 'Linux has the I/O thread');
 
 rawRouteTests('io');
+
+describe('with a read() per socket instead of io_uring', () => {
+  before(() => setIoBatch(requireNative(), false));
+  after(() => setIoBatch(requireNative(), ioBatchReads()));
+  rawRouteTests('io');
+});
 
 test('tce run\'s default (route auto) on http: with the C++ engine reads its sockets on the I/O thread; TCE_RAW_SOCKETS=net picks node:net', () => {
   assert.equal(rawSocketKind({}), 'io');
@@ -136,28 +144,64 @@ test('the poll window: the events that arrive while the thread sleeps are read i
   assert.throws(() => ioWindowUs({ TCE_IO_WINDOW_US: '1000001' }), /TCE_IO_WINDOW_US/);
 });
 
-test('many streams at once: 300 turns over 32 sockets, each as undici reads it', async () => {
+/** Whether this process may set up an io_uring, asked of the kernel apart
+ * from the addon (io_uring_setup, python3): kernel.io_uring_disabled and a
+ * seccomp profile refuse it alike to every process of this one's kind. */
+function kernelAllowsIoUring(): boolean {
+  const probe = 'import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nparams = (ctypes.c_char * 120)()\nsys.exit(0 if libc.syscall(425, 8, params) >= 0 else 1)';
+  return spawnSync('python3', ['-c', probe]).status === 0;
+}
+
+test('many streams at once: 300 turns over 32 sockets, each as undici reads it; a wake\'s reads in one io_uring_enter or a read() each, the same turns', async () => {
+  const addon = requireNative();
+  const ring = kernelAllowsIoUring();
   const parts = EVENTS.map((e) => chunked([e], false).slice(0, -5));
-  await withServer((s) => {
-    // Paced: one event per loop turn, interleaved across sockets.
-    s.write(`${HEAD_200}transfer-encoding: chunked\r\n\r\n`);
-    let i = 0;
-    const next = (): void => {
-      if (i < parts.length) s.write(parts[i++]!);
-      else return void s.write('0\r\n\r\n');
-      setImmediate(next);
-    };
-    setImmediate(next);
-  }, async (srv) => {
-    const io = client(srv.url, 'io', 32);
-    const und = client(srv.url, 'undici');
-    const want = essence(await turn(und));
-    await und.close();
-    const out = await Promise.all(Array.from({ length: 300 }, () => turn(io)));
-    await io.close();
-    for (const o of out) assert.deepEqual(essence(o), want);
-    assert.ok(srv.sockets <= 33, `at most 32 io sockets (+1 undici), saw ${srv.sockets}`);
-  });
+  for (const batch of [true, false]) {
+    setIoBatch(addon, batch);
+    try {
+      await withServer((s) => {
+        // Paced: one event per loop turn, interleaved across sockets.
+        s.write(`${HEAD_200}transfer-encoding: chunked\r\n\r\n`);
+        let i = 0;
+        const next = (): void => {
+          if (i < parts.length) s.write(parts[i++]!);
+          else return void s.write('0\r\n\r\n');
+          setImmediate(next);
+        };
+        setImmediate(next);
+      }, async (srv) => {
+        const io = client(srv.url, 'io', 32);
+        const und = client(srv.url, 'undici');
+        const want = essence(await turn(und));
+        await und.close();
+        const s0 = ioLoopStats(addon)!;
+        const out = await Promise.all(Array.from({ length: 300 }, () => turn(io)));
+        const s1 = ioLoopStats(addon)!;
+        await io.close();
+        for (const o of out) assert.deepEqual(essence(o), want);
+        assert.ok(srv.sockets <= 33, `at most 32 io sockets (+1 undici), saw ${srv.sockets}`);
+        const reads = s1.reads - s0.reads;
+        const batched = s1.batchedReads - s0.batchedReads;
+        const wakes = s1.wakes - s0.wakes;
+        if (!batch) {
+          assert.equal(s1.batch, 'off');
+          assert.equal(batched, 0, 'no read through the ring');
+        } else if (ring) {
+          assert.equal(s1.batch, 'io_uring');
+          assert.equal(batched, reads, 'every read through the ring');
+          assert.ok(batched > wakes, `several sockets' reads in one call: ${batched} reads in ${wakes} wakes`);
+        } else {
+          assert.match(s1.batch, /^io_uring_setup: /, 'why there is no ring');
+          assert.equal(batched, 0);
+        }
+      });
+    } finally {
+      setIoBatch(addon, ioBatchReads());
+    }
+  }
+  assert.equal(ioBatchReads({}), true);
+  assert.equal(ioBatchReads({ TCE_IO_URING: '0' }), false);
+  assert.throws(() => ioBatchReads({ TCE_IO_URING: 'no' }), /TCE_IO_URING: expected 0 or 1, got "no"/);
 });
 
 test('a request body of megabytes goes out whole (partial writes), and a body delimited by the close', async () => {

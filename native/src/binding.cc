@@ -544,13 +544,15 @@ uint32_t WindowArg(const Napi::CallbackInfo& info, size_t i, const char* usage) 
   return static_cast<uint32_t>(us);
 }
 
-// ioLoop(onEvents: (events: Float64Array) => void, nowMs: number, windowUs: number) -> loop, or
-// a string saying why there is none (not Linux, no thread).
+// ioLoop(onEvents: (events: Float64Array) => void, nowMs: number, windowUs: number, batchReads?: boolean)
+// -> loop, or a string saying why there is none (not Linux, no thread).
 Napi::Value IoLoopNew(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* usage = "ioLoop(onEvents: function, nowMs: number, windowUs: number)";
+  const char* usage = "ioLoop(onEvents: function, nowMs: number, windowUs: number, batchReads?: boolean)";
   if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsNumber()) throw Napi::TypeError::New(env, usage);
   uint32_t window = WindowArg(info, 2, usage);
+  if (info.Length() > 3 && !info[3].IsBoolean() && !info[3].IsUndefined()) throw Napi::TypeError::New(env, usage);
+  bool batch = info.Length() <= 3 || !info[3].IsBoolean() || info[3].As<Napi::Boolean>().Value();
   double offset = info[1].As<Napi::Number>().DoubleValue() - tce::IoLoop::MonoMs();
   auto* h = new IoHolder();
   h->env = env;
@@ -564,6 +566,7 @@ Napi::Value IoLoopNew(const Napi::CallbackInfo& info) {
   napi_threadsafe_function tsfn = h->tsfn;
   h->loop = std::make_unique<tce::IoLoop>([tsfn] { napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking); }, offset);
   h->loop->SetWindow(window);
+  h->loop->SetBatchReads(batch);
   std::string why;
   if (!h->loop->Start(&why)) {
     h->external_gone = true;
@@ -690,13 +693,24 @@ Napi::Value IoWindow(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// ioStats(loop) -> { wakes, reads, windowUs }: the thread's wakes that found a
-// socket ready and its reads that returned bytes, since the loop started.
+// ioBatch(loop, on): whether a wake's reads go through one io_uring_enter (batch_recv.h).
+Napi::Value IoBatch(const Napi::CallbackInfo& info) {
+  IoHolder* h = IoArg(info);
+  if (info.Length() < 2 || !info[1].IsBoolean()) throw Napi::TypeError::New(info.Env(), "ioBatch(loop, on: boolean)");
+  h->loop->SetBatchReads(info[1].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
+// ioStats(loop) -> { wakes, reads, batchedReads, batch, windowUs }: the thread's
+// wakes that found a socket ready, its reads that returned bytes (those of
+// them read in a batch), since the loop started, and the batch reads' state.
 Napi::Value IoStats(const Napi::CallbackInfo& info) {
   IoHolder* h = IoArg(info);
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("wakes", Napi::Number::New(info.Env(), static_cast<double>(h->loop->wakes())));
   o.Set("reads", Napi::Number::New(info.Env(), static_cast<double>(h->loop->reads())));
+  o.Set("batchedReads", Napi::Number::New(info.Env(), static_cast<double>(h->loop->batched_reads())));
+  o.Set("batch", Napi::String::New(info.Env(), h->loop->BatchState()));
   o.Set("windowUs", Napi::Number::New(info.Env(), h->loop->window()));
   return o;
 }
@@ -735,6 +749,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ioClose", Napi::Function::New(env, IoClose, "ioClose"));
   exports.Set("ioWindow", Napi::Function::New(env, IoWindow, "ioWindow"));
   exports.Set("ioStats", Napi::Function::New(env, IoStats, "ioStats"));
+  exports.Set("ioBatch", Napi::Function::New(env, IoBatch, "ioBatch"));
   exports.Set("ioStop", Napi::Function::New(env, IoStop, "ioStop"));
   return exports;
 }

@@ -7,7 +7,7 @@ import { EXIT_INTERRUPTED } from './interrupts';
 import { UsageError } from '../util/errors';
 import type { LoadedConfig } from '../config/load';
 import { preflightRunPaths } from '../store/preflight';
-import { ioWindowUs } from '../run/io-http';
+import { ioBatchReads, ioWindowUs } from '../run/io-http';
 import { mediaFolder } from '../config/media-folder';
 import { escapeControl } from '../util/text';
 import type { Config } from '../config/schema';
@@ -61,10 +61,11 @@ function envFlag(name: string): boolean | undefined {
 
 export function suiteOptions(args: ParsedArgs, loaded: LoadedConfig, o: Partial<SuiteOptions>): SuiteOptions {
   // Every run command passes here before runSuite: bad paths, and a bad
-  // TCE_IO_WINDOW_US, fail now, not after the run has written its manifest.
+  // TCE_IO_WINDOW_US or TCE_IO_URING, fail now, not after the run has written its manifest.
   const c = loaded.config;
   preflightRunPaths({ db: c.paths.db, runsDir: c.paths.runsDir, mediaDir: c.dataset.imageMode === 'file' ? mediaFolder(c) : null }, c.run.minFreeMiB * 2 ** 20);
   ioWindowUs();
+  ioBatchReads();
   const quiet = flag(args, 'quiet');
   return {
     config: loaded.config,

@@ -42,9 +42,10 @@ export interface NativeAddon {
    * 1 done: code is httpRead's outcome; 2 failed: code is the status seen, 0
    * before the head, ioResult says why; 3 an idle connection closed). nowMs:
    * performance.now(), to map the reads' CLOCK_MONOTONIC times. windowUs:
-   * the poll window (native/src/io/io_loop.h), whole µs 0-1,000,000. A string
+   * the poll window (native/src/io/io_loop.h), whole µs 0-1,000,000. batchReads
+   * (default true): a wake's reads in one io_uring_enter where the kernel allows. A string
    * says why there is no loop here. */
-  ioLoop(onEvents: (events: Float64Array) => void, nowMs: number, windowUs: number): NativeIoLoop | string;
+  ioLoop(onEvents: (events: Float64Array) => void, nowMs: number, windowUs: number, batchReads?: boolean): NativeIoLoop | string;
   ioOpen(loop: NativeIoLoop): number;
   /** A non-blocking connect to the first of `ips` (numeric, tried in order)
    * that takes it; the failure of them all arrives as an event. An attempt
@@ -63,10 +64,22 @@ export interface NativeAddon {
   ioClose(loop: NativeIoLoop, conn: number): void;
   /** Sets the poll window from the thread's next batch on. */
   ioWindow(loop: NativeIoLoop, windowUs: number): void;
-  /** Since the loop started: wakes that found a socket ready, and reads that returned bytes. */
-  ioStats(loop: NativeIoLoop): { wakes: number; reads: number; windowUs: number };
+  /** Whether a wake's reads go through one io_uring_enter (native/src/io/batch_recv.h); on by default. */
+  ioBatch(loop: NativeIoLoop, on: boolean): void;
+  /** Since the loop started: wakes that found a socket ready, reads that returned bytes (and
+   * those of them read in a batch); the batch's state: 'io_uring', 'off', 'not yet used', or
+   * why there is no ring. */
+  ioStats(loop: NativeIoLoop): IoLoopStats;
   /** Stops and joins the thread; every later call on the loop throws. */
   ioStop(loop: NativeIoLoop): void;
+}
+
+export interface IoLoopStats {
+  wakes: number;
+  reads: number;
+  batchedReads: number;
+  batch: string;
+  windowUs: number;
 }
 
 /** Opaque, type-tagged I/O loop handle (an N-API External). */
@@ -77,4 +90,4 @@ export type NativeIoLoop = { readonly __tceNativeIoLoop: unique symbol };
  * `kind: detail`), Keep-Alive timeout hint in ms (-1: none), bytes of the response seen]. */
 export type NativeHttpResult = [number, string[], string, string, number, number];
 
-export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose', 'ioLoop', 'ioOpen', 'ioConnect', 'ioSend', 'ioUsable', 'ioStatus', 'ioTake', 'ioResult', 'ioClose', 'ioWindow', 'ioStats', 'ioStop'];
+export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose', 'ioLoop', 'ioOpen', 'ioConnect', 'ioSend', 'ioUsable', 'ioStatus', 'ioTake', 'ioResult', 'ioClose', 'ioWindow', 'ioBatch', 'ioStats', 'ioStop'];

@@ -15,7 +15,7 @@
 // the client keeps the node:net route.
 import dns from 'node:dns';
 import net from 'node:net';
-import type { NativeAddon, NativeHttpResult, NativeIoLoop } from '../native/native-api';
+import type { IoLoopStats, NativeAddon, NativeHttpResult, NativeIoLoop } from '../native/native-api';
 import { attemptOrder, attemptTimeoutMs } from './addresses';
 import { type Connector, type Exchange, PooledConnection, type RawHttpPool, type RawRoute } from './raw-http';
 
@@ -43,11 +43,21 @@ export function ioWindowUs(env: NodeJS.ProcessEnv = process.env): number {
   return Number(v);
 }
 
+/** Whether the I/O thread reads a wake's sockets in one io_uring_enter
+ * (native/src/io/batch_recv.h): TCE_IO_URING=0 turns it off, 1 or unset
+ * leaves it on (it falls back to read() by itself where io_uring is refused). */
+export function ioBatchReads(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.TCE_IO_URING;
+  if (v === undefined || v === '' || v === '1') return true;
+  if (v === '0') return false;
+  throw new Error(`TCE_IO_URING: expected 0 or 1, got ${JSON.stringify(v)}`);
+}
+
 function sharedLoop(addon: NativeAddon): SharedLoop | string {
   let s = loops.get(addon);
   if (s !== undefined) return s;
   const conns = new Map<number, IoConnection>();
-  const loop = typeof addon.ioLoop === 'function' ? addon.ioLoop((ev) => dispatch(conns, ev), performance.now(), ioWindowUs()) : 'the addon has no I/O thread (an older build)';
+  const loop = typeof addon.ioLoop === 'function' ? addon.ioLoop((ev) => dispatch(conns, ev), performance.now(), ioWindowUs(), ioBatchReads()) : 'the addon has no I/O thread (an older build)';
   s = typeof loop === 'string' ? loop : { loop, conns };
   loops.set(addon, s);
   return s;
@@ -75,7 +85,7 @@ export function ioUnavailable(addon: NativeAddon): string | null {
 
 /** The shared loop's poll window and counters (io_loop.h), for the bench and
  * tests; null where this process has no I/O thread. */
-export function ioLoopStats(addon: NativeAddon): { wakes: number; reads: number; windowUs: number } | null {
+export function ioLoopStats(addon: NativeAddon): IoLoopStats | null {
   const s = sharedLoop(addon);
   return typeof s === 'string' ? null : addon.ioStats(s.loop);
 }
@@ -84,6 +94,12 @@ export function ioLoopStats(addon: NativeAddon): { wakes: number; reads: number;
 export function setIoWindow(addon: NativeAddon, windowUs: number): void {
   const s = sharedLoop(addon);
   if (typeof s !== 'string') addon.ioWindow(s.loop, windowUs);
+}
+
+/** Turns the shared loop's batched reads on or off (the bench's A/B, tests). */
+export function setIoBatch(addon: NativeAddon, on: boolean): void {
+  const s = sharedLoop(addon);
+  if (typeof s !== 'string') addon.ioBatch(s.loop, on);
 }
 
 /** The connector for RawHttpPool's I/O-thread route, or null when this

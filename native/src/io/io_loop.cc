@@ -190,8 +190,13 @@ void IoLoop::Stop() {
 void IoLoop::Run() {
   // Named for top -H, perf and /proc: its CPU is the route's per-event cost.
   pthread_setname_np(pthread_self(), "tce-io");
+  // The ring's fd is taken now, not at some later wake, so the loop's
+  // descriptors are all there once the thread has started.
+  RingReady();
   epoll_event evs[kMaxEvents];
   std::vector<std::pair<std::shared_ptr<IoConn>, uint32_t>> ready;
+  std::vector<std::unique_lock<std::mutex>> held;
+  std::vector<IoConn*> reading;
   while (!stop_) {
     int n = epoll_wait(ep_, evs, kMaxEvents, NextTimeoutMs());
     if (n < 0) {
@@ -220,10 +225,15 @@ void IoLoop::Run() {
       (void)r;
     }
     bool any = !ready.empty();
+    // Every ready connection stays locked until its read is done (io_loop.h).
     for (auto& r : ready) {
-      std::lock_guard<std::mutex> l(r.first->mu);
-      Handle(r.first.get(), r.second);  // a connection closed since is kClosed: nothing happens
+      held.emplace_back(r.first->mu);
+      // A connection closed since is kClosed: nothing happens.
+      if (Handle(r.first.get(), r.second)) reading.push_back(r.first.get());
     }
+    ReadAll(reading);
+    reading.clear();
+    held.clear();
     ready.clear();
     // After the batch: a connect that completed in it beats its timer.
     ExpireAttempts();
@@ -507,28 +517,89 @@ void IoLoop::Flush(IoConn* c) {
   if (c->out_armed) Arm(c, false);
 }
 
-void IoLoop::Handle(IoConn* c, uint32_t events) {
+// A ready socket's connect and pending write; true when it is to be read.
+bool IoLoop::Handle(IoConn* c, uint32_t events) {
   if (c->sock == IoConn::Sock::kConnecting) {
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return false;
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) {
       AttemptFailed(c, "connect " + ErrName(err) + " " + c->peer);
-      return ConnectNext(c);
+      ConnectNext(c);
+      return false;
     }
     c->sock = IoConn::Sock::kOpen;
   }
-  if (c->sock != IoConn::Sock::kOpen) return;
+  if (c->sock != IoConn::Sock::kOpen) return false;
   if (events & EPOLLOUT) Flush(c);
-  if (c->sock == IoConn::Sock::kOpen && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) Readable(c);
+  return c->sock == IoConn::Sock::kOpen && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+}
+
+// The ring, set up on this thread (SINGLE_ISSUER binds it here) when the thread
+// starts, or at the first wake after batched reads are turned on.
+bool IoLoop::RingReady() {
+  if (!batch_reads_.load(std::memory_order_relaxed)) return false;
+  if (!ring_tried_) {  // only this thread writes it: read here without mu_
+    std::string why;
+    if (ring_.Init(kMaxEvents, &why)) {
+      slots_.reset(new char[kMaxEvents * kReadBuffer]);  // untouched pages cost nothing
+      results_.assign(kMaxEvents, 0);
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    ring_tried_ = true;
+    ring_why_ = why;
+  }
+  return ring_.ready();
+}
+
+std::string IoLoop::BatchState() {
+  if (!batch_reads_.load(std::memory_order_relaxed)) return "off";
+  std::lock_guard<std::mutex> l(mu_);
+  if (!ring_tried_) return "not yet used";
+  return ring_why_.empty() ? "io_uring" : ring_why_;
+}
+
+// One wake's reads: one io_uring_enter for them all where there is a ring
+// (a single socket too: the call costs what its read() would), else read()s.
+void IoLoop::ReadAll(const std::vector<IoConn*>& conns) {
+  if (conns.empty()) return;
+  if (!RingReady()) {
+    for (IoConn* c : conns) Readable(c);
+    return;
+  }
+  constexpr ssize_t kNotRead = -(1LL << 40);
+  for (size_t i = 0; i < conns.size(); i++) {
+    ring_.Add(conns[i]->fd, slots_.get() + i * kReadBuffer, kReadBuffer, static_cast<uint32_t>(i));
+    results_[i] = kNotRead;
+  }
+  std::string why;
+  if (!ring_.Run(&results_, &why)) {
+    std::lock_guard<std::mutex> l(mu_);
+    ring_why_ = why;  // the ring is closed: from now on, read() (below, and every later wake)
+  }
+  for (size_t i = 0; i < conns.size(); i++) {
+    ssize_t n = results_[i];
+    if (n == kNotRead) {
+      Readable(conns[i]);
+      continue;
+    }
+    if (n > 0) batched_reads_.fetch_add(1, std::memory_order_relaxed);
+    Received(conns[i], n, slots_.get() + i * kReadBuffer);
+  }
 }
 
 void IoLoop::Readable(IoConn* c) {
   ssize_t n;
   do n = read(c->fd, buf_.data(), buf_.size());
   while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+  Received(c, n < 0 ? -errno : n, buf_.data());
+}
+
+// A read's outcome, from read() or the ring: bytes, 0 at end of stream, or -errno.
+void IoLoop::Received(IoConn* c, ssize_t n, const char* data) {
+  // Nothing there after all (EINTR only from the ring): epoll reports it again.
+  if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) return;
   if (!c->busy) {
     // An idle connection: its close, an error or bytes nobody asked for.
     // Either way it must not carry another request.
@@ -536,11 +607,11 @@ void IoLoop::Readable(IoConn* c) {
     Post(c, IoEventKind::kDropped, 0);
     return;
   }
-  if (n < 0) return Fail(c, "read " + ErrName(errno));
+  if (n < 0) return Fail(c, "read " + ErrName(static_cast<int>(-n)));
   if (n == 0) return Complete(c, c->res.Eof());
   reads_.fetch_add(1, std::memory_order_relaxed);
   c->now = MonoMs() + offset_;
-  Complete(c, c->res.Read(buf_.data(), static_cast<size_t>(n), c));
+  Complete(c, c->res.Read(data, static_cast<size_t>(n), c));
 }
 
 // After a Read or Eof of the response in flight: nothing yet, done or failed.
@@ -568,8 +639,12 @@ void IoLoop::Stop() {}
 void IoLoop::Run() {}
 void IoLoop::Pause() {}
 void IoLoop::Signal() {}
-void IoLoop::Handle(IoConn*, uint32_t) {}
+bool IoLoop::Handle(IoConn*, uint32_t) { return false; }
+void IoLoop::ReadAll(const std::vector<IoConn*>&) {}
+bool IoLoop::RingReady() { return false; }
+std::string IoLoop::BatchState() { return "off"; }
 void IoLoop::Readable(IoConn*) {}
+void IoLoop::Received(IoConn*, ssize_t, const char*) {}
 void IoLoop::Flush(IoConn*) {}
 void IoLoop::Arm(IoConn*, bool) {}
 void IoLoop::CloseFd(IoConn*) {}

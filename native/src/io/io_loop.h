@@ -22,6 +22,11 @@
 // within a burst) are taken in one wake instead of one each. A read then
 // happens, and is timed, at most one window (plus the kernel's timer
 // slack) after its bytes arrived; an idle loop still wakes at once.
+//
+// The reads of one wake go through one io_uring_enter (batch_recv.h) where
+// the kernel allows it, else a read() each. The thread holds every ready connection's mutex from its
+// readiness through its read, so no socket of the batch can be closed (and
+// its descriptor reused) under a queued recv.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -35,6 +40,7 @@
 #include <vector>
 
 #include "core/http_response.h"
+#include "io/batch_recv.h"
 
 namespace tce {
 
@@ -118,13 +124,22 @@ class IoLoop {
   /** Wakes that found a socket ready, and socket reads that returned bytes, since Start. */
   uint64_t wakes() const { return wakes_.load(std::memory_order_relaxed); }
   uint64_t reads() const { return reads_.load(std::memory_order_relaxed); }
+  /** Reads through io_uring batches (a subset of reads()). */
+  uint64_t batched_reads() const { return batched_reads_.load(std::memory_order_relaxed); }
+  /** Whether a wake's reads may be batched; off, each socket gets a read(). */
+  void SetBatchReads(bool on) { batch_reads_.store(on, std::memory_order_relaxed); }
+  /** "io_uring", "off", or why there is no ring ("io_uring_setup: Operation not permitted"). */
+  std::string BatchState();
 
  private:
   void Run();
   void Pause();
   void Signal();
-  void Handle(IoConn* c, uint32_t events);
+  bool Handle(IoConn* c, uint32_t events);
+  void ReadAll(const std::vector<IoConn*>& conns);
+  bool RingReady();
   void Readable(IoConn* c);
+  void Received(IoConn* c, ssize_t n, const char* data);
   void Flush(IoConn* c);
   void Arm(IoConn* c, bool out);
   void CloseFd(IoConn* c);
@@ -149,6 +164,8 @@ class IoLoop {
   std::atomic<uint32_t> window_us_{0};
   std::atomic<uint64_t> wakes_{0};
   std::atomic<uint64_t> reads_{0};
+  std::atomic<uint64_t> batched_reads_{0};
+  std::atomic<bool> batch_reads_{true};
   bool running_ = false;
   std::mutex mu_;
   std::unordered_map<uint32_t, std::shared_ptr<IoConn>> conns_;
@@ -168,6 +185,13 @@ class IoLoop {
   bool signalled_ = false;
   bool need_wake_ = false;
   std::vector<char> buf_;
+  // The I/O thread's own: the ring, its per-recv buffers (kMaxEvents slots
+  // of a read's size, reserved lazily), and why it has none (ring_why_, under mu_).
+  BatchRecv ring_;
+  bool ring_tried_ = false;
+  std::unique_ptr<char[]> slots_;
+  std::vector<ssize_t> results_;
+  std::string ring_why_;
 };
 
 }  // namespace tce
