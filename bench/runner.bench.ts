@@ -1,7 +1,8 @@
 // Driver CPU per streamed turn: the native hot path as `tce run` takes it
 // on an http: endpoint (the addon's I/O thread reading the sockets with its
-// poll window, HTTP/1.1 framing and the stream engine in C++:
-// src/run/io-http.ts), the same without the window, the same C++ engine on
+// poll window, a wake's reads in one io_uring_enter, HTTP/1.1 framing and the
+// stream engine in C++: src/run/io-http.ts), the same with a read() per
+// socket, the same without the window, the same C++ engine on
 // node:net raw sockets (TCE_RAW_SOCKETS=net, src/run/raw-http.ts) and
 // behind undici's dispatcher (the route it takes on https:), the TypeScript
 // twin behind undici's dispatcher, and the `openai` client (today's common
@@ -14,14 +15,15 @@ import { FeedBatcher } from '../src/run/feed-batcher';
 import { NativeChatClient, OpenAIChatClient, type ChatClient, type RetryPolicy } from '../src/run/turn';
 import { TOOL_NAMES } from '../src/protocol/tools';
 import { readFloor } from './support/read-floor';
-import { DEFAULT_IO_WINDOW_US, ioLoopStats, setIoWindow } from '../src/run/io-http';
+import { DEFAULT_IO_WINDOW_US, ioLoopStats, setIoBatch, setIoWindow } from '../src/run/io-http';
 import { requireNative } from '../src/native/loader';
 import { parseConfig } from '../src/config/load';
 
 const TOKENS = 50;
 // NATIVE is the route `tce run` takes by default on http: (the targets are its).
-const NATIVE = `native engine, tce run's default (C++ I/O thread: epoll reads with a ${DEFAULT_IO_WINDOW_US} µs poll window + C++ HTTP framing)`;
-const NATIVE_NOW = 'the same, TCE_IO_WINDOW_US=0 (a wake per ready socket)';
+const NATIVE = `native engine, tce run's default (C++ I/O thread: epoll, a ${DEFAULT_IO_WINDOW_US} µs poll window, a wake's reads in one io_uring_enter + C++ HTTP framing)`;
+const NATIVE_READ = 'the same, TCE_IO_URING=0 (a read() per ready socket)';
+const NATIVE_NOW = 'the same, TCE_IO_URING=0 TCE_IO_WINDOW_US=0 (a wake and a read() per ready socket)';
 const NATIVE_NET = 'native engine, TCE_RAW_SOCKETS=net (node:net raw socket + C++ HTTP framing)';
 const NATIVE_UNDICI = 'native engine (undici dispatcher + C++)';
 const TWIN = 'TypeScript twin (undici dispatcher + JS)';
@@ -104,9 +106,10 @@ export const bench: BenchModule = {
       const turns = mode === 'bursty' ? 4000 : 1500;
       const addon = requireNative();
       const native = (route: 'net' | 'undici'): ChatClient => { const e = createStreamEngine('native'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64, route), route === 'net' ? 'raw' : 'undici'); };
-      const specs: Array<{ name: string; make?: () => ChatClient; windowUs?: number }> = [
-        { name: NATIVE, make: () => ioClient(ep), windowUs: DEFAULT_IO_WINDOW_US },
-        { name: NATIVE_NOW, make: () => ioClient(ep), windowUs: 0 },
+      const specs: Array<{ name: string; make?: () => ChatClient; windowUs?: number; batch?: boolean }> = [
+        { name: NATIVE, make: () => ioClient(ep), windowUs: DEFAULT_IO_WINDOW_US, batch: true },
+        { name: NATIVE_READ, make: () => ioClient(ep), windowUs: DEFAULT_IO_WINDOW_US, batch: false },
+        { name: NATIVE_NOW, make: () => ioClient(ep), windowUs: 0, batch: false },
         { name: NATIVE_NET, make: () => native('net') },
         { name: NATIVE_UNDICI, make: () => native('undici') },
         { name: TWIN, make: () => { const e = createStreamEngine('typescript'); return routed(new NativeChatClient(ep, e, new FeedBatcher(e), 64), 'undici'); } },
@@ -115,26 +118,31 @@ export const bench: BenchModule = {
         // for): the yardstick of the per-event targets, so measured with them.
         ...(mode === 'paced' && interval === 1 ? [{ name: FLOOR }] : []),
       ];
-      // Each contender's client lives across the rounds; the two I/O-thread
-      // contenders share the process's loop and set its window before each run.
-      const contenders = specs.map((c) => ({ ...c, client: c.make?.(), wakes: 0, reads: 0 }));
+      // Each contender's client lives across the rounds; the I/O-thread
+      // contenders share the process's loop and set its window and batching
+      // before each run.
+      const contenders = specs.map((c) => ({ ...c, client: c.make?.(), wakes: 0, reads: 0, batched: 0 }));
       const runs = contenders.map((c) => async () => {
         if (!c.client) return readFloor(url, turns, 64);
         if (c.windowUs === undefined) return drive(c.client, turns, 64);
         setIoWindow(addon, c.windowUs);
+        setIoBatch(addon, c.batch !== false);
         const s0 = ioLoopStats(addon)!;
         await drive(c.client, turns, 64);
         const s1 = ioLoopStats(addon)!;
         c.wakes += s1.wakes - s0.wakes;
         c.reads += s1.reads - s0.reads;
+        c.batched += s1.batchedReads - s0.batchedReads;
       });
       const ms = await measureInterleaved(runs, turns, { trials: 3, warmup: 1 });
       for (const c of contenders) await c.client?.close();
       setIoWindow(addon, DEFAULT_IO_WINDOW_US);
+      setIoBatch(addon, true);
       const rows = contenders.map((c, i) => ({ name: c.name, value: ms[i]!.cpuNsPerOp / 1000, unit: 'driver CPU µs/turn', extra: { turnsPerSec: Math.round(1e9 / ms[i]!.wallNsPerOp) } }));
       // What the window buys: the I/O thread's wakes and reads per turn (warm-up and trials).
       const per = (n: number) => Math.round((n / (4 * turns)) * 10) / 10;
-      const ioNotes = contenders.filter((c) => c.windowUs !== undefined).map((c) => `${c.windowUs} µs window ${per(c.wakes)} / ${per(c.reads)}`);
+      // The ring's state is printed, not assumed: where the kernel refuses io_uring, the default reads with read().
+      const ioNotes = contenders.filter((c) => c.windowUs !== undefined).map((c) => `${c.windowUs} µs window${c.batch ? `, io_uring (${ioLoopStats(addon)!.batch}; ${per(c.batched)} of the reads in batches)` : ', read()'} ${per(c.wakes)} / ${per(c.reads)}`);
       child.kill('SIGTERM');
       results.push({
         bench: 'runner',

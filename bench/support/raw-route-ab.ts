@@ -3,14 +3,15 @@
 // (process CPU per turn, median of 3 trials after a warm-up):
 //   node dist/bench/support/raw-route-ab.js paced|bursty net,io,io0,twin,floor [turns] [rounds] [stream interval]
 // Each round measures every kind once, in the order given. `io` is the I/O
-// thread with its default poll window, `ioN` with a window of N µs.
+// thread with its default poll window, `ioN` with a window of N µs;
+// `ioread` is `io` with each socket read by its own read() (TCE_IO_URING=0).
 import { createStreamEngine } from '../../src/extract/engine';
 import { FeedBatcher } from '../../src/run/feed-batcher';
 import { NativeChatClient, type TurnRoute } from '../../src/run/turn';
 import { measure } from '../harness';
 import { drive, startReplay } from '../runner.bench';
 import { readFloor } from './read-floor';
-import { DEFAULT_IO_WINDOW_US, setIoWindow } from '../../src/run/io-http';
+import { DEFAULT_IO_WINDOW_US, ioLoopStats, setIoBatch, setIoWindow } from '../../src/run/io-http';
 import { requireNative } from '../../src/native/loader';
 
 async function main(): Promise<void> {
@@ -28,9 +29,10 @@ async function main(): Promise<void> {
         if (k === 'floor') m = await measure(() => readFloor(url, turns, 64), turns, { trials: 3, warmup: 1 });
         else {
           const e = createStreamEngine(k === 'twin' ? 'typescript' : 'native');
-          const window = /^io\d+$/.test(k) ? Number(k.slice(2)) : k === 'io' ? DEFAULT_IO_WINDOW_US : null;
+          const window = /^io\d+$/.test(k) ? Number(k.slice(2)) : k === 'io' || k === 'ioread' ? DEFAULT_IO_WINDOW_US : null;
           const c = new NativeChatClient(ep, e, new FeedBatcher(e), 64, k === 'twin' ? 'auto' : window !== null ? 'io' : (k as TurnRoute));
           if (window !== null) setIoWindow(requireNative(), window);
+          setIoBatch(requireNative(), k !== 'ioread');
           m = await measure(() => drive(c, turns, 64), turns, { trials: 3, warmup: 1 });
           await c.close();
         }
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     child.kill('SIGTERM');
   }
   process.stdout.write(`${mode} driver CPU µs/turn by round: ${JSON.stringify(out)}\n`);
+  process.stdout.write(`I/O thread: ${JSON.stringify(ioLoopStats(requireNative()))}\n`);
 }
 
 void main();
