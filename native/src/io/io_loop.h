@@ -1,7 +1,7 @@
 // The raw http: route's I/O thread (Linux): sockets owned and read by a
 // thread of the addon with its own epoll loop, so that per SSE event the
-// driver pays the kernel's cost (epoll_wait, shared by the sockets ready at
-// once, and one read) and no JavaScript. Responses are framed here with the
+// driver pays the kernel's cost (epoll_wait and io_uring_enter, shared by the
+// sockets ready at once, and one recv) and no JavaScript. Responses are framed here with the
 // same HttpResponse as the node:net route; a 200's body is kept as the
 // chunks the reads produced, each with its read time, and handed to the
 // main thread in one piece when the response is complete. The engine is
