@@ -584,8 +584,7 @@ void IoLoop::ReadAll(const std::vector<IoConn*>& conns) {
       Readable(conns[i]);
       continue;
     }
-    if (n > 0) batched_reads_.fetch_add(1, std::memory_order_relaxed);
-    Received(conns[i], n, slots_.get() + i * kReadBuffer);
+    Received(conns[i], n, slots_.get() + i * kReadBuffer, true);
   }
 }
 
@@ -593,11 +592,11 @@ void IoLoop::Readable(IoConn* c) {
   ssize_t n;
   do n = read(c->fd, buf_.data(), buf_.size());
   while (n < 0 && errno == EINTR);
-  Received(c, n < 0 ? -errno : n, buf_.data());
+  Received(c, n < 0 ? -errno : n, buf_.data(), false);
 }
 
 // A read's outcome, from read() or the ring: bytes, 0 at end of stream, or -errno.
-void IoLoop::Received(IoConn* c, ssize_t n, const char* data) {
+void IoLoop::Received(IoConn* c, ssize_t n, const char* data, bool batched) {
   // Nothing there after all (EINTR only from the ring): epoll reports it again.
   if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) return;
   if (!c->busy) {
@@ -610,6 +609,7 @@ void IoLoop::Received(IoConn* c, ssize_t n, const char* data) {
   if (n < 0) return Fail(c, "read " + ErrName(static_cast<int>(-n)));
   if (n == 0) return Complete(c, c->res.Eof());
   reads_.fetch_add(1, std::memory_order_relaxed);
+  if (batched) batched_reads_.fetch_add(1, std::memory_order_relaxed);
   c->now = MonoMs() + offset_;
   Complete(c, c->res.Read(data, static_cast<size_t>(n), c));
 }
@@ -644,7 +644,7 @@ void IoLoop::ReadAll(const std::vector<IoConn*>&) {}
 bool IoLoop::RingReady() { return false; }
 std::string IoLoop::BatchState() { return "off"; }
 void IoLoop::Readable(IoConn*) {}
-void IoLoop::Received(IoConn*, ssize_t, const char*) {}
+void IoLoop::Received(IoConn*, ssize_t, const char*, bool) {}
 void IoLoop::Flush(IoConn*) {}
 void IoLoop::Arm(IoConn*, bool) {}
 void IoLoop::CloseFd(IoConn*) {}

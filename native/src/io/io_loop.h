@@ -139,7 +139,7 @@ class IoLoop {
   void ReadAll(const std::vector<IoConn*>& conns);
   bool RingReady();
   void Readable(IoConn* c);
-  void Received(IoConn* c, ssize_t n, const char* data);
+  void Received(IoConn* c, ssize_t n, const char* data, bool batched);
   void Flush(IoConn* c);
   void Arm(IoConn* c, bool out);
   void CloseFd(IoConn* c);
