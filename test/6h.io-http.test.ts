@@ -146,10 +146,14 @@ test('the poll window: the events that arrive while the thread sleeps are read i
 
 /** Whether this process may set up an io_uring, asked of the kernel apart
  * from the addon (io_uring_setup, python3): kernel.io_uring_disabled and a
- * seccomp profile refuse it alike to every process of this one's kind. */
-function kernelAllowsIoUring(): boolean {
+ * seccomp profile refuse it alike to every process of this one's kind. From
+ * Linux 6.0 (io_uring/net.c) a recv with MSG_DONTWAIT never waits, so the
+ * addon's own probe (batch_recv.cc) must pass there; before, it may refuse. */
+function kernelAllowsIoUring(): 'yes' | 'maybe' | 'no' {
   const probe = 'import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nparams = (ctypes.c_char * 120)()\nsys.exit(0 if libc.syscall(425, 8, params) >= 0 else 1)';
-  return spawnSync('python3', ['-c', probe]).status === 0;
+  if (spawnSync('python3', ['-c', probe]).status !== 0) return 'no';
+  const [major = 0] = os.release().split('.').map(Number);
+  return major >= 6 ? 'yes' : 'maybe';
 }
 
 test('many streams at once: 300 turns over 32 sockets, each as undici reads it; a wake\'s reads in one io_uring_enter or a read() each, the same turns', async () => {
@@ -186,12 +190,12 @@ test('many streams at once: 300 turns over 32 sockets, each as undici reads it; 
         if (!batch) {
           assert.equal(s1.batch, 'off');
           assert.equal(batched, 0, 'no read through the ring');
-        } else if (ring) {
+        } else if (ring === 'yes' || (ring === 'maybe' && s1.batch === 'io_uring')) {
           assert.equal(s1.batch, 'io_uring');
           assert.equal(batched, reads, 'every read through the ring');
           assert.ok(batched > wakes, `several sockets' reads in one call: ${batched} reads in ${wakes} wakes`);
         } else {
-          assert.match(s1.batch, /^io_uring_setup: /, 'why there is no ring');
+          assert.match(s1.batch, ring === 'no' ? /^io_uring_setup: / : /^io_uring: /, 'why there is no ring');
           assert.equal(batched, 0);
         }
       });

@@ -82,6 +82,53 @@ bool BatchRecv::Init(unsigned entries, std::string* why) {
     return false;
   }
   for (unsigned i = 0; i < p.sq_entries; i++) sq_array_[i] = i;  // slot i holds sqe i, always
+  if (!NeverWaits(why)) {
+    Close();
+    return false;
+  }
+  return true;
+}
+
+// Run waits for every recv of a batch, so a recv must never wait for data.
+// Asked of this kernel, not assumed from its version: a recv with
+// MSG_DONTWAIT on an empty socket must complete within the submitting call.
+bool BatchRecv::NeverWaits(std::string* why) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    *why = std::string("io_uring probe: socketpair: ") + std::strerror(errno);
+    return false;
+  }
+  char byte;
+  Add(sv[0], &byte, 1, 0);
+  queued_ = 0;
+  __atomic_store_n(sq_tail_, *sq_tail_ + 1, __ATOMIC_RELEASE);
+  int r = Enter(fd_, 1, 0);
+  int enter_err = r < 0 ? errno : 0;
+  bool waited = __atomic_load_n(cq_tail_, __ATOMIC_ACQUIRE) == *cq_head_;
+  if (waited && r == 1) {
+    close(sv[1]);  // the parked recv ends at the end of stream: reaped before the ring goes
+    sv[1] = -1;
+    Enter(fd_, 0, 1);
+  }
+  int res = 0;
+  unsigned head = *cq_head_;
+  unsigned tail = __atomic_load_n(cq_tail_, __ATOMIC_ACQUIRE);
+  if (head != tail) res = (static_cast<const io_uring_cqe*>(cqes_) + (head & cq_mask_))->res;
+  __atomic_store_n(cq_head_, tail, __ATOMIC_RELEASE);
+  close(sv[0]);
+  if (sv[1] >= 0) close(sv[1]);
+  if (r != 1) {
+    *why = std::string("io_uring probe: io_uring_enter: ") + std::strerror(r < 0 ? enter_err : EIO);
+    return false;
+  }
+  if (waited) {
+    *why = "io_uring: this kernel parks a recv with MSG_DONTWAIT on an empty socket";
+    return false;
+  }
+  if (res != -EAGAIN) {
+    *why = std::string("io_uring: a recv with MSG_DONTWAIT on an empty socket gave ") + (res < 0 ? std::strerror(-res) : std::to_string(res)) + ", not EAGAIN";
+    return false;
+  }
   return true;
 }
 

@@ -44,6 +44,7 @@ class BatchRecv {
 
  private:
   void Close();
+  bool NeverWaits(std::string* why);
 
   int fd_ = -1;
   unsigned entries_ = 0;
