@@ -67,7 +67,6 @@ bool BatchRecv::Init(unsigned entries, std::string* why) {
     Close();
     return false;
   }
-  sq_head_ = At(sq_map_, p.sq_off.head);
   sq_tail_ = At(sq_map_, p.sq_off.tail);
   sq_mask_ = *At(sq_map_, p.sq_off.ring_mask);
   sq_array_ = At(sq_map_, p.sq_off.array);
@@ -75,9 +74,9 @@ bool BatchRecv::Init(unsigned entries, std::string* why) {
   cq_tail_ = At(cq_map_, p.cq_off.tail);
   cq_mask_ = *At(cq_map_, p.cq_off.ring_mask);
   cqes_ = static_cast<char*>(cq_map_) + p.cq_off.cqes;
-  entries_ = p.sq_entries < p.cq_entries ? p.sq_entries : p.cq_entries;
-  if (entries > entries_) {
-    *why = "io_uring: a ring of " + std::to_string(entries_) + " entries, " + std::to_string(entries) + " wanted";
+  unsigned got = p.sq_entries < p.cq_entries ? p.sq_entries : p.cq_entries;
+  if (entries > got) {
+    *why = "io_uring: a ring of " + std::to_string(got) + " entries, " + std::to_string(entries) + " wanted";
     Close();
     return false;
   }

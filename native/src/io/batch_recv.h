@@ -32,9 +32,9 @@ class BatchRecv {
   /** Sets up a ring for up to `entries` recvs a batch; false with the reason. */
   bool Init(unsigned entries, std::string* why);
   bool ready() const { return fd_ >= 0; }
-  unsigned capacity() const { return entries_; }
 
-  /** Queues a recv of up to n bytes from fd into buf; its result comes back as slot `slot`. */
+  /** Queues a recv of up to n bytes from fd into buf (at most Init's `entries`
+   * a batch); its result comes back as slot `slot`. */
   void Add(int fd, char* buf, size_t n, uint32_t slot);
   /** Submits the queued recvs and waits for all of them. results[slot] is
    * each recv's byte count, 0 at end of stream, or -errno (read()'s errno,
@@ -47,7 +47,6 @@ class BatchRecv {
   bool NeverWaits(std::string* why);
 
   int fd_ = -1;
-  unsigned entries_ = 0;
   unsigned queued_ = 0;
   void* sq_map_ = nullptr;
   size_t sq_map_len_ = 0;
@@ -55,7 +54,6 @@ class BatchRecv {
   size_t cq_map_len_ = 0;
   void* sqes_ = nullptr;
   size_t sqes_len_ = 0;
-  unsigned* sq_head_ = nullptr;
   unsigned* sq_tail_ = nullptr;
   unsigned sq_mask_ = 0;
   unsigned* sq_array_ = nullptr;
