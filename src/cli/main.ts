@@ -3,6 +3,7 @@ import { COMMANDS, type CommandEntry } from './commands/index';
 import type { Command, OptionSpec } from './command';
 import { TceError, UsageError, errorMessage } from '../util/errors';
 import { escapeControl } from '../util/text';
+import { tuneScavenge } from './gc-tuning';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -57,6 +58,12 @@ export async function main(argv: string[]): Promise<number> {
   if (name === '--version') {
     process.stdout.write(`${require('../../../package.json').version}\n`);
     return EXIT_OK;
+  }
+  try {
+    tuneScavenge();
+  } catch (e) {
+    printError(e);
+    return EXIT_USAGE;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
