@@ -178,6 +178,11 @@ function main() {
     prevT = now;
   };
   const timer = setInterval(tick, o.interval * 1000);
+  // Ctrl-C reaches the command too (same process group): its end, not
+  // ours, ends the watch, so an interrupted run still gets its report. A
+  // SIGTERM sent to this process alone is passed on.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
   child.on('error', (e) => usage(`${o.cmd[0]}: ${e.message}`));
   child.on('exit', (code, signal) => {
     clearInterval(timer);
