@@ -4,12 +4,35 @@
 // (test/helpers/raw-http-cases.ts, shared with the I/O thread's test 6h).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { NativeStreamEngine } from '../src/extract/native-engine';
 import { requireNative } from '../src/native/loader';
 import type { NativeHttpResult } from '../src/native/native-api';
-import { CHUNKED_200, HEAD_200, LENGTH_200, OPTS, rawRouteTests } from './helpers/raw-http-cases';
+import { CHUNKED_200, HEAD_200, LENGTH_200, NO_RETRY, OPTS, client, rawRouteTests, turn, withServer } from './helpers/raw-http-cases';
 
 rawRouteTests('net');
+
+// The shared case "queued requests time out, one socket at a time" counts
+// sockets at the server, after the fact; this one checks the order itself.
+test('[net] a socket cut by a deadline is closed before the pool connects again for a waiting request', async (t) => {
+  const made: net.Socket[] = [];
+  const openAtConnect: number[] = [];
+  const real = net.connect;
+  t.mock.method(net, 'connect', function (this: unknown, ...args: Parameters<typeof net.connect>) {
+    openAtConnect.push(made.filter((s) => !s.destroyed).length);
+    const s = real.apply(this, args);
+    made.push(s);
+    return s;
+  });
+  await withServer((s, n) => { if (n > 0) s.write(CHUNKED_200); }, async (srv) => {
+    const raw = client(srv.url, 'net', 1);
+    const [a, b] = await Promise.all([turn(raw, { ...NO_RETRY, requestTimeoutMs: 100 }), turn(raw)]);
+    await raw.close();
+    assert.equal(a.status, 'timeout');
+    assert.equal(b.status, 'ok', b.error ?? '');
+    assert.deepEqual(openAtConnect, [0, 0], 'each connect found no other socket of the pool open');
+  });
+});
 
 /** Frames `pieces` (one httpRead each) into a fresh engine stream. */
 function frame(pieces: Buffer[]): { codes: number[]; result: unknown } {

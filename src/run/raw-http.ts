@@ -102,11 +102,13 @@ export abstract class PooledConnection {
 
   destroy(): void {
     this.clearIdle();
+    // Closed before the pool may open another for a waiting request, so the
+    // server never sees more sockets than `connections` (its FIN goes first).
+    this.shut();
     if (!this.gone) {
       this.gone = true;
       this.pool.forget(this);
     }
-    this.shut();
   }
 
   private clearIdle(): void {
