@@ -58,12 +58,16 @@ export class Exchange {
   timedOut = false;
   stream = -1;
   timer: NodeJS.Timeout | null = null;
+  /** performance.now() at which its deadline passes. */
+  readonly deadline: number;
   constructor(
     readonly req: TurnRequest,
     readonly engineOpts: StreamEngineOptions,
     readonly resolve: (t: DispatchedTurn) => void,
     readonly reject: (e: DispatchFailure) => void,
-  ) {}
+  ) {
+    this.deadline = performance.now() + req.timeoutMs;
+  }
 }
 
 /** A pooled keep-alive connection: the pool's side of it (idle time,
@@ -347,9 +351,22 @@ export class RawHttpPool implements TurnTransport {
     }
   }
 
+  /** The next queued request still worth a socket. One whose deadline has
+   * passed, or passes within the timers' 1 ms granularity, times out now: its
+   * timer may simply not have run yet in this turn of the event loop (several
+   * requests queued together expire together), and a connection opened for it
+   * would be closed at once. */
+  private nextQueued(): Exchange | undefined {
+    for (let ex = this.queue.shift(); ex; ex = this.queue.shift()) {
+      if (performance.now() < ex.deadline - 1) return ex;
+      this.expire(ex);
+    }
+    return undefined;
+  }
+
   /** A connection whose response ended cleanly: the next queued request, or idle. */
   release(conn: PooledConnection, hintMs: number): void {
-    const next = this.queue.shift();
+    const next = this.nextQueued();
     if (next) {
       this.start(conn, next);
       return;
@@ -374,8 +391,11 @@ export class RawHttpPool implements TurnTransport {
     const i = this.idleConns.indexOf(conn);
     if (i >= 0) this.idleConns.splice(i, 1);
     if (this.queue.length > 0 && !this.closed) {
+      const next = this.nextQueued();
+      if (!next) return;
       const c = this.take();
-      if (c) this.start(c, this.queue.shift()!);
+      if (c) this.start(c, next);
+      else this.queue.unshift(next);
     }
   }
 
