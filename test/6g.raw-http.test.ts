@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { NativeStreamEngine } from '../src/extract/native-engine';
+import { DispatchFailure } from '../src/run/engine-dispatch';
+import { PooledConnection, RawHttpPool } from '../src/run/raw-http';
 import { requireNative } from '../src/native/loader';
 import type { NativeHttpResult } from '../src/native/native-api';
 import { CHUNKED_200, HEAD_200, LENGTH_200, NO_RETRY, OPTS, client, rawRouteTests, turn, withServer } from './helpers/raw-http-cases';
@@ -32,6 +35,41 @@ test('[net] a socket cut by a deadline is closed before the pool connects again 
     assert.equal(b.status, 'ok', b.error ?? '');
     assert.deepEqual(openAtConnect, [0, 0], 'each connect found no other socket of the pool open');
   });
+});
+
+/** A connection that never answers, for the pool's own bookkeeping. */
+class SilentConnection extends PooledConnection {
+  protected socketOpen(): boolean { return true; }
+  protected write(): void { /* never answers */ }
+  protected quiet(): void { /* nothing to unref */ }
+  protected shut(): void { /* no socket */ }
+  protected result(): NativeHttpResult { throw new Error('no response'); }
+  protected statusSeen(): number { return 0; }
+}
+
+// Requests queued together expire together, but their timers run one by
+// one: when the first one's frees the connection, the others' deadlines
+// have passed and their timers have not run yet. Made deterministic here by
+// keeping the event loop busy past the queued request's deadline.
+test('a queued request whose deadline passed before a connection freed up times out instead of getting a socket', async () => {
+  const engine = new NativeStreamEngine(requireNative());
+  const made: SilentConnection[] = [];
+  const pool = new RawHttpPool({ ...engine.binding, streams: engine }, new URL('http://127.0.0.1:9/v1'), '/v1/chat/completions', [], { connections: 1, keepAliveMs: 1000 }, (p) => {
+    const c = new SilentConnection(p);
+    made.push(c);
+    return c;
+  });
+  const req = (timeoutMs: number) => ({ path: '/v1/chat/completions', headers: [], body: Buffer.from('{}'), timeoutMs });
+  const first = pool.send(req(5000), OPTS).catch((e: unknown) => e);
+  const queued = pool.send(req(20), OPTS).catch((e: unknown) => e);
+  for (const t0 = performance.now(); performance.now() - t0 < 40; ) { /* busy: no timer runs */ }
+  made[0]!.fail('connection dropped');
+  assert.equal(made.length, 1, 'no connection opened for a request already past its deadline');
+  const e = await queued;
+  assert.ok(e instanceof DispatchFailure && e.timedOut, String(e));
+  assert.match((e as Error).message, /deadline of 20 ms/);
+  assert.ok((await first) instanceof DispatchFailure);
+  await pool.close();
 });
 
 /** Frames `pieces` (one httpRead each) into a fresh engine stream. */

@@ -300,8 +300,6 @@ export function rawRouteTests(kind: RawKind): void {
       assert.deepEqual(out.map((o) => [o.status, o.error]), Array(3).fill(['timeout', 'request timed out after 100 ms']));
       await peakSettled();
       assert.ok(srv.peak <= 1, `one socket at a time (saw ${srv.peak})`);
-      // The two queued requests expired with the first: no socket was opened for them.
-      assert.equal(srv.sockets, 1);
       await raw.close();
     });
   });
