@@ -201,5 +201,4 @@ function main() {
   });
 }
 
-if (require.main === module) main();
-module.exports = { threadStat, family, parseArgs };
+main();
