@@ -10,6 +10,7 @@ import type { AnalysisResult } from '../src/analysis/types';
 import { insertSyntheticSuite } from './support/synthetic-suite';
 import { SamplePart, writeReports, summaryTable } from '../src/report/write-reports';
 import { escapeHtml } from '../src/report/escape';
+import { LineSink } from '../src/util/line-sink';
 import { tmpDir } from './helpers/cli';
 import { browserSkip, requireChromium } from './helpers/chromium';
 
@@ -116,6 +117,27 @@ test('summaryTable prints one row per condition and the gate', async () => {
   assert.match(t, /^ {2}tools_help_base_model staged_8b: /m);
 });
 
+/** This process's descriptors open on a report worker's spill file (unlinked: "(deleted)"). */
+function openSpills(): string[] {
+  return fs.readdirSync('/proc/self/fd').map((fd) => {
+    try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; }
+  }).filter((l) => /tce-report-.*\.part/.test(l));
+}
+
+test('LineSink: the bytes of the lines joined, whatever the buffer size; a line longer than the buffer goes out whole', () => {
+  const lines = ['', 'a', 'é€𝄞 mixed ✓', 'x'.repeat(40), JSON.stringify({ text: 'línea\u2028'.repeat(9) }), 'y'.repeat(200), 'z'];
+  const want = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  for (const size of [16, 64, 1000, 256 * 1024]) {
+    const got: Buffer[] = [];
+    const sink = new LineSink((b) => got.push(Buffer.from(b)), size);
+    for (const l of lines) sink.line(l);
+    sink.flush();
+    assert.ok(Buffer.concat(got).equals(want), `buffer of ${size} B`);
+    assert.ok(got.every((b) => b.length <= size || b.toString().split('\n').length === 2), 'only a single over-long line exceeds the buffer');
+    if (size === 256 * 1024) assert.equal(got.length, 1, 'one write for what fits');
+  }
+});
+
 test('reports: the JSONL written by two threads (a worker takes the second half of the conditions) has the bytes one thread writes', async () => {
   // The shared reports were written by two threads (a database file, `worker: true`).
   const { db, r, dir: two } = await hostileSuite();
@@ -125,6 +147,7 @@ test('reports: the JSONL written by two threads (a worker takes the second half 
     assert.ok(fs.readFileSync(path.join(one, f)).equals(fs.readFileSync(path.join(two, f))), f);
   }
   assert.deepEqual(fs.readdirSync(two).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
+  assert.deepEqual(openSpills(), [], 'the worker\'s spill file is closed');
 });
 
 test('reports: a JSONL worker started before the analysis (tce start) gives the bytes one thread writes; a condition it took for sound is re-encoded with its problem; one started for other conditions is stopped', async () => {
@@ -160,4 +183,10 @@ test('reports: a JSONL worker started before the analysis (tce start) gives the 
   await writeReports(db, r, { outDir: stopped, part: other });
   assert.ok(fs.readFileSync(path.join(one, 'sample_report_data.json')).equals(fs.readFileSync(path.join(stopped, 'sample_report_data.json'))));
   assert.deepEqual(fs.readdirSync(stopped).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
+  assert.deepEqual(openSpills(), [], 'every spill file closed: written, re-encoded, stopped');
+  // A part whose worker cannot open the database fails, and its spill file is closed with it.
+  const broken = new SamplePart(path.join(tmpDir(), 'missing.db'), planned.arms, planned.baselineId);
+  assert.equal(openSpills().length, 1, 'open while the worker runs');
+  await assert.rejects(writeReports(db, r, { outDir: tmpDir(), part: broken }));
+  assert.deepEqual(openSpills(), [], 'closed after the worker failed');
 });

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DB } from '../store/db';
 import { writeError } from '../store/durable-file';
+import { LineSink, writeAllSync } from '../util/line-sink';
 import type { StoredToolCall } from '../store/rows';
 import { openAiTools } from '../tools/registry';
 import { PartsCache, storedRequestOf, type CallResults } from '../store/request-parts';
@@ -122,27 +123,25 @@ export function sentBody(body: Record<string, unknown>): string {
 
 class JsonlOut {
   private fd: number;
-  private buf: string[] = [];
+  private readonly lines: LineSink;
   written = 0;
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.fd = fs.openSync(`${file}.tmp`, 'w');
+    const fd = (this.fd = fs.openSync(`${file}.tmp`, 'w'));
+    this.lines = new LineSink((bytes) => {
+      try {
+        writeAllSync(fd, bytes);
+      } catch (e) {
+        throw writeError(file, e);
+      }
+    });
   }
   push(v: unknown): void {
-    this.buf.push(JSON.stringify(v));
+    this.lines.line(JSON.stringify(v));
     this.written++;
-    if (this.buf.length >= 1000) this.flush();
-  }
-  private flush(): void {
-    try {
-      if (this.buf.length) fs.writeSync(this.fd, this.buf.join('\n') + '\n');
-    } catch (e) {
-      throw writeError(this.file, e);
-    }
-    this.buf = [];
   }
   close(): void {
-    this.flush();
+    this.lines.flush();
     try {
       fs.closeSync(this.fd);
       fs.renameSync(`${this.file}.tmp`, this.file);

@@ -1,10 +1,13 @@
 // Worker thread: encodes the per-sample records of the conditions the main
 // thread has not claimed, from the last one backwards (sample-jsonl.ts
-// SamplePartJob), through its own read-only connection, and moves their
-// bytes to the main thread in file order once it knows every condition's
-// problem; the main thread writes them after its own (write-reports.ts).
+// SamplePartJob), through its own read-only connection, into the spill file,
+// and tells the main thread where each condition's bytes lie once it knows
+// every condition's problem; the main thread copies them after its own
+// (sample-part.ts).
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from '../store/db';
+import { LineSink } from '../util/line-sink';
 import { baselineCorrectMap } from './sample-diagnosis';
 import { claim, writeConditionRecords, type FoundExamples, type SamplePartJob, type SamplePartMessage, type SampleToWorker } from './sample-jsonl';
 
@@ -12,17 +15,20 @@ const job = workerData as SamplePartJob;
 const taken = new Int32Array(job.taken);
 
 const db = openDb(job.dbFile, { readonly: true });
-const utf8 = new TextEncoder();
 const baseline = baselineCorrectMap(db, { baselineId: job.baselineId });
-/** Per claimed condition (index), its records as UTF-8 chunks: held as
- * bytes, outside the heap the collector walks (~100 MB on a default run). */
-const mine = new Map<number, Uint8Array[]>();
+let spilled = 0;
+const sink = new LineSink((bytes) => {
+  // A short write (a full disk) throws here and ends the worker with it.
+  fs.writeSync(job.spillFd, bytes, 0, bytes.length, spilled);
+  spilled += bytes.length;
+});
+/** Per claimed condition (index), where its records lie in the spill file. */
+const mine = new Map<number, [number, number]>();
 const found: FoundExamples = new Map();
 const encode = (i: number, problem: string | null): void => {
-  const chunks: Uint8Array[] = [];
-  // encode() gives an ArrayBuffer of its own (never a pooled slab), so it can be moved.
-  writeConditionRecords(db, { ...job.conditions[i]!, problem }, baseline, (lines) => chunks.push(utf8.encode(lines)), found);
-  mine.set(i, chunks);
+  const start = spilled;
+  writeConditionRecords(db, { ...job.conditions[i]!, problem }, baseline, sink, found);
+  mine.set(i, [start, spilled - start]);
 };
 for (let i = job.conditions.length - 1; i >= 0 && claim(taken, i); i--) encode(i, job.conditions[i]!.problem ?? null);
 
@@ -32,15 +38,12 @@ parentPort!.once('message', ({ problems }: SampleToWorker) => {
     for (const i of order) {
       if (problems[i] === (job.conditions[i]!.problem ?? null)) continue;
       // Encoded before the analysis had judged the condition (it failed or
-      // is incomplete): its records say so, so they are encoded again.
+      // is incomplete): its records say so, so they are encoded again (at
+      // the spill file's end; the first encoding is skipped).
       for (const [key, l] of found) if (key.startsWith(`${job.conditions[i]!.label}\u0000`)) found.delete(key);
       encode(i, problems[i]!);
     }
-    for (const i of order) {
-      for (const chunk of mine.get(i)!) parentPort!.postMessage({ chunk } satisfies SamplePartMessage, [chunk.buffer as ArrayBuffer]);
-      mine.delete(i);
-    }
-    parentPort!.postMessage({ found: [...found] } satisfies SamplePartMessage);
+    parentPort!.postMessage({ segments: order.map((i) => mine.get(i)!), found: [...found] } satisfies SamplePartMessage);
   } finally {
     db.close();
   }

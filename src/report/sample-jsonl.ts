@@ -1,8 +1,9 @@
 // The per-sample JSONL (sample_report_data.json) of a list of conditions,
-// handed out in chunks of records, and the examples the insights report
+// written a line per record, and the examples the insights report
 // picks from it. Shared by the main thread and the worker that encodes the
 // conditions the main thread has not claimed (sample-jsonl-worker.ts).
 import type { DB } from '../store/db';
+import { LineSink } from '../util/line-sink';
 import { baselineCorrectMap, diagnoseCondition, type DiagnosedCondition, type SampleDiagnosis } from './sample-diagnosis';
 
 export const EXAMPLE_KINDS = ['tool_saved', 'tool_broke', 'ignored_tool_warning'] as const;
@@ -19,17 +20,21 @@ export type FoundExamples = Map<string, SampleDiagnosis[]>;
  * first, the worker [k, n), and neither waits on a fixed split whose
  * halves take unequal time. `problems`: each condition's, when known at
  * the start; else null each, and the worker is sent them later (see
- * SampleToWorker) and re-encodes a condition whose problem is not null. */
+ * SampleToWorker) and re-encodes a condition whose problem is not null.
+ * `spillFd`: an unlinked file the main thread opened and closes, where the
+ * worker writes its records (a process's descriptors are shared by its
+ * threads), so they wait for the main thread's on disk, not in memory. */
 export interface SamplePartJob {
   dbFile: string;
   baselineId: string | null;
   conditions: DiagnosedCondition[];
   taken: SharedArrayBuffer;
+  spillFd: number;
 }
 
-/** The worker's messages, in order: its conditions' records as UTF-8
- * chunks in file order (moved, not copied), then the examples it found. */
-export type SamplePartMessage = { chunk: Uint8Array } | { found: Array<[string, SampleDiagnosis[]]> };
+/** The worker's one message: where each of its conditions' records lie in
+ * the spill file ([start, bytes], in file order) and the examples it found. */
+export interface SamplePartMessage { segments: Array<[number, number]>; found: Array<[string, SampleDiagnosis[]]> }
 
 /** The main thread's one message: every condition's problem (null = none). */
 export interface SampleToWorker { problems: Array<string | null> }
@@ -48,13 +53,12 @@ export function diagnosedFields(c: DiagnosedCondition): DiagnosedCondition {
   return out;
 }
 
-/** One condition's records, handed to `write` in chunks of 2,000 lines
- * (each ending in a newline); its examples are added to `found`. */
-export function writeConditionRecords(db: DB, c: DiagnosedCondition, baseline: Map<number, boolean> | null, write: (lines: string) => void, found: FoundExamples): void {
-  let buf: string[] = [];
+/** One condition's records, one line each, into `sink`, flushed at the
+ * condition's end (the worker keeps each condition's bytes apart); its
+ * examples are added to `found`. */
+export function writeConditionRecords(db: DB, c: DiagnosedCondition, baseline: Map<number, boolean> | null, sink: LineSink, found: FoundExamples): void {
   for (const d of diagnoseCondition(db, c, baseline)) {
-    buf.push(JSON.stringify(d));
-    if (buf.length >= 2000) { write(buf.join('\n') + '\n'); buf = []; }
+    sink.line(JSON.stringify(d));
     for (const k of EXAMPLE_KINDS) {
       if (!d.tags.includes(k)) continue;
       const key = `${c.label}\u0000${k}`;
@@ -62,13 +66,14 @@ export function writeConditionRecords(db: DB, c: DiagnosedCondition, baseline: M
       if (l.length < EXAMPLES_PER_KIND) { l.push(d); found.set(key, l); }
     }
   }
-  if (buf.length) write(buf.join('\n') + '\n');
+  sink.flush();
 }
 
-export function writeSampleRecords(db: DB, conditions: DiagnosedCondition[], baselineId: string | null, write: (lines: string) => void): FoundExamples {
+export function writeSampleRecords(db: DB, conditions: DiagnosedCondition[], baselineId: string | null, out: (bytes: Uint8Array) => void): FoundExamples {
   const baseline = baselineCorrectMap(db, { baselineId });
   const found: FoundExamples = new Map();
-  for (const c of conditions) writeConditionRecords(db, c, baseline, write, found);
+  const sink = new LineSink(out);
+  for (const c of conditions) writeConditionRecords(db, c, baseline, sink, found);
   return found;
 }
 

@@ -3,40 +3,62 @@
 // (sample-jsonl.ts SamplePartJob) and the worker's records follow the main
 // thread's in the file: the same bytes as one thread writes. The worker can
 // start before the analysis, from the experiment rows alone (`tce start`'s
-// tail: analyze-and-report.ts), and so encode while the analysis reads.
+// tail: analyze-and-report.ts), and so encode while the analysis reads. Its
+// records wait in a spill file (an unlinked temporary, gone with its
+// descriptor): ~100 MB of a default run held in memory were as many fresh
+// pages, each a page fault (docs/performance.md, "The report's page faults").
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DB } from '../store/db';
 import { ARM_IDENTITY_KEYS } from '../analysis/condition';
+import { LineSink, writeAllSync } from '../util/line-sink';
 import { baselineCorrectMap, type DiagnosedCondition } from './sample-diagnosis';
 import { claim, writeConditionRecords, type FoundExamples, type SamplePartJob, type SamplePartMessage, type SampleToWorker } from './sample-jsonl';
+
+/** The spill file's bytes go to the report through one buffer of this size. */
+const COPY_BYTES = 1024 * 1024;
+
+/** An unlinked temporary file open for reading and writing. */
+function openSpill(): number {
+  const file = path.join(os.tmpdir(), `tce-report-${process.pid}-${randomUUID()}.part`);
+  const fd = fs.openSync(file, 'wx+', 0o600);
+  fs.unlinkSync(file);
+  return fd;
+}
 
 export class SamplePart {
   private readonly worker: Worker;
   private readonly taken: Int32Array;
-  private readonly held: Uint8Array[] = [];
-  private fd: number | null = null;
+  /** Open until the worker has exited and its bytes are copied (or dropped). */
+  private spillFd: number | null;
   private failed: unknown = null;
-  private got: FoundExamples | null = null;
+  private got: SamplePartMessage | null = null;
   /** Settles once the worker has exited: its examples, or its error. */
-  private readonly found: Promise<FoundExamples>;
+  private readonly found: Promise<SamplePartMessage>;
 
   /** `conditions` with their problems when known (else each is taken as
    * none, and re-encoded by the worker if the analysis finds one). */
   constructor(dbFile: string, readonly conditions: readonly DiagnosedCondition[], readonly baselineId: string | null) {
     const taken = new SharedArrayBuffer(4 * Math.max(1, conditions.length));
     this.taken = new Int32Array(taken);
-    this.worker = new Worker(path.join(__dirname, 'sample-jsonl-worker.js'), { workerData: { dbFile, baselineId, conditions: [...conditions], taken } satisfies SamplePartJob });
-    this.worker.on('message', (m: SamplePartMessage) => {
-      if (this.failed !== null) return;
-      if ('found' in m) this.got = new Map(m.found);
-      else if (this.fd === null) this.held.push(m.chunk);
-      else this.writeChunk(m.chunk);
-    });
-    this.found = new Promise<FoundExamples>((resolve, reject) => {
+    const spillFd = openSpill();
+    this.spillFd = spillFd;
+    try {
+      this.worker = new Worker(path.join(__dirname, 'sample-jsonl-worker.js'), { workerData: { dbFile, baselineId, conditions: [...conditions], taken, spillFd } satisfies SamplePartJob });
+    } catch (e) {
+      this.closeSpill();
+      throw e;
+    }
+    this.worker.on('message', (m: SamplePartMessage) => { this.got = m; });
+    this.found = new Promise<SamplePartMessage>((resolve, reject) => {
       this.worker.once('error', (e) => this.fail(e));
       this.worker.once('exit', (code) => {
+        // Never closed before this: the worker writes to it until it exits
+        // (a closed number could be another file's by then).
+        if (this.failed !== null || !this.got || code !== 0) this.closeSpill();
         if (this.failed !== null) reject(this.failed);
         else if (this.got && code === 0) resolve(this.got);
         else reject(new Error(`the report worker stopped (exit code ${code}) before sending its part`));
@@ -64,36 +86,50 @@ export class SamplePart {
     const own: FoundExamples = new Map();
     try {
       const baseline = baselineCorrectMap(db, { baselineId: this.baselineId });
-      const write = (lines: string): void => { fs.writeSync(fd, lines); };
-      for (let i = 0; i < conditions.length && claim(this.taken, i); i++) writeConditionRecords(db, conditions[i]!, baseline, write, own);
+      const sink = new LineSink((bytes) => writeAllSync(fd, bytes));
+      for (let i = 0; i < conditions.length && claim(this.taken, i); i++) writeConditionRecords(db, conditions[i]!, baseline, sink, own);
     } catch (e) {
-      // Never return (or throw) while the worker still sends its part.
+      // Never return (or throw) while the worker still writes its part.
       await this.stop();
       throw e;
     }
-    this.fd = fd;
-    for (const c of this.held.splice(0)) this.writeChunk(c);
-    return new Map([...own, ...(await this.found)]);
+    const { segments, found } = await this.found;
+    try {
+      this.copySpilled(fd, segments);
+    } finally {
+      this.closeSpill();
+    }
+    return new Map([...own, ...found]);
   }
 
   /** Ends the worker (nothing of its part is written) and waits for it to exit. */
   async stop(): Promise<void> {
     this.fail(new Error('the report worker was stopped'));
     await this.found.catch(() => undefined);
+    this.closeSpill();
   }
 
-  private writeChunk(chunk: Uint8Array): void {
-    if (this.failed !== null) return;
-    try {
-      fs.writeSync(this.fd!, chunk);
-    } catch (e) {
-      this.fail(e);
+  /** The worker's records, condition by condition in file order, after this thread's. */
+  private copySpilled(fd: number, segments: ReadonlyArray<[number, number]>): void {
+    const buf = Buffer.allocUnsafeSlow(COPY_BYTES);
+    for (const [start, bytes] of segments) {
+      for (let done = 0; done < bytes;) {
+        const n = fs.readSync(this.spillFd!, buf, 0, Math.min(buf.length, bytes - done), start + done);
+        if (n === 0) throw new Error(`the report worker's spill file ends at ${start + done} B, before its part does (${start + bytes} B)`);
+        writeAllSync(fd, buf, 0, n);
+        done += n;
+      }
     }
+  }
+
+  private closeSpill(): void {
+    if (this.spillFd === null) return;
+    fs.closeSync(this.spillFd);
+    this.spillFd = null;
   }
 
   private fail(e: unknown): void {
     if (this.failed === null) this.failed = e ?? new Error('the report worker failed');
-    this.held.length = 0;
     void this.worker.terminate();
   }
 }

@@ -9,6 +9,7 @@ import type { AnalysisResult } from '../analysis/types';
 import { ALL_TOOLS, CONFUSION_ONLY, ORACLE, PRIOR_ONLY, STAGED, conditionLabel } from '../protocol/conditions';
 import { EXAMPLE_KINDS, diagnosedFields, jsonlRows, writeSampleRecords, type FoundExamples } from './sample-jsonl';
 import { SamplePart } from './sample-part';
+import { writeAllSync } from '../util/line-sink';
 
 export { SamplePart } from './sample-part';
 import { insightsMarkdown, type Examples } from './insights-md';
@@ -58,7 +59,7 @@ export async function writeReports(db: DB, r: AnalysisResult, opts: { outDir: st
   }
   const split = part !== null || (opts.worker !== false && !db.memory && (opts.worker === true ? conditions.length >= 2 : reportWorkerPays(db, conditions)));
   const found = await writeAtomically(jsonl, async (fd) => {
-    if (!split) return writeSampleRecords(db, conditions, r.baselineId, (lines) => { fs.writeSync(fd, lines); });
+    if (!split) return writeSampleRecords(db, conditions, r.baselineId, (bytes) => writeAllSync(fd, bytes));
     return (part ?? new SamplePart(db.name, conditions, r.baselineId)).write(db, fd, conditions);
   });
   return { files: [jsonl, ...writeSummaries(r, found, opts.outDir)] };
