@@ -7,6 +7,7 @@
         "native/src/core/answer_lines.cc",
         "native/src/core/http_response.cc",
         "native/src/core/json_value.cc",
+        "native/src/core/lz4_block.cc",
         "native/src/core/sse_event.cc",
         "native/src/core/stream.cc",
         "native/src/core/tool_calls.cc",

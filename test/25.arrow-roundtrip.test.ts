@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
-import { lz4FrameDecode, lz4FrameEncode } from '../src/util/lz4';
+import { lz4FrameDecode, lz4FrameEncode, type Lz4Blocks } from '../src/util/lz4';
+import { requireNative } from '../src/native/loader';
 import { TextStore, naturalIdOfDigest, textDigest } from '../src/store/texts';
 
 /** The definition of a text's natural id: the first 31 bits of its sha256. */
@@ -163,35 +164,89 @@ test('bad rows are refused naming the sample, table and column', async () => {
   assert.throws(() => openRunWriter(tmpDir(), { ...EXP, experiment_id: '../escape' }), /not usable as a directory name/);
 });
 
-test('LZ4 frames round-trip (empty, short, random, runs, several blocks) and the lz4 tool reads them', () => {
+const addon = requireNative();
+/** The addon's block codec (what the run writer and the bulk load use) and the TypeScript one (null). */
+const NATIVE_BLOCKS: Lz4Blocks = { encode: addon.lz4EncodeBlock, decode: addon.lz4DecodeBlock };
+const CODECS: Array<[string, Lz4Blocks | null]> = [['typescript', null], ['native', NATIVE_BLOCKS]];
+
+function lz4Inputs(): Uint8Array[] {
   const rnd = new Uint8Array(300_000);
   let x = 1;
   for (let i = 0; i < rnd.length; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; rnd[i] = x >>> 24; }
   const text = Buffer.from('{"predicted_scene":"nominal","verdict":"plausible"} '.repeat(200_000)); // > 4 MiB: two blocks
-  const inputs = [new Uint8Array(0), Buffer.from('abc'), Buffer.from('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), rnd, text];
+  // Half compressible: a match every few bytes, literals between (long literal and match lengths too).
+  const mixed = Buffer.concat(Array.from({ length: 3000 }, (_, i) => Buffer.concat([rnd.subarray(i * 17, i * 17 + (i % 300)), Buffer.from('x'.repeat(i % 400))])));
+  return [new Uint8Array(0), Buffer.from('abc'), Buffer.from('abcdefghijklm'), Buffer.from('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), rnd, text, mixed];
+}
+
+test('LZ4 frames round-trip (empty, short, random, runs, several blocks) through either codec, with the same bytes, and the lz4 tool reads them', () => {
   const hasLz4 = spawnSync('lz4', ['--version']).status === 0;
-  for (const data of inputs) {
+  for (const data of lz4Inputs()) {
     const frame = lz4FrameEncode(data);
-    assert.deepEqual(Buffer.from(lz4FrameDecode(frame)), Buffer.from(data));
+    for (const [name, codec] of CODECS) {
+      assert.ok(Buffer.from(lz4FrameEncode(data, codec)).equals(Buffer.from(frame)), `${name}: the same frame for ${data.length} bytes`);
+      assert.ok(Buffer.from(lz4FrameDecode(frame, codec)).equals(Buffer.from(data)), `${name}: decodes ${data.length} bytes`);
+    }
     if (hasLz4) {
       const r = spawnSync('lz4', ['-d', '-c'], { input: frame, maxBuffer: 1 << 28 });
       assert.equal(r.status, 0, String(r.stderr));
       assert.ok(Buffer.compare(r.stdout, Buffer.from(data)) === 0, `lz4 -d of a ${data.length}-byte frame`);
     }
   }
-  assert.ok(lz4FrameEncode(text).length < text.length / 20);
-  assert.ok(lz4FrameEncode(rnd).length < rnd.length + 64, 'incompressible data stored raw');
+  const [, , , , rnd, text] = lz4Inputs();
+  assert.ok(lz4FrameEncode(text!).length < text!.length / 20);
+  assert.ok(lz4FrameEncode(rnd!).length < rnd!.length + 64, 'incompressible data stored raw');
 });
 
-test('an LZ4 frame does not depend on the frames encoded before it (the match table is reused)', () => {
+/** The frame with its content size left out (other writers may): the decoder grows its output. */
+function withoutContentSize(frame: Uint8Array): Uint8Array {
+  const out = Buffer.concat([frame.subarray(0, 6), frame.subarray(14)]);
+  out[4] = frame[4]! & ~0x08;
+  return out;
+}
+
+test('the native LZ4 decoder: a frame without its content size grows the output; a damaged block is an error, never a read or write outside', () => {
+  const text = Buffer.from('{"scene":"incident_zone","verdict":"implausible"} '.repeat(5000));
+  const frame = lz4FrameEncode(text);
+  for (const [name, codec] of CODECS) assert.ok(Buffer.from(lz4FrameDecode(withoutContentSize(frame), codec)).equals(text), name);
+  // The first block: [size:4][token ...]; its size field is at 15.
+  const size = Buffer.from(frame).readUInt32LE(15);
+  const block = frame.subarray(19, 19 + size);
+  const out = new Uint8Array(text.length);
+  assert.equal(addon.lz4DecodeBlock(block, 0, block.length, out, 0), text.length);
+  assert.equal(addon.lz4DecodeBlock(block, 0, block.length, new Uint8Array(100), 0), -1, 'no room: -1, to be retried larger');
+  assert.throws(() => addon.lz4DecodeBlock(block, 0, 3, out, 0), /lz4: (match offset|literals|match length)/, 'a block cut short');
+  const farMatch = Buffer.from([0x10, 0x61, 0x05, 0x00]); // one literal, then a match 5 bytes back
+  assert.throws(() => addon.lz4DecodeBlock(farMatch, 0, farMatch.length, out, 0), /match offset out of range/);
+  assert.throws(() => addon.lz4DecodeBlock(block, 0, block.length + 1, out, 0), RangeError);
+  assert.throws(() => addon.lz4EncodeBlock(text, 0, 10, out, 5, out.length + 1), RangeError);
+  assert.equal(addon.lz4EncodeBlock(text, 0, text.length, out, 0, 10), -1, 'does not fit: -1');
+  assert.throws(() => lz4FrameDecode(frame.subarray(0, 40), NATIVE_BLOCKS), /runs past the frame/);
+  // Every one-byte change of a small frame's blocks: the native decoder returns or throws an
+  // lz4 error; a read or write outside its arrays would take this process down instead.
+  const small = lz4FrameEncode(Buffer.from('abcabcabcabcabcabc-xyzxyzxyzxyz-abcabc'.repeat(3)));
+  for (let i = 15; i < small.length; i++) {
+    for (const v of [0x00, 0x0f, 0xf0, 0xff]) {
+      const bad = Buffer.from(small);
+      bad[i] = v;
+      let got: Uint8Array | null = null;
+      try { got = lz4FrameDecode(bad, NATIVE_BLOCKS); } catch (e) { assert.match((e as Error).message, /lz4|range/i); }
+      if (got) assert.ok(got.length <= 1 << 20);
+    }
+  }
+});
+
+test('an LZ4 frame does not depend on the frames encoded before it (the match table is reused), in either codec', () => {
   // Each text shares words with the next, so a stale table entry would
   // point into bytes that look like a match.
   const texts = Array.from({ length: 40 }, (_, i) => Buffer.from(`{"sample":${i},"scene":"nominal","verdict":"plausible"} `.repeat(1 + (i % 7) * 9)));
-  const first = texts.map((t) => Buffer.from(lz4FrameEncode(t)));
-  const again = [...texts].reverse().map((t) => Buffer.from(lz4FrameEncode(t))).reverse();
-  for (let i = 0; i < texts.length; i++) {
-    assert.ok(first[i]!.equals(again[i]!), `frame ${i}: same bytes in either order`);
-    assert.ok(Buffer.from(lz4FrameDecode(first[i]!)).equals(texts[i]!));
+  for (const [name, codec] of CODECS) {
+    const first = texts.map((t) => Buffer.from(lz4FrameEncode(t, codec)));
+    const again = [...texts].reverse().map((t) => Buffer.from(lz4FrameEncode(t, codec))).reverse();
+    for (let i = 0; i < texts.length; i++) {
+      assert.ok(first[i]!.equals(again[i]!), `${name} frame ${i}: same bytes in either order`);
+      assert.ok(Buffer.from(lz4FrameDecode(first[i]!, codec)).equals(texts[i]!));
+    }
   }
 });
 

@@ -13,6 +13,7 @@
 
 #include "core/answer_lines.h"
 #include "core/http_response.h"
+#include "core/lz4_block.h"
 #include "core/stream.h"
 #include "core/tool_calls.h"
 #include "core/utf8.h"
@@ -724,6 +725,56 @@ Napi::Value IoStop(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The byte range [start, end) of argument i (a Uint8Array), checked.
+struct Bytes {
+  uint8_t* p;
+  size_t n;
+};
+
+Bytes ByteRange(const Napi::CallbackInfo& info, size_t i, const char* sig) {
+  Napi::Env env = info.Env();
+  if (info.Length() < i + 3 || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[i + 1].IsNumber() || !info[i + 2].IsNumber())
+    throw Napi::TypeError::New(env, sig);
+  auto a = info[i].As<Napi::Uint8Array>();
+  const double start = info[i + 1].As<Napi::Number>().DoubleValue();
+  const double end = info[i + 2].As<Napi::Number>().DoubleValue();
+  if (!(start >= 0 && start <= end && end <= static_cast<double>(a.ElementLength()))) throw Napi::RangeError::New(env, std::string(sig) + ": range outside the array");
+  return {a.Data() + static_cast<size_t>(start), static_cast<size_t>(end - start)};
+}
+
+// lz4EncodeBlock(src: Uint8Array, start, end, dst: Uint8Array, at, limit) -> the end of
+// the block written to dst[at, limit), or -1 when it would not fit there.
+Napi::Value Lz4EncodeBlock(const Napi::CallbackInfo& info) {
+  const char* sig = "lz4EncodeBlock(src: Uint8Array, start, end, dst: Uint8Array, at, limit)";
+  Bytes src = ByteRange(info, 0, sig);
+  Bytes dst = ByteRange(info, 3, sig);
+  const int64_t n = tce::Lz4CompressBlock(src.p, src.n, dst.p, dst.n);
+  const double at = info[4].As<Napi::Number>().DoubleValue();
+  return Napi::Number::New(info.Env(), n < 0 ? -1 : at + static_cast<double>(n));
+}
+
+// lz4DecodeBlock(src: Uint8Array, start, end, dst: Uint8Array, at) -> the end of
+// what was decoded into dst from `at` (matches may reach back to dst[0]), or -1
+// when dst is too small; a malformed block throws.
+Napi::Value Lz4DecodeBlock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* sig = "lz4DecodeBlock(src: Uint8Array, start, end, dst: Uint8Array, at)";
+  Bytes src = ByteRange(info, 0, sig);
+  if (info.Length() < 5 || !info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[4].IsNumber())
+    throw Napi::TypeError::New(env, sig);
+  auto dst = info[3].As<Napi::Uint8Array>();
+  const double at = info[4].As<Napi::Number>().DoubleValue();
+  if (!(at >= 0 && at <= static_cast<double>(dst.ElementLength()))) throw Napi::RangeError::New(env, std::string(sig) + ": at outside dst");
+  size_t pos = static_cast<size_t>(at);
+  const char* why = "lz4: malformed block";
+  switch (tce::Lz4DecodeBlock(src.p, src.n, dst.Data(), dst.ElementLength(), &pos, &why)) {
+    case tce::Lz4Decoded::kOk: return Napi::Number::New(env, static_cast<double>(pos));
+    case tce::Lz4Decoded::kNoRoom: return Napi::Number::New(env, -1);
+    case tce::Lz4Decoded::kMalformed: break;
+  }
+  throw Napi::Error::New(env, why);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("createEngine", Napi::Function::New(env, CreateEngine, "createEngine"));
@@ -751,6 +802,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ioStats", Napi::Function::New(env, IoStats, "ioStats"));
   exports.Set("ioBatch", Napi::Function::New(env, IoBatch, "ioBatch"));
   exports.Set("ioStop", Napi::Function::New(env, IoStop, "ioStop"));
+  exports.Set("lz4EncodeBlock", Napi::Function::New(env, Lz4EncodeBlock, "lz4EncodeBlock"));
+  exports.Set("lz4DecodeBlock", Napi::Function::New(env, Lz4DecodeBlock, "lz4DecodeBlock"));
   return exports;
 }
 

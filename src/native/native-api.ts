@@ -72,6 +72,12 @@ export interface NativeAddon {
   ioStats(loop: NativeIoLoop): IoLoopStats;
   /** Stops and joins the thread; every later call on the loop throws. */
   ioStop(loop: NativeIoLoop): void;
+  /** src[start, end) as one LZ4 block into dst[at, limit): its end there, or -1 when it does not fit
+   * (the bytes of src/util/lz4.ts's compressor). */
+  lz4EncodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number, limit: number): number;
+  /** The LZ4 block src[start, end) decoded into dst from `at` (matches may reach back to dst[0]):
+   * the end of the output, or -1 when dst is too small; throws on a malformed block. */
+  lz4DecodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number;
 }
 
 export interface IoLoopStats {
@@ -90,4 +96,4 @@ export type NativeIoLoop = { readonly __tceNativeIoLoop: unique symbol };
  * `kind: detail`), Keep-Alive timeout hint in ms (-1: none), bytes of the response seen]. */
 export type NativeHttpResult = [number, string[], string, string, number, number];
 
-export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose', 'ioLoop', 'ioOpen', 'ioConnect', 'ioSend', 'ioUsable', 'ioStatus', 'ioTake', 'ioResult', 'ioClose', 'ioWindow', 'ioBatch', 'ioStats', 'ioStop'];
+export const NATIVE_EXPORTS: ReadonlyArray<keyof NativeAddon> = ['version', 'createEngine', 'open', 'feed', 'finish', 'close', 'extractTexts', 'httpOpen', 'httpBegin', 'httpRead', 'httpEof', 'httpResult', 'httpClose', 'ioLoop', 'ioOpen', 'ioConnect', 'ioSend', 'ioUsable', 'ioStatus', 'ioTake', 'ioResult', 'ioClose', 'ioWindow', 'ioBatch', 'ioStats', 'ioStop', 'lz4EncodeBlock', 'lz4DecodeBlock'];

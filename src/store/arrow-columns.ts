@@ -4,13 +4,19 @@
 // on the raw value, offset and validity buffers.
 import { Binary, CompressionType, Float64, RecordBatch, RecordBatchFileWriter, Struct, Table, Type, Utf8, compressionRegistry, makeData, tableFromIPC, type Data } from 'apache-arrow';
 import type { AnyRow, Cell } from './rows';
-import { lz4FrameDecode, lz4FrameEncode } from '../util/lz4';
+import { lz4FrameDecode, lz4FrameEncode, type Lz4Blocks } from '../util/lz4';
+import { loadNative } from '../native/loader';
 
 // Record batches are written with Arrow's own buffer compression, LZ4_FRAME
 // (pyarrow, arrow-rs and DuckDB read it as is): the text columns repeat
 // (experiment ids, statuses, templated replies, tool results) and shrink
-// about 4x. Files written before, uncompressed, read as they did.
-compressionRegistry.set(CompressionType.LZ4_FRAME, { encode: lz4FrameEncode, decode: lz4FrameDecode });
+// about 4x. Files written before, uncompressed, read as they did. The blocks
+// go through the addon's codec when it loads (the same bytes; the writer
+// and the bulk load each spent seconds of a default run in the TypeScript
+// one), else through the TypeScript one.
+const addon = loadNative().addon;
+const blocks: Lz4Blocks | null = addon ? { encode: addon.lz4EncodeBlock, decode: addon.lz4DecodeBlock } : null;
+compressionRegistry.set(CompressionType.LZ4_FRAME, { encode: (b) => lz4FrameEncode(b, blocks), decode: (b) => lz4FrameDecode(b, blocks) });
 import type { ColumnKind, ColumnSpec, TableLayout } from './arrow-schema';
 import { TceError } from '../util/errors';
 

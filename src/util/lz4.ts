@@ -4,8 +4,9 @@
 // zstd encoder; this greedy single-probe compressor is the LZ4 "fast" level
 // in ~150 lines: independent blocks of up to 4 MiB, no checksums but the
 // mandatory header one.
-// The writer's ~30 MB/s on this VM is paid once per batch; a 4x smaller
-// run folder and a faster bulk load (less to read) repay it.
+// The blocks go through the native addon's codec where the caller passes it
+// (store/arrow-columns.ts; the same bytes, ~5x faster: docs/performance.md,
+// "LZ4 in the addon"), else through the TypeScript one here.
 
 const MAGIC = 0x184d2204;
 const BLOCK_MAX = 4 << 20;
@@ -111,8 +112,16 @@ function compressBlock(src: Uint8Array, s0: number, s1: number, dst: Uint8Array,
   return emit(src, anchor, s1 - anchor, dst, d, 0, 0);
 }
 
+/** A block codec to use instead of this file's (the addon's). */
+export interface Lz4Blocks {
+  /** src[start, end) as one block into dst[at, limit): its end, or -1 when it does not fit. */
+  encode(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number, limit: number): number;
+  /** The block src[start, end) into dst from `at`: the end, or -1 when dst is too small. */
+  decode(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): number;
+}
+
 /** `data` as one LZ4 frame. */
-export function lz4FrameEncode(data: Uint8Array): Uint8Array {
+export function lz4FrameEncode(data: Uint8Array, codec?: Lz4Blocks | null): Uint8Array {
   const n = data.length;
   const blocks = Math.max(1, Math.ceil(n / BLOCK_MAX));
   const out = new Uint8Array(15 + blocks * 4 + n + Math.ceil(n / 255) + 16 * blocks + 4);
@@ -125,8 +134,9 @@ export function lz4FrameEncode(data: Uint8Array): Uint8Array {
   let d = 15;
   for (let s = 0; s < n; s += BLOCK_MAX) {
     const e = Math.min(n, s + BLOCK_MAX);
-    const end = compressBlock(data, s, e, out, d + 4);
-    if (end - (d + 4) >= e - s) {
+    // Room for the block as stored raw: a compressed one as long is stored raw anyway.
+    const end = codec ? codec.encode(data, s, e, out, d + 4, d + 4 + (e - s)) : compressBlock(data, s, e, out, d + 4);
+    if (end < 0 || end - (d + 4) >= e - s) {
       // Incompressible: stored raw (high bit of the size set).
       view.setUint32(d, ((e - s) | 0x80000000) >>> 0, true);
       out.set(data.subarray(s, e), d + 4);
@@ -182,8 +192,20 @@ function decodeBlock(src: Uint8Array, s: number, e: number, out: Sink): void {
   }
 }
 
+/** A block through the given codec, the sink grown until it fits. */
+function decodeWith(blocks: Lz4Blocks, src: Uint8Array, s: number, e: number, out: Sink): void {
+  for (;;) {
+    const end = blocks.decode(src, s, e, out.buf, out.n);
+    if (end >= 0) {
+      out.n = end;
+      return;
+    }
+    out.reserve(out.buf.length - out.n + 1);
+  }
+}
+
 /** The bytes of an LZ4 frame (any block size, checksums skipped). */
-export function lz4FrameDecode(frame: Uint8Array): Uint8Array {
+export function lz4FrameDecode(frame: Uint8Array, blocks?: Lz4Blocks | null): Uint8Array {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (frame.length < 7 || view.getUint32(0, true) !== MAGIC) throw new Error('lz4: not an LZ4 frame');
   const flg = frame[4]!;
@@ -197,11 +219,13 @@ export function lz4FrameDecode(frame: Uint8Array): Uint8Array {
     i += 4;
     if (block === 0) break;
     const len = block & 0x7fffffff;
+    if (i + len > frame.length) throw new Error('lz4: a block runs past the frame');
     if (block & 0x80000000) {
       out.reserve(len);
       out.buf.set(frame.subarray(i, i + len), out.n);
       out.n += len;
-    } else decodeBlock(frame, i, i + len, out);
+    } else if (blocks) decodeWith(blocks, frame, i, i + len, out);
+    else decodeBlock(frame, i, i + len, out);
     i += len + (flg & 0x10 ? 4 : 0);
   }
   return out.buf.subarray(0, out.n);
