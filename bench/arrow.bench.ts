@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Table, tableFromArrays, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
-import { measure, type BenchModule, type ContenderResult, type Measurement, type ScenarioResult } from './harness';
+import { measure, measureInterleaved, type BenchModule, type ContenderResult, type Measurement, type ScenarioResult } from './harness';
 import { RUN_TABLES, arrowType, runTableLayouts, type RunTable } from '../src/store/arrow-schema';
 import { encodeRows } from '../src/store/arrow-columns';
 import { openRunWriter } from '../src/store/run-writer';
@@ -17,6 +17,8 @@ import { TextStore } from '../src/store/texts';
 import { PREDICTIONS, TOOL_CALLS, TURNS, internedColumns, type TableDecl } from '../src/store/tables';
 import { syntheticRecord } from '../test/support/synthetic-records';
 import type { AnyRow, Cell, SampleRecord } from '../src/store/rows';
+import { lz4FrameDecode, lz4FrameEncode, type Lz4Blocks } from '../src/util/lz4';
+import { requireNative } from '../src/native/loader';
 
 const DECLS: Record<RunTable, TableDecl> = { predictions: PREDICTIONS, turns: TURNS, tool_calls: TOOL_CALLS };
 
@@ -84,6 +86,7 @@ export const bench: BenchModule = {
     }, rows, { trials: 3 });
 
     const runDir = path.join(dir, 'w0', EXP.experiment_id);
+    const lz4 = await lz4Scenarios(runDir);
     const arrowBytes = fs.readdirSync(runDir).filter((f) => f.endsWith('.arrow')).reduce((s, f) => s + fs.statSync(path.join(runDir, f)).size, 0);
     // Fresh migrated databases made before the clock starts: creating the
     // schema is not part of a load. measure() calls fn warmup + trials times.
@@ -159,6 +162,33 @@ export const bench: BenchModule = {
         targets: [{ name: 'loadRuns (column-wise)', vs: 'apache-arrow row proxies + insert', ratio: 1.5 }],
         notes: `Issue 7 also asks for ≥ 100k rows/s absolute for the load; these rows average ${Math.round(arrowBytes / rows)} B in Arrow (perf_baselines.md measured ~110k rows/s for 485 B rows). Both contenders: one transaction including the commit, WAL, synchronous=NORMAL, positional statements, database created beforehand, and the same rows written: long texts of the interned columns stored once in the texts table (one TextStore), the row holding their ids — the absolute rate fell from ~100k rows/s when that landed (issue 16, migrations 9-11: hashing and looking up each long text). loadRuns also VACUUMs the file it filled (a load that at least doubles the run tables is compacted; the row-proxy contender leaves the file as inserted): the info line is loadRuns with that VACUUM left to the caller, as \`tce start\` does.`,
       },
+      ...lz4,
     ];
   },
 };
+
+/** The buffers the run writer compresses (every column buffer of the
+ * written files, as Arrow's LZ4_FRAME codec sees them), through either block codec. */
+async function lz4Scenarios(runDir: string): Promise<ScenarioResult[]> {
+  const buffers: Uint8Array[] = [];
+  for (const f of fs.readdirSync(runDir).filter((x) => x.endsWith('.arrow'))) {
+    for (const batch of tableFromIPC(fs.readFileSync(path.join(runDir, f))).batches) {
+      for (const child of batch.data.children) for (const b of [child.nullBitmap, child.valueOffsets, child.values]) if (b && b.byteLength) buffers.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    }
+  }
+  const bytes = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const addon = requireNative();
+  const native: Lz4Blocks = { encode: addon.lz4EncodeBlock, decode: addon.lz4DecodeBlock };
+  const frames = buffers.map((b) => lz4FrameEncode(b));
+  const encodeWith = (codec: Lz4Blocks | null) => () => { for (const b of buffers) lz4FrameEncode(b, codec); };
+  const decodeWith = (codec: Lz4Blocks | null) => () => { for (const f of frames) lz4FrameDecode(f, codec); };
+  const [encNative, encTs, decNative, decTs] = await measureInterleaved([encodeWith(native), encodeWith(null), decodeWith(native), decodeWith(null)], bytes, { trials: 7 });
+  const mbs = (name: string, m: Measurement): ContenderResult => ({ name, value: 1e3 / m.wallNsPerOp, unit: 'MB/s', extra: { cpuMBPerS: Math.round(1e3 / m.cpuNsPerOp) } });
+  const framed = frames.reduce((n, f) => n + f.byteLength, 0);
+  const what = `${buffers.length} buffers, ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / framed).toFixed(2)}x smaller framed`;
+  const notes = 'The same frames either way (test 25). Frame handling (header, output buffer) is TypeScript in both; only the block codec differs. Most buffers are small (offsets, validity, short columns), where the per-frame cost dominates. No target: what the run writer and the bulk load gain from it is in docs/performance.md ("LZ4 blocks in the addon").';
+  return [
+    { bench: 'arrow', scenario: `LZ4-compress the run writer's column buffers (${what})`, better: 'higher', baseline: 'TypeScript blocks', contenders: [mbs('native blocks (addon)', encNative!), mbs('TypeScript blocks', encTs!)], notes },
+    { bench: 'arrow', scenario: `LZ4-decompress them, as the bulk load does`, better: 'higher', baseline: 'TypeScript blocks', contenders: [mbs('native blocks (addon)', decNative!), mbs('TypeScript blocks', decTs!)], notes },
+  ];
+}
