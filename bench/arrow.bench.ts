@@ -186,7 +186,7 @@ async function lz4Scenarios(runDir: string): Promise<ScenarioResult[]> {
   const mbs = (name: string, m: Measurement): ContenderResult => ({ name, value: 1e3 / m.wallNsPerOp, unit: 'MB/s', extra: { cpuMBPerS: Math.round(1e3 / m.cpuNsPerOp) } });
   const framed = frames.reduce((n, f) => n + f.byteLength, 0);
   const what = `${buffers.length} buffers, ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / framed).toFixed(2)}x smaller framed`;
-  const notes = 'The same frames either way (test 25). Frame handling (header, output buffer) is TypeScript in both; only the block codec differs. Most buffers are small (offsets, validity, short columns), where the per-frame cost dominates. No target: what the run writer and the bulk load gain from it is in docs/performance.md ("LZ4 blocks in the addon").';
+  const notes = 'The same frames either way (test 25). Frame handling (header, output buffer) is TypeScript in both; only the block codec differs. Most buffers are small (offsets, validity, short columns), where the per-frame cost dominates. No target: what the run writer and the bulk load gain from it is in docs/performance.md ("LZ4 blocks in the addon, stop 28").';
   return [
     { bench: 'arrow', scenario: `LZ4-compress the run writer's column buffers (${what})`, better: 'higher', baseline: 'TypeScript blocks', contenders: [mbs('native blocks (addon)', encNative!), mbs('TypeScript blocks', encTs!)], notes },
     { bench: 'arrow', scenario: `LZ4-decompress them, as the bulk load does`, better: 'higher', baseline: 'TypeScript blocks', contenders: [mbs('native blocks (addon)', decNative!), mbs('TypeScript blocks', decTs!)], notes },

@@ -1,6 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
@@ -185,8 +186,10 @@ test('reports: a JSONL worker started before the analysis (tce start) gives the 
   assert.deepEqual(fs.readdirSync(stopped).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
   assert.deepEqual(openSpills(), [], 'every spill file closed: written, re-encoded, stopped');
   // A part whose worker cannot open the database fails, and its spill file is closed with it.
-  const broken = new SamplePart(path.join(tmpDir(), 'missing.db'), planned.arms, planned.baselineId);
+  // The database's folder does not exist either: the spill file goes to the system's temporary folder.
+  const broken = new SamplePart(path.join(tmpDir(), 'no-such-folder', 'missing.db'), planned.arms, planned.baselineId);
   assert.equal(openSpills().length, 1, 'open while the worker runs');
+  assert.ok(openSpills()[0]!.startsWith(os.tmpdir()), openSpills()[0]);
   await assert.rejects(writeReports(db, r, { outDir: tmpDir(), part: broken }));
   assert.deepEqual(openSpills(), [], 'closed after the worker failed');
 });

@@ -21,12 +21,22 @@ import { claim, writeConditionRecords, type FoundExamples, type SamplePartJob, t
 /** The spill file's bytes go to the report through one buffer of this size. */
 const COPY_BYTES = 1024 * 1024;
 
-/** An unlinked temporary file open for reading and writing. */
-function openSpill(): number {
-  const file = path.join(os.tmpdir(), `tce-report-${process.pid}-${randomUUID()}.part`);
-  const fd = fs.openSync(file, 'wx+', 0o600);
-  fs.unlinkSync(file);
-  return fd;
+/** An unlinked temporary file open for reading and writing: beside the
+ * database (where there is room for what it holds), else in the system's
+ * temporary folder (a database on read-only storage). */
+function openSpill(dbFile: string): number {
+  const errors: string[] = [];
+  for (const dir of [path.dirname(path.resolve(dbFile)), os.tmpdir()]) {
+    const file = path.join(dir, `tce-report-${process.pid}-${randomUUID()}.part`);
+    try {
+      const fd = fs.openSync(file, 'wx+', 0o600);
+      fs.unlinkSync(file);
+      return fd;
+    } catch (e) {
+      errors.push(`${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  throw new Error(`no folder for the report worker's spill file (${errors.join('; ')})`);
 }
 
 export class SamplePart {
@@ -44,7 +54,7 @@ export class SamplePart {
   constructor(dbFile: string, readonly conditions: readonly DiagnosedCondition[], readonly baselineId: string | null) {
     const taken = new SharedArrayBuffer(4 * Math.max(1, conditions.length));
     this.taken = new Int32Array(taken);
-    const spillFd = openSpill();
+    const spillFd = openSpill(dbFile);
     this.spillFd = spillFd;
     try {
       this.worker = new Worker(path.join(__dirname, 'sample-jsonl-worker.js'), { workerData: { dbFile, baselineId, conditions: [...conditions], taken, spillFd } satisfies SamplePartJob });
