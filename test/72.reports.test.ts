@@ -185,11 +185,24 @@ test('reports: a JSONL worker started before the analysis (tce start) gives the 
   assert.ok(fs.readFileSync(path.join(one, 'sample_report_data.json')).equals(fs.readFileSync(path.join(stopped, 'sample_report_data.json'))));
   assert.deepEqual(fs.readdirSync(stopped).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
   assert.deepEqual(openSpills(), [], 'every spill file closed: written, re-encoded, stopped');
-  // A part whose worker cannot open the database fails, and its spill file is closed with it.
-  // The database's folder does not exist either: the spill file goes to the system's temporary folder.
+  // A part whose worker fails (it cannot open its database): its spill file is closed with it,
+  // and this thread writes every condition, the same bytes. The database's folder does not
+  // exist either: the spill file went to the system's temporary folder.
   const broken = new SamplePart(path.join(tmpDir(), 'no-such-folder', 'missing.db'), planned.arms, planned.baselineId);
   assert.equal(openSpills().length, 1, 'open while the worker runs');
   assert.ok(openSpills()[0]!.startsWith(os.tmpdir()), openSpills()[0]);
-  await assert.rejects(writeReports(db, r, { outDir: tmpDir(), part: broken }));
+  const alone = tmpDir();
+  await writeReports(db, r, { outDir: alone, part: broken });
+  assert.ok(fs.readFileSync(path.join(one, 'sample_report_data.json')).equals(fs.readFileSync(path.join(alone, 'sample_report_data.json'))));
   assert.deepEqual(openSpills(), [], 'closed after the worker failed');
+  // A worker that ends after claiming conditions (stopped here; a full disk under its spill
+  // file in a run): this thread encodes the conditions it had claimed.
+  const ended = new SamplePart(db.name, planned.arms, planned.baselineId);
+  for (const giveUp = Date.now() + 20_000; !ended.claimed(last) && Date.now() < giveUp;) await new Promise((res) => setTimeout(res, 10));
+  assert.ok(ended.claimed(last));
+  await ended.stop();
+  const after = tmpDir();
+  await writeReports(db, r, { outDir: after, part: ended });
+  assert.ok(fs.readFileSync(path.join(one, 'sample_report_data.json')).equals(fs.readFileSync(path.join(after, 'sample_report_data.json'))));
+  assert.deepEqual(openSpills(), []);
 });

@@ -90,26 +90,35 @@ export class SamplePart {
     return Atomics.load(this.taken, i) !== 0;
   }
 
-  /** This thread's conditions, then the worker's, to `fd`; the examples of both. */
+  /** This thread's conditions, then the worker's, to `fd`; the examples of both.
+   * Where the worker failed (its spill file's disk full, say), this thread
+   * encodes the worker's conditions too: the same bytes, later. */
   async write(db: DB, fd: number, conditions: readonly DiagnosedCondition[]): Promise<FoundExamples> {
     this.worker.postMessage({ problems: conditions.map((c) => c.problem ?? null) } satisfies SampleToWorker);
     const own: FoundExamples = new Map();
+    let encode: (i: number) => void;
+    let next = 0;
     try {
       const baseline = baselineCorrectMap(db, { baselineId: this.baselineId });
       const sink = new LineSink((bytes) => writeAllSync(fd, bytes));
-      for (let i = 0; i < conditions.length && claim(this.taken, i); i++) writeConditionRecords(db, conditions[i]!, baseline, sink, own);
+      encode = (i) => writeConditionRecords(db, conditions[i]!, baseline, sink, own);
+      for (; next < conditions.length && claim(this.taken, next); next++) encode(next);
     } catch (e) {
       // Never return (or throw) while the worker still writes its part.
       await this.stop();
       throw e;
     }
-    const { segments, found } = await this.found;
+    const part = await this.found.catch(() => null);
+    if (!part) {
+      for (; next < conditions.length; next++) encode(next);
+      return own;
+    }
     try {
-      this.copySpilled(fd, segments);
+      this.copySpilled(fd, part.segments);
     } finally {
       this.closeSpill();
     }
-    return new Map([...own, ...found]);
+    return new Map([...own, ...part.found]);
   }
 
   /** Ends the worker (nothing of its part is written) and waits for it to exit. */

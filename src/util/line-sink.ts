@@ -45,5 +45,9 @@ export class LineSink {
 
 /** Writes all of `bytes` at the file's position (a write may be short), or throws. */
 export function writeAllSync(fd: number, bytes: Uint8Array, offset = 0, length = bytes.length): void {
-  for (let done = 0; done < length;) done += fs.writeSync(fd, bytes, offset + done, length - done);
+  for (let done = 0; done < length;) {
+    const n = fs.writeSync(fd, bytes, offset + done, length - done);
+    if (n <= 0) throw Object.assign(new Error(`write returned ${n} with ${length - done} bytes left`), { code: 'EIO' });
+    done += n;
+  }
 }
