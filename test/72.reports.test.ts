@@ -185,9 +185,8 @@ test('reports: a JSONL worker started before the analysis (tce start) gives the 
   assert.ok(fs.readFileSync(path.join(one, 'sample_report_data.json')).equals(fs.readFileSync(path.join(stopped, 'sample_report_data.json'))));
   assert.deepEqual(fs.readdirSync(stopped).sort(), ['TOOL_CALLING_INSIGHTS_REPORT.md', 'report.html', 'sample_report_data.json'], 'no part or tmp file left');
   assert.deepEqual(openSpills(), [], 'every spill file closed: written, re-encoded, stopped');
-  // A part whose worker fails (it cannot open its database): its spill file is closed with it,
-  // and this thread writes every condition, the same bytes. The database's folder does not
-  // exist either: the spill file went to the system's temporary folder.
+  // A part whose worker fails (it cannot open its database): its spill file (in the system's
+  // temporary folder) is closed with it, and this thread writes every condition, the same bytes.
   const broken = new SamplePart(path.join(tmpDir(), 'no-such-folder', 'missing.db'), planned.arms, planned.baselineId);
   assert.equal(openSpills().length, 1, 'open while the worker runs');
   assert.ok(openSpills()[0]!.startsWith(os.tmpdir()), openSpills()[0]);

@@ -21,12 +21,14 @@ import { claim, writeConditionRecords, type FoundExamples, type SamplePartJob, t
 /** The spill file's bytes go to the report through one buffer of this size. */
 const COPY_BYTES = 1024 * 1024;
 
-/** An unlinked temporary file open for reading and writing: beside the
- * database (where there is room for what it holds), else in the system's
- * temporary folder (a database on read-only storage). */
+/** An unlinked temporary file open for reading and writing: in the
+ * system's temporary folder (a node's local disk, where the experiment
+ * folder may be a network file system), else beside the database. Should
+ * its disk fill up, the worker fails and the main thread encodes the
+ * worker's conditions itself (write()). */
 function openSpill(dbFile: string): number {
   const errors: string[] = [];
-  for (const dir of [path.dirname(path.resolve(dbFile)), os.tmpdir()]) {
+  for (const dir of [os.tmpdir(), path.dirname(path.resolve(dbFile))]) {
     const file = path.join(dir, `tce-report-${process.pid}-${randomUUID()}.part`);
     try {
       const fd = fs.openSync(file, 'wx+', 0o600);
