@@ -220,6 +220,8 @@ test('the native LZ4 decoder: a frame without its content size grows the output;
   assert.throws(() => addon.lz4DecodeBlock(farMatch, 0, farMatch.length, out, 0), /match offset out of range/);
   assert.throws(() => addon.lz4DecodeBlock(block, 0, block.length + 1, out, 0), RangeError);
   assert.throws(() => addon.lz4EncodeBlock(text, 0, 10, out, 5, out.length + 1), RangeError);
+  assert.throws(() => addon.lz4DecodeBlock(block, 0, block.length, [] as unknown as Uint8Array, 0), TypeError);
+  assert.throws(() => (addon.lz4EncodeBlock as (...a: unknown[]) => number)(text, 0, 10, out, 0), TypeError);
   assert.equal(addon.lz4EncodeBlock(text, 0, text.length, out, 0, 10), -1, 'does not fit: -1');
   assert.throws(() => lz4FrameDecode(frame.subarray(0, 40), NATIVE_BLOCKS), /runs past the frame/);
   // Every one-byte change of a small frame's blocks: the native decoder returns or throws an

@@ -731,14 +731,19 @@ struct Bytes {
   size_t n;
 };
 
+// Argument i as a Uint8Array followed by `numbers` numbers, else a TypeError naming `sig`.
+Napi::Uint8Array Uint8Arg(const Napi::CallbackInfo& info, size_t i, size_t numbers, const char* sig) {
+  bool ok = info.Length() >= i + 1 + numbers && info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
+  for (size_t k = 1; ok && k <= numbers; k++) ok = info[i + k].IsNumber();
+  if (!ok) throw Napi::TypeError::New(info.Env(), sig);
+  return info[i].As<Napi::Uint8Array>();
+}
+
 Bytes ByteRange(const Napi::CallbackInfo& info, size_t i, const char* sig) {
-  Napi::Env env = info.Env();
-  if (info.Length() < i + 3 || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[i + 1].IsNumber() || !info[i + 2].IsNumber())
-    throw Napi::TypeError::New(env, sig);
-  auto a = info[i].As<Napi::Uint8Array>();
+  auto a = Uint8Arg(info, i, 2, sig);
   const double start = info[i + 1].As<Napi::Number>().DoubleValue();
   const double end = info[i + 2].As<Napi::Number>().DoubleValue();
-  if (!(start >= 0 && start <= end && end <= static_cast<double>(a.ElementLength()))) throw Napi::RangeError::New(env, std::string(sig) + ": range outside the array");
+  if (!(start >= 0 && start <= end && end <= static_cast<double>(a.ElementLength()))) throw Napi::RangeError::New(info.Env(), std::string(sig) + ": range outside the array");
   return {a.Data() + static_cast<size_t>(start), static_cast<size_t>(end - start)};
 }
 
@@ -760,9 +765,7 @@ Napi::Value Lz4DecodeBlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* sig = "lz4DecodeBlock(src: Uint8Array, start, end, dst: Uint8Array, at)";
   Bytes src = ByteRange(info, 0, sig);
-  if (info.Length() < 5 || !info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[4].IsNumber())
-    throw Napi::TypeError::New(env, sig);
-  auto dst = info[3].As<Napi::Uint8Array>();
+  auto dst = Uint8Arg(info, 3, 1, sig);
   const double at = info[4].As<Napi::Number>().DoubleValue();
   if (!(at >= 0 && at <= static_cast<double>(dst.ElementLength()))) throw Napi::RangeError::New(env, std::string(sig) + ": at outside dst");
   size_t pos = static_cast<size_t>(at);
