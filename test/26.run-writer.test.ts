@@ -52,29 +52,6 @@ test('flushRows flushes by itself; an empty flush writes nothing', async () => {
   assert.throws(() => openRunWriter(tmpDir(), EXP, { flushRows: 0 }), /flushRows must be a positive integer/);
 });
 
-test('flush() takes the queued samples at once: later appends go to the next batch, and a batch whose rows fail their check fails its own flush, in order', async () => {
-  const w = openRunWriter(tmpDir(), EXP, { flushRows: 1000 });
-  for (let i = 0; i < 3; i++) w.append(syntheticRecord(i));
-  const first = w.flush();
-  // Appended before the first batch's commit has even started.
-  for (let i = 3; i < 5; i++) w.append(syntheticRecord(i));
-  const second = w.flush();
-  await Promise.all([first, second]);
-  const markers = fs.readdirSync(w.dir).filter((f) => f.endsWith('.commit.json')).sort();
-  assert.deepEqual(markers.map((f) => (JSON.parse(fs.readFileSync(path.join(w.dir, f), 'utf8')) as { samples: number }).samples), [3, 2]);
-
-  const bad = syntheticRecord(6);
-  (bad.prediction as unknown as Record<string, unknown>)['no_such_column'] = 1;
-  w.append(syntheticRecord(5));
-  const good = w.flush();
-  w.append(bad);
-  const refused = w.flush();
-  await good;
-  await assert.rejects(refused, (e: unknown) => e instanceof TceError && e.code === 'RUN_ROW_INVALID' && /sample 6 predictions row 0: predictions has no column 'no_such_column'/.test(e.message));
-  assert.deepEqual([...w.doneSampleIds()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
-  assert.throws(() => w.append(syntheticRecord(7)), /no column 'no_such_column'/, 'the failure sticks to the writer');
-});
-
 test('a run directory from another config is refused', async () => {
   const runs = tmpDir();
   const w = openRunWriter(runs, EXP);

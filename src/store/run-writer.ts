@@ -64,9 +64,6 @@ function checkExperimentRow(row: ExperimentRow, what: string): string {
   return id;
 }
 
-/** A batch filled and waiting for its commit: what the writer thread gets, and its samples. */
-interface TakenBatch { job: BatchJob; sampleIds: number[] }
-
 class ArrowRunWriter implements RunWriter {
   private queue: SampleRecord[] = [];
   private readonly queued = new Set<number>();
@@ -101,23 +98,8 @@ class ArrowRunWriter implements RunWriter {
     if (this.queue.length >= this.flushRows) this.flush().catch(() => { /* kept in this.failure, rethrown by the next call */ });
   }
 
-  /** Fills the queued samples' column buffers now and commits them after
-   * the batches before them. Filling at once, not when the commits ahead
-   * are done, frees the row objects: a commit's file writes and fsyncs can
-   * take longer than V8's young-generation cycle, and rows kept through
-   * them were promoted to the old generation, only to die there. */
   flush(): Promise<void> {
-    let taken: TakenBatch | null = null;
-    let refused: Error | undefined;
-    try {
-      if (!this.failure) taken = this.takeBatch();
-    } catch (e) {
-      refused = e as Error;
-    }
-    const p = this.chain.then(() => {
-      if (refused) throw refused;
-      return this.commit(taken);
-    });
+    const p = this.chain.then(() => this.writeBatch());
     this.chain = p.catch((e: Error) => { this.failure ??= e; });
     return p;
   }
@@ -133,21 +115,10 @@ class ArrowRunWriter implements RunWriter {
     fs.rmSync(this.lockFile, { force: true });
   }
 
-  private async commit(taken: TakenBatch | null): Promise<void> {
+  private async writeBatch(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!taken) return;
-    // Encoding, compression and the durable writes (data files, then the
-    // commit marker) happen in the writer thread; the batch counts as done
-    // only once its marker is durable there.
-    await commitInThread(taken.job);
-    for (const sid of taken.sampleIds) { this.done.add(sid); this.queued.delete(sid); }
-    this.onCommit?.(taken.job.batch);
-  }
-
-  /** The queued samples as one batch of filled column buffers (null when none is queued). */
-  private takeBatch(): TakenBatch | null {
     const recs = this.queue;
-    if (recs.length === 0) return null;
+    if (recs.length === 0) return;
     this.queue = [];
     const batch = this.nextBatch++;
     const rows: Record<RunTable, AnyRow[]> = { predictions: [], turns: [], tool_calls: [] };
@@ -165,7 +136,12 @@ class ArrowRunWriter implements RunWriter {
       const s = sids[t];
       tables[t] = fillColumns(layouts[t], rows[t], { experimentId: this.experimentId, sampleIds: s }, (i) => `experiment ${this.experimentId} sample ${s[i]} ${t} row ${i}`);
     }
-    return { job: { dir: this.dir, batch, samples: recs.length, tables }, sampleIds: sids.predictions };
+    // Encoding, compression and the durable writes (data files, then the
+    // commit marker) happen in the writer thread; the batch counts as done
+    // only once its marker is durable there.
+    await commitInThread({ dir: this.dir, batch, samples: recs.length, tables });
+    for (const sid of sids.predictions) { this.done.add(sid); this.queued.delete(sid); }
+    this.onCommit?.(batch);
   }
 }
 
