@@ -11,7 +11,7 @@ import type { AnalysisResult } from '../src/analysis/types';
 import { insertSyntheticSuite } from './support/synthetic-suite';
 import { SamplePart, writeReports, summaryTable } from '../src/report/write-reports';
 import { escapeHtml } from '../src/report/escape';
-import { LineSink } from '../src/util/line-sink';
+import { LineSink, writeAllSync } from '../src/util/line-sink';
 import { tmpDir } from './helpers/cli';
 import { browserSkip, requireChromium } from './helpers/chromium';
 
@@ -137,6 +137,19 @@ test('LineSink: the bytes of the lines joined, whatever the buffer size; a line 
     assert.ok(got.every((b) => b.length <= size || b.toString().split('\n').length === 2), 'only a single over-long line exceeds the buffer');
     if (size === 256 * 1024) assert.equal(got.length, 1, 'one write for what fits');
   }
+});
+
+test('writeAllSync: at a given position the bytes land there and the file\'s own position stays; without one they follow it', () => {
+  const file = path.join(tmpDir(), 'w.bin');
+  const fd = fs.openSync(file, 'w+');
+  try {
+    writeAllSync(fd, Buffer.from('abcdef'));
+    writeAllSync(fd, Buffer.from('XYZ-'), 1, 2, 10);
+    writeAllSync(fd, Buffer.from('gh'));
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.deepEqual([...fs.readFileSync(file)], [...Buffer.from('abcdefgh'), 0, 0, ...Buffer.from('YZ')]);
 });
 
 test('reports: the JSONL written by two threads (a worker takes the second half of the conditions) has the bytes one thread writes', async () => {

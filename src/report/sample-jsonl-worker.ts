@@ -4,10 +4,9 @@
 // and tells the main thread where each condition's bytes lie once it knows
 // every condition's problem; the main thread copies them after its own
 // (sample-part.ts).
-import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from '../store/db';
-import { LineSink } from '../util/line-sink';
+import { LineSink, writeAllSync } from '../util/line-sink';
 import { baselineCorrectMap } from './sample-diagnosis';
 import { claim, writeConditionRecords, type FoundExamples, type SamplePartJob, type SamplePartMessage, type SampleToWorker } from './sample-jsonl';
 
@@ -18,8 +17,9 @@ const db = openDb(job.dbFile, { readonly: true });
 const baseline = baselineCorrectMap(db, { baselineId: job.baselineId });
 let spilled = 0;
 const sink = new LineSink((bytes) => {
-  // A short write (a full disk) throws here and ends the worker with it.
-  fs.writeSync(job.spillFd, bytes, 0, bytes.length, spilled);
+  // At its own offsets: the descriptor's position is shared with the main
+  // thread. A full disk throws here and ends the worker with it.
+  writeAllSync(job.spillFd, bytes, 0, bytes.length, spilled);
   spilled += bytes.length;
 });
 /** Per claimed condition (index), where its records lie in the spill file. */

@@ -43,10 +43,11 @@ export class LineSink {
   }
 }
 
-/** Writes all of `bytes` at the file's position (a write may be short), or throws. */
-export function writeAllSync(fd: number, bytes: Uint8Array, offset = 0, length = bytes.length): void {
+/** Writes all of `bytes` (a write may be short) at `position`, else at the
+ * file's own position, or throws. */
+export function writeAllSync(fd: number, bytes: Uint8Array, offset = 0, length = bytes.length, position: number | null = null): void {
   for (let done = 0; done < length;) {
-    const n = fs.writeSync(fd, bytes, offset + done, length - done);
+    const n = fs.writeSync(fd, bytes, offset + done, length - done, position === null ? null : position + done);
     if (n <= 0) throw Object.assign(new Error(`write returned ${n} with ${length - done} bytes left`), { code: 'EIO' });
     done += n;
   }
