@@ -725,7 +725,7 @@ Napi::Value IoStop(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The byte range [start, end) of argument i (a Uint8Array), checked.
+// A checked byte range of a Uint8Array argument (ByteRange below).
 struct Bytes {
   uint8_t* p;
   size_t n;
@@ -739,6 +739,8 @@ Napi::Uint8Array Uint8Arg(const Napi::CallbackInfo& info, size_t i, size_t numbe
   return info[i].As<Napi::Uint8Array>();
 }
 
+// Argument i (a Uint8Array) and the numbers start, end after it, as the range
+// [start, end) of its bytes; a RangeError when the range leaves the array.
 Bytes ByteRange(const Napi::CallbackInfo& info, size_t i, const char* sig) {
   auto a = Uint8Arg(info, i, 2, sig);
   const double start = info[i + 1].As<Napi::Number>().DoubleValue();

@@ -5,9 +5,8 @@
 // in ~150 lines: independent blocks of up to 4 MiB, no checksums but the
 // mandatory header one.
 // The blocks go through the native addon's codec where the caller passes it
-// (store/arrow-columns.ts; the same bytes, 1.7-2.0x faster to compress and
-// 4.7-5.4x to decompress in `npm run bench -- arrow`), else through the
-// TypeScript one here.
+// (store/arrow-columns.ts; the same bytes, faster both ways: `npm run bench
+// -- arrow` measures it), else through the TypeScript one here.
 
 const MAGIC = 0x184d2204;
 const BLOCK_MAX = 4 << 20;
