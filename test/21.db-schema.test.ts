@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { tce, tmpDir, hasPython3, python3 } from './helpers/cli';
 import { migrate, openDb, tableColumns } from '../src/store/db';
 import { MIGRATIONS, REKEYED, latestSchemaVersion } from '../src/store/schema';
+import { allRows, iterateRows } from '../src/store/row-objects';
 import { DECLARED_TABLES, type ColumnDecl } from '../src/store/tables';
 import { runTableLayouts } from '../src/store/arrow-schema';
 import { PLAN_VALIDATION_SNIPPETS } from './helpers/plan-validation';
@@ -198,4 +199,21 @@ test('opening a database of migration 11 rebuilds its run tables once and gives 
   } finally {
     db.close();
   }
+});
+
+test('allRows and iterateRows give the objects better-sqlite3 gives: the same keys, order and values', () => {
+  const db = new Database(':memory:');
+  db.exec(`CREATE TABLE t (a INTEGER, b REAL, "odd ""name"": x" TEXT, d BLOB);
+    INSERT INTO t VALUES (1, 1.5, 'one', x'00ff'), (NULL, NULL, NULL, NULL), (3, -0.25, 'three', x'');`);
+  const sql = `SELECT a, b, "odd ""name"": x", d, a AS b2, 'k' AS a FROM t WHERE a IS NOT ? OR a IS NULL ORDER BY rowid`;
+  const want = db.prepare(sql).all(3) as object[];
+  assert.equal(want.length, 2);
+  for (const got of [allRows<object>(db.prepare(sql), 3), [...iterateRows<object>(db.prepare(sql), 3)]]) {
+    assert.deepEqual(got, want);
+    // A repeated name keeps its first place and takes the last value, as in better-sqlite3's objects.
+    assert.deepEqual(got.map((o) => Object.keys(o)), want.map((o) => Object.keys(o)));
+    assert.deepEqual(got.map((o) => (o as { a: unknown }).a), ['k', 'k']);
+  }
+  assert.deepEqual(allRows<object>(db.prepare('SELECT a FROM t WHERE a = 99')), []);
+  db.close();
 });

@@ -7,6 +7,7 @@ import { TceError } from '../util/errors';
 import { VERIFIER_SIZES } from '../domain/enums';
 import { BASELINE, CONDITION_NAMES, ORACLE } from '../protocol/conditions';
 import { isFailedStatus } from '../protocol/definitions';
+import { allRows } from '../store/row-objects';
 
 // The columns the analysis reads, picked from the table declarations.
 export type ExperimentInfo = Pick<StoredExperiment, 'experiment_id' | 'condition_name' | 'pipeline' | 'verifier_size' | 'backend' | 'synthetic' | 'created_at' | 'status'
@@ -97,16 +98,16 @@ export function selectExperiments(db: DB, ids?: string[]): ExperimentInfo[] {
 /** `waypoints`: read original_waypoints_json (else null: see PredictionRow). */
 export function loadExperiment(db: DB, info: ExperimentInfo, opts: { waypoints: boolean }): ExperimentData {
   const id = info.experiment_id;
-  const all = db.prepare(`SELECT sample_id, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
+  const all = allRows<PredictionRow>(db.prepare(`SELECT sample_id, scene_type_gt, fine_class, original_scene, original_long_action, original_lat_action,
       final_scene, final_long_action, final_lat_action, long_action_gt, lat_action_gt, final_status,
       predict_time_ms, verify_time_ms, total_time_ms, ${opts.waypoints ? 'original_waypoints_json' : 'NULL AS original_waypoints_json'}
-      FROM predictions_full WHERE experiment_id = ? ORDER BY sample_id`).all(id) as PredictionRow[];
+      FROM predictions_full WHERE experiment_id = ? ORDER BY sample_id`), id);
   const answered = all.filter((p) => !isFailedStatus(p.final_status));
-  const toolCalls = db.prepare(`SELECT sample_id, tool_name, tool_result_json, model_revised_after, call_status, parsed, known_tool,
+  const toolCalls = allRows<ToolCallRow>(db.prepare(`SELECT sample_id, tool_name, tool_result_json, model_revised_after, call_status, parsed, known_tool,
       required_args_present, schema_valid, executed_ok
-      FROM tool_calls_full WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`).all(id) as ToolCallRow[];
-  const turns = db.prepare(`SELECT ttft_ms, decode_ms, e2e_ms, queue_wait_ms, prompt_tokens, completion_tokens
-      FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index`).all(id) as TurnRow[];
+      FROM tool_calls_full WHERE experiment_id = ? ORDER BY sample_id, tool_call_order`), id);
+  const turns = allRows<TurnRow>(db.prepare(`SELECT ttft_ms, decode_ms, e2e_ms, queue_wait_ms, prompt_tokens, completion_tokens
+      FROM turns WHERE experiment_id = ? ORDER BY sample_id, turn_index`), id);
   // A failed sample's tool calls (from turns before the failure) belong to
   // no answer either.
   const failed = all.filter((p) => isFailedStatus(p.final_status)).map((p) => ({ sample_id: p.sample_id, final_status: p.final_status }));

@@ -8,6 +8,7 @@ import type { AnalysisResult, ConditionResult } from '../analysis/types';
 import { rowCorrect, rowRevised, rowSceneRevised } from '../analysis/condition';
 import { isWarning } from '../analysis/load';
 import { isScene } from '../domain/enums';
+import { allRows, iterateRows } from '../store/row-objects';
 
 export interface ToolCallTrace {
   order: number; turn_index: number | null; name: string;
@@ -83,8 +84,8 @@ export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<
   const one = opts.sampleId !== undefined ? ' AND sample_id = ?' : '';
   const params = opts.sampleId !== undefined ? [sourceId, opts.sampleId] : [sourceId];
   const calls = new Map<number, CallRow[]>();
-  if (derived === null) for (const k of db.prepare(`SELECT sample_id, tool_call_order, turn_index, tool_name, tool_arguments_json, tool_result_json, call_status, parsed, known_tool,
-      required_args_present, schema_valid, executed_ok, error, model_revised_after FROM tool_calls_full WHERE experiment_id = ?${one} ORDER BY sample_id, tool_call_order`).all(...params) as CallRow[]) {
+  if (derived === null) for (const k of allRows<CallRow>(db.prepare(`SELECT sample_id, tool_call_order, turn_index, tool_name, tool_arguments_json, tool_result_json, call_status, parsed, known_tool,
+      required_args_present, schema_valid, executed_ok, error, model_revised_after FROM tool_calls_full WHERE experiment_id = ?${one} ORDER BY sample_id, tool_call_order`), ...params)) {
     let l = calls.get(k.sample_id);
     if (!l) calls.set(k.sample_id, (l = []));
     l.push(k);
@@ -93,7 +94,7 @@ export function* diagnoseCondition(db: DB, c: DiagnosedCondition, baseline: Map<
       original_scene, original_long_action, original_lat_action, original_status, ${text('original_generated_text')},
       final_scene, final_long_action, final_lat_action, final_status, final_error, ${text('final_generated_text')},
       revision_reason, total_time_ms, n_turns FROM predictions_full WHERE experiment_id = ?${one} ORDER BY sample_id`);
-  for (const row of preds.iterate(...params) as Iterable<PredRow>) {
+  for (const row of iterateRows<PredRow>(preds, ...params)) {
     const p = derived === null ? row : asFirstAnswer(row);
     const traces: ToolCallTrace[] = (calls.get(p.sample_id) ?? []).map((k) => {
       const result = parseLoose(k.tool_result_json);
