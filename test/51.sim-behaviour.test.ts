@@ -19,6 +19,9 @@ import { verificationPrompt, PREDICT_PROMPT, STAGED_SCENE_PROMPT, stagedActionPr
 import type { Cue } from '../src/domain/scene-cues';
 import { scenePng, dataUrl } from './fake-vllm/scene-png';
 import { hash32, Rng } from '../src/util/rng';
+import { sameJson, toolsBlockTokens } from '../src/backends/sim/tools-block';
+import { countTokens } from '../src/backends/sim/tokenizer';
+import { openAiTools } from '../src/tools/registry';
 
 const TOOL_NAMES = ['check_scene_prior', 'check_confusion_risk', 'check_scene_action_compatibility', 'check_waypoint_feasibility'];
 
@@ -217,4 +220,51 @@ test('staged turns answer their stage format; stage 2 reads the scene from the p
   assert.ok(s1 === 'SCENE: mounted_police' || s1.includes('<tool_call>'), s1);
   const s2 = answer('qwen3-vl-8b', [], 3, stagedActionPrompt('flagger'));
   assert.match(s2, /^LONG_ACTION: (stop|slowdown|proceed)\nLAT_ACTION: null$/);
+});
+
+test('the tools block: sameJson is JSON.stringify equality, and the kept counts are the counts of the tools as sent', () => {
+  // sameJson(a, b) must hold exactly when the two would stringify alike:
+  // checked on random JSON values and on edits of them (a value changed,
+  // two keys swapped, an element dropped), all as JSON.parse gives them.
+  const rng = new Rng(7, 'same-json');
+  const below = (n: number): number => rng.int(0, n - 1);
+  const value = (depth: number): unknown => {
+    const k = below(depth > 2 ? 4 : 6);
+    if (k === 0) return null;
+    if (k === 1) return below(3) === 0 ? -0 : below(5) - 2 + (below(2) ? 0.5 : 0);
+    if (k === 2) return ['a', 'b', '', 'é"\\n'][below(4)];
+    if (k === 3) return below(2) === 0;
+    if (k === 4) return Array.from({ length: below(4) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: below(4) }, (_, i) => [['x', 'y', '1', 'z'][(i + below(4)) % 4]!, value(depth + 1)]));
+  };
+  const edit = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.length && below(2) ? v.slice(1) : v.map((x, i) => (i === 0 ? edit(x) : x));
+    if (v !== null && typeof v === 'object') {
+      const e = Object.entries(v);
+      if (e.length >= 2 && below(2)) return Object.fromEntries([e[1]!, e[0]!, ...e.slice(2)]);
+      return e.length ? Object.fromEntries(e.map(([k, x], i) => [k, i === 0 ? edit(x) : x])) : { x: 1 };
+    }
+    return below(2) ? JSON.parse(JSON.stringify(v)) : 'other';
+  };
+  let same = 0, differ = 0;
+  for (let i = 0; i < 3000; i++) {
+    const a = JSON.parse(JSON.stringify(value(0))) as unknown;
+    const b = JSON.parse(JSON.stringify(i % 3 === 0 ? a : edit(a))) as unknown;
+    const want = JSON.stringify(a) === JSON.stringify(b);
+    assert.equal(sameJson(a, b), want, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    if (want) same++; else differ++;
+  }
+  assert.ok(same > 500 && differ > 500, `${same} alike, ${differ} not`);
+
+  const tools = openAiTools(TOOL_NAMES);
+  const sent = (t: object[]) => JSON.parse(JSON.stringify(t)) as unknown[];
+  const direct = (t: object[]) => countTokens(JSON.stringify(t)) + 95;
+  assert.equal(toolsBlockTokens(undefined), 0);
+  assert.equal(toolsBlockTokens(sent(tools)), direct(tools));
+  assert.equal(toolsBlockTokens(sent(tools)), direct(tools), 'the kept count, for a fresh parse of the same tools');
+  // The same tools with one description changed: not the kept array's count.
+  const changed = tools.map((t, i) => (i === 0 ? { ...t, function: { ...(t as { function: object }).function, description: 'changed' } } : t));
+  assert.equal(toolsBlockTokens(sent(changed)), direct(changed));
+  assert.notEqual(direct(changed), direct(tools));
+  assert.equal(toolsBlockTokens(sent(tools.slice(1))), direct(tools.slice(1)));
 });

@@ -14,6 +14,7 @@ import { HermesStreamParser } from './hermes-stream';
 import { badRequest, DEFAULTABLE_SAMPLING, type ChatRequest, type Sampling } from './request';
 import { hash32 } from '../../util/rng';
 import { countTokens, streamGroups } from './tokenizer';
+import { toolsBlockTokens } from './tools-block';
 import { ImageError, seeImage, type Sight } from './vision';
 import type { FinishReason, WireDelta } from './wire';
 import type { PredictorAnswerSpec } from '../../protocol/predictor-answer';
@@ -89,18 +90,6 @@ export interface Plan {
   finish: FinishReason;
 }
 
-const toolsBlockTokens = new Map<string, number>();
-/** Tokens of the "# Tools" system block the chat template renders. */
-function toolTokens(json: string): number {
-  if (!json) return 0;
-  let n = toolsBlockTokens.get(json);
-  if (n === undefined) {
-    n = countTokens(json) + 95;
-    if (toolsBlockTokens.size < 1000) toolsBlockTokens.set(json, n);
-  }
-  return n;
-}
-
 function look(conv: Conversation, model: ServedModel, s: PlannerSettings): { sight: Sight | null; imageTokens: number; imageMiss: number } {
   if (conv.imageUrls.length > s.maxImagesPerPrompt) {
     throw badRequest(`At most ${s.maxImagesPerPrompt} image(s) may be provided in one prompt. Set \`--limit-mm-per-prompt\` to increase this limit.`);
@@ -170,7 +159,7 @@ export function streamSteps(deltas: readonly string[], truncated: boolean, parse
 export function planRequest(req: ChatRequest, conv: Conversation, model: ServedModel, s: PlannerSettings): Plan {
   const { sight, imageTokens, imageMiss } = look(conv, model, s);
   const messageTokens = conv.texts.map((t) => countTokens(t) + 5);
-  if (messageTokens.length > 0) messageTokens[0]! += toolTokens(req.toolsJson) + imageTokens;
+  if (messageTokens.length > 0) messageTokens[0]! += toolsBlockTokens(req.toolsSent) + imageTokens;
   let promptTokens = 3;
   for (const n of messageTokens) promptTokens += n;
   if (promptTokens + (req.maxTokens ?? 0) > s.maxModelLen || promptTokens >= s.maxModelLen) {

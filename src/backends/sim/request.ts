@@ -41,8 +41,9 @@ export interface ChatRequest {
   includeUsage: boolean;
   maxTokens: number | undefined;
   tools: Array<{ function: { name: string } }> | undefined;
-  /** The tools as sent, for counting the tokens of the rendered tools block. */
-  toolsJson: string;
+  /** The tools as sent (parsed), for counting the tokens of the rendered
+   * tools block; undefined without tools. */
+  toolsSent: unknown[] | undefined;
   toolChoice: 'none' | 'auto' | 'required' | { name: string } | undefined;
   seed: number | undefined;
   /** The defaultable sampling fields the request gave. */
@@ -135,7 +136,7 @@ export function parseChatRequest(raw: string): ChatRequest {
     includeUsage: so ? so.include_usage !== false : false,
     maxTokens: typeof maxRaw === 'number' ? maxRaw : undefined,
     tools,
-    toolsJson: tools ? JSON.stringify(body.tools) : '',
+    toolsSent: tools ? (body.tools as unknown[]) : undefined,
     toolChoice,
     seed: typeof body.seed === 'number' ? body.seed : undefined,
     sampling,
