@@ -3,8 +3,8 @@
 // the same few arrays, so each new array is kept (as a parsed copy of its
 // JSON) with its count, and a request's tools are compared with those
 // before anything is stringified: a comparison costs ~1.8 µs, stringifying
-// the four tools' ~2.4 KB and hashing it for a cache ~10.7 µs, a turn
-// (docs/performance.md, stop 30).
+// the four tools' ~2.4 KB and hashing it for a cache ~10.7 µs, per request
+// in a micro-benchmark (docs/performance.md, stop 30).
 import { countTokens } from './tokenizer';
 
 /** The template's own text around the tools' JSON. */
