@@ -97,17 +97,6 @@ export const bench: BenchModule = {
       loadRuns(db, [runDir]);
       db.close();
     }, rows, { trials: 3 });
-    // Info, not a contender: loadRuns as above but leaving its VACUUM to
-    // the caller (what `tce start` does, running it beside the analysis).
-    // A load that at least doubles the run tables ends with a VACUUM
-    // (issue 16: the texts table fills in hash order), which the row-proxy
-    // contender does not do; this line shows what the rest costs.
-    const forDeferred = freshDbs('d');
-    const deferredLoad = await measure(() => {
-      const db = forDeferred.shift()!;
-      loadRuns(db, [runDir], { vacuum: 'defer' });
-      db.close();
-    }, rows, { trials: 3 });
     const forProxies = freshDbs('p');
     const proxyLoad = await measure(() => {
       const db = forProxies.shift()!;
@@ -157,10 +146,9 @@ export const bench: BenchModule = {
         contenders: [
           c('loadRuns (column-wise)', columnLoad),
           c('apache-arrow row proxies + insert', proxyLoad),
-          c('loadRuns, its VACUUM left to the caller (info)', deferredLoad),
         ],
         targets: [{ name: 'loadRuns (column-wise)', vs: 'apache-arrow row proxies + insert', ratio: 1.5 }],
-        notes: `Issue 7 also asks for ≥ 100k rows/s absolute for the load; these rows average ${Math.round(arrowBytes / rows)} B in Arrow (perf_baselines.md measured ~110k rows/s for 485 B rows). Both contenders: one transaction including the commit, WAL, synchronous=NORMAL, positional statements, database created beforehand, and the same rows written: long texts of the interned columns stored once in the texts table (one TextStore), the row holding their ids — the absolute rate fell from ~100k rows/s when that landed (issue 16, migrations 9-11: hashing and looking up each long text). loadRuns also VACUUMs the file it filled (a load that at least doubles the run tables is compacted; the row-proxy contender leaves the file as inserted): the info line is loadRuns with that VACUUM left to the caller, as \`tce start\` does.`,
+        notes: `Issue 7 also asks for ≥ 100k rows/s absolute for the load; these rows average ${Math.round(arrowBytes / rows)} B in Arrow (perf_baselines.md measured ~110k rows/s for 485 B rows). Both contenders: one transaction including the commit, WAL, synchronous=NORMAL, positional statements, database created beforehand, and the same rows written: long texts of the interned columns stored once in the texts table (one TextStore), the row holding their ids — the absolute rate fell from ~100k rows/s when that landed (issue 16, migrations 9-11: hashing and looking up each long text). loadRuns inserts each table's rows in the order of its key (sample, then turn or call), the row-proxy contender in file order; neither VACUUMs.`,
       },
       ...lz4,
     ];

@@ -7,7 +7,6 @@ import { openDb, type DB } from '../src/store/db';
 import { openRunWriter } from '../src/store/run-writer';
 import { listRunDirs } from '../src/store/run-reader';
 import { loadRuns } from '../src/store/bulk-load';
-import { INLINE_VACUUM_MAX_BYTES, vacuumDb, vacuumInWorker } from '../src/store/vacuum';
 import { workerSource } from '../src/store/batch-source';
 import { StreamLoad } from '../src/store/stream-load';
 import { LoadThread } from '../src/store/load-thread';
@@ -156,27 +155,18 @@ test('a worker thread that decodes the run files loads what this thread loads; a
   }
 });
 
-test('a deferred VACUUM runs in a worker thread while another connection reads the rows as loaded', async () => {
-  const root = tmpDir();
-  const dir = await sharedRun300();
-  const file = path.join(root, 't.db');
-  const db = openDb(file);
-  const r = loadRuns(db, [dir], { vacuum: 'defer' });
-  assert.equal(r.vacuumDue, true);
-  assert.equal(loadRuns(db, [dir], { vacuum: 'defer' }).vacuumDue, undefined, 'nothing added: no VACUUM due');
-  const before = snapshot(db);
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  // The reader holds a read transaction across the VACUUM: it sees the
-  // rows as loaded, and its snapshot does not stop the VACUUM.
-  const rows = db.prepare('SELECT * FROM turns ORDER BY experiment_id, sample_id, turn_index').iterate();
-  const first = rows.next();
-  await vacuumInWorker(file);
-  let n = first.done ? 0 : 1;
-  while (!rows.next().done) n++;
-  assert.equal(n, 300 * 180 / 120);
-  assert.deepEqual(snapshot(db), before);
-  assert.ok((db.pragma('page_count', { simple: true }) as number) <= pages);
-  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+test('a load inserts rows in the order of each table\'s key, whatever order the samples finished in', async () => {
+  // Samples finished last-first, 50 to a batch: the first batch holds the
+  // highest sample ids. Key order is what keeps the pages of turns (keyed by
+  // sample and turn) and of the tables' key indexes filled (docs/storage.md).
+  const dir = await writeRun(path.join(tmpDir(), 'runs'), range(0, 200).reverse());
+  const db = openDb(path.join(tmpDir(), 't.db'));
+  loadRuns(db, [dir]);
+  const sids = db.prepare('SELECT sample_id FROM predictions ORDER BY id').pluck().all() as number[];
+  assert.deepEqual(sids, range(0, 200));
+  const calls = db.prepare('SELECT sample_id, tool_call_order FROM tool_calls ORDER BY id').raw().all() as number[][];
+  assert.ok(calls.length > 0);
+  assert.deepEqual(calls, [...calls].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!));
   db.close();
 });
 
@@ -203,36 +193,6 @@ test('a decoding thread that dies is an error, not a hang: flagged at once, unfl
   const t1 = Date.now();
   assert.throws(() => workerSource([['exits']], 900, script).next(), (e: Error & { code?: string }) => e.code === 'LOAD_WORKER' && /no progress for 1 s/.test(e.message));
   assert.ok(Date.now() - t1 >= 900);
-});
-
-test('vacuumDb: a small database is VACUUMed in this thread (done when the call returns), a larger one in a worker thread', async () => {
-  const root = tmpDir();
-  /** A database of about `mib` MiB, all of it free pages once the rows are deleted. */
-  const withFreePages = (name: string, mib: number): string => {
-    const file = path.join(root, name);
-    const db = openDb(file);
-    const row = db.prepare("INSERT INTO run_decisions (kind, decision, details_json) VALUES ('test', 'x', ?)");
-    db.transaction(() => { for (let i = 0; i < mib * 256; i++) row.run(JSON.stringify('x'.repeat(4000))); })();
-    db.exec('DELETE FROM run_decisions');
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
-    return file;
-  };
-  const freePages = (file: string): number => {
-    const db = openDb(file, { readonly: true });
-    try { return db.pragma('freelist_count', { simple: true }) as number; } finally { db.close(); }
-  };
-  const small = withFreePages('small.db', 1);
-  assert.ok(freePages(small) > 100);
-  const inline = vacuumDb(small);
-  assert.equal(freePages(small), 0, 'VACUUMed before the call returned');
-  await inline;
-  const large = withFreePages('large.db', (INLINE_VACUUM_MAX_BYTES >> 20) + 2);
-  const before = freePages(large);
-  const threaded = vacuumDb(large);
-  assert.equal(freePages(large), before, 'left to the worker thread, not done yet when the call returns');
-  await threaded;
-  assert.equal(freePages(large), 0);
 });
 
 test('the load beside the run (StreamLoad) stores what the load at the end stores; a resumed folder is loaded whole at the phase end; a phase not committed leaves nothing', async () => {
@@ -263,7 +223,7 @@ test('the load beside the run (StreamLoad) stores what the load at the end store
   }
   assert.ok((db.prepare('SELECT count(*) FROM predictions').pluck().get() as number) === 130, 'the fresh folder is in, batch by batch, before the phase ends');
   s.commitPhase();
-  const streamed = s.end('now');
+  const streamed = s.end();
   assert.equal(streamed.predictions, 220);
   const classic = openDb(path.join(root, 'classic.db'));
   assert.deepEqual(streamed, loadRuns(classic, listRunDirs([runs])));
@@ -297,7 +257,7 @@ test('the load thread: a failure is sticky, reported once, rejects the end and r
   for (const sid of range(0, 100)) w.append(syntheticRecord(sid));
   await w.flush();
   t.post({ op: 'finish', id: 'tc_unknown_20260101_000000' });
-  await assert.rejects(t.end('now'), /tc_unknown_20260101_000000 was not opened in this phase/);
+  await assert.rejects(t.end(), /tc_unknown_20260101_000000 was not opened in this phase/);
   assert.equal(failures.length, 1);
   await assert.rejects(t.request({ op: 'commit' }), /was not opened/);
   await t.abort();
@@ -306,6 +266,6 @@ test('the load thread: a failure is sticky, reported once, rejects the end and r
   db.close();
   // A database the thread cannot open: the error, not a hang.
   const bad = new LoadThread(root, () => undefined);
-  await assert.rejects(bad.end('now'), /cannot open database|DB_OPEN|not a usable/);
+  await assert.rejects(bad.end(), /cannot open database|DB_OPEN|not a usable/);
   await w.finish({ ...row, status: 'completed' });
 });

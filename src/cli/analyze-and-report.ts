@@ -4,41 +4,24 @@ import type { SuiteResult } from '../run/suite';
 import { openDb } from '../store/db';
 import { analyzeDb, plannedArms, toolStatsIfPresent, writeConditionMetrics } from '../analysis/analyze';
 import { reportWorkerPays, SamplePart, writeReports, summaryTable } from '../report/write-reports';
-import { vacuumDb } from '../store/vacuum';
 import { conditionFailures, type ConditionFailures } from '../run/failures';
 import type { ConditionResult } from '../analysis/types';
-
-/** The VACUUM the suite's load left (SuiteResult.vacuumDue), when nothing
- * else runs: an interrupted suite, a run without reports. */
-export async function vacuumIfDue(c: Config, r: SuiteResult, log: (l: string) => void): Promise<void> {
-  if (!r.vacuumDue) return;
-  await vacuumDb(c.paths.db);
-  log(`${c.paths.db}: vacuumed after the load`);
-}
 
 /** The reports' files, and each experiment's failed samples as the
  * analysis counted them (printRunSummary's, without reading every
  * prediction again; null when an experiment has no result of its own). */
 export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: string) => void, quiet: boolean): Promise<{ files: string[]; failures: ConditionFailures[] | null }> {
-  // The load's VACUUM runs beside the analysis's reading (one core; a small
-  // database's, in this thread, is done before it starts); awaited before
-  // the first write (condition_metrics) and on failure.
-  const vacuum = r.vacuumDue ? vacuumIfDue(c, r, log) : null;
-  // Handled here too: a failure before the analysis awaits it is not "unhandled".
-  vacuum?.catch(() => undefined);
   const db = openDb(c.paths.db);
   let part: SamplePart | null = null;
   try {
     // The report's JSONL worker starts now: it encodes records (from the
     // back of the conditions) on the core the analysis's reading leaves
-    // idle once the VACUUM is done, instead of after the analysis and its
-    // bootstrap. At a lower priority (nice 10) it was starved whenever the
+    // idle, instead of after the analysis and its bootstrap. At a lower priority (nice 10) it was starved whenever the
     // machine was busy and gained nothing there (docs/performance.md). A
     // small run's JSONL is one thread's (write-reports.ts).
     const planned = plannedArms(db, r.experimentIds);
     if (planned && reportWorkerPays(db, planned.arms)) part = new SamplePart(c.paths.db, planned.arms, planned.baselineId);
     const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, maxFailedShare: c.run.maxFailedShare, toolStats: toolStatsIfPresent(c.paths.toolStats) });
-    await vacuum;
     writeConditionMetrics(db, a);
     const { files } = await writeReports(db, a, { outDir: c.paths.reportsDir, part });
     part = null;
@@ -47,7 +30,6 @@ export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: strin
     return { files, failures: failuresOf(r.experimentIds, a.conditions) };
   } finally {
     await part?.stop();
-    await vacuum?.catch(() => undefined);
     db.close();
   }
 }

@@ -70,9 +70,6 @@ export interface SuiteOptions {
   /** Load each committed batch while the suite runs (load-thread.ts);
    * undefined: when the suite is big enough to gain (LOAD_WHILE_RUNNING_MIN). */
   loadWhileRunning?: boolean | undefined;
-  /** Leave the VACUUM after a big load to the caller (SuiteResult.vacuumDue),
-   * who runs it beside the analysis. */
-  deferVacuum?: boolean;
   log: (line: string) => void;
   /** Once aborted, no new samples start; in-flight turns finish, everything
    * is flushed and the suite ends 'interrupted'. */
@@ -94,8 +91,6 @@ export interface SuiteResult {
   wallSeconds: number;
   turns: number;
   toolCalls: number;
-  /** With `deferVacuum`: the load ended without its VACUUM (store/vacuum.ts). */
-  vacuumDue: boolean;
 }
 
 /** runSuite gave up on in-flight turns (`abandon`); finished samples are on disk. */
@@ -279,18 +274,16 @@ function abandoned(abandon: AbortSignal | undefined, planned: PlannedExperiment[
   return { promise, fired: () => fired };
 }
 
-/** Whether a VACUUM is due (only with o.deferVacuum). */
-async function loadIntoDb(o: SuiteOptions, runDirs: string[], res: SuiteResources): Promise<boolean> {
-  if (!o.load) return false;
-  const vacuum = o.deferVacuum ? 'defer' : 'now';
+async function loadIntoDb(o: SuiteOptions, runDirs: string[], res: SuiteResources): Promise<void> {
+  if (!o.load) return;
   if (res.load) {
-    const r = await res.load.end(vacuum);
+    await res.load.end();
     res.load = null;
-    return r.vacuumDue ?? false;
+    return;
   }
   const db = openDb(o.config.paths.db);
   try {
-    return loadRuns(db, runDirs, { log: o.log, vacuum }).vacuumDue ?? false;
+    loadRuns(db, runDirs, { log: o.log });
   } finally {
     db.close();
   }
@@ -299,7 +292,7 @@ async function loadIntoDb(o: SuiteOptions, runDirs: string[], res: SuiteResource
 async function runPlan(p: SuitePlan, ctx: PhaseContext, res: SuiteResources, synthetic: boolean, planned: PlannedExperiment[], t0: number): Promise<SuiteResult> {
   const { outcome, gate } = await runPhases(p, ctx, planned);
   const runDirs = planned.flatMap((w) => (w.writer ? [w.writer.dir] : []));
-  const vacuumDue = await loadIntoDb(p.o, runDirs, res);
+  await loadIntoDb(p.o, runDirs, res);
   p.manifest.finish(outcome);
   return {
     timestamp: p.timestamp,
@@ -312,7 +305,6 @@ async function runPlan(p: SuitePlan, ctx: PhaseContext, res: SuiteResources, syn
     wallSeconds: (performance.now() - t0) / 1000,
     turns: planned.reduce((a, w) => a + (w.task?.progress.turns ?? 0), 0),
     toolCalls: planned.reduce((a, w) => a + (w.task?.progress.toolCalls ?? 0), 0),
-    vacuumDue,
   };
 }
 

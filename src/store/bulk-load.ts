@@ -24,9 +24,6 @@ export interface LoadResult {
   toolCalls: number;
   /** Samples not inserted: already in the database, or a second copy. */
   skipped: number;
-  /** With `vacuum: 'defer'`: the load was big enough to end with a VACUUM,
-   * which the caller runs (vacuum.ts). */
-  vacuumDue?: true;
 }
 
 export interface LoadOptions {
@@ -37,9 +34,6 @@ export interface LoadOptions {
   /** Decode the run files in a worker thread (default: from
    * WORKER_MIN_BYTES of Arrow files; tests force either way). */
   decodeWorker?: boolean;
-  /** 'defer': leave the VACUUM a big load ends with to the caller, who runs
-   * it beside other work (`start`: beside the analysis); default 'now'. */
-  vacuum?: 'now' | 'defer';
 }
 
 /** Below this many new rows the secondary indexes stay; above it (and
@@ -193,11 +187,11 @@ export function insertRows(db: DB, table: RunTable, parts: RowsPart[], texts: Te
   const at = ids.map((c) => cols.indexOf(c));
   const args: Cell[] = new Array(cols.length + ids.length);
   let n = 0;
-  for (const p of parts) {
+  for (const [p, rows] of inKeyOrder(table, parts)) {
     const vecs = cols.map((c) => p.cells[c]!);
     // The decoding thread's digests, when it hashed: 44 characters a row.
     const digests = ids.map((c) => p.digests?.[c]);
-    for (const i of p.rows) {
+    for (const i of rows) {
       for (let k = 0; k < vecs.length; k++) args[k] = vecs[k]!.at(i);
       for (let j = 0; j < at.length; j++) {
         const d = digests[j];
@@ -208,6 +202,42 @@ export function insertRows(db: DB, table: RunTable, parts: RowsPart[], texts: Te
     }
   }
   return n;
+}
+
+const SECOND_KEY: Record<RunTable, string | null> = { predictions: null, turns: 'turn_index', tool_calls: 'tool_call_order' };
+
+/** The parts' rows in the order of the table's key (sample, then turn or
+ * call), as runs of rows of one part. Samples finish in any order; appended
+ * in key order, turns (keyed so) and the key indexes fill their pages
+ * (docs/storage.md). */
+function inKeyOrder(table: RunTable, parts: RowsPart[]): Array<[RowsPart, number[]]> {
+  const second = SECOND_KEY[table];
+  const n = parts.reduce((k, p) => k + p.rows.length, 0);
+  const sid = new Float64Array(n);
+  const sub = new Float64Array(n);
+  const part = new Uint32Array(n);
+  const row = new Uint32Array(n);
+  let k = 0;
+  parts.forEach((p, j) => {
+    const sids = p.cells['sample_id']!;
+    const subs = second ? p.cells[second]! : null;
+    for (const i of p.rows) {
+      sid[k] = sids.at(i) as number;
+      sub[k] = subs ? (subs.at(i) as number) : 0;
+      part[k] = j;
+      row[k++] = i;
+    }
+  });
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => sid[a]! - sid[b]! || sub[a]! - sub[b]!);
+  const out: Array<[RowsPart, number[]]> = [];
+  let last = -1;
+  for (const i of order) {
+    if (part[i] !== last) { out.push([parts[part[i]!]!, []]); last = part[i]!; }
+    out[out.length - 1]![1].push(row[i]!);
+  }
+  return out;
 }
 
 /** Removes from `take` the samples the database already holds, after
@@ -309,7 +339,6 @@ export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadRe
   }
   const total: LoadResult = { experiments: 0, predictions: 0, turns: 0, toolCalls: 0, skipped: 0 };
   const texts = new TextStore(db);
-  const before = storedRows(db);
   const ids = [...groups.keys()].sort();
   const source = openSource(ids.map((id) => groups.get(id)!.map((c) => c.dir)), opts.decodeWorker);
   try {
@@ -329,10 +358,6 @@ export function loadRuns(db: DB, dirs: string[], opts: LoadOptions = {}): LoadRe
   } finally {
     source.close();
   }
-  if (!compactionDue(db, before, total.predictions + total.turns + total.toolCalls)) return total;
-  if (opts.vacuum === 'defer') return { ...total, vacuumDue: true };
-  db.exec('VACUUM');
-  log(`${db.name}: vacuumed after loading ${total.predictions + total.turns + total.toolCalls} rows`);
   return total;
 }
 
@@ -340,14 +365,3 @@ function openSource(groups: string[][], worker: boolean | undefined): BatchSourc
   return worker ?? arrowBytes(groups.flat()) >= WORKER_MIN_BYTES ? workerSource(groups) : inlineSource(groups);
 }
 
-export function storedRows(db: DB): number {
-  return RUN_TABLES.reduce((n, t) => n + tableRows(db, t), 0);
-}
-
-/** After a load that at least doubled the run tables: VACUUM. The texts
- * table is filled in hash order (pages about 3/4 full); rewriting the file
- * gives back ~13% (21 MB of a default run). A small load into a large
- * database skips it (it rewrites the whole file). */
-export function compactionDue(db: DB, before: number, added: number): boolean {
-  return added > 0 && added >= before && !db.inTransaction;
-}

@@ -18,7 +18,7 @@ export type LoadRequest = { reply?: number } & (
   | { op: 'finish'; id: string }
   | { op: 'commit' }
   | { op: 'decision'; kind: string; decision: string; details: string }
-  | { op: 'end'; vacuum: 'now' | 'defer' }
+  | { op: 'end' }
   | { op: 'abort' }
 );
 
@@ -59,10 +59,9 @@ export class LoadThread {
     return this.calls.call((reply) => this.worker.postMessage({ ...m, reply })) as Promise<T>;
   }
 
-  /** Waits for every request so far, then returns the totals (and runs
-   * or leaves the VACUUM). The thread ends. */
-  async end(vacuum: 'now' | 'defer'): Promise<LoadResult> {
-    const r = await this.request<LoadResult>({ op: 'end', vacuum });
+  /** Waits for every request so far, then returns the totals. The thread ends. */
+  async end(): Promise<LoadResult> {
+    const r = await this.request<LoadResult>({ op: 'end' });
     await this.exited;
     return r;
   }

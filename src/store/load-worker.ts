@@ -29,7 +29,7 @@ function apply(load: StreamLoad, m: LoadRequest): unknown {
     case 'finish': return load.finished(m.id);
     case 'commit': return load.commitPhase();
     case 'decision': return load.decision(m.kind, m.decision, m.details);
-    case 'end': return load.end(m.vacuum);
+    case 'end': return load.end();
     case 'abort': return load.rollback();
   }
 }

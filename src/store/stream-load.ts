@@ -13,7 +13,7 @@
 // phase's end, inside the same transaction.
 import path from 'node:path';
 import { RUN_TABLES, type RunTable } from './arrow-schema';
-import { BatchIndex, compactionDue, insertRows, loadExperiment, loadedLine, refuseOtherRun, storedRows, upsertExperiment, type LoadResult } from './bulk-load';
+import { BatchIndex, insertRows, loadExperiment, loadedLine, refuseOtherRun, upsertExperiment, type LoadResult } from './bulk-load';
 import type { DB } from './db';
 import { EXPERIMENT_FILE, readExperimentFile } from './run-dir';
 import { readRunBatch, readRunBatches } from './run-reader';
@@ -32,14 +32,12 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 export class StreamLoad {
   private readonly texts: TextStore;
-  private readonly before: number;
   private readonly total: LoadResult = { experiments: 0, predictions: 0, turns: 0, toolCalls: 0, skipped: 0 };
   private phase: Map<string, PhaseExperiment> | null = null;
   private readonly holds;
 
   constructor(private readonly db: DB, private readonly log: (line: string) => void) {
     this.texts = new TextStore(db);
-    this.before = storedRows(db);
     this.holds = db.prepare('SELECT 1 FROM predictions WHERE experiment_id = ? LIMIT 1').pluck();
   }
 
@@ -110,14 +108,9 @@ export class StreamLoad {
     this.db.prepare('INSERT INTO run_decisions (kind, decision, details_json) VALUES (?, ?, ?)').run(kind, decision, detailsJson);
   }
 
-  /** The totals; with vacuum 'now' the VACUUM a big load ends with is run. */
-  end(vacuum: 'now' | 'defer'): LoadResult {
+  /** The totals. */
+  end(): LoadResult {
     if (this.phase) throw new Error('StreamLoad: end() with a phase open');
-    const added = this.total.predictions + this.total.turns + this.total.toolCalls;
-    if (!compactionDue(this.db, this.before, added)) return { ...this.total };
-    if (vacuum === 'defer') return { ...this.total, vacuumDue: true };
-    this.db.exec('VACUUM');
-    this.log(`${this.db.name}: vacuumed after loading ${added} rows`);
     return { ...this.total };
   }
 

@@ -1,7 +1,7 @@
 import type { Command } from '../command';
 import { RUN_OPTIONS, printRunSummary, runConfig, suiteOptions } from '../run-options';
 import { runSuiteInterruptible } from '../interrupts';
-import { analyzeAndReport, vacuumIfDue } from '../analyze-and-report';
+import { analyzeAndReport } from '../analyze-and-report';
 
 // `npm start`: the whole experiment on the embedded default (synthetic
 // fixture + simulator unless the config says otherwise).
@@ -10,10 +10,9 @@ export const startCommand: Command = {
   options: { ...RUN_OPTIONS },
   async run(args) {
     const loaded = runConfig(args);
-    const o = suiteOptions(args, loaded, { gate: true, deferVacuum: true });
+    const o = suiteOptions(args, loaded, { gate: true });
     const r = await runSuiteInterruptible(o);
     const reported = r.outcome !== 'interrupted' ? await analyzeAndReport(loaded.config, r, o.log, o.quiet) : null;
-    if (!reported) await vacuumIfDue(loaded.config, r, o.log);
     return printRunSummary(r, loaded.config, reported?.failures);
   },
 };
