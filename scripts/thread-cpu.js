@@ -14,7 +14,11 @@
 // its kernel name ("tce-io" for the addon's I/O thread; "v8/libuv" stands
 // for the kernel's "node": V8's GC and compiler threads, libuv's pool). Read from /proc/PID/task/TID/stat
 // every interval (utime + stime, minor faults): a thread that ends between
-// two reads loses at most one interval of its CPU.
+// two reads loses at most one interval of its CPU. Threads of a process the
+// command started (a replay server, a spawned `vllm serve`) are named with
+// the process's rank, "c1/main", so they are not merged with the command's;
+// the totals give each name's system time too (syscalls, the kernel's TCP
+// work in softirqs run on that thread).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -47,7 +51,7 @@ function parseArgs(argv) {
   return o;
 }
 
-/** utime + stime (s) and minor faults of one thread, or null if it is gone. */
+/** utime + stime and stime (s) and minor faults of one thread, or null if it is gone. */
 function threadStat(pid, tid) {
   let s;
   try {
@@ -59,7 +63,7 @@ function threadStat(pid, tid) {
   const close = s.lastIndexOf(')');
   const comm = s.slice(s.indexOf('(') + 1, close);
   const f = s.slice(close + 2).split(' ');
-  return { comm, cpu: (Number(f[11]) + Number(f[12])) / TICK, faults: Number(f[7]) };
+  return { comm, cpu: (Number(f[11]) + Number(f[12])) / TICK, sys: Number(f[12]) / TICK, faults: Number(f[7]) };
 }
 
 /** The process and every process below it. */
@@ -97,11 +101,14 @@ function names(logFile) {
   return m;
 }
 
-/** One poll: every thread's cumulative CPU and faults, by "pid/tid". */
-function poll(root, logFile) {
+/** One poll: every thread's cumulative CPU and faults, by "pid/tid".
+ * `ranks`: each child process's rank, in the order first seen (kept across polls). */
+function poll(root, logFile, ranks) {
   const named = names(logFile);
   const seen = new Map();
   for (const pid of family(root)) {
+    if (pid !== root && !ranks.has(pid)) ranks.set(pid, ranks.size + 1);
+    const prefix = pid === root ? '' : `c${ranks.get(pid)}/`;
     let tids;
     try {
       tids = fs.readdirSync(`/proc/${pid}/task`);
@@ -113,7 +120,7 @@ function poll(root, logFile) {
       if (!st) continue;
       const key = `${pid}/${tid}`;
       // An unnamed "node" thread is one of V8's (GC, compiler) or libuv's pool.
-      seen.set(key, { group: named.get(key) ?? (st.comm === 'node' ? UNNAMED_NODE : st.comm), cpu: st.cpu, faults: st.faults });
+      seen.set(key, { group: prefix + (named.get(key) ?? (st.comm === 'node' ? UNNAMED_NODE : st.comm)), cpu: st.cpu, sys: st.sys, faults: st.faults });
     }
   }
   return seen;
@@ -125,9 +132,11 @@ function pct(x, dt) {
 
 function report(rows, last, wall) {
   const total = new Map();
+  const sys = new Map();
   const faults = new Map();
   for (const t of last.values()) {
     total.set(t.group, (total.get(t.group) ?? 0) + t.cpu);
+    sys.set(t.group, (sys.get(t.group) ?? 0) + t.sys);
     faults.set(t.group, (faults.get(t.group) ?? 0) + t.faults);
   }
   const groups = [...total].sort((a, b) => b[1] - a[1]).map(([g]) => g);
@@ -142,14 +151,16 @@ function report(rows, last, wall) {
     lines.push(`${r.t.toFixed(1).padStart(6)} ${pct(sum, r.dt)} ${shown.map((g) => pct(r.by.get(g) ?? 0, r.dt)).join(' ')}${groups.length > shown.length ? ` ${pct(other, r.dt)}` : ''}`);
   }
   lines.push('');
-  lines.push(`Totals over ${wall.toFixed(1)} s wall (CPU s, share of the wall time, minor page faults):`);
+  lines.push(`Totals over ${wall.toFixed(1)} s wall (CPU s, of it system s, share of the wall time, minor page faults):`);
   let all = 0;
+  let allSys = 0;
   for (const g of groups) {
     all += total.get(g);
-    lines.push(`  ${total.get(g).toFixed(2).padStart(8)} s ${String(Math.round((100 * total.get(g)) / wall)).padStart(4)}%  ${String(faults.get(g)).padStart(9)}  ${g}`);
+    allSys += sys.get(g);
+    lines.push(`  ${total.get(g).toFixed(2).padStart(8)} s ${sys.get(g).toFixed(2).padStart(8)} s ${String(Math.round((100 * total.get(g)) / wall)).padStart(4)}%  ${String(faults.get(g)).padStart(9)}  ${g}`);
   }
-  lines.push(`  ${all.toFixed(2).padStart(8)} s ${String(Math.round((100 * all) / wall)).padStart(4)}%             all threads seen`);
-  return { text: lines.join('\n'), total, faults, groups };
+  lines.push(`  ${all.toFixed(2).padStart(8)} s ${allSys.toFixed(2).padStart(8)} s ${String(Math.round((100 * all) / wall)).padStart(4)}%             all threads seen`);
+  return { text: lines.join('\n'), total, sys, faults, groups };
 }
 
 function main() {
@@ -163,10 +174,11 @@ function main() {
   const child = spawn(o.cmd[0], o.cmd.slice(1), { stdio: 'inherit', env });
   const rows = [];
   const last = new Map();
+  const ranks = new Map();
   let prevT = 0;
   const tick = () => {
     const now = Number(process.hrtime.bigint() - t0) / 1e9;
-    const cur = poll(child.pid, logFile);
+    const cur = poll(child.pid, logFile, ranks);
     const by = new Map();
     for (const [k, t] of cur) {
       const before = last.get(k);
@@ -192,7 +204,7 @@ function main() {
     if (o.json) {
       fs.writeFileSync(o.json, JSON.stringify({
         command: o.cmd, wallS: wall, intervalS: o.interval,
-        totals: Object.fromEntries(r.groups.map((g) => [g, { cpuS: r.total.get(g), faults: r.faults.get(g) }])),
+        totals: Object.fromEntries(r.groups.map((g) => [g, { cpuS: r.total.get(g), sysS: r.sys.get(g), faults: r.faults.get(g) }])),
         intervals: rows.map((x) => ({ t: x.t, dt: x.dt, cpuS: Object.fromEntries(x.by) })),
       }, null, 1) + '\n');
     }

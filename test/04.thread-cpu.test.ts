@@ -44,6 +44,31 @@ test('thread-cpu names the worker that used the CPU and passes the exit code on'
   assert.match(r.stdout, /burner\.js/);
 });
 
+test('thread-cpu keeps a child process\'s threads apart and counts system time', { skip: !linux && 'reads /proc (Linux only)' }, () => {
+  const dir = tmpDir('tce-threads-');
+  // The child spends its second in the kernel: each read of /dev/zero
+  // clears 1 MiB there, against a microsecond of JavaScript around it.
+  fs.writeFileSync(path.join(dir, 'zeros.js'), `
+const fs = require('node:fs');
+const fd = fs.openSync('/dev/zero', 'r');
+const buf = Buffer.alloc(1 << 20);
+const t = Date.now();
+while (Date.now() - t < 1500) fs.readSync(fd, buf, 0, buf.length, null);
+`);
+  const main = path.join(dir, 'parent.js');
+  fs.writeFileSync(main, `require('node:child_process').spawnSync(process.execPath, [require('node:path').join(__dirname, 'zeros.js')], { stdio: 'inherit' });`);
+  const json = path.join(dir, 'out.json');
+  const r = spawnSync(process.execPath, [SCRIPT, '--interval', '0.2', '--json', json, '--', process.execPath, main], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(fs.readFileSync(json, 'utf8')) as { totals: Record<string, { cpuS: number; sysS: number }> };
+  const child = out.totals['c1/main'];
+  assert.ok(child, `no c1/main among ${Object.keys(out.totals).join(', ')}`);
+  assert.ok(child.cpuS >= 0.6, `c1/main ${child.cpuS} s`);
+  assert.ok(child.sysS >= 0.5 * child.cpuS, `c1/main: ${child.sysS} of ${child.cpuS} s in the kernel`);
+  assert.ok((out.totals['main']?.cpuS ?? 0) < child.cpuS, 'the parent only waited; its main thread is not merged with the child\'s');
+  assert.match(r.stdout, /of it system s/);
+});
+
 test('thread-cpu refuses a call without a command', { skip: !linux && 'reads /proc (Linux only)' }, () => {
   const r = spawnSync(process.execPath, [SCRIPT, '--interval', '0.2'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
