@@ -16,9 +16,10 @@ export async function analyzeAndReport(c: Config, r: SuiteResult, log: (l: strin
   try {
     // The report's JSONL worker starts now: it encodes records (from the
     // back of the conditions) on the core the analysis's reading leaves
-    // idle, instead of after the analysis and its bootstrap. At a lower priority (nice 10) it was starved whenever the
-    // machine was busy and gained nothing there (docs/performance.md). A
-    // small run's JSONL is one thread's (write-reports.ts).
+    // idle, instead of after the analysis and its bootstrap. At a lower
+    // priority (nice 10) it was starved whenever the machine was busy and
+    // gained nothing there (docs/performance.md). A small run's JSONL is
+    // one thread's (write-reports.ts).
     const planned = plannedArms(db, r.experimentIds);
     if (planned && reportWorkerPays(db, planned.arms)) part = new SamplePart(c.paths.db, planned.arms, planned.baselineId);
     const a = await analyzeDb(db, { experimentIds: r.experimentIds, seed: c.seed, gateThreshold: c.gate.threshold, maxFailedShare: c.run.maxFailedShare, toolStats: toolStatsIfPresent(c.paths.toolStats) });

@@ -204,12 +204,13 @@ export function insertRows(db: DB, table: RunTable, parts: RowsPart[], texts: Te
   return n;
 }
 
+/** Each run table's key after (experiment_id, sample_id): REKEYED, schema.ts. */
 const SECOND_KEY: Record<RunTable, string | null> = { predictions: null, turns: 'turn_index', tool_calls: 'tool_call_order' };
 
 /** The parts' rows in the order of the table's key (sample, then turn or
  * call), as runs of rows of one part. Samples finish in any order; appended
- * in key order, turns (keyed so) and the key indexes fill their pages
- * (docs/storage.md). */
+ * in key order, turns (keyed so) and the key indexes keep their pages
+ * fuller (docs/storage.md, "Page fill"). */
 function inKeyOrder(table: RunTable, parts: RowsPart[]): Array<[RowsPart, number[]]> {
   const second = SECOND_KEY[table];
   const n = parts.reduce((k, p) => k + p.rows.length, 0);
