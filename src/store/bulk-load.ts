@@ -14,6 +14,7 @@ import { writeError } from './durable-file';
 import { isFailedStatus } from '../protocol/definitions';
 import { PREDICTIONS, TOOL_CALLS, TURNS, internedColumns, type TableDecl } from './tables';
 import { TextStore } from './texts';
+import { REKEYED } from './schema';
 
 const DECLS: Record<RunTable, TableDecl> = { predictions: PREDICTIONS, turns: TURNS, tool_calls: TOOL_CALLS };
 
@@ -204,8 +205,13 @@ export function insertRows(db: DB, table: RunTable, parts: RowsPart[], texts: Te
   return n;
 }
 
-/** Each run table's key after (experiment_id, sample_id): REKEYED, schema.ts. */
-const SECOND_KEY: Record<RunTable, string | null> = { predictions: null, turns: 'turn_index', tool_calls: 'tool_call_order' };
+/** Each run table's key column after (experiment_id, sample_id), read from
+ * its layout (REKEYED, schema.ts: the UNIQUE index, or turns' primary key). */
+const SECOND_KEY = Object.fromEntries(REKEYED.map(([t, layout]) => {
+  const key = [...layout.constraints, ...layout.indexes].map((sql) => /(?:PRIMARY KEY|UNIQUE INDEX \w+ ON \w+)\s*\(experiment_id, sample_id(?:, (\w+))?\)/.exec(sql)).find((m) => m !== null);
+  if (!key) throw new Error(`bulk-load: no (experiment_id, sample_id, ...) key in the layout of ${t.name}`);
+  return [t.name, key[1] ?? null];
+})) as Record<RunTable, string | null>;
 
 /** The parts' rows in the order of the table's key (sample, then turn or
  * call), as runs of rows of one part. Samples finish in any order; appended
